@@ -1,0 +1,87 @@
+"""A small church site that uses flask-pco: people, families, groups, logins with roles.
+
+Configuration comes from the environment: ``SECRET_KEY`` (required), ``DATABASE_URL`` (default: a
+SQLite file in the instance folder), and the ``PCO_*`` keys of flask-pco.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf import CSRFProtect
+
+from flask_pco import PCO, ConfigError
+
+from .models import MODEL_ROLES, User, db
+
+ENV_KEYS = (
+    "SECRET_KEY",
+    "PCO_APP_ID",
+    "PCO_SECRET",
+    "PCO_WEBHOOK_SECRET",
+    "PCO_API_URL",
+    "PCO_REDIS_URL",
+    "PCO_PUBLIC_URL",
+    "PCO_TIME_ZONE",
+)
+
+pco = PCO(db)
+pco.register_models(**MODEL_ROLES)
+login_manager = LoginManager()
+login_manager.login_view = "site.login"
+migrate = Migrate()
+csrf = CSRFProtect()
+
+
+@pco.admin_access
+def only_admins() -> Any:
+    """Admins pass; other staff get 403; visitors are sent to the login page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("site.login", next=request.path))
+    return bool(current_user.is_admin)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the site; a missing or malformed setting stops start-up with one line."""
+    try:
+        return _build(config or {})
+    except ConfigError as error:
+        raise SystemExit(f"example_app: {error}") from None
+
+
+def _build(overrides: Mapping[str, Any]) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update({k: os.environ[k] for k in ENV_KEYS if os.environ.get(k)})
+    default_db = f"sqlite:///{Path(app.instance_path) / 'church.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or default_db
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY is not set: export SECRET_KEY=<a long random string>")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    pco.init_app(app)
+
+    from .views import site
+
+    app.register_blueprint(site)
+    from .commands import create_admin_command
+    from .demo import demo_command
+
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(demo_command)
+    return app

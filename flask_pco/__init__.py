@@ -1,0 +1,42 @@
+"""flask-pco: two-way, real-time sync between a Flask site and Planning Center Online."""
+
+from __future__ import annotations
+
+from .exceptions import (
+    ApiError,
+    AuthenticationError,
+    ConfigError,
+    ConflictError,
+    DocumentError,
+    NotFoundError,
+    PcoError,
+    RateLimitError,
+    ServerError,
+    SyncCancelledError,
+    SyncInProgressError,
+    TransportError,
+    ValidationError,
+)
+from .extension import PCO, PcoState, current_pco
+from .models import PcoLinkedMixin, pco_id_index
+
+__all__ = [
+    "PCO",
+    "ApiError",
+    "AuthenticationError",
+    "ConfigError",
+    "ConflictError",
+    "DocumentError",
+    "NotFoundError",
+    "PcoError",
+    "PcoLinkedMixin",
+    "PcoState",
+    "RateLimitError",
+    "ServerError",
+    "SyncCancelledError",
+    "SyncInProgressError",
+    "TransportError",
+    "ValidationError",
+    "current_pco",
+    "pco_id_index",
+]

@@ -1,0 +1,213 @@
+"""Every ``PCO_*`` configuration key, its default and why it exists.
+
+``PCO.init_app`` sets each default with ``app.config.setdefault`` and then calls ``validate``,
+so a missing or malformed value fails at start-up with one line that names the key and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .exceptions import ConfigError
+
+__all__ = ["DEFAULTS", "PcoConfig", "load_config"]
+
+DEFAULTS: dict[str, Any] = {
+    #: Personal Access Token application id (HTTP Basic user). Empty means "not configured".
+    "PCO_APP_ID": "",
+    #: Personal Access Token secret (HTTP Basic password).
+    "PCO_SECRET": "",
+    #: OAuth 2 access token; used instead of the PAT when set (multi-church deployments).
+    "PCO_ACCESS_TOKEN": "",
+    #: Secret(s) for verifying webhook signatures: one string, or a list while rotating or
+    #: when each subscription has its own secret. Secrets stored by ``flask pco webhooks
+    #: install`` are accepted as well.
+    "PCO_WEBHOOK_SECRET": "",
+    #: Base URL of the PCO API; point it at ``flask pco sandbox`` to try things safely.
+    "PCO_API_URL": "https://api.planningcenteronline.com",
+    #: Redis for the shared rate-limit budget and the RQ queue; empty runs everything inline.
+    "PCO_REDIS_URL": "",
+    #: Page size for listings: PCO's maximum, so a 5,000-person pull is 50 requests.
+    "PCO_PER_PAGE": 100,
+    #: Seconds to wait for PCO to connect and to answer, per request.
+    "PCO_TIMEOUT": 30.0,
+    #: Requests per period to start with, before PCO's headers say otherwise.
+    "PCO_RATE_LIMIT": 100,
+    #: Length of the rate-limit window in seconds, before PCO's headers say otherwise.
+    "PCO_RATE_PERIOD": 20,
+    #: API version pinned per PCO app, so a PCO release never changes shapes under us.
+    "PCO_API_VERSIONS": {
+        "people": "2022-07-14",
+        "groups": "2018-08-01",
+        "check-ins": "2019-07-17",
+        "calendar": "2021-07-20",
+        "webhooks": "2018-08-01",
+    },
+    #: Overlap subtracted from the last run's start for incremental syncs: PCO's offset
+    #: paging over changing data can skip records at the window's edge.
+    "PCO_INCREMENTAL_OVERLAP": 300,
+    #: Seconds a create PCO never confirmed (a timeout, a 5xx) holds back a second create of the
+    #: same record: PCO may still be carrying out the first, and its listing would not show it yet.
+    "PCO_UNCONFIRMED_GRACE": 120,
+    #: RQ queue the sync jobs go to.
+    "PCO_QUEUE": "pco",
+    #: A run whose heartbeat is older than this many seconds is marked abandoned.
+    "PCO_RUN_STALE_AFTER": 120,
+    #: With no webhook delivery for this many seconds, an incremental sync catches up
+    #: (PCO silently disables failing subscriptions).
+    "PCO_WEBHOOK_GAP": 6 * 3600,
+    #: Largest webhook body accepted, in bytes; PCO's deliveries are a few kilobytes.
+    "PCO_WEBHOOK_MAX_BYTES": 512 * 1024,
+    #: The church's time zone, for the nightly sync hour and date-only PCO filters.
+    "PCO_TIME_ZONE": "UTC",
+    #: Public base URL of this site, used to build the webhook URL given to PCO.
+    "PCO_PUBLIC_URL": "",
+    #: Seconds a read-only PCO view is cached, so page views do not burn the rate budget.
+    "PCO_READONLY_CACHE_SECONDS": 60,
+    #: Name of the local department that PCO groups are created under.
+    "PCO_GROUPS_DEPARTMENT": "PCO Groups",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PcoConfig:
+    """The validated configuration, read once at ``init_app``."""
+
+    app_id: str
+    secret: str
+    access_token: str
+    webhook_secrets: tuple[str, ...]
+    api_url: str
+    redis_url: str
+    per_page: int
+    timeout: float
+    rate_limit: int
+    rate_period: int
+    api_versions: Mapping[str, str]
+    incremental_overlap: int
+    unconfirmed_grace: int
+    queue: str
+    run_stale_after: int
+    webhook_gap: int
+    webhook_max_bytes: int
+    time_zone: str
+    public_url: str
+    readonly_cache_seconds: int
+    groups_department: str
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.access_token or (self.app_id and self.secret))
+
+    @property
+    def organization_key(self) -> str:
+        """Identifies the PCO organisation for run guards and rate-limit budgets."""
+        return self.app_id or "oauth"
+
+
+def load_config(config: Mapping[str, Any]) -> PcoConfig:
+    """Validate the ``PCO_*`` keys of a Flask config; raise ``ConfigError`` naming the bad key."""
+    return PcoConfig(
+        app_id=_string(config, "PCO_APP_ID"),
+        secret=_string(config, "PCO_SECRET"),
+        access_token=_string(config, "PCO_ACCESS_TOKEN"),
+        webhook_secrets=_secrets(config.get("PCO_WEBHOOK_SECRET")),
+        api_url=_url(config, "PCO_API_URL", ("http", "https")),
+        redis_url=_redis_url(config),
+        per_page=_integer(config, "PCO_PER_PAGE", 1, 100),
+        timeout=_number(config, "PCO_TIMEOUT"),
+        rate_limit=_integer(config, "PCO_RATE_LIMIT", 1, 100_000),
+        rate_period=_integer(config, "PCO_RATE_PERIOD", 1, 3600),
+        api_versions=_versions(config.get("PCO_API_VERSIONS")),
+        incremental_overlap=_integer(config, "PCO_INCREMENTAL_OVERLAP", 0, 86_400),
+        unconfirmed_grace=_integer(config, "PCO_UNCONFIRMED_GRACE", 0, 86_400),
+        queue=_string(config, "PCO_QUEUE") or "pco",
+        run_stale_after=_integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
+        webhook_gap=_integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),
+        webhook_max_bytes=_integer(config, "PCO_WEBHOOK_MAX_BYTES", 1024, 50 * 1024 * 1024),
+        time_zone=_time_zone(config),
+        public_url=_optional_url(config, "PCO_PUBLIC_URL"),
+        readonly_cache_seconds=_integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
+        groups_department=_string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
+    )
+
+
+def _string(config: Mapping[str, Any], key: str) -> str:
+    value = config.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def _secrets(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(s.strip() for s in value.split(",") if s.strip())
+    if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
+        return tuple(s.strip() for s in value if s.strip())
+    raise ConfigError("PCO_WEBHOOK_SECRET must be a string, a comma-separated string or a list")
+
+
+def _url(config: Mapping[str, Any], key: str, schemes: tuple[str, ...]) -> str:
+    value = _string(config, key)
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        allowed = " or ".join(f"{s}://" for s in schemes)
+        raise ConfigError(f"{key} must be an absolute {allowed} URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _optional_url(config: Mapping[str, Any], key: str) -> str:
+    return _url(config, key, ("http", "https")) if _string(config, key) else ""
+
+
+def _redis_url(config: Mapping[str, Any]) -> str:
+    if not _string(config, "PCO_REDIS_URL"):
+        return ""
+    return _url(config, "PCO_REDIS_URL", ("redis", "rediss", "unix"))
+
+
+def _integer(config: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    value = config.get(key)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _number(config: Mapping[str, Any], key: str) -> float:
+    value = config.get(key)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = -1.0
+    if number <= 0:
+        raise ConfigError(f"{key} must be a positive number of seconds, got {value!r}")
+    return number
+
+
+def _versions(value: Any) -> Mapping[str, str]:
+    merged = dict(DEFAULTS["PCO_API_VERSIONS"])
+    if not isinstance(value, Mapping):
+        raise ConfigError("PCO_API_VERSIONS must map a PCO app name to a YYYY-MM-DD version")
+    merged.update(value)
+    return merged
+
+
+def _time_zone(config: Mapping[str, Any]) -> str:
+    name = _string(config, "PCO_TIME_ZONE") or "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"PCO_TIME_ZONE must be a tz database name such as 'America/New_York', got {name!r}"
+        ) from None
+    return name

@@ -1,0 +1,276 @@
+"""Mixins for the host's models, the role registry, and the extension's own tables.
+
+The host owns its models. ``PcoLinkedMixin`` adds the PCO id and the bookkeeping the sync needs;
+``PCO.register_models`` says which host class plays which part. The extension's own tables
+(sync log, cursors, held matches, conflicts, webhook deliveries and subscriptions, settings) are
+defined on the host's ``db`` so that ``flask db migrate`` picks them up with the host's.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+
+__all__ = [
+    "ROLES",
+    "PcoLinkedMixin",
+    "PcoModels",
+    "Roles",
+    "define_models",
+    "pco_id_index",
+    "utcnow",
+]
+
+#: The parts a host model can play, and the logical fields the sync reads or writes on each.
+#: A host whose column has another name maps it with ``register_models(fields=...)``. Fields not
+#: listed here (allergies, photo_url, is_verified, ...) are local-owned: the sync never names them,
+#: so it can never overwrite them.
+ROLES: dict[str, tuple[str, ...]] = {
+    "person": ("first_name", "last_name", "gender", "dob", "child", "is_active"),
+    "email": ("person_id", "email", "is_primary"),
+    "phone": ("person_id", "phone", "kind", "is_primary"),
+    "family": ("name", "street", "city", "state", "zip"),
+    "family_member": ("family_id", "person_id", "relationship"),
+    "group": ("name", "kind", "parent_id", "description"),
+    "group_membership": ("group_id", "person_id", "is_leader"),
+    "event": ("name", "starts_at", "ends_at"),
+    "location": ("name",),
+}
+
+#: Host column names that differ from the logical names above in the default mapping.
+DEFAULT_FIELDS: dict[str, dict[str, str]] = {
+    "person": {"child": "is_child"},
+}
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: SQLite and PostgreSQL ``timestamp`` columns agree on naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def pco_id_index(table_name: str) -> Index:
+    """A unique index on ``pco_id`` where it is set, so any number of rows can be unlinked."""
+    return Index(
+        f"uq_{table_name}_pco_id",
+        "pco_id",
+        unique=True,
+        sqlite_where=text("pco_id IS NOT NULL"),
+        postgresql_where=text("pco_id IS NOT NULL"),
+    )
+
+
+class PcoLinkedMixin:
+    """Gives a host model its PCO id and the sync bookkeeping columns.
+
+    A host that declares its own ``__table_args__`` adds ``pco_id_index(__tablename__)`` to them.
+    """
+
+    #: PCO's id for this record (always a string); NULL until linked.
+    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: PCO's ``updated_at`` of the version last applied: an older webhook never overwrites it.
+    pco_updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: When this record and PCO last agreed.
+    pco_synced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: PCO-owned field values at the last sync, the common base for conflict detection and for
+    #: recognising a webhook echo of our own write.
+    pco_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (pco_id_index(cls.__tablename__),)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which host class plays each part, and the host column behind each logical field."""
+
+    classes: dict[str, type[Any]] = field(default_factory=dict)
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def model(self, role: str) -> type[Any]:
+        try:
+            return self.classes[role]
+        except KeyError:
+            from .exceptions import ConfigError
+
+            raise ConfigError(
+                f"no model is registered for {role!r}: call pco.register_models({role}=YourModel)"
+            ) from None
+
+    def column(self, role: str, logical: str) -> str:
+        """The host attribute name for a logical field."""
+        return self.fields.get(role, {}).get(logical, logical)
+
+    def has(self, role: str) -> bool:
+        return role in self.classes
+
+
+@dataclass(frozen=True)
+class PcoModels:
+    """The extension's own tables, as classes on the host's ``db``."""
+
+    SyncRun: type[Any]
+    SyncIssue: type[Any]
+    SyncCursor: type[Any]
+    Conflict: type[Any]
+    WebhookDelivery: type[Any]
+    WebhookSubscription: type[Any]
+    Setting: type[Any]
+
+
+_ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
+
+_defined: weakref.WeakKeyDictionary[Any, PcoModels] = weakref.WeakKeyDictionary()
+
+
+def define_models(db: SQLAlchemy) -> PcoModels:
+    """Define the extension's tables on ``db`` once; later calls return the same classes."""
+    if db not in _defined:
+        _defined[db] = _build(db)
+    return _defined[db]
+
+
+def _build(db: SQLAlchemy) -> PcoModels:
+    Model: Any = db.Model
+
+    class SyncRun(Model):
+        """One pull, push or catch-up run; the admin page polls this row."""
+
+        __tablename__ = "pco_sync_log"
+        __table_args__ = (
+            Index("ix_pco_sync_log_lookup", "organization", "sync_type", "status"),
+            # The single-run guard: one queued or running top-level run per organisation.
+            Index(
+                "uq_pco_sync_log_active",
+                "organization",
+                unique=True,
+                sqlite_where=text(_ACTIVE_TOP_LEVEL),
+                postgresql_where=text(_ACTIVE_TOP_LEVEL),
+            ),
+        )
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        organization: Mapped[str] = mapped_column(String(120), default="")
+        sync_type: Mapped[str] = mapped_column(String(40))
+        direction: Mapped[str] = mapped_column(String(10))  # pull / push / webhook
+        status: Mapped[str] = mapped_column(String(12), default="queued")
+        trigger: Mapped[str] = mapped_column(String(20), default="cli")
+        incremental: Mapped[bool] = mapped_column(Boolean, default=False)
+        dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+        options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+        parent_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
+        job_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+        current_step: Mapped[str] = mapped_column(String(120), default="")
+        queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+        started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+        finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+        heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+        cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+        created: Mapped[int] = mapped_column(Integer, default=0)
+        updated: Mapped[int] = mapped_column(Integer, default=0)
+        skipped: Mapped[int] = mapped_column(Integer, default=0)
+        failed: Mapped[int] = mapped_column(Integer, default=0)
+        requests_used: Mapped[int] = mapped_column(Integer, default=0)
+        error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    class SyncIssue(Model):
+        """A record a run skipped or held for an admin (ambiguous match, refused by PCO, bad data)."""
+
+        __tablename__ = "pco_sync_issue"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
+        kind: Mapped[str] = mapped_column(String(20))  # ambiguous / invalid / rejected / failed
+        resource_type: Mapped[str] = mapped_column(String(40))
+        pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+        local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+        reason: Mapped[str] = mapped_column(Text)
+        candidates: Mapped[list[int]] = mapped_column(JSON, default=list)
+        created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+        resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    class SyncCursor(Model):
+        """Where the last complete run of one resource started: the next incremental begins there."""
+
+        __tablename__ = "pco_sync_cursor"
+        __table_args__ = (UniqueConstraint("organization", "resource"),)
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        organization: Mapped[str] = mapped_column(String(120), default="")
+        resource: Mapped[str] = mapped_column(String(40))
+        synced_from: Mapped[datetime] = mapped_column(DateTime)
+        updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    class Conflict(Model):
+        """A field changed both locally and in PCO since the last sync; PCO's value was kept."""
+
+        __tablename__ = "pco_conflict"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        role: Mapped[str] = mapped_column(String(40))
+        local_id: Mapped[int] = mapped_column(Integer)
+        pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+        field: Mapped[str] = mapped_column(String(60))
+        base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+        local_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+        pco_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+        detected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+        resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+        resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    class WebhookDelivery(Model):
+        """A webhook delivery as received; stored before it is applied so none is lost."""
+
+        __tablename__ = "pco_webhook_delivery"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        event_id: Mapped[str] = mapped_column(String(64), unique=True)
+        name: Mapped[str] = mapped_column(String(120))
+        attempt: Mapped[int] = mapped_column(Integer, default=1)
+        organization_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+        resource_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+        resource_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+        event_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+        payload: Mapped[str] = mapped_column(Text)
+        status: Mapped[str] = mapped_column(String(12), default="received")
+        error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+        received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+        applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    class WebhookSubscription(Model):
+        """A PCO webhook subscription this site installed, with its signing secret."""
+
+        __tablename__ = "pco_webhook_subscription"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        pco_id: Mapped[str] = mapped_column(Text, unique=True)
+        name: Mapped[str] = mapped_column(String(120))
+        url: Mapped[str] = mapped_column(Text)
+        secret: Mapped[str] = mapped_column(Text)
+        active: Mapped[bool] = mapped_column(Boolean, default=True)
+        created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    class Setting(Model):
+        """An admin-set value (nightly sync switch and hour, ...), kept in the database."""
+
+        __tablename__ = "pco_setting"
+        key: Mapped[str] = mapped_column(String(80), primary_key=True)
+        value: Mapped[Any] = mapped_column(JSON, nullable=True)
+        updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    return PcoModels(
+        SyncRun, SyncIssue, SyncCursor, Conflict, WebhookDelivery, WebhookSubscription, Setting
+    )

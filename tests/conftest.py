@@ -1,0 +1,122 @@
+"""Shared fixtures: the example app on SQLite and PostgreSQL, real Redis, the PCO sandbox.
+
+Every test that takes ``app`` or ``db`` runs twice, once per database. PostgreSQL tests use a
+database of their own, created for this test session and dropped after it, so parallel runs on
+one server never meet; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PCO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_TEST_URL = os.environ.get("PCO_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"flask_pco_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'church.sqlite'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def make_app(database_url: str, **config: Any) -> Flask:
+    """The example church site configured for tests, with its schema created and emptied."""
+    from example_app import create_app
+    from example_app.models import db
+
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": _null_pool()},
+        "PCO_APP_ID": "test-app-id",
+        "PCO_SECRET": "test-secret",
+    }
+    settings.update(config)
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+        _empty_tables(db)
+    return app
+
+
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
+
+
+def _empty_tables(db: Any) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The example app on each database, inside an app context."""
+    application = make_app(database_url)
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    from example_app.models import db as database
+
+    return database
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Any]:
+    """One live PCO sandbox for the session, with a budget no test reaches; tests reset its data."""
+    from flask_pco.sandbox import SandboxServer, create_sandbox_app
+
+    with SandboxServer(create_sandbox_app(rate_limit=100_000, rate_period=1)) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis database reserved for tests, emptied before and after each test."""
+    connection = redis_lib.Redis.from_url(REDIS_TEST_URL)
+    connection.flushdb()
+    yield REDIS_TEST_URL
+    connection.flushdb()
+    connection.close()

@@ -1,0 +1,15 @@
+"""Helpers shared by test modules and by the subprocesses some tests start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The sandbox's default credentials (``create_sandbox_app`` defaults).
+SANDBOX_CREDENTIALS = {"PCO_APP_ID": "sandbox", "PCO_SECRET": "sandbox-secret"}
+#: A budget no test reaches, for tests about data rather than rate.
+NO_RATE_LIMIT = {"PCO_RATE_LIMIT": 100_000, "PCO_RATE_PERIOD": 1}
+
+
+def sandbox_settings(url: str, **config: Any) -> dict[str, Any]:
+    """PCO_* settings pointing the example app at a sandbox, plus any overrides."""
+    return {"PCO_API_URL": url, **SANDBOX_CREDENTIALS, **config}

@@ -1,0 +1,111 @@
+"""The example church site: start-up errors, logins and who may see the PCO page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from example_app.models import User, db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_user(email: str, role: str) -> None:
+    user = User(email=email, role=role)
+    user.set_password("pw")
+    db.session.add(user)
+    db.session.commit()
+
+
+def log_in(client, email: str) -> None:
+    response = client.post("/login", data={"email": email, "password": "pw"})
+    assert response.status_code == 302
+
+
+def flask_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PCO_", "SECRET_KEY"))}
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "example_app", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def app(database_url):
+    from tests.conftest import make_app
+
+    application = make_app(database_url, WTF_CSRF_ENABLED=False)
+    with application.app_context():
+        yield application
+
+
+def test_admin_sees_the_pco_page(app, client) -> None:
+    add_user("admin@example.org", "admin")
+    log_in(client, "admin@example.org")
+    assert client.get("/admin/pco-sync/").status_code == 200
+
+
+def test_staff_are_refused_the_pco_page(app, client) -> None:
+    add_user("staff@example.org", "staff")
+    log_in(client, "staff@example.org")
+    assert client.get("/admin/pco-sync/").status_code == 403
+
+
+def test_visitors_are_sent_to_log_in(app, client) -> None:
+    response = client.get("/admin/pco-sync/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_people_list_shows_synced_people(app, client) -> None:
+    from example_app.models import Person
+
+    add_user("staff@example.org", "staff")
+    db.session.add(Person(first_name="Zoë", last_name="Müller", pco_id="90000101"))
+    db.session.commit()
+    log_in(client, "staff@example.org")
+    page = client.get("/people").get_data(as_text=True)
+    assert "Zoë Müller" in page and "90000101" in page
+
+
+def test_missing_secret_key_is_one_line_at_start_up() -> None:
+    result = flask_cli("pco", "config")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == "example_app: SECRET_KEY is not set: export SECRET_KEY=<a long random string>"
+    )
+
+
+def test_malformed_api_url_is_one_line_at_start_up() -> None:
+    result = flask_cli("pco", "config", SECRET_KEY="x", PCO_API_URL="not a url")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("example_app: PCO_API_URL must be an absolute")
+
+
+def test_create_admin_makes_a_login(tmp_path: Path) -> None:
+    env = {"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite'}"}
+    assert flask_cli("db", "upgrade", **env).returncode == 0
+    result = flask_cli("create-admin", "pastor@example.org", "--password", "pw", **env)
+    assert result.returncode == 0, result.stderr
+    assert "admin login ready: pastor@example.org" in result.stdout
+
+
+def test_demo_runs_a_real_full_sync_against_the_embedded_sandbox(tmp_path: Path) -> None:
+    env = {"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite'}"}
+    assert flask_cli("db", "upgrade", **env).returncode == 0
+    first = flask_cli("demo", "--people", "25", **env)
+    again = flask_cli("demo", "--people", "25", **env)
+    assert first.returncode == 0, first.stderr
+    assert "pull full succeeded" in first.stdout
+    assert "this site now has 25 people" in first.stdout
+    assert "pull full succeeded: 0 created, 0 updated" in again.stdout

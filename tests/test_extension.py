@@ -1,0 +1,154 @@
+"""The extension's set-up: defaults, validation, registration, state and blueprints."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+import flask_pco
+from flask_pco import PCO, ConfigError, current_pco
+from flask_pco.config import DEFAULTS
+
+
+def bare_app(**config: object) -> Flask:
+    app = Flask(__name__)
+    app.config.update({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "test", **config})
+    return app
+
+
+@pytest.fixture
+def pco() -> PCO:
+    return PCO(SQLAlchemy())
+
+
+def test_init_app_sets_a_default_for_every_key(pco: PCO) -> None:
+    app = bare_app()
+    pco.init_app(app)
+    assert set(DEFAULTS) <= set(app.config)
+
+
+def test_init_app_keeps_values_the_host_set(pco: PCO) -> None:
+    app = bare_app(PCO_PER_PAGE=50)
+    pco.init_app(app)
+    assert current_state(app).config.per_page == 50
+
+
+def test_state_lives_in_app_extensions_not_on_the_extension(pco: PCO) -> None:
+    first, second = bare_app(PCO_APP_ID="one"), bare_app(PCO_APP_ID="two")
+    pco.init_app(first)
+    pco.init_app(second)
+    assert current_state(first).config.app_id == "one"
+    assert current_state(second).config.app_id == "two"
+    assert not hasattr(pco, "app")
+
+
+def test_second_registration_on_one_app_says_what_to_do(pco: PCO) -> None:
+    app = bare_app()
+    pco.init_app(app)
+    with pytest.raises(RuntimeError, match=r"already registered.*once per app"):
+        pco.init_app(app)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("PCO_API_URL", "api.planningcenteronline.com", "PCO_API_URL must be an absolute"),
+        ("PCO_API_URL", "ftp://example.org", "PCO_API_URL must be an absolute"),
+        ("PCO_PER_PAGE", 500, "PCO_PER_PAGE must be a whole number from 1 to 100"),
+        ("PCO_TIMEOUT", 0, "PCO_TIMEOUT must be a positive number"),
+        ("PCO_REDIS_URL", "localhost:6379", "PCO_REDIS_URL must be an absolute"),
+        ("PCO_TIME_ZONE", "Mars/Olympus", "PCO_TIME_ZONE must be a tz database name"),
+        ("PCO_WEBHOOK_SECRET", 42, "PCO_WEBHOOK_SECRET must be a string"),
+        ("PCO_API_VERSIONS", "2022-07-14", "PCO_API_VERSIONS must map"),
+    ],
+)
+def test_malformed_config_fails_at_start_up_naming_the_key(
+    pco: PCO, key: str, value: object, message: str
+) -> None:
+    app = bare_app(**{key: value})
+    with pytest.raises(ConfigError, match=message):
+        pco.init_app(app)
+    assert "pco" not in app.extensions
+
+
+def test_missing_secret_key_fails_at_start_up(pco: PCO) -> None:
+    app = bare_app(SECRET_KEY="")
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        pco.init_app(app)
+
+
+def test_webhook_secrets_accept_a_comma_separated_list(pco: PCO) -> None:
+    app = bare_app(PCO_WEBHOOK_SECRET="old-secret, new-secret")
+    pco.init_app(app)
+    assert current_state(app).config.webhook_secrets == ("old-secret", "new-secret")
+
+
+def test_client_without_credentials_is_a_config_error(pco: PCO) -> None:
+    app = bare_app()
+    pco.init_app(app)
+    with app.app_context(), pytest.raises(ConfigError, match="PCO_APP_ID and PCO_SECRET"):
+        current_pco().client()
+
+
+def test_current_pco_without_the_extension_is_a_config_error() -> None:
+    with bare_app().app_context(), pytest.raises(ConfigError, match="init_app"):
+        current_pco()
+
+
+def test_blueprints_and_cli_are_registered(pco: PCO) -> None:
+    app = bare_app()
+    pco.init_app(app)
+    assert {"pco_admin", "pco_webhook"} <= set(app.blueprints)
+    assert "pco" in app.cli.commands
+
+
+def test_admin_page_is_denied_without_an_access_check(pco: PCO) -> None:
+    app = bare_app()
+    pco.init_app(app)
+    assert app.test_client().get("/admin/pco-sync/").status_code == 403
+
+
+def test_admin_access_check_can_allow(pco: PCO) -> None:
+    db = pco.db
+    app = bare_app()
+    db.init_app(app)
+    pco.admin_access(lambda: True)
+    pco.init_app(app)
+    with app.app_context():
+        db.create_all()
+    assert app.test_client().get("/admin/pco-sync/").status_code == 200
+
+
+def test_register_models_rejects_an_unknown_role(pco: PCO) -> None:
+    with pytest.raises(ConfigError, match="unknown role 'pastor'"):
+        pco.register_models(pastor=object)  # type: ignore[arg-type]
+
+
+def test_register_models_rejects_an_unknown_field(pco: PCO) -> None:
+    with pytest.raises(ConfigError, match="unknown person fields"):
+        pco.register_models(fields={"person": {"shoe_size": "shoes"}})
+
+
+def test_field_mapping_can_rename_a_host_column(pco: PCO) -> None:
+    pco.register_models(fields={"person": {"dob": "birth_date"}})
+    assert pco.roles.column("person", "dob") == "birth_date"
+    assert pco.roles.column("person", "first_name") == "first_name"
+
+
+def test_an_unregistered_role_is_a_config_error(pco: PCO) -> None:
+    with pytest.raises(ConfigError, match=r"pco.register_models\(event=YourModel\)"):
+        pco.roles.model("event")
+
+
+def test_public_api_is_pinned() -> None:
+    public = {name for name in dir(flask_pco) if not name.startswith("_")}
+    assert set(flask_pco.__all__) <= public
+    assert {"PCO", "PcoLinkedMixin", "PcoError", "ConfigError", "current_pco"} <= set(
+        flask_pco.__all__
+    )
+
+
+def current_state(app: Flask) -> flask_pco.PcoState:
+    with app.app_context():
+        return current_pco()

@@ -1,0 +1,57 @@
+"""The Alembic migrations create exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+        return
+    name = f"flask_pco_migrate_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def migrated_app(empty_database_url: str):
+    from example_app import create_app
+    from example_app.models import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        yield app
+        db.engine.dispose()  # before the database is dropped under its pooled connections
+
+
+def test_migrations_and_models_agree(migrated_app) -> None:
+    from example_app.models import db
+
+    with db.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert differences == []
+
+
+def test_migrations_downgrade_to_an_empty_database(migrated_app) -> None:
+    from example_app.models import db
+
+    downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
