@@ -1,0 +1,165 @@
+"""The sandbox Flask app: PCO routes from the route table, plus the ``/_sandbox`` control surface.
+
+Every PCO request passes, in order: injected faults, authentication, the rate limit, then
+version negotiation; every PCO response carries the rate-limit and processed-as headers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from .api import dispatch, respond
+from .control import control
+from .core import Sandbox, Settings
+from .errors import SandboxApiError, not_found, unauthorized
+from .routes import ROUTES, Route
+from .store import utc_stamp
+from .versions import processed_version
+
+ALL_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
+ERROR_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+def create_sandbox_app(
+    people: int = 0,
+    seed: int = 1,
+    app_id: str = "sandbox",
+    secret: str = "sandbox-secret",
+    rate_limit: int = 100,
+    rate_period: int = 20,
+    organization_name: str = "Grace Church Sandbox",
+    bearer_tokens: tuple[str, ...] | list[str] = (),
+    webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0),
+    base_url: str | None = None,
+    time_zone: str = "America/New_York",
+) -> Flask:
+    """A WSGI app emulating one PCO organization with ``people`` generated people."""
+    settings = Settings(
+        app_id=app_id,
+        secret=secret,
+        bearer_tokens=tuple(bearer_tokens),
+        organization_name=organization_name,
+        time_zone=time_zone,
+        base_url=base_url,
+        webhook_retry_delays=tuple(webhook_retry_delays),
+    )
+    sandbox = Sandbox(settings, rate_limit, rate_period)
+    sandbox.reset(people, seed)
+    app = Flask(__name__)
+    app.extensions["pco_sandbox"] = sandbox
+    for route in ROUTES:
+        app.add_url_rule(route.rule, f"pco:{route.rule}", _view(route), methods=ALL_METHODS)
+    app.register_blueprint(control, url_prefix="/_sandbox")
+    app.before_request(_guard)
+    app.after_request(_finish)
+    app.register_error_handler(SandboxApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def current_sandbox() -> Sandbox:
+    return current_app.extensions["pco_sandbox"]
+
+
+def _is_api() -> bool:
+    return not request.path.startswith("/_sandbox")
+
+
+def _view(route: Route) -> Callable[..., Response]:
+    def view(id: str | None = None, parent_id: str | None = None) -> Response:
+        sandbox = current_sandbox()
+        with sandbox.store.lock:
+            ctx = sandbox.context(request.host_url, g.version)
+            document, status = dispatch(sandbox, route, ctx, id, parent_id)
+            return respond(document, status)
+
+    return view
+
+
+def _authenticate(sandbox: Sandbox) -> str:
+    """The credential a request runs as: HTTP Basic app id/secret or a known bearer token."""
+    auth = request.authorization
+    settings = sandbox.settings
+    if auth is not None and auth.type == "basic":
+        if (auth.username, auth.password) == (settings.app_id, settings.secret):
+            g.auth_method = "HTTPBasic"
+            return settings.app_id
+    elif auth is not None and auth.type == "bearer" and auth.token in settings.bearer_tokens:
+        g.auth_method = "OAuth2"
+        return f"bearer:{auth.token[:8]}"
+    raise unauthorized("BABOON" if auth is not None and auth.type == "bearer" else "CHINCHILLA")
+
+
+def _offset() -> int:
+    value = request.args.get("offset", "0")
+    return int(value) if value.isdigit() else 0
+
+
+def _guard() -> None:
+    if not _is_api():
+        return
+    sandbox = current_sandbox()
+    g.started = time.perf_counter()
+    if sandbox.settings.base_url is None:
+        sandbox.settings.base_url = request.host_url.rstrip("/")
+    sandbox.faults.apply(sandbox.limiter.limit, sandbox.limiter.period)
+    g.credential = _authenticate(sandbox)
+    g.rate = sandbox.limiter.hit(g.credential, _offset())
+    app_name = request.path.split("/")[1]
+    if app_name in sandbox.settings.denied_apps:
+        raise unauthorized("TRASH_PANDA")  # PCO answers 401, not 403, for a product without access
+    g.version = processed_version(app_name, request.headers.get("X-PCO-API-Version"))
+
+
+def _finish(response: Response) -> Response:
+    if not _is_api():
+        return response
+    if "X-PCO-API-Request-Rate-Limit" not in response.headers:
+        sandbox = current_sandbox()
+        rate = g.rate if "rate" in g else sandbox.limiter.peek(g.get("credential"))
+        response.headers.update(rate.headers())
+    if "version" in g:
+        response.headers["X-PCO-API-Processed-As-Version"] = g.version
+    if "auth_method" in g:
+        response.headers["X-PCO-API-Auth-Method"] = g.auth_method
+    response.headers["X-Request-Id"] = str(uuid.uuid4())
+    current_sandbox().log_request(_log_entry(response))
+    return response
+
+
+def _log_entry(response: Response) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.full_path.rstrip("?"),
+        "status": response.status_code,
+        "credential": g.get("credential"),
+        "time": utc_stamp(),
+        "duration_ms": round(
+            (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3
+        ),
+    }
+
+
+def _api_error(error: SandboxApiError) -> Response:
+    response = Response(_json(error.body()), status=error.status, content_type=ERROR_CONTENT_TYPE)
+    response.headers.update(error.headers)
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Unknown URLs and verbs answer PCO's 404 document (control paths keep werkzeug's status)."""
+    if _is_api() and error.code in (404, 405):
+        return _api_error(not_found())
+    body = {"error": error.name, "detail": error.description}
+    return Response(_json(body), status=error.code or 500, content_type=ERROR_CONTENT_TYPE)
+
+
+def _json(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False)

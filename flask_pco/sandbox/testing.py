@@ -1,0 +1,181 @@
+"""Run the sandbox in a thread (tests, the README demo) and drive its control surface."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+import requests
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .core import Sandbox
+
+
+class SandboxControl:
+    """A thin ``requests`` wrapper over ``/_sandbox/*``; close it (or use ``with``) when done."""
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/") + "/_sandbox"
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.session.request(method, self.url + path, json=body, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def reset(self, people: int = 0, seed: int = 1) -> dict[str, Any]:
+        return self._call("POST", "/reset", {"people": people, "seed": seed})
+
+    def load_scenario(self, scenario: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/scenario", scenario)
+
+    def add_person(self, **attributes: Any) -> str:
+        return str(self._call("POST", "/people", attributes)["id"])
+
+    def add_household(
+        self, people: list[str], name: str = "Household", primary_contact: str | None = None
+    ) -> str:
+        body = {"people": people, "name": name, "primary_contact": primary_contact}
+        return str(self._call("POST", "/households", body)["id"])
+
+    def add_household_member(self, household_id: str, person_id: str) -> str:
+        """Join a household "in PCO" (bumps the household, not the person)."""
+        body = {"person_id": person_id}
+        return str(self._call("POST", f"/households/{household_id}/members", body)["id"])
+
+    def edit(self, kind: str, record_id: str, **changes: Any) -> dict[str, Any]:
+        return self._call("PATCH", f"/{kind}/{record_id}", changes)
+
+    def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit("people", person_id, **changes)
+
+    def edit_email(self, email_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit("emails", email_id, **changes)
+
+    def edit_phone_number(self, phone_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit("phone_numbers", phone_id, **changes)
+
+    def edit_household(self, household_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit("households", household_id, **changes)
+
+    def edit_group_membership(self, membership_id: str, **changes: Any) -> dict[str, Any]:
+        return self.edit("group_memberships", membership_id, **changes)
+
+    def delete(self, kind: str, record_id: str) -> None:
+        self._call("DELETE", f"/{kind}/{record_id}")
+
+    def delete_person(self, person_id: str) -> None:
+        self.delete("people", person_id)
+
+    def merge_people(self, keep_id: str, remove_id: str) -> str:
+        return str(self._call("POST", "/merge", {"keep_id": keep_id, "remove_id": remove_id})["id"])
+
+    def state(self, records: bool = True) -> dict[str, Any]:
+        return self._call("GET", "/state" + ("" if records else "?records=0"))
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/requests")
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def set_rate_limit(self, limit: int, period: int) -> None:
+        self._call("POST", "/rate_limit", {"limit": limit, "period": period})
+
+    def set_faults(self, latency_ms: int = 0, error_rate: float = 0.0, timeout_rate: float = 0.0,
+                   storm_seconds: float = 0, timeout_seconds: float = 3.0) -> None:  # fmt: skip
+        body = {"latency_ms": latency_ms, "error_rate": error_rate, "timeout_rate": timeout_rate,
+                "storm_seconds": storm_seconds, "timeout_seconds": timeout_seconds}  # fmt: skip
+        self._call("POST", "/faults", body)
+
+    def set_denied_apps(self, *apps: str) -> None:
+        """Make the credential's user lack access to these apps (``"groups"``, ``"check-ins"``)."""
+        self._call("POST", "/access", {"denied_apps": list(apps)})
+
+    def subscribe(self, url: str, names: list[str] | None = None) -> str:
+        """Active subscriptions for ``url``; returns their shared authenticity secret."""
+        return str(
+            self._call("POST", "/webhooks/subscribe", {"url": url, "names": names})["secret"]
+        )
+
+    def flush_webhooks(self, timeout: float = 15.0) -> None:
+        self._call("POST", "/webhooks/flush", {"timeout": timeout})
+
+    def set_webhook_chaos(
+        self, duplicate_rate: float = 0.0, shuffle: bool = False, delay_ms: int = 0
+    ) -> None:
+        body = {"duplicate_rate": duplicate_rate, "shuffle": shuffle, "delay_ms": delay_ms}
+        self._call("POST", "/webhooks/chaos", body)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/webhooks/deliveries")
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> SandboxControl:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request access log: the sandbox keeps its own request log."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class SandboxServer:
+    """A threaded werkzeug server for a sandbox app on 127.0.0.1 (a free port unless given)."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietHandler
+        )
+        self.url = f"http://{host}:{self._server.server_port}"
+        self.sandbox.settings.base_url = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="pco-sandbox",
+            daemon=True,
+        )
+        self._control: SandboxControl | None = None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return self.app.extensions["pco_sandbox"]
+
+    @property
+    def control(self) -> SandboxControl:
+        if self._control is None:
+            self._control = SandboxControl(self.url)
+        return self._control
+
+    def start(self) -> SandboxServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, then stop the webhook thread; safe to call twice."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+        self.sandbox.webhooks.stop()
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:  # fmt: skip
+        self.stop()
