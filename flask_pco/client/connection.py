@@ -1,0 +1,67 @@
+"""``test_connection``: one request that tells an admin whether the PCO settings work.
+
+It asks ``GET /people/v2`` for the organisation and turns every failure into a ``PcoError``
+whose message is one line saying what to fix: the credentials, the network, or the URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..exceptions import (
+    ApiError,
+    AuthenticationError,
+    ConfigError,
+    DocumentError,
+    PcoError,
+    TransportError,
+)
+from .session import PcoClient
+
+__all__ = ["ConnectionInfo", "test_connection"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """What PCO said about the organisation and the rate budget."""
+
+    organization_name: str
+    time_zone: str
+    rate_limit: int | None
+    rate_period: int | None
+    rate_count: int | None
+
+
+def test_connection(client: PcoClient) -> ConnectionInfo:
+    """Fetch the organisation; raise a ``PcoError`` with a one-line reason if that fails."""
+    try:
+        document = client.get("/people/v2")
+    except AuthenticationError as exc:
+        raise AuthenticationError(
+            exc.status, exc.errors, message=f"bad credentials: {exc}"
+        ) from exc
+    except TransportError as exc:
+        raise TransportError(f"cannot reach {client.base_url}: {exc}") from exc
+    except (DocumentError, ApiError) as exc:
+        raise _not_pco(client, str(exc)) from exc
+    organization = next((r for r in document.data if r.type == "Organization"), None)
+    if organization is None:
+        raise _not_pco(client, "GET /people/v2 returned no Organization")
+    info = client.rate_info
+    return ConnectionInfo(
+        organization_name=str(organization.get("name") or ""),
+        time_zone=str(organization.get("time_zone") or ""),
+        rate_limit=info.limit if info else None,
+        rate_period=info.period if info else None,
+        rate_count=info.count if info else None,
+    )
+
+
+def _not_pco(client: PcoClient, reason: str) -> PcoError:
+    return ConfigError(
+        f"{client.base_url} does not answer like the PCO API ({reason}); check PCO_API_URL"
+    )
+
+
+# pytest would otherwise collect this function wherever a test module imports it.
+test_connection.__test__ = False  # type: ignore[attr-defined]
