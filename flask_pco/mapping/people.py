@@ -1,0 +1,209 @@
+"""PCO Person (with its included emails, phone numbers and addresses) → local-form values.
+
+Pure functions: a ``Resource`` and the ``Document`` it came in go in, a frozen ``PersonData``
+comes out, ready for matching and upserting. Values are in the form the local tables keep:
+phones in E.164, gender as ``"M"``/``"F"``, dates as ``date``, timestamps as naive UTC.
+
+A record whose shape is wrong raises ``DocumentError`` (the sync skips that one person). A
+contact that cannot be used (a phone number no parser understands, an email without an
+address) is dropped and its reason kept in ``PersonData.problems``: a bad phone number must not
+cost the church the whole person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import phonenumbers
+
+from ..client.jsonapi import Document, Resource
+from ..exceptions import DocumentError
+from .values import optional_int, parse_date, parse_datetime, text
+
+__all__ = [
+    "AddressData",
+    "EmailData",
+    "PersonData",
+    "PhoneData",
+    "normalize_gender",
+    "normalize_phone",
+    "person_from_resource",
+]
+
+#: An ISO country code, or a function that returns it when first needed.
+Country = str | Callable[[], str]
+
+_GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
+
+
+@dataclass(frozen=True, slots=True)
+class EmailData:
+    address: str
+    is_primary: bool
+    pco_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneData:
+    #: E.164, for example ``+15550102345``.
+    e164: str
+    #: PCO's location label ("Mobile", "Home", ...), kept as the local ``kind``.
+    kind: str | None
+    is_primary: bool
+    pco_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressData:
+    street: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    is_primary: bool
+
+    def as_family_fields(self) -> dict[str, str | None]:
+        """The address in the form ``families`` stores it."""
+        return {"street": self.street, "city": self.city, "state": self.state, "zip": self.zip}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonData:
+    pco_id: str
+    first_name: str
+    last_name: str
+    gender: str | None
+    dob: date | None
+    child: bool
+    is_active: bool
+    #: PCO's ``updated_at``, naive UTC.
+    updated_at: datetime | None
+    #: Our ``people.id`` when our push created the PCO record (PCO's ``remote_id``).
+    remote_id: int | None = None
+    emails: tuple[EmailData, ...] = ()
+    phones: tuple[PhoneData, ...] = ()
+    addresses: tuple[AddressData, ...] = ()
+    #: Why contacts were dropped ("phone '12' is not a phone number"), for the sync log.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def primary_address(self) -> AddressData | None:
+        """The address PCO marks primary, else the first one."""
+        return next((a for a in self.addresses if a.is_primary), None) or (
+            self.addresses[0] if self.addresses else None
+        )
+
+    def demographics(self) -> dict[str, Any]:
+        """The PCO-owned person fields by logical name (see ``policy.PCO_OWNED``)."""
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "gender": self.gender,
+            "dob": self.dob,
+            "child": self.child,
+            "is_active": self.is_active,
+        }
+
+
+def person_from_resource(
+    resource: Resource, document: Document | None = None, *, country: Country = "US"
+) -> PersonData:
+    """Map one PCO Person; ``document`` supplies the included contacts (none without it).
+
+    ``country`` is the organisation's ISO country for numbers PCO sent without ``e164``, or a
+    function returning it (called only then: looking it up costs a request).
+    """
+    if resource.type != "Person":
+        raise DocumentError(f"expected a Person, got {resource.type} {resource.id}")
+    first = text(resource, "first_name")
+    last = text(resource, "last_name")
+    if not first and not last:
+        raise DocumentError(f"Person {resource.id} has neither a first nor a last name")
+    problems: list[str] = []
+    related = document.related if document is not None else (lambda _r, _n: [])
+    phones = tuple(_phones(related(resource, "phone_numbers"), country, problems))
+    return PersonData(
+        pco_id=resource.id,
+        first_name=first or "",
+        last_name=last or "",
+        gender=normalize_gender(resource.get("gender")),
+        dob=parse_date(resource, "birthdate"),
+        child=bool(resource.get("child")),
+        is_active=_is_active(resource),
+        updated_at=parse_datetime(resource, "updated_at"),
+        remote_id=optional_int(resource, "remote_id"),
+        emails=tuple(_emails(related(resource, "emails"), problems)),
+        phones=phones,
+        addresses=tuple(_address(a) for a in related(resource, "addresses")),
+        problems=tuple(problems),
+    )
+
+
+def normalize_gender(value: Any) -> str | None:
+    """``"M"``/``"Male"`` → ``"M"``, ``"F"``/``"Female"`` → ``"F"``; other labels kept as sent."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _GENDERS.get(value.strip().lower(), value.strip())
+
+
+def normalize_phone(number: str | None, e164: str | None = None, country: Country = "US") -> str:
+    """E.164 for a PCO phone number: PCO's own ``e164`` when it has one, else parse ``number``.
+
+    Raise ``ValueError`` with the reason when neither gives a possible phone number.
+    """
+    for candidate, is_e164 in ((e164, True), (number, False)):
+        if not candidate or not str(candidate).strip():
+            continue
+        region = None if is_e164 else (country() if callable(country) else country)
+        try:
+            parsed = phonenumbers.parse(str(candidate), region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    raise ValueError(f"{number or e164!r} is not a phone number")
+
+
+def _is_active(resource: Resource) -> bool:
+    status = resource.get("status")
+    if isinstance(status, str) and status.strip().lower() == "inactive":
+        return False
+    return not resource.get("inactivated_at")
+
+
+def _emails(records: Iterable[Resource], problems: list[str]) -> Iterable[EmailData]:
+    for record in records:
+        address = text(record, "address")
+        if not address or "@" not in address:
+            problems.append(f"email {record.id}: {address!r} is not an email address")
+            continue
+        yield EmailData(address, bool(record.get("primary")), record.id)
+
+
+def _phones(
+    records: Iterable[Resource], country: Country, problems: list[str]
+) -> Iterable[PhoneData]:
+    for record in records:
+        try:
+            e164 = normalize_phone(record.get("number"), record.get("e164"), country)
+        except ValueError as error:
+            problems.append(f"phone {record.id}: {error}")
+            continue
+        yield PhoneData(e164, text(record, "location"), bool(record.get("primary")), record.id)
+
+
+def _address(record: Resource) -> AddressData:
+    # Versions before 2023-03-21 send one ``street`` with the lines separated by newlines.
+    lines: list[str | None] = [text(record, "street_line_1"), text(record, "street_line_2")]
+    if not any(lines):
+        lines = list((text(record, "street") or "").splitlines())
+    street = ", ".join(line.strip() for line in lines if line and line.strip()) or None
+    return AddressData(
+        street=street,
+        city=text(record, "city"),
+        state=text(record, "state"),
+        zip=text(record, "zip"),
+        is_primary=bool(record.get("primary")),
+    )

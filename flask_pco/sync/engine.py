@@ -1,0 +1,104 @@
+"""Runs a queued sync: one registered step, or every step of a ``full`` run in order.
+
+Steps register themselves with ``@step("pull", "people")``; jobs, the CLI and the admin page
+only ever name a direction and a sync type, so adding a step touches nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ConfigError
+from .runs import RunReporter, SyncContext, begin_run, queue_run, reporting
+
+if TYPE_CHECKING:
+    from ..client import PcoClient
+    from ..extension import PcoState
+
+__all__ = ["FULL_ORDER", "StepFunction", "execute_run", "step", "sync_types"]
+
+StepFunction = Callable[[SyncContext], None]
+
+#: The steps of a ``full`` run, in the order the spec gives (people before the records that
+#: point at them).
+FULL_ORDER: dict[str, tuple[str, ...]] = {
+    "pull": ("people", "families", "groups", "events", "locations"),
+    "push": ("people", "families", "group-memberships"),
+}
+
+_STEPS: dict[tuple[str, str], StepFunction] = {}
+
+
+def step(direction: str, name: str) -> Callable[[StepFunction], StepFunction]:
+    """Register a sync step under a direction and a sync type."""
+
+    def register(function: StepFunction) -> StepFunction:
+        _STEPS[(direction, name)] = function
+        return function
+
+    return register
+
+
+def _load_steps() -> None:
+    """Import the step modules, which register their steps; a module not yet built is skipped."""
+    for name in ("pull", "push"):
+        if importlib.util.find_spec(f"{__package__}.{name}") is not None:
+            importlib.import_module(f"{__package__}.{name}")
+
+
+def sync_types(direction: str) -> tuple[str, ...]:
+    """The sync types a direction offers, ``full`` included once its steps exist."""
+    _load_steps()
+    names = tuple(name for d, name in _STEPS if d == direction)
+    return (*names, "full") if names else ()
+
+
+def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
+    """Run a queued run to its end and return its reporter; the row records the outcome."""
+    _load_steps()
+    if run.sync_type != "full" and (run.direction, run.sync_type) not in _STEPS:
+        raise ConfigError(f"unknown sync: {run.direction} {run.sync_type}")
+    begin_run(state, run)
+    with reporting(state, run, client) as report:
+        if run.sync_type == "full":
+            _run_full(state, run, client, report)
+        else:
+            _STEPS[(run.direction, run.sync_type)](_context(state, run, client, report))
+    return report
+
+
+def _run_full(state: PcoState, parent: Any, client: PcoClient, parent_report: RunReporter) -> None:
+    for name in FULL_ORDER[parent.direction]:
+        if (parent.direction, name) not in _STEPS:
+            continue
+        parent_report.step(name)
+        child = queue_run(
+            state,
+            name,
+            parent.direction,
+            trigger=parent.trigger,
+            incremental=parent.incremental,
+            dry_run=parent.dry_run,
+            options=parent.options,
+            parent_id=parent.id,
+        )
+        begin_run(state, child)
+        with reporting(state, child, client) as report:
+            _STEPS[(parent.direction, name)](_context(state, child, client, report))
+        for outcome, value in report.counts.items():
+            parent_report.count(outcome, value)
+    parent_report.step("done")
+
+
+def _context(state: PcoState, run: Any, client: PcoClient, report: RunReporter) -> SyncContext:
+    return SyncContext(
+        state=state,
+        client=client,
+        report=report,
+        dry_run=run.dry_run,
+        incremental=run.incremental,
+        options=dict(run.options or {}),
+    )

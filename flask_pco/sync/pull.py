@@ -1,0 +1,212 @@
+"""Inbound sync: the ``pull`` steps, and the single-person helpers webhooks and push reuse.
+
+``pull people`` streams PCO's people with their emails, phones and addresses, a page at a time,
+and upserts them through ``PeopleWriter``. Selective (``options["list_ids"]``: only the people
+of those PCO Lists) and incremental (``where[updated_at][gte]`` from the cursor) runs touch only
+what they read; only a full, unfiltered, complete run may conclude that a linked person PCO no
+longer returns is gone, and marks them inactive (never deleted).
+
+The other steps live in ``pull_families``, ``pull_groups`` and ``pull_calendar``; importing
+this module registers them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from ..client.jsonapi import Document
+from ..exceptions import DocumentError, NotFoundError, PcoError
+from ..mapping.people import PersonData, person_from_resource
+from ..models import utcnow
+from .cursors import advance_cursor, incremental_since
+from .engine import step
+from .pull_base import (
+    PageTally,
+    refresh_statistics,
+    remember_pco_values,
+    run_pages,
+    set_fields,
+    skippable_pages,
+    stamp,
+)
+from .pull_people import PeopleWriter
+from .runs import SyncContext
+
+__all__ = [
+    "PERSON_INCLUDES",
+    "apply_person",
+    "deactivate_person",
+    "fetch_person",
+    "organization_country",
+    "pull_people",
+]
+
+PERSON_INCLUDES = ("emails", "phone_numbers", "addresses")
+#: Stable paging key: ``created_at`` does not move when a record is edited mid-run, so offset
+#: paging cannot skip a record because another one was updated (REFERENCE §7.1).
+PAGE_ORDER = "created_at"
+_DEACTIVATE_BATCH = 500
+
+
+@step("pull", "people")
+def pull_people(ctx: SyncContext) -> None:
+    """Pull PCO people (all, changed since the cursor, or those of chosen Lists)."""
+    started = utcnow()
+    list_ids = selected_ids(ctx.options.get("list_ids"))
+    since = None if list_ids else incremental_since(ctx, "people")
+    listing = _PeopleListing(ctx)
+    if list_ids:
+        for list_id in list_ids:
+            run_pages(ctx, _list_pages(ctx, list_id), listing.handle)
+        return
+    pages = ctx.client.pages(
+        "/people/v2/people",
+        include=PERSON_INCLUDES,
+        where={"updated_at": {"gte": since}} if since else None,
+        order=PAGE_ORDER,
+        per_page=ctx.config.per_page,
+    )
+    run_pages(ctx, pages, listing.handle)
+    if ctx.dry_run:
+        return
+    if since is None and not listing.unreadable:
+        _deactivate_missing(ctx, listing.seen)
+    advance_cursor(ctx, "people", started)
+
+
+class _PeopleListing:
+    """Applies pages of people and remembers who PCO listed, for the deactivation at the end."""
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+        self.country = organization_country(ctx)
+        #: Ids PCO listed, malformed records included: they are not gone, only unreadable.
+        self.seen: set[str] = set()
+        #: Records without a usable id: who they are is unknown, so nobody may be deactivated.
+        self.unreadable = 0
+        self.pages = 0
+
+    def handle(self, document: Document, tally: PageTally) -> None:
+        self.pages += 1
+        refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
+        self.seen.update(resource.id for resource in document.data)
+        self.unreadable += len(document.skipped)
+        people = map_people(document, tally, self.country)
+        for outcome in PeopleWriter(self.ctx, tally).apply(people):
+            tally.count(outcome)
+
+
+def map_people(document: Document, tally: PageTally, country: Any = "US") -> list[PersonData]:
+    """The page's people; a malformed one is skipped with its reason, bad contacts reported.
+
+    A person listed twice (offset paging over changing data) is applied once, as last seen.
+    """
+    people: dict[str, PersonData] = {}
+    for resource in document.data:
+        try:
+            person = person_from_resource(resource, document, country=country)
+        except DocumentError as error:
+            tally.issue("invalid", "Person", str(error), pco_id=resource.id)
+            continue
+        for problem in person.problems:
+            tally.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=person.pco_id)
+        people[person.pco_id] = person
+    return list(people.values())
+
+
+def selected_ids(value: Any) -> list[str]:
+    """PCO ids from an option given as one id or a list of ids (``--list 12`` or ``[12, 13]``)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str | int):
+        return [part.strip() for part in str(value).split(",") if part.strip()]
+    return [str(item) for item in value]
+
+
+def apply_person(ctx: SyncContext, person: PersonData) -> str:
+    """Upsert one PCO person: ``created``, ``updated``, ``unchanged`` or ``held``.
+
+    An older ``updated_at`` than the one already applied changes nothing (``unchanged``). An
+    ambiguous match is recorded on ``ctx.report`` as an issue. The caller commits.
+    """
+    return PeopleWriter(ctx, ctx.report).apply([person])[0]
+
+
+def deactivate_person(ctx: SyncContext, pco_id: str) -> bool:
+    """Mark the person linked to ``pco_id`` inactive (PCO deleted them); True if it changed.
+
+    The row and its local data stay: a person is never deleted by a sync. The caller commits.
+    """
+    Person = ctx.roles.model("person")
+    row = ctx.session.scalar(select(Person).where(Person.pco_id == pco_id))
+    return row is not None and _deactivate(ctx, row)
+
+
+def fetch_person(ctx: SyncContext, pco_id: str) -> PersonData | None:
+    """One PCO person with their contacts (one GET), or ``None`` if PCO no longer has them."""
+    try:
+        document = ctx.client.get(
+            f"/people/v2/people/{pco_id}", params={"include": ",".join(PERSON_INCLUDES)}
+        )
+    except NotFoundError:
+        return None
+    if not document.data:
+        return None
+    return person_from_resource(document.data[0], document, country=organization_country(ctx))
+
+
+def organization_country(ctx: SyncContext) -> Callable[[], str]:
+    """The organisation's country for phone parsing, fetched once per process when first needed."""
+
+    def country() -> str:
+        cache = ctx.state.cache
+        if "pco_country" not in cache:
+            try:
+                document = ctx.client.get("/people/v2")
+                code = document.data[0].get("country_code") if document.data else None
+            except PcoError:
+                code = None
+            cache["pco_country"] = code if isinstance(code, str) and code else "US"
+        return str(cache["pco_country"])
+
+    return country
+
+
+def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
+    return skippable_pages(
+        ctx, f"/people/v2/lists/{list_id}/people", "List", include=PERSON_INCLUDES
+    )
+
+
+def _deactivate_missing(ctx: SyncContext, seen: set[str]) -> None:
+    """Mark inactive the linked people a complete full pull did not return."""
+    if not seen:
+        return  # an empty organisation is far likelier a broken listing than a lost church
+    Person = ctx.roles.model("person")
+    active = getattr(Person, ctx.roles.column("person", "is_active"))
+    linked = ctx.session.execute(
+        select(Person.id, Person.pco_id).where(Person.pco_id.is_not(None), active.is_(True))
+    )
+    gone = [row_id for row_id, pco_id in linked if pco_id not in seen]
+    for start in range(0, len(gone), _DEACTIVATE_BATCH):
+        rows = ctx.session.scalars(
+            select(Person).where(Person.id.in_(gone[start : start + _DEACTIVATE_BATCH]))
+        )
+        changed = sum(_deactivate(ctx, row) for row in rows)
+        ctx.session.commit()
+        ctx.report.count("updated", changed)
+        ctx.report.checkpoint(force=True)
+
+
+def _deactivate(ctx: SyncContext, row: Any) -> bool:
+    changed = set_fields(row, "person", {"is_active": False}, ctx)
+    remember_pco_values(row, {"is_active": False})
+    if changed:
+        stamp(row, row.pco_id)
+    return changed
+
+
+from . import pull_calendar, pull_families, pull_groups  # noqa: E402, F401 - registers their steps

@@ -1,0 +1,354 @@
+"""Sync runs: the ``pco_sync_log`` row's life from queued to succeeded, failed or cancelled.
+
+One run at a time per organisation: a partial unique index on the log lets only one top-level
+run be queued or running, so a double click, a CLI call and the nightly job can never run two
+syncs at once, whatever process they start in. (Stricter than one per sync type on purpose: a
+pull and a push running together could both create the same new person.) The steps of a
+``full`` run are child rows and do not take the slot.
+
+``RunReporter`` keeps the counts in memory and writes them to the row at batch boundaries
+(``checkpoint``), at most every ``flush_every`` seconds; that is also where the heartbeat is
+stamped and an admin's cancel request is noticed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..exceptions import PcoError, SyncCancelledError, SyncInProgressError
+from ..models import utcnow
+
+if TYPE_CHECKING:
+    from ..client import PcoClient
+    from ..config import PcoConfig
+    from ..extension import PcoState
+    from ..models import PcoModels, Roles
+
+__all__ = [
+    "ACTIVE",
+    "RunReporter",
+    "SyncContext",
+    "active_run",
+    "begin_run",
+    "finish_run",
+    "mark_abandoned_runs",
+    "queue_run",
+    "request_cancel",
+    "requeue_run",
+]
+
+#: Statuses that hold the organisation's single run slot.
+ACTIVE = ("queued", "running")
+OUTCOMES = ("created", "updated", "skipped", "failed")
+#: Issue kinds that wait for an admin's decision, listed once per record until resolved.
+HELD = ("ambiguous",)
+
+
+def queue_run(
+    state: PcoState,
+    sync_type: str,
+    direction: str,
+    *,
+    trigger: str = "cli",
+    incremental: bool = False,
+    dry_run: bool = False,
+    options: dict[str, Any] | None = None,
+    parent_id: int | None = None,
+) -> Any:
+    """Create a queued run row, or raise ``SyncInProgressError`` naming the run that holds the slot."""
+    mark_abandoned_runs(state)
+    SyncRun = state.models.SyncRun
+    run = SyncRun(
+        organization=state.config.organization_key,
+        sync_type=sync_type,
+        direction=direction,
+        status="queued",
+        trigger=trigger,
+        incremental=incremental,
+        dry_run=dry_run,
+        options=options or {},
+        parent_id=parent_id,
+    )
+    session = state.db.session
+    session.add(run)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        holder = active_run(state)
+        what = (
+            f"{holder.direction} {holder.sync_type} (run {holder.id}, {holder.status})"
+            if holder
+            else "another run"
+        )
+        raise SyncInProgressError(
+            f"a sync is already in progress: {what}; wait for it or cancel it",
+            run_id=holder.id if holder else None,
+        ) from None
+    return run
+
+
+def active_run(state: PcoState) -> Any | None:
+    """The top-level run holding the organisation's slot, if any."""
+    SyncRun = state.models.SyncRun
+    return state.db.session.scalar(
+        select(SyncRun).where(
+            SyncRun.organization == state.config.organization_key,
+            SyncRun.parent_id.is_(None),
+            SyncRun.status.in_(ACTIVE),
+        )
+    )
+
+
+def begin_run(state: PcoState, run: Any) -> None:
+    """Mark a queued run as running; a run cancelled while queued stops here."""
+    state.db.session.refresh(run)
+    if run.cancel_requested or run.status == "cancelled":
+        finish_run(state, run, "cancelled", "cancelled before it started")
+        raise SyncCancelledError("the run was cancelled before it started")
+    run.status = "running"
+    run.started_at = run.heartbeat_at = utcnow()
+    state.db.session.commit()
+
+
+def finish_run(state: PcoState, run: Any, status: str, error: str | None = None) -> None:
+    """Close a run with its final status; the error message is one line, never a traceback."""
+    run.status = status
+    run.finished_at = utcnow()
+    run.error_message = error
+    state.db.session.commit()
+
+
+def request_cancel(state: PcoState, run_id: int) -> bool:
+    """Ask a run to stop at its next batch boundary; True if it was still active."""
+    SyncRun = state.models.SyncRun
+    result = state.db.session.execute(
+        update(SyncRun)
+        .where((SyncRun.id == run_id) | (SyncRun.parent_id == run_id), SyncRun.status.in_(ACTIVE))
+        .values(cancel_requested=True)
+    )
+    state.db.session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def requeue_run(state: PcoState, run: Any, note: str) -> bool:
+    """Put a run back in the queue for a retry; False if another run took the slot meanwhile.
+
+    Steps still marked active under it are closed first: their worker is gone, and the retry
+    starts them again as new child rows.
+    """
+    SyncRun = state.models.SyncRun
+    session = state.db.session
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.parent_id == run.id, SyncRun.status.in_(ACTIVE))
+        .values(status="failed", finished_at=utcnow(), error_message=note)
+    )
+    run.status, run.finished_at, run.error_message = "queued", None, note[:2000]
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def mark_abandoned_runs(state: PcoState) -> int:
+    """Fail runs whose worker died: running with a heartbeat older than ``PCO_RUN_STALE_AFTER``.
+
+    The cancel flag is raised too, so a worker that was only stalled (not dead) stops at its
+    next checkpoint instead of carrying on beside the run that replaces it.
+    """
+    SyncRun = state.models.SyncRun
+    cutoff = utcnow() - timedelta(seconds=state.config.run_stale_after)
+    result = state.db.session.execute(
+        update(SyncRun)
+        .where(SyncRun.status == "running", SyncRun.heartbeat_at < cutoff)
+        .values(
+            status="failed",
+            finished_at=utcnow(),
+            cancel_requested=True,
+            error_message="abandoned: the worker stopped without finishing; the next run resumes safely",
+        )
+    )
+    state.db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass
+class RunReporter:
+    """Counts one run's outcomes and writes them, the current step and a heartbeat to its row."""
+
+    state: PcoState
+    run: Any
+    requests: Callable[[], int] = lambda: 0
+    flush_every: float = 2.0
+    clock: Callable[[], float] = time.monotonic
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    _last_flush: float = field(default=float("-inf"))
+    _requests_at_start: int = 0
+
+    def __post_init__(self) -> None:
+        self._requests_at_start = self.requests()
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        self.counts[outcome] += n
+
+    def issue(
+        self,
+        kind: str,
+        resource_type: str,
+        reason: str,
+        *,
+        pco_id: str | None = None,
+        local_id: int | None = None,
+        candidates: tuple[int, ...] | list[int] = (),
+        outcome: str = "skipped",
+    ) -> None:
+        """Record a record the run could not apply, with the reason an admin will read.
+
+        A record held for an admin is listed once however many runs meet it: an unresolved
+        hold is brought up to date (this run, its reason and candidates) rather than repeated.
+        """
+        details = {"run_id": self.run.id, "reason": reason[:2000], "candidates": list(candidates)}
+        held = self._open_hold(kind, resource_type, pco_id, local_id) if kind in HELD else None
+        if held is None:
+            self.state.db.session.add(
+                self.state.models.SyncIssue(
+                    kind=kind,
+                    resource_type=resource_type,
+                    pco_id=pco_id,
+                    local_id=local_id,
+                    **details,
+                )
+            )
+        else:
+            for name, value in details.items():
+                setattr(held, name, value)
+        self.count(outcome)
+
+    def _open_hold(
+        self, kind: str, resource_type: str, pco_id: str | None, local_id: int | None
+    ) -> Any | None:
+        Issue = self.state.models.SyncIssue
+        return self.state.db.session.scalar(
+            select(Issue).where(
+                Issue.kind == kind,
+                Issue.resource_type == resource_type,
+                Issue.pco_id.is_(None) if pco_id is None else Issue.pco_id == pco_id,
+                Issue.local_id.is_(None) if local_id is None else Issue.local_id == local_id,
+                Issue.resolved_at.is_(None),
+            )
+        )
+
+    def step(self, name: str) -> None:
+        self.run.current_step = name
+        self.checkpoint(force=True)
+
+    def checkpoint(self, *, force: bool = False) -> None:
+        """Commit progress at a batch boundary; raise ``SyncCancelledError`` if an admin asked."""
+        now = self.clock()
+        if not force and now - self._last_flush < self.flush_every:
+            return
+        self._last_flush = now
+        self._write()
+        self.state.db.session.commit()
+        if self._cancel_requested():
+            raise SyncCancelledError("cancelled by an admin")
+
+    def _write(self) -> None:
+        for outcome, value in self.counts.items():
+            setattr(self.run, outcome, value)
+        self.run.requests_used = self.requests() - self._requests_at_start
+        self.run.heartbeat_at = utcnow()
+        if self.run.parent_id is not None:
+            # A long step of a full run must keep its parent alive too, or the parent would
+            # look abandoned and give up the organisation's slot while this step still runs.
+            SyncRun = self.state.models.SyncRun
+            self.state.db.session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == self.run.parent_id)
+                .values(heartbeat_at=self.run.heartbeat_at)
+            )
+
+    def _cancel_requested(self) -> bool:
+        SyncRun = self.state.models.SyncRun
+        return bool(
+            self.state.db.session.scalar(
+                select(SyncRun.cancel_requested).where(SyncRun.id == self.run.id)
+            )
+        )
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{c['created']} created, {c['updated']} updated, {c['skipped']} skipped, "
+            f"{c['failed']} failed, {self.requests() - self._requests_at_start} requests"
+        )
+
+
+@dataclass
+class SyncContext:
+    """Everything one sync step needs, passed explicitly so the step is testable on its own."""
+
+    state: PcoState
+    client: PcoClient
+    report: RunReporter
+    dry_run: bool = False
+    #: Only records changed since the last complete run (``where[updated_at][gte]``).
+    incremental: bool = False
+    #: Selective-sync options, e.g. ``{"list_ids": ["123"]}`` or ``{"group_id": "42"}``.
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def session(self) -> Any:
+        return self.state.db.session
+
+    @property
+    def roles(self) -> Roles:
+        return self.state.roles
+
+    @property
+    def models(self) -> PcoModels:
+        return self.state.models
+
+    @property
+    def config(self) -> PcoConfig:
+        return self.state.config
+
+
+@contextmanager
+def reporting(state: PcoState, run: Any, client: PcoClient) -> Iterator[RunReporter]:
+    """Run a body against ``run``: counts flushed, and the row closed with the right status."""
+    reporter = RunReporter(state, run, requests=lambda: client.request_count)
+    try:
+        yield reporter
+    except SyncCancelledError as error:
+        state.db.session.rollback()  # the half-written batch; every committed one stays
+        reporter._write()
+        finish_run(state, run, "cancelled", str(error))
+        raise
+    except PcoError as error:
+        _close_failed(state, run, reporter, str(error))
+        raise
+    except Exception as error:
+        _close_failed(state, run, reporter, f"{type(error).__name__}: {error}")
+        raise
+    else:
+        reporter._write()
+        state.db.session.commit()
+        finish_run(state, run, "succeeded")
+
+
+def _close_failed(state: PcoState, run: Any, reporter: RunReporter, message: str) -> None:
+    state.db.session.rollback()  # the half-written batch; every committed one stays
+    reporter._write()
+    finish_run(state, run, "failed", message.splitlines()[0][:2000] if message else "failed")
