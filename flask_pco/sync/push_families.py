@@ -1,0 +1,259 @@
+"""Pushing local families to PCO Households, and their members to HouseholdMemberships.
+
+Members must be PCO people before a household can name them, so unlinked members go through
+``PersonPusher`` first (the one way a person reaches PCO). A household create whose outcome is
+unknown, or that a killed run made without storing its id, is found again among the primary
+contact's households (``/people/v2/people/{id}/households``: a plain listing, not search) before
+anything is created; so is a household PCO already had for the same people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ..exceptions import DocumentError, NotFoundError
+from ..mapping.households import HouseholdData, household_from_resource
+from ..mapping.payloads import (
+    household_attributes,
+    household_membership_payload,
+    household_relationships,
+    primary_contact,
+)
+from .policy import comparable, merge
+from .push_addresses import ADDRESS_FIELDS, address_pending, push_family_address
+from .push_people import PersonPusher
+from .push_records import (
+    REFUSED,
+    UNKNOWN_OUTCOME,
+    log,
+    mark_linked,
+    plan,
+    record_rejected,
+    record_unconfirmed,
+    settle_merge,
+)
+from .remote_index import PEOPLE_PATH, parse_pco_time
+
+if TYPE_CHECKING:
+    from .runs import SyncContext
+
+__all__ = ["HOUSEHOLDS_PATH", "push_families_to_pco"]
+
+HOUSEHOLDS_PATH = "/people/v2/households"
+
+#: (member row, its person's PCO id, local relationship) for members that are in PCO.
+Member = tuple[Any, str, str | None]
+
+
+def push_families_to_pco(ctx: SyncContext) -> None:
+    """Create, complete or rename the PCO household of every family that needs it."""
+    Family = ctx.roles.model("family")
+    members = _members_by_family(ctx)
+    families = ctx.session.scalars(select(Family).order_by(Family.id)).all()
+    work = [
+        f
+        for f in families
+        if f.pco_id is None
+        or _renamed(f)
+        or address_pending(ctx, f)
+        or any(m.pco_id is None for m in members[f.id])
+    ]
+    people = PersonPusher(ctx) if work else None
+    for family in work:
+        assert people is not None
+        _push_family(ctx, people, family, members[family.id])
+        ctx.report.checkpoint()
+
+
+def _members_by_family(ctx: SyncContext) -> dict[int, list[Any]]:
+    FamilyMember = ctx.roles.model("family_member")
+    by_family: dict[int, list[Any]] = defaultdict(list)
+    for member in ctx.session.scalars(select(FamilyMember).order_by(FamilyMember.id)):
+        by_family[getattr(member, ctx.roles.column("family_member", "family_id"))].append(member)
+    return by_family
+
+
+def _push_family(ctx: SyncContext, people: PersonPusher, family: Any, rows: list[Any]) -> None:
+    members = _members_in_pco(ctx, people, rows)
+    if ctx.dry_run:
+        _plan_family(ctx, family, rows)
+    elif not members:
+        reason = "none of the family's members is in PCO, so it cannot become a household"
+        ctx.report.issue("invalid", "Household", reason, local_id=family.id)
+        ctx.session.commit()
+        return
+    elif family.pco_id is not None or _link_or_create_household(ctx, family, members):
+        _link_members(ctx, family, [m for m in members if m[0].pco_id is None])
+    if _renamed(family):
+        _push_household_name(ctx, family)
+    if address_pending(ctx, family):
+        push_family_address(ctx, family)
+
+
+def _renamed(family: Any) -> bool:
+    """Linked, and its name edited here since the two sides last agreed on it."""
+    agreed = (family.pco_snapshot or {}).get("name")
+    return family.pco_id is not None and agreed is not None and comparable(family.name) != agreed
+
+
+def _push_household_name(ctx: SyncContext, family: Any) -> None:
+    """PATCH a household's new name, unless PCO renamed it too (then PCO's name wins)."""
+    path = f"{HOUSEHOLDS_PATH}/{family.pco_id}"
+    try:
+        household = ctx.client.get(path).data[0]
+    except REFUSED as error:
+        record_rejected(ctx, "Household", family, error)
+        return
+    base, local = {"name": family.pco_snapshot["name"]}, {"name": comparable(family.name)}
+    result = merge(base, local, {"name": comparable(household.get("name"))}, ("name",))
+    settle_merge(
+        ctx,
+        family,
+        "family",
+        result,
+        resource_type="Household",
+        write=lambda _changes: ctx.client.update(
+            path, "Household", family.pco_id, household_attributes(family.name)
+        ),
+        describe=f"rename PCO household {family.pco_id}",
+        snapshot=lambda row: {"name": comparable(row.name)},
+    )
+
+
+def _members_in_pco(ctx: SyncContext, people: PersonPusher, rows: list[Any]) -> list[Member]:
+    """The members that are PCO people, pushing those that are not yet (held ones drop out)."""
+    Person = ctx.roles.model("person")
+    found: list[Member] = []
+    column = ctx.roles.column
+    for row in rows:
+        person = ctx.session.get(Person, getattr(row, column("family_member", "person_id")))
+        if person is None:
+            continue
+        pco_id = person.pco_id or people.push(person)
+        if pco_id:
+            relationship = getattr(row, column("family_member", "relationship"), None)
+            found.append((row, pco_id, relationship))
+    return found
+
+
+def _plan_family(ctx: SyncContext, family: Any, rows: list[Any]) -> None:
+    if family.pco_id is None:
+        plan(ctx, "created", f"create a PCO household for family {family.id}")
+        if any(getattr(family, ctx.roles.column("family", f), None) for f in ADDRESS_FIELDS):
+            plan(ctx, "created", f"add the address of family {family.id} to its primary contact")
+        return
+    for row in rows:
+        if row.pco_id is None:
+            plan(ctx, "created", f"add family member {row.id} to household {family.pco_id}")
+
+
+def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Member]) -> bool:
+    contact = primary_contact((pco_id, relationship) for _, pco_id, relationship in members)
+    member_ids = [pco_id for _, pco_id, _ in members]
+    household = _find_household(ctx, family, contact, member_ids)
+    if household is None:
+        try:
+            created = ctx.client.create(
+                HOUSEHOLDS_PATH,
+                "Household",
+                household_attributes(family.name),
+                household_relationships(member_ids, contact),
+            )
+        except REFUSED as error:
+            record_rejected(ctx, "Household", family, error)
+            return False
+        except UNKNOWN_OUTCOME as error:
+            household = _find_household(ctx, family, contact, member_ids)
+            if household is None:
+                record_unconfirmed(ctx, "Household", family, error)
+                return False
+        else:
+            updated_at = parse_pco_time(created.get("updated_at"))
+            _mark_family(ctx, family, created.id, updated_at, contact)
+            ctx.report.count("created")
+            return True
+    contact = household.primary_contact_id or contact
+    _mark_family(ctx, family, household.pco_id, household.updated_at, contact)
+    ctx.report.count("updated")
+    return True
+
+
+def _mark_family(
+    ctx: SyncContext, family: Any, pco_id: str, updated_at: Any, contact: str | None = None
+) -> None:
+    # The name (and who the primary contact is) are agreed with PCO now; the address is not
+    # until push_family_address has written it, so it stays out of the snapshot till then.
+    agreed = {"name": comparable(family.name)}
+    if contact:
+        agreed["primary_contact"] = contact
+    mark_linked(ctx, family, "family", pco_id, updated_at, snapshot=agreed)
+
+
+def _find_household(
+    ctx: SyncContext, family: Any, contact: str, member_ids: list[str]
+) -> HouseholdData | None:
+    """A household of the primary contact with the family's name or all its members."""
+    path = f"{PEOPLE_PATH}/{contact}/households"
+    try:
+        resources = list(ctx.client.iterate(path, include=("people",)))
+    except NotFoundError:
+        return None  # the contact is gone from PCO: the create will say why
+    for resource in resources:
+        try:
+            household = household_from_resource(resource)
+        except DocumentError as error:
+            log.warning("skipping PCO household %s: %s", resource.id, error)
+            continue
+        same_name = household.name.strip().casefold() == family.name.strip().casefold()
+        if same_name or set(member_ids) <= set(household.member_ids):
+            return household
+    return None
+
+
+def _household_memberships(ctx: SyncContext, household_id: str) -> dict[str, str]:
+    """Membership id by person id for one PCO household."""
+    path = f"{HOUSEHOLDS_PATH}/{household_id}/household_memberships"
+    found: dict[str, str] = {}
+    for membership in ctx.client.iterate(path):
+        person_id = membership.related_id("person") or membership.get("person_id")
+        if person_id:
+            found[str(person_id)] = membership.id
+    return found
+
+
+def _link_members(ctx: SyncContext, family: Any, members: list[Member]) -> None:
+    if not members:
+        return
+    try:
+        existing = _household_memberships(ctx, family.pco_id)
+    except NotFoundError:
+        reason = f"PCO household {family.pco_id} no longer exists; pull families first"
+        ctx.report.issue("failed", "Household", reason, local_id=family.id, pco_id=family.pco_id)
+        ctx.session.commit()
+        return
+    for row, person_id, _ in members:
+        if person_id not in existing:
+            membership_id = _add_member(ctx, family, row, person_id)
+            if membership_id is None:
+                continue
+            existing[person_id] = membership_id
+            ctx.report.count("created")
+        mark_linked(ctx, row, "family_member", existing[person_id], None, snapshot={})
+
+
+def _add_member(ctx: SyncContext, family: Any, row: Any, person_id: str) -> str | None:
+    attributes, relationships = household_membership_payload(person_id)
+    path = f"{HOUSEHOLDS_PATH}/{family.pco_id}/household_memberships"
+    try:
+        return ctx.client.create(path, "HouseholdMembership", attributes, relationships).id
+    except REFUSED as error:
+        record_rejected(ctx, "HouseholdMembership", row, error)
+    except UNKNOWN_OUTCOME as error:
+        landed = _household_memberships(ctx, family.pco_id).get(person_id)
+        if landed is not None:
+            return landed
+        record_unconfirmed(ctx, "HouseholdMembership", row, error)
+    return None

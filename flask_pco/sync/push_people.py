@@ -1,0 +1,281 @@
+"""Pushing one local person to PCO: link or create the Person, then its emails and phones.
+
+Before creating anyone the pusher reads every PCO person once (``remote_index``) and decides:
+
+* a PCO person carries our id as ``remote_id``: that is this person (a create from a killed
+  run, or an earlier link) and it is linked;
+* otherwise one PCO person has one of this person's email addresses and no ``remote_id``:
+  linked (and given our ``remote_id``);
+* PCO people already linked to another local row, or carrying another local person's id, are
+  not candidates: a family sharing one address is several people;
+* anything else that matches (two candidates, or a ``remote_id`` from another system) is held
+  for an admin as ``ambiguous``, never guessed;
+* no candidate: created, with ``remote_id`` = our id.
+
+The families and group-membership steps call the same ``PersonPusher.push`` for members that
+are not in PCO yet, so there is one way a person reaches PCO.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from ..mapping.payloads import person_attributes
+from .policy import PCO_OWNED, local_values, merge
+from .push_contacts import CONTACTS, push_contacts
+from .push_records import (
+    REFUSED,
+    UNKNOWN_OUTCOME,
+    apply_local,
+    changed_locally,
+    mark_linked,
+    plan,
+    record_rejected,
+    record_unconfirmed,
+    settle_merge,
+    unconfirmed_since,
+)
+from .remote_index import (
+    PEOPLE_PATH,
+    PeopleIndex,
+    RemotePerson,
+    find_people_by_remote_id,
+    load_people_index,
+    written_person,
+)
+
+if TYPE_CHECKING:
+    from ..client import Resource
+    from .runs import SyncContext
+
+__all__ = ["PersonPusher"]
+
+_ROLE = "person"
+
+
+class PersonPusher:
+    """Links or creates local people in PCO; reads PCO's people once, on first need."""
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+        self._index: PeopleIndex | None = None
+        self._wanted: list[str] | None = None
+        Person = ctx.roles.model(_ROLE)
+        rows = ctx.session.execute(select(Person.id, Person.pco_id)).all()
+        #: Local person ids: a PCO person whose ``remote_id`` is one of these belongs to it.
+        self.local_ids = {row.id for row in rows}
+        #: PCO ids already linked to a local person.
+        self.claimed = {row.pco_id for row in rows if row.pco_id}
+
+    @property
+    def index(self) -> PeopleIndex:
+        if self._index is None:
+            self._index = load_people_index(self.ctx.client, self._wanted)
+        return self._index
+
+    def expect(self, people: list[Any]) -> None:
+        """Say up front who will be pushed: if all are linked (nobody to match by email), the
+        index may fetch just them instead of listing everyone."""
+        if all(p.pco_id is not None for p in people):
+            self._wanted = [p.pco_id for p in people]
+
+    @cached_property
+    def unconfirmed(self) -> dict[int, datetime]:
+        """Local people whose create PCO left unconfirmed within the grace period, and when."""
+        return unconfirmed_since(self.ctx, "Person")
+
+    @cached_property
+    def contacts_pending(self) -> set[int]:
+        """Local people with an email or phone PCO lacks, or one edited here since the last sync."""
+        return {pid for spec in CONTACTS for pid in spec.pending_owners(self.ctx)}
+
+    def needs_push(self, person: Any) -> bool:
+        """Unlinked, changed locally since the last sync, or with contacts to push."""
+        return (
+            person.pco_id is None
+            or person.id in self.contacts_pending
+            or changed_locally(person, _ROLE, self.ctx)
+        )
+
+    def push(self, person: Any) -> str | None:
+        """Bring one person (and contacts) into PCO; its PCO id, or None if held or refused."""
+        if person.pco_id is None:
+            remote = self._link_or_create(person)
+        else:
+            remote = self._update_linked(person)
+        if remote is not None or (self.ctx.dry_run and person.pco_id is None):
+            push_contacts(self.ctx, person, remote)
+        return person.pco_id if remote is not None else None
+
+    # -- unlinked people --------------------------------------------------------------------
+
+    def _link_or_create(self, person: Any) -> RemotePerson | None:
+        found = self._match(person)
+        if found is None:
+            return self._create(person)
+        if isinstance(found, RemotePerson):
+            return self._link(person, found)
+        reason, candidates = found
+        self.ctx.report.issue(
+            "ambiguous", "Person", reason, local_id=person.id, candidates=candidates
+        )
+        self.ctx.session.commit()
+        return None
+
+    def _match(self, person: Any) -> RemotePerson | tuple[str, list[int]] | None:
+        """The PCO person this one already is, an ambiguity (reason, candidates), or None."""
+        own = self.index.with_remote_id(person.id)
+        if len(own) == 1:
+            return own[0]
+        if own:
+            return f"{len(own)} PCO people carry remote_id {person.id}", _ids(own)
+        matches = self._email_candidates(person)
+        if not matches:
+            return None
+        if len(matches) == 1 and matches[0].remote_id is None:
+            return matches[0]
+        if len(matches) == 1:
+            reason = (
+                f"an email address matches PCO person {matches[0].id}, which carries "
+                f"remote_id {matches[0].remote_id} (not a person of this site)"
+            )
+        else:
+            reason = f"an email address matches {len(matches)} PCO people"
+        return reason, _ids(matches)
+
+    def _email_candidates(self, person: Any) -> list[RemotePerson]:
+        email_spec = CONTACTS[0]
+        found: dict[str, RemotePerson] = {}
+        for row in email_spec.rows(self.ctx, person):
+            for candidate in self.index.with_email(email_spec.value(self.ctx, row)):
+                if candidate.id in self.claimed:
+                    continue  # already another local person: a shared family address
+                if candidate.remote_id in self.local_ids and candidate.remote_id != person.id:
+                    continue
+                found[candidate.id] = candidate
+        return list(found.values())
+
+    def _link(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
+        """Adopt an existing PCO person: PCO's values win (the row has no common base yet)."""
+        if self.ctx.dry_run:
+            plan(self.ctx, "updated", f"link local person {person.id} to PCO person {remote.id}")
+            return remote
+        adopted = self._write_remote_id(person, remote) if remote.remote_id is None else remote
+        if adopted is None:
+            return None
+        local = local_values(person, _ROLE, self.ctx.roles)
+        apply_local(
+            self.ctx, person, _ROLE, merge(None, local, adopted.values, PCO_OWNED[_ROLE]).to_local
+        )
+        self._linked(person, adopted.id, adopted)
+        self.ctx.report.count("updated")
+        return adopted
+
+    def _write_remote_id(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
+        try:
+            updated = self.ctx.client.update(
+                f"{PEOPLE_PATH}/{remote.id}", "Person", remote.id, {"remote_id": int(person.id)}
+            )
+        except REFUSED as error:
+            record_rejected(self.ctx, "Person", person, error)
+            return None
+        return self._remember(updated, remote)
+
+    def _create(self, person: Any) -> RemotePerson | None:
+        if person.id in self.unconfirmed:
+            self._hold_create(person, self.unconfirmed[person.id])
+            return None
+        attributes = person_attributes(
+            local_values(person, _ROLE, self.ctx.roles), remote_id=person.id
+        )
+        if self.ctx.dry_run:
+            plan(self.ctx, "created", f"create a PCO person for local person {person.id}")
+            return None  # push() still plans the contacts
+        try:
+            created = self.ctx.client.create(PEOPLE_PATH, "Person", attributes)
+        except REFUSED as error:
+            record_rejected(self.ctx, "Person", person, error)
+            return None
+        except UNKNOWN_OUTCOME as error:
+            # The POST may have landed: the listing by remote_id is consistent, search is not.
+            # Not found is no proof (PCO may still be processing it), so no second POST now:
+            # the next run's index settles it.
+            landed = find_people_by_remote_id(self.ctx.client, person.id)
+            if len(landed) == 1:
+                return self._adopt_created(person, landed[0])
+            record_unconfirmed(self.ctx, "Person", person, error)
+            return None
+        return self._adopt_created(person, self._remember(created))
+
+    def _hold_create(self, person: Any, since: datetime) -> None:
+        """Not again yet: an unconfirmed create may still land, and a second would duplicate."""
+        retry_at = since + timedelta(seconds=self.ctx.config.unconfirmed_grace)
+        reason = (
+            f"an earlier create of this person was not confirmed by PCO at {since:%H:%M:%S} UTC "
+            f"and may still land; the push creates it from {retry_at:%H:%M:%S} UTC if it has not"
+        )
+        self.ctx.report.issue("held", "Person", reason, local_id=person.id, outcome="failed")
+
+    def _adopt_created(self, person: Any, remote: RemotePerson) -> RemotePerson:
+        self._linked(person, remote.id, remote)
+        self.ctx.report.count("created")
+        return remote
+
+    # -- linked people ----------------------------------------------------------------------
+
+    def _update_linked(self, person: Any) -> RemotePerson | None:
+        remote = self.index.get(person.pco_id)
+        if remote is None:
+            reason = f"PCO person {person.pco_id} no longer exists (deleted or merged); pull first"
+            self.ctx.report.issue(
+                "failed", "Person", reason, local_id=person.id, pco_id=person.pco_id
+            )
+            self.ctx.session.commit()
+            return None
+        if not changed_locally(person, _ROLE, self.ctx):
+            return remote
+        result = merge(
+            person.pco_snapshot,
+            local_values(person, _ROLE, self.ctx.roles),
+            remote.values,
+            PCO_OWNED[_ROLE],
+        )
+        settled = settle_merge(
+            self.ctx,
+            person,
+            _ROLE,
+            result,
+            resource_type="Person",
+            write=lambda changes: self._patch(remote, changes),
+            describe=f"update PCO person {remote.id}",
+        )
+        if not settled and not self.ctx.dry_run:
+            return None  # PCO refused the PATCH: the contacts wait for the next run too
+        return self.index.get(remote.id) or remote
+
+    def _patch(self, remote: RemotePerson, changes: dict[str, Any]) -> Resource:
+        updated = self.ctx.client.update(
+            f"{PEOPLE_PATH}/{remote.id}", "Person", remote.id, person_attributes(changes)
+        )
+        self._remember(updated, remote)
+        return updated
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _linked(self, person: Any, pco_id: str, remote: RemotePerson) -> None:
+        mark_linked(self.ctx, person, _ROLE, pco_id, remote.updated_at)
+        self.claimed.add(pco_id)
+
+    def _remember(self, resource: Resource, previous: RemotePerson | None = None) -> RemotePerson:
+        """PCO's answer to a write, kept in the index with the contacts we already knew."""
+        fresh = written_person(resource, previous)
+        self.index.add(fresh)
+        return fresh
+
+
+def _ids(people: list[RemotePerson]) -> list[int]:
+    return [int(p.id) for p in people if p.id.isdigit()]
