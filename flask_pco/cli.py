@@ -1,0 +1,393 @@
+"""``flask pco ...``: a thin Click skin over ``sync/`` and ``jobs``.
+
+Every failure a user can fix (bad arguments, missing configuration, PCO refusing the
+credentials, a sync already running) ends as one line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+
+from .exceptions import PcoError
+from .run_status import elapsed_seconds, progress_line, summary_line
+
+__all__ = ["pco_cli"]
+
+#: Commands that live in optional parts of the package, imported only when used.
+LAZY_COMMANDS = {"sandbox": ("flask_pco.sandbox.cli", "sandbox_command")}
+#: Seconds between two looks at the run row while a sync runs in this process.
+POLL_SECONDS = 0.5
+
+
+class PcoGroup(AppGroup):
+    """The ``flask pco`` group; commands of optional parts load on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [name for name in LAZY_COMMANDS if _lazy_command(name) is not None]
+        return sorted({*super().list_commands(ctx), *lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _lazy_command(name)
+
+
+def _lazy_command(name: str) -> click.Command | None:
+    if name not in LAZY_COMMANDS:
+        return None
+    module, attribute = LAZY_COMMANDS[name]
+    try:
+        command = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        return None
+    return command
+
+
+pco_cli = PcoGroup("pco", help="Sync this site with Planning Center Online.")
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except PcoError as error:
+        raise click.ClickException(str(error).splitlines()[0] if str(error) else "failed") from None
+
+
+_SYNC_OPTIONS = [
+    click.option("--dry-run", is_flag=True, help="Report what would change; write nothing."),
+    click.option(
+        "--enqueue",
+        is_flag=True,
+        help="Hand the run to the RQ workers (needs PCO_REDIS_URL) instead of running it here.",
+    ),
+]
+
+
+def _sync_options(function: Any) -> Any:
+    for option in reversed(_SYNC_OPTIONS):
+        function = option(function)
+    return function
+
+
+@pco_cli.command("sync")
+@click.argument("sync_type", metavar="TYPE")
+@click.option(
+    "--incremental", is_flag=True, help="Only records changed in PCO since the last full run."
+)
+@click.option(
+    "--list",
+    "list_ids",
+    multiple=True,
+    metavar="ID",
+    help="Only the people on this PCO list; repeat for several lists.",
+)
+@click.option("--group", "group_id", metavar="ID", help="Only this PCO group and its members.")
+@_sync_options
+def sync_command(
+    sync_type: str,
+    incremental: bool,
+    list_ids: tuple[str, ...],
+    group_id: str | None,
+    dry_run: bool,
+    enqueue: bool,
+) -> None:
+    """Pull from PCO: TYPE is people, families, groups, events, locations or full."""
+    options: dict[str, Any] = {}
+    if list_ids:
+        options["list_ids"] = list(list_ids)
+    if group_id:
+        options["group_id"] = group_id
+    _run("pull", sync_type, enqueue, incremental=incremental, dry_run=dry_run, options=options)
+
+
+@pco_cli.command("push")
+@click.argument("sync_type", metavar="TYPE")
+@_sync_options
+def push_command(sync_type: str, dry_run: bool, enqueue: bool) -> None:
+    """Push local changes to PCO: TYPE is people, families, group-memberships or full."""
+    _run("push", sync_type, enqueue, dry_run=dry_run)
+
+
+def _run(direction: str, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
+    from .extension import current_pco
+    from .jobs import start_sync
+
+    with _one_line_errors():
+        if not enqueue:
+            current_pco().client()  # missing credentials: say so before a run row exists
+        mode = "enqueue" if enqueue else "thread"
+        run = start_sync(direction, sync_type, trigger="cli", mode=mode, **kwargs)
+    if enqueue:
+        click.echo(f"queued run {run.id} ({direction} {sync_type}) as RQ job {run.job_id}")
+        click.echo("follow it with `flask pco status`")
+        return
+    run = _watch(run.id)
+    click.echo(summary_line(run))
+    if run.status != "succeeded":
+        raise click.ClickException(f"run {run.id} {run.status}: {run.error_message or ''}".strip())
+
+
+def _watch(run_id: int) -> Any:
+    """Wait for a run of this process to end, drawing a status line on a terminal.
+
+    Ctrl-C asks the run to stop at its next batch boundary, then keeps waiting for it.
+    """
+    from .jobs import cancel_run
+
+    live = sys.stdout.isatty()
+    while True:
+        try:
+            run = _fresh_run(run_id)
+            while run.status in ("queued", "running"):
+                if live:
+                    click.echo("\r\033[K" + progress_line(run), nl=False)
+                time.sleep(POLL_SECONDS)
+                run = _fresh_run(run_id)
+        except KeyboardInterrupt:
+            cancel_run(run_id)
+            click.echo("\ncancelling: the run stops at its next batch boundary", err=True)
+            continue
+        if live:
+            click.echo("\r\033[K", nl=False)
+        return run
+
+
+def _fresh_run(run_id: int) -> Any:
+    from .extension import current_pco
+
+    state = current_pco()
+    state.db.session.rollback()  # end the read, so the next look sees the worker's commits
+    return state.db.session.get(state.models.SyncRun, run_id)
+
+
+@pco_cli.command("status")
+@click.option(
+    "--limit", default=20, show_default=True, help="How many recent runs to list.", type=int
+)
+def status_command(limit: int) -> None:
+    """Show the sync in progress and the latest runs."""
+    from .jobs import current_run, get_schedule, recent_runs
+
+    if limit < 1:
+        raise click.ClickException(f"--limit must be at least 1, got {limit}")
+    current = current_run()
+    if current is None:
+        click.echo("no sync is running")
+    else:
+        beat = current.heartbeat_at.isoformat(" ", "seconds") if current.heartbeat_at else "none"
+        click.echo(f"run {current.id} {current.status}: {progress_line(current)}")
+        click.echo(f"last heartbeat (UTC): {beat}")
+    click.echo(get_schedule().describe())
+    runs = recent_runs(limit)
+    if runs:
+        click.echo()
+        click.echo(_table(runs))
+
+
+_COLUMNS: tuple[tuple[str, Callable[[Any], str]], ...] = (
+    ("ID", lambda r: str(r.id)),
+    ("QUEUED (UTC)", lambda r: r.queued_at.isoformat(" ", "minutes") if r.queued_at else ""),
+    ("SYNC", lambda r: f"{r.direction} {r.sync_type}{' (dry)' if r.dry_run else ''}"),
+    ("STATUS", lambda r: r.status),
+    ("BY", lambda r: r.trigger),
+    ("CREATED", lambda r: str(r.created)),
+    ("UPDATED", lambda r: str(r.updated)),
+    ("SKIPPED", lambda r: str(r.skipped)),
+    ("FAILED", lambda r: str(r.failed)),
+    ("REQUESTS", lambda r: str(r.requests_used)),
+    ("SECONDS", lambda r: f"{elapsed_seconds(r):.0f}"),
+    ("MESSAGE", lambda r: (r.error_message or "")[:60]),
+)
+
+
+def _table(runs: list[Any]) -> str:
+    rows = [[header for header, _ in _COLUMNS]]
+    rows += [[cell(run) for _, cell in _COLUMNS] for run in runs]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+@pco_cli.command("cancel")
+@click.argument("run_id", type=int, required=False)
+def cancel_command(run_id: int | None) -> None:
+    """Cancel RUN_ID (default: the sync in progress); it stops at its next batch boundary."""
+    from .jobs import cancel_run
+
+    if not cancel_run(run_id):
+        if run_id is None:
+            raise click.ClickException("no sync is queued or running")
+        raise click.ClickException(f"run {run_id} is not queued or running")
+    click.echo(f"cancel requested for {'the current run' if run_id is None else f'run {run_id}'}")
+
+
+@pco_cli.command("test-connection")
+def test_connection_command() -> None:
+    """Check the PCO credentials: print the organisation and the rate-limit budget."""
+    from .client import test_connection
+    from .extension import current_pco
+
+    with _one_line_errors():
+        info = test_connection(current_pco().client())
+    click.echo(f"connected to {info.organization_name} (time zone {info.time_zone or 'unknown'})")
+    if info.rate_limit:
+        click.echo(
+            f"rate limit: {info.rate_count or 0} of {info.rate_limit} requests used "
+            f"in the current {info.rate_period}s window"
+        )
+
+
+@pco_cli.command("schedule")
+@click.option(
+    "--enable/--disable",
+    "enabled",
+    default=None,
+    help="Switch the nightly incremental full pull on or off.",
+)
+@click.option("--hour", type=int, help="Hour of the nightly sync, 0-23, in PCO_TIME_ZONE.")
+def schedule_command(enabled: bool | None, hour: int | None) -> None:
+    """Show or set the nightly sync (run by `flask pco scheduler`)."""
+    from .jobs import get_schedule, set_schedule
+
+    with _one_line_errors():
+        schedule = (
+            get_schedule() if enabled is None and hour is None else set_schedule(enabled, hour)
+        )
+    click.echo(schedule.describe())
+    if schedule.enabled:
+        click.echo(f"next run: {schedule.next_run().isoformat(' ', 'minutes')}")
+        click.echo(f"note: {schedule.quiet_note}")
+
+
+@pco_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty instead of waiting.")
+@click.option(
+    "--simple",
+    is_flag=True,
+    help=(
+        "Run jobs in this process instead of a forked child: several times faster for bursts of "
+        "webhook jobs, but a crashing job takes the worker with it."
+    ),
+)
+def worker_command(burst: bool, simple: bool) -> None:
+    """Run an RQ worker for flask-pco's jobs inside this app (PCO_REDIS_URL, PCO_QUEUE)."""
+    from .workers import make_worker
+
+    with _one_line_errors():
+        worker = make_worker(simple=simple)
+    # with_scheduler: retries wait in RQ's scheduled registry; some worker must move them.
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@pco_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run RQ's cron scheduler for the nightly sync set by `flask pco schedule`."""
+    from .jobs import sync_queue
+    from .workers import NightlyScheduler
+
+    with _one_line_errors():
+        queue = sync_queue()
+    scheduler = NightlyScheduler(queue.connection, queue.name)
+    scheduler.refresh()
+    scheduler.start()  # type: ignore[no-untyped-call]
+
+
+@pco_cli.command("config")
+def config_command() -> None:
+    """Show the effective flask-pco configuration, without secrets."""
+    from .extension import current_pco
+
+    config = current_pco().config
+    click.echo(f"PCO_API_URL      {config.api_url}")
+    click.echo(f"credentials      {'configured' if config.has_credentials else 'not configured'}")
+    click.echo(f"webhook secrets  {len(config.webhook_secrets)}")
+    click.echo(f"PCO_REDIS_URL    {config.redis_url or '(none: jobs run inline)'}")
+
+
+# --- webhooks (owned by the webhook helper; kept as one block at the end) -------------------
+
+
+@pco_cli.group("webhooks")
+def webhooks_group() -> None:
+    """PCO webhook subscriptions for this site."""
+
+
+@webhooks_group.command("install")
+def webhooks_install_command() -> None:
+    """Create the missing PCO subscriptions for PCO_PUBLIC_URL and store their secrets."""
+    from .exceptions import PcoError
+    from .extension import current_pco
+    from .sync.subscriptions import install_subscriptions, webhook_url
+
+    state = current_pco()
+    try:
+        result = install_subscriptions(state)
+    except PcoError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"webhook URL  {webhook_url(state)}")
+    for label, names in (
+        ("created", result.created),
+        ("reactivated", result.reactivated),
+        ("already installed", result.existing),
+        ("not offered by PCO", result.unavailable),
+    ):
+        for name in names:
+            click.echo(f"{label:<19}{name}")
+
+
+@webhooks_group.command("status")
+@click.option(
+    "--refresh/--no-refresh",
+    default=True,
+    help="Ask PCO which subscriptions are still active (PCO disables failing ones silently).",
+)
+def webhooks_status_command(refresh: bool) -> None:
+    """List the subscriptions, whether each is active and its last delivery; catch up on a gap."""
+    from .exceptions import PcoError
+    from .extension import current_pco
+    from .sync.subscriptions import (
+        check_webhook_gap,
+        refresh_subscriptions,
+        subscription_statuses,
+        webhook_overview,
+    )
+
+    state = current_pco()
+    if refresh and state.config.has_credentials:
+        try:
+            refresh_subscriptions(state)
+        except PcoError as error:
+            click.echo(f"warning: could not ask PCO for the subscriptions ({error})", err=True)
+    statuses = subscription_statuses(state)
+    if not statuses:
+        click.echo("no subscriptions installed: run `flask pco webhooks install`")
+    for status in statuses:
+        last = (
+            status.last_delivery_at.isoformat(" ", "seconds")
+            if status.last_delivery_at
+            else "never"
+        )
+        click.echo(f"{status.name:<46}{'active' if status.active else 'INACTIVE':<10}{last}")
+    overview = webhook_overview(state)
+    last_any = (
+        overview.last_delivery_at.isoformat(" ", "seconds")
+        if overview.last_delivery_at
+        else "never"
+    )
+    click.echo(f"last delivery (UTC): {last_any}")
+    try:
+        if check_webhook_gap(state, mode="auto" if state.redis() else "inline"):
+            click.echo(
+                "no delivery for longer than PCO_WEBHOOK_GAP: "
+                "an incremental people pull was started to catch up"
+            )
+    except PcoError as error:
+        click.echo(f"warning: could not queue the catch-up sync ({error})", err=True)

@@ -1,0 +1,124 @@
+"""The long-running processes: RQ workers and the nightly cron scheduler, inside the app.
+
+``flask --app yourapp pco worker`` runs an ``AppWorker`` (any number, on any machines sharing
+Redis and the database); ``flask --app yourapp pco scheduler`` runs one ``NightlyScheduler``
+(the nightly sync, and hourly webhook housekeeping). Both run inside the Flask app, so jobs
+find their configuration through ``current_app``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rq import Queue, SimpleWorker, Worker
+from rq.cron import CronJob, CronScheduler
+from rq.exceptions import StopRequested
+from rq.job import Job
+from rq.utils import now
+from rq.worker import BaseWorker
+
+from .extension import current_pco
+from .jobs import SYNC_JOB_TIMEOUT, nightly_sync_job, sync_queue, webhook_housekeeping_job
+from .schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
+
+__all__ = ["AppWorker", "NightlyCronJob", "NightlyScheduler", "make_worker"]
+
+HOUSEKEEPING_JOB_NAME = "flask-pco webhook housekeeping"
+#: Hourly, off the top of the hour when other sites' crons crowd PCO.
+HOUSEKEEPING_CRON = "17 * * * *"
+
+
+class AppWorker(Worker):
+    """RQ's forking worker, run inside the Flask app; each work horse starts with fresh
+    database and PCO connections instead of sharing the parent's sockets."""
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        state = current_pco()
+        for engine in state.db.engines.values():
+            engine.dispose(close=False)
+        state.cache.pop("client", None)
+        super().main_work_horse(job, queue)
+
+
+def make_worker(*, simple: bool = False) -> BaseWorker:
+    """A worker for the flask-pco queue, to run inside the app context."""
+    queue = sync_queue()
+    worker_class = SimpleWorker if simple else AppWorker
+    return worker_class([queue], connection=queue.connection)
+
+
+class NightlyCronJob(CronJob):
+    """RQ's cron entry for the nightly sync, timed on the church's clock."""
+
+    def __init__(self, queue_name: str, schedule: Schedule) -> None:
+        self.schedule = schedule
+        super().__init__(
+            queue_name,
+            func=nightly_sync_job,
+            cron=schedule.cron,
+            job_timeout=SYNC_JOB_TIMEOUT,
+            name=NIGHTLY_JOB_NAME,
+            meta={"time_zone": schedule.time_zone},
+        )
+
+    def get_next_enqueue_time(self) -> datetime:
+        return self.schedule.next_run(self.latest_enqueue_time or now())
+
+
+class NightlyScheduler(CronScheduler):
+    """RQ's cron scheduler with the nightly entry kept in step with the admin's setting.
+
+    Create and start it inside the app context (``flask pco scheduler`` does).
+    """
+
+    def __init__(self, connection: Any, queue_name: str, **kwargs: Any) -> None:
+        super().__init__(connection, **kwargs)
+        self.queue_name = queue_name
+        self._checking = False
+        self._stop_pending = False
+        self.register(
+            webhook_housekeeping_job,
+            queue_name,
+            cron=HOUSEKEEPING_CRON,
+            name=HOUSEKEEPING_JOB_NAME,
+        )
+
+    def enqueue_jobs(self) -> list[CronJob]:
+        self._checking = True
+        try:
+            self.refresh()
+            jobs = super().enqueue_jobs()
+        finally:
+            self._checking = False
+        if self._stop_pending:
+            raise StopRequested()
+        return jobs
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        # RQ raises StopRequested wherever the signal lands; unwinding through a database
+        # or Redis call leaves a broken connection behind, so wait for the check to end.
+        if self._checking:
+            self.log.info("CronScheduler %s: stopping after this check", self.name)
+            self._stop_pending = True
+            return
+        super()._request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+    def nightly_job(self) -> NightlyCronJob | None:
+        return next((j for j in self._cron_jobs if isinstance(j, NightlyCronJob)), None)
+
+    def refresh(self) -> NightlyCronJob | None:
+        """Re-read the setting; add, move or drop the nightly entry to match it."""
+        schedule = get_schedule()
+        current_pco().db.session.remove()  # no transaction held open between checks
+        job = self.nightly_job()
+        if job is not None and job.schedule == schedule:
+            return job
+        if job is not None:
+            self._cron_jobs.remove(job)
+        job = NightlyCronJob(self.queue_name, schedule) if schedule.enabled else None
+        if job is not None:
+            self._cron_jobs.append(job)
+            self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)
+        self.save()
+        return job

@@ -1,0 +1,51 @@
+"""Fixtures for `flask pco` tests: a CLI runner on the example app, with and without Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from tests.conftest import make_app
+from tests.jobs.conftest import NOWHERE, register_test_steps
+
+
+@pytest.fixture
+def test_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the job tests' small real steps for this test only."""
+    register_test_steps(monkeypatch)
+
+
+@pytest.fixture
+def cli_app(database_url: str) -> Callable[..., Iterator[Flask]]:
+    """Build the example app with extra config and push its context for the test."""
+    contexts: list[Any] = []
+
+    def build(**config: Any) -> Flask:
+        application = make_app(database_url, **{"PCO_API_URL": NOWHERE, **config})
+        context = application.app_context()
+        context.push()
+        contexts.append(context)
+        return application
+
+    yield build  # type: ignore[misc]
+    for context in reversed(contexts):
+        context.pop()
+
+
+@pytest.fixture
+def pco(cli_app: Callable[..., Flask]) -> Callable[..., Any]:
+    """Invoke `flask pco ...` on the example app without Redis."""
+    return cli(cli_app())
+
+
+def cli(app: Flask) -> Callable[..., Any]:
+    runner: FlaskCliRunner = app.test_cli_runner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(args=["pco", *args])
+
+    return invoke

@@ -1,0 +1,155 @@
+"""A real `flask pco worker` process, killed with SIGKILL in the middle of a sync."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from rq.cron import CronScheduler
+from sqlalchemy import select
+
+from flask_pco.extension import current_pco
+from flask_pco.jobs import current_run, set_schedule, start_sync, sync_queue
+from flask_pco.models import utcnow
+from flask_pco.schedule import NIGHTLY_JOB_NAME, next_nightly_run
+
+from .conftest import reload
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.usefixtures("test_steps")
+
+
+def start_worker(
+    database_url: str, redis_url: str, log: Path, command: str = "worker", *args: str
+) -> subprocess.Popen[bytes]:
+    """`flask pco <command>` in its own process, on the test's database and Redis."""
+    env = {
+        "SLOW_STEP_TICKS": "100000",
+        **os.environ,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "PCO_REDIS_URL": redis_url,
+        "PCO_APP_ID": "test-app-id",
+        "PCO_SECRET": "test-secret",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "tests/jobs/worker_app.py", "pco"]
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [*flask, command, *args], cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+
+
+def wait_until_running(run: Any, worker: subprocess.Popen[bytes], log: Path) -> None:
+    for _ in range(600):
+        current = reload(run)
+        if current.status == "running" and current.updated > 0:
+            return
+        assert worker.poll() is None, log.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"the worker never started the run:\n{log.read_text()}")
+
+
+def kill_with_children(pid: int) -> None:
+    """SIGKILL a forking worker and its work horse, as a machine dying would."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        os.kill(int(child), signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_killed_worker_leaves_a_run_that_is_detected_and_replaced(
+    redis_app: Flask, database_url: str, redis_url: str, work: Any, tmp_path: Path
+) -> None:
+    run = start_sync("pull", "slow", mode="enqueue", options={"ticks": 100_000, "pause": 0.01})
+    log = tmp_path / "worker.log"
+    worker = start_worker(database_url, redis_url, log, "worker", "--burst")
+    try:
+        wait_until_running(run, worker, log)
+    finally:
+        kill_with_children(worker.pid)
+        worker.wait()
+    assert reload(run).status == "running"  # nothing closed it: the process just vanished
+
+    make_heartbeat_stale(run)  # as if PCO_RUN_STALE_AFTER seconds had passed
+    assert current_run() is None
+    abandoned = reload(run)
+    assert abandoned.status == "failed" and abandoned.error_message.startswith("abandoned")
+
+    replacement = start_sync("pull", "counting", mode="enqueue", options={"records": 2})
+    work()
+    assert (reload(replacement).status, reload(replacement).created) == ("succeeded", 2)
+
+
+def make_heartbeat_stale(run: Any) -> None:
+    state = current_pco()
+    row = reload(run)
+    row.heartbeat_at = utcnow() - timedelta(seconds=state.config.run_stale_after + 1)
+    state.db.session.commit()
+
+
+def registered_schedulers() -> list[CronScheduler]:
+    return CronScheduler.all(sync_queue().connection)
+
+
+def test_scheduler_process_registers_the_nightly_entry_and_stops_on_sigterm(
+    redis_app: Flask, database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    set_schedule(True, 3)
+    log = tmp_path / "scheduler.log"
+    scheduler = start_worker(database_url, redis_url, log, "scheduler")
+    try:
+        for _ in range(600):
+            if registered_schedulers() or scheduler.poll() is not None:
+                break
+            time.sleep(0.05)
+        (registered,) = registered_schedulers()
+        (entry,) = [job for job in registered.get_jobs() if job.name == NIGHTLY_JOB_NAME]
+        assert (entry.func_name, entry.cron) == ("flask_pco.jobs.nightly_sync_job", "0 3 * * *")
+        assert entry.next_enqueue_time == next_nightly_run(3, "UTC", utcnow_aware())
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(timeout=30) == 0, log.read_text()
+    assert registered_schedulers() == []
+
+
+def utcnow_aware() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_ctrl_c_during_an_inline_sync_cancels_it_at_a_batch_boundary(
+    redis_app: Flask, database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "sync.log"
+    process = start_worker(database_url, redis_url, log, "sync", "slow")
+    try:
+        run = wait_for_a_running_run(process, log)
+    finally:
+        process.send_signal(signal.SIGINT)
+        exit_code = process.wait(timeout=30)
+    output = log.read_text()
+    assert exit_code == 1, output
+    assert "cancelling: the run stops at its next batch boundary" in output
+    assert f"Error: run {run.id} cancelled" in output
+    run = reload(run)
+    assert run.status == "cancelled" and 0 < run.updated < 100_000
+
+
+def wait_for_a_running_run(process: subprocess.Popen[bytes], log: Path) -> Any:
+    state = current_pco()
+    for _ in range(600):
+        state.db.session.rollback()
+        run = state.db.session.scalar(select(state.models.SyncRun))
+        if run is not None and run.status == "running" and run.updated > 0:
+            return run
+        assert process.poll() is None, log.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"the sync never started:\n{log.read_text()}")
