@@ -1,0 +1,247 @@
+"""What the admin page shows and the small writes it makes (resolving issues and conflicts).
+
+Kept apart from the routes so each piece is a plain function of the extension state: the page,
+its partials and the tests all read the same ``dashboard``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import abort
+from sqlalchemy import func, select
+
+from .exceptions import ConfigError
+from .models import utcnow
+from .sync.runs import ACTIVE
+
+if TYPE_CHECKING:
+    from .extension import PcoState
+
+__all__ = [
+    "PULL_ACTIONS",
+    "PUSH_ACTIONS",
+    "RunView",
+    "SyncAction",
+    "dashboard",
+    "reference_data",
+    "resolve_conflict",
+    "resolve_issue",
+    "sync_request",
+]
+
+HISTORY_LENGTH = 20
+OPEN_ITEMS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class SyncAction:
+    """One sync the page can start: a button, or the selective form."""
+
+    direction: str
+    sync_type: str
+    label: str
+    incremental: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+PULL_ACTIONS = (
+    SyncAction("pull", "people", "People"),
+    SyncAction("pull", "families", "Families"),
+    SyncAction("pull", "groups", "Groups"),
+    SyncAction("pull", "full", "Full Sync"),
+)
+PUSH_ACTIONS = (
+    SyncAction("push", "people", "People"),
+    SyncAction("push", "families", "Families"),
+    SyncAction("push", "group-memberships", "Group Memberships"),
+    SyncAction("push", "full", "Full Push"),
+)
+_BUTTONS = {(a.direction, a.sync_type): a for a in (*PULL_ACTIONS, *PUSH_ACTIONS)}
+#: "Sync this list/group now": which pull step takes which selective option.
+_SELECTIVE = {"list": ("people", "list_ids"), "group": ("groups", "group_id")}
+
+
+def sync_request(form: Mapping[str, str]) -> SyncAction:
+    """The sync a submitted form asks for; a ``ConfigError`` says what is wrong with it."""
+    if form.get("action") == "pull:recent":
+        return SyncAction("pull", "full", "Resync recent changes", incremental=True)
+    scope = form.get("scope", "")
+    if scope in _SELECTIVE:
+        pco_id = form.get("pco_id", "").strip()
+        if not pco_id.isdigit():
+            raise ConfigError(f"enter the PCO {scope} id: digits only, got {pco_id!r}")
+        sync_type, option = _SELECTIVE[scope]
+        value: Any = [pco_id] if option == "list_ids" else pco_id
+        return SyncAction("pull", sync_type, f"{scope} {pco_id}", options={option: value})
+    direction, _, sync_type = form.get("action", "").partition(":")
+    key = (direction, sync_type)
+    if key not in _BUTTONS:
+        raise ConfigError(f"unknown sync: {form.get('action', '')!r}")
+    action = _BUTTONS[key]
+    return SyncAction(action.direction, action.sync_type, f"{action.direction} {action.label}")
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """A sync-log row as the page shows it, with live counts while it runs."""
+
+    id: int
+    sync_type: str
+    direction: str
+    status: str
+    trigger: str
+    incremental: bool
+    dry_run: bool
+    current_step: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    requests_used: int
+    error_message: str | None
+    cancel_requested: bool
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def duration(self) -> str:
+        if self.started_at is None:
+            return ""
+        seconds = int(((self.finished_at or utcnow()) - self.started_at).total_seconds())
+        return str(timedelta(seconds=max(seconds, 0)))
+
+
+def run_view(state: PcoState, run: Any) -> RunView:
+    """``run`` with the counts of its running step added: a full run's own counts only grow
+    when a step ends, and an admin wants to see the step's records move."""
+    counts = {name: getattr(run, name) or 0 for name in ("created", "updated", "skipped", "failed")}
+    if run.status in ACTIVE:
+        SyncRun = state.models.SyncRun
+        for child in state.db.session.scalars(
+            select(SyncRun).where(SyncRun.parent_id == run.id, SyncRun.status == "running")
+        ):
+            for name in counts:
+                counts[name] += getattr(child, name) or 0
+    return RunView(
+        id=run.id,
+        sync_type=run.sync_type,
+        direction=run.direction,
+        status=run.status,
+        trigger=run.trigger,
+        incremental=bool(run.incremental),
+        dry_run=bool(run.dry_run),
+        current_step=run.current_step or "",
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        requests_used=run.requests_used or 0,
+        error_message=run.error_message,
+        cancel_requested=bool(run.cancel_requested),
+        **counts,
+    )
+
+
+def dashboard(state: PcoState) -> dict[str, Any]:
+    """Everything the page and its partials render that lives in the database."""
+    SyncRun, SyncIssue, Conflict = (
+        state.models.SyncRun,
+        state.models.SyncIssue,
+        state.models.Conflict,
+    )
+    session = state.db.session
+    from .jobs import current_run
+
+    session.expire_all()  # another thread or process is writing the run rows
+    active = current_run()  # also fails runs whose worker is gone, so the page never hangs
+    runs = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.parent_id.is_(None))
+        .order_by(SyncRun.id.desc())
+        .limit(HISTORY_LENGTH)
+    ).all()
+    open_issues = select(SyncIssue).where(
+        SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous"
+    )
+    open_conflicts = select(Conflict).where(Conflict.resolved_at.is_(None))
+    return {
+        "config": state.config,
+        "active": run_view(state, active) if active is not None else None,
+        "runs": [run_view(state, run) for run in runs],
+        "issues": session.scalars(
+            open_issues.order_by(SyncIssue.id.desc()).limit(OPEN_ITEMS_SHOWN)
+        ).all(),
+        "issue_count": session.scalar(select(func.count()).select_from(open_issues.subquery())),
+        "conflicts": session.scalars(
+            open_conflicts.order_by(Conflict.id.desc()).limit(OPEN_ITEMS_SHOWN)
+        ).all(),
+        "conflict_count": session.scalar(
+            select(func.count()).select_from(open_conflicts.subquery())
+        ),
+        "pull_actions": PULL_ACTIONS,
+        "push_actions": PUSH_ACTIONS,
+    }
+
+
+def reference_data(state: PcoState) -> dict[str, Any]:
+    """The webhook set-up and the nightly schedule: settings that change rarely."""
+    from .jobs import get_schedule
+    from .sync.subscriptions import webhook_overview
+
+    return {"webhook": webhook_overview(state), "schedule": get_schedule()}
+
+
+def resolve_issue(state: PcoState, issue_id: int) -> None:
+    """Mark a held record as dealt with; the next sync treats it like any other record."""
+    issue = state.db.session.get(state.models.SyncIssue, issue_id) or abort(404)
+    if issue.resolved_at is None:
+        issue.resolved_at = utcnow()
+        state.db.session.commit()
+
+
+def resolve_conflict(state: PcoState, conflict_id: int, keep: str) -> str:
+    """Settle a conflict. ``pco`` keeps PCO's value, already on the row. ``local`` writes the
+    local value back and leaves the row's snapshot alone, so the next push sees a local change
+    against an unchanged PCO value and sends it."""
+    conflict = state.db.session.get(state.models.Conflict, conflict_id) or abort(404)
+    if keep not in ("pco", "local"):
+        raise ConfigError(f"choose which value to keep: 'pco' or 'local', got {keep!r}")
+    if conflict.resolved_at is not None:
+        return f"Conflict {conflict_id} was already resolved."
+    if keep == "local":
+        row = state.db.session.get(state.roles.model(conflict.role), conflict.local_id)
+        if row is None:
+            raise ConfigError(f"the local {conflict.role} {conflict.local_id} no longer exists")
+        column = state.roles.column(conflict.role, conflict.field)
+        setattr(row, column, _from_snapshot(row, column, conflict.local_value))
+    conflict.resolved_at = utcnow()
+    conflict.resolution = keep
+    state.db.session.commit()
+    if keep == "local":
+        return f"Kept the local {conflict.field}; the next push sends it to PCO."
+    return f"Kept PCO's {conflict.field}."
+
+
+def _from_snapshot(row: Any, column: str, value: Any) -> Any:
+    """A snapshot (JSON) value back in the column's Python type: dates travel as ISO strings."""
+    if not isinstance(value, str):
+        return value
+    python_type = _column_type(row, column)
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def _column_type(row: Any, column: str) -> type | None:
+    try:
+        return type(row).__table__.columns[column].type.python_type
+    except (KeyError, NotImplementedError, AttributeError):
+        return None

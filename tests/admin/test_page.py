@@ -1,0 +1,130 @@
+"""What the admin page and its partials show."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+from .conftest import ADMIN_URL, make_conflict, make_issue, make_person, make_run
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_page_says_credentials_are_configured(admin_client: FlaskClient) -> None:
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "Configured" in html
+    assert "Test connection" in html
+
+
+def test_page_never_shows_a_secret(admin_client: FlaskClient) -> None:
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "sandbox-secret" not in html
+    assert "do-not-show-this-webhook-secret" not in html
+
+
+def test_page_offers_every_pull_and_push_action(admin_client: FlaskClient) -> None:
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    for value in ("pull:people", "pull:families", "pull:groups", "pull:full", "pull:recent"):
+        assert f'value="{value}"' in html
+    for value in ("push:people", "push:families", "push:group-memberships", "push:full"):
+        assert f'value="{value}"' in html
+    assert 'name="scope"' in html
+
+
+def test_buttons_are_disabled_while_a_run_is_active(admin_client: FlaskClient) -> None:
+    run = make_run("running")
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert f"while run {run.id}" in html
+    assert 'value="pull:full" class="pco-button pco-button--primary" disabled' in html
+
+
+def test_buttons_are_enabled_when_nothing_runs(admin_client: FlaskClient) -> None:
+    make_run("succeeded")
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert " disabled" not in html.split('id="pco-actions"')[1].split("</section>")[0]
+
+
+def test_progress_polls_every_3_seconds_while_a_run_is_active(admin_client: FlaskClient) -> None:
+    make_run("running", current_step="people", created=4, updated=2)
+    html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
+    assert 'hx-trigger="every 3s"' in html
+    assert '<dd data-counter="created">4</dd>' in html
+    assert "people" in html
+    assert "Cancel run" in html
+
+
+def test_progress_stops_polling_when_no_run_is_active(admin_client: FlaskClient) -> None:
+    make_run("succeeded", created=9)
+    html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
+    assert "hx-trigger" not in html
+    assert "No sync is running" in html
+
+
+def test_progress_after_a_run_refreshes_buttons_and_history(admin_client: FlaskClient) -> None:
+    run = make_run("succeeded")
+    html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
+    assert re.search(r'id="pco-actions"[^>]*hx-swap-oob="true"', html)
+    assert re.search(r'id="pco-history"[^>]*hx-swap-oob="true"', html)
+    assert f'id="pco-run-{run.id}"' in html
+    assert f"Run {run.id} (pull full) succeeded." in html
+
+
+def test_progress_adds_the_running_steps_counts_to_a_full_run(admin_client: FlaskClient) -> None:
+    parent = make_run("running", created=10)
+    make_run("running", sync_type="families", parent_id=parent.id, created=3)
+    make_run("succeeded", sync_type="people", parent_id=parent.id, created=10)
+    html = admin_client.get(f"{ADMIN_URL}progress").get_data(as_text=True)
+    assert '<dd data-counter="created">13</dd>' in html
+
+
+def test_history_shows_status_counts_and_the_error(admin_client: FlaskClient) -> None:
+    make_run("succeeded", sync_type="people", created=5, updated=1)
+    make_run("failed", error_message="bad credentials: 401 Unauthorized")
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert ">Succeeded</span>" in html
+    assert ">Failed</span>" in html
+    assert "bad credentials: 401 Unauthorized" in html
+
+
+def test_history_lists_only_the_last_20_top_level_runs(admin_client: FlaskClient) -> None:
+    runs = [make_run("succeeded") for _ in range(22)]
+    make_run("succeeded", sync_type="people", parent_id=runs[-1].id)
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert html.count('id="pco-run-') == 20
+    assert f'id="pco-run-{runs[1].id}"' not in html
+
+
+def test_held_matches_and_conflicts_are_listed_with_their_actions(
+    admin_client: FlaskClient,
+) -> None:
+    make_issue()
+    make_conflict(make_person(), "last_name", local="Byron", pco="King", base="Lovelace")
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "2 local people share the email ada@example.org" in html
+    assert "#3, #4" in html
+    assert "Keep PCO value" in html and "Use local value" in html
+    assert "Byron" in html and "King" in html
+
+
+def test_webhook_section_shows_the_url_and_secret_status(admin_client: FlaskClient) -> None:
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "https://church.example.org/api/pco/webhook" in html
+    section = html.split('id="pco-webhook"')[1].split("</section>")[0]
+    assert "Configured" in section
+    assert "0 (0 active)" in section
+
+
+def test_nightly_section_warns_about_automations(admin_client: FlaskClient) -> None:
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "automations" in html
+    assert 'name="hour"' in html
+
+
+def test_a_host_template_overrides_the_packaged_one(app, admin_client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    from jinja2 import DictLoader
+
+    app.jinja_loader = DictLoader({"pco/_webhook.html": "<p>Our own webhook notes</p>"})
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "Our own webhook notes" in html
+    assert "URL to give PCO" not in html
