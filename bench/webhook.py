@@ -1,0 +1,195 @@
+"""Benchmark the webhook route: deliveries/s accepted by a real WSGI server, and time until applied.
+
+    python bench/webhook.py                                   # 200 deliveries, inline apply
+    python bench/webhook.py --deliveries 500 --concurrency 8
+    python bench/webhook.py --redis redis://127.0.0.1:6379/6  # route queues, a worker applies
+
+The example app is served by waitress on 127.0.0.1 with a SQLite file; the sandbox (in this
+process) plays PCO, because applying a person event re-fetches the person. Each delivery is a
+signed ``person.created`` for a different sandbox person, posted by ``--concurrency`` clients.
+Without Redis the route applies inline, so "accepted" already includes applying; with Redis,
+one ``flask pco worker`` process applies and the time until every row is finished is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-webhook-secret"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=200, help="signed deliveries to post")
+    parser.add_argument("--concurrency", type=int, default=4, help="clients posting at once")
+    parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
+    parser.add_argument("--redis", default="", help="PCO_REDIS_URL: queue instead of inline")
+    parser.add_argument(
+        "--simple-worker", action="store_true", help="run jobs in the worker process (no fork)"
+    )
+    args = parser.parse_args()
+
+    from flask_pco.sandbox import SandboxServer, create_sandbox_app
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxServer(create_sandbox_app(rate_limit=100_000, rate_period=1)) as sandbox,
+    ):
+        people = [
+            sandbox.control.add_person(first_name=f"Bench{n}", last_name="Person")
+            for n in range(args.deliveries)
+        ]
+        env = _environment(Path(tmp) / "church.sqlite", sandbox.url, args.redis)
+        app = _example_app(env)
+        url = _serve(app, args.threads)  # a daemon thread: it ends with this process
+        bodies = [_signed_created(sandbox, pco_id) for pco_id in people]
+        worker = _start_worker(env, args.simple_worker) if args.redis else None
+        try:
+            started = time.perf_counter()
+            latencies = _post_all(url + "/api/pco/webhook", bodies, args.concurrency)
+            accepted = time.perf_counter() - started
+            applied = _wait_applied(env["DATABASE_URL"], len(bodies), started)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
+        _report(args, accepted, applied, latencies, env["DATABASE_URL"])
+
+
+def _environment(database: Path, api_url: str, redis_url: str) -> dict[str, str]:
+    env = {
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "PCO_APP_ID": "sandbox",
+        "PCO_SECRET": "sandbox-secret",
+        "PCO_API_URL": api_url,
+        "PCO_WEBHOOK_SECRET": SECRET,
+    }
+    if redis_url:
+        env["PCO_REDIS_URL"] = redis_url
+    return env
+
+
+def _example_app(env: dict[str, str]) -> Any:
+    os.environ.update(env)
+    from example_app import create_app
+    from example_app.models import db
+
+    app = create_app({"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 30}}})
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _serve(app: Any, threads: int) -> str:
+    from waitress.server import create_server
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" on every burst
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    threading.Thread(target=server.run, daemon=True).start()
+    return f"http://127.0.0.1:{server.effective_port}"
+
+
+def _signed_created(sandbox: Any, pco_id: str) -> tuple[bytes, dict[str, str]]:
+    from flask_pco.sandbox import sign_body
+
+    record = sandbox.sandbox.store.get("Person", pco_id)
+    resource = {"type": "Person", "id": pco_id, "attributes": dict(record)}
+    document = {"data": resource, "included": [], "meta": {"event_time": record["updated_at"]}}
+    delivery = {
+        "id": str(uuid.uuid4()),
+        "type": "EventDelivery",
+        "attributes": {
+            "name": "people.v2.events.person.created",
+            "attempt": 1,
+            "payload": json.dumps(document, separators=(",", ":"), default=str),
+        },
+    }
+    raw = json.dumps({"data": [delivery]}, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-PCO-Webhooks-Authenticity": sign_body(raw, SECRET),
+    }
+    return raw, headers
+
+
+def _post_all(
+    url: str, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> list[float]:
+    local = threading.local()
+
+    def post(body: tuple[bytes, dict[str, str]]) -> float:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        began = time.perf_counter()
+        response = session.post(url, data=body[0], headers=body[1], timeout=60)
+        if response.status_code != 200:
+            raise SystemExit(f"delivery refused: HTTP {response.status_code} {response.text}")
+        return time.perf_counter() - began
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(post, bodies))
+
+
+def _start_worker(env: dict[str, str], simple: bool) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "flask", "--app", "example_app", "pco", "worker"]
+    command += ["--simple"] if simple else []
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+def _wait_applied(database_url: str, expected: int, started: float, timeout: float = 600) -> float:
+    engine = create_engine(database_url)
+    query = text("SELECT count(*) FROM pco_webhook_delivery WHERE status != 'received'")
+    try:
+        while time.perf_counter() - started < timeout:
+            with engine.connect() as conn:
+                if conn.execute(query).scalar_one() >= expected:
+                    return time.perf_counter() - started
+            time.sleep(0.05)
+        raise SystemExit(f"deliveries were not all applied within {timeout:.0f} s")
+    finally:
+        engine.dispose()
+
+
+def _report(args: Any, accepted: float, applied: float, latencies: list[float], db: str) -> None:
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT status, count(*) FROM pco_webhook_delivery GROUP BY status")
+        )
+        statuses = {status: count for status, count in rows}
+        people = conn.execute(text("SELECT count(*) FROM people")).scalar_one()
+    engine.dispose()
+    mode = ("RQ worker" + (" --simple" if args.simple_worker else "")) if args.redis else "inline"
+    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 20 else max(latencies)
+    print(f"mode                 {mode} (waitress, {args.threads} threads, SQLite)")
+    print(f"deliveries           {args.deliveries} posted by {args.concurrency} clients")
+    print(f"accepted             {args.deliveries / accepted:.1f} deliveries/s ({accepted:.2f} s)")
+    print(
+        f"response time        median {statistics.median(latencies) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+    )
+    print(f"all applied after    {applied:.2f} s ({args.deliveries / applied:.1f} deliveries/s)")
+    print(f"delivery statuses    {statuses}; local people {people}")
+
+
+if __name__ == "__main__":
+    main()
