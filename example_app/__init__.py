@@ -15,6 +15,8 @@ from flask import Flask, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from flask_pco import PCO, ConfigError
 
@@ -30,6 +32,10 @@ ENV_KEYS = (
     "PCO_PUBLIC_URL",
     "PCO_TIME_ZONE",
 )
+
+#: Seconds a SQLite connection waits for another one's write lock before "database is locked".
+#: Python's default is 5; a webhook storm with workers needs more (README, "Databases").
+SQLITE_BUSY_TIMEOUT = 30
 
 pco = PCO(db)
 pco.register_models(**MODEL_ROLES)
@@ -70,7 +76,9 @@ def _build(overrides: Mapping[str, Any]) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY is not set: export SECRET_KEY=<a long random string>")
 
+    _wait_for_sqlite_writers(app)
     db.init_app(app)
+    _use_wal_on_sqlite(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -85,3 +93,34 @@ def _build(overrides: Mapping[str, Any]) -> Flask:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
     return app
+
+
+def _is_sqlite(app: Flask) -> bool:
+    return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite"
+
+
+def _wait_for_sqlite_writers(app: Flask) -> None:
+    """SQLite lets one connection write at a time: make the others wait their turn long enough
+    (a ``timeout`` the settings give in ``connect_args`` wins)."""
+    if not _is_sqlite(app):
+        return
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _use_wal_on_sqlite(app: Flask) -> None:
+    """Write-ahead logging, so the web process and the workers read while one of them writes.
+
+    The mode is stored in the database file; setting it again on each connection is a no-op.
+    """
+    if not _is_sqlite(app):
+        return
+    with app.app_context():
+        event.listen(db.engine, "connect", _set_wal)
+
+
+def _set_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

@@ -124,15 +124,24 @@ def index() -> str:
 
 @admin_blueprint.get("/progress")
 def progress() -> str:
-    """The progress card; while a run is active it asks to be polled again in 3 s."""
-    from .admin_data import dashboard
+    """The progress card, polled every 3 s while a run is active.
 
-    data = dashboard(current_pco())
+    While the run is active the poll reads only that run (``live_progress``). The answer that
+    finds it ended is the last one: its card no longer polls, and it carries the sections the
+    run changed (buttons, history, held matches and conflicts) as out-of-band swaps, so they
+    refresh once. Without JavaScript nothing polls; the page itself is always complete.
+    """
+    from .admin_data import dashboard, live_progress
+
+    state = current_pco()
+    active = live_progress(state)
+    if active is not None:
+        return render_template("pco/_progress.html", active=active)
+    data = dashboard(state)
     html = render_template("pco/_progress.html", **data)
-    if data["active"] is None and is_htmx():
-        # The run ended: refresh the buttons and the history alongside, out of band.
-        html += render_template("pco/_actions.html", oob=True, **data)
-        html += render_template("pco/_history.html", oob=True, **data)
+    if is_htmx() and data["active"] is None:
+        for section in ("_actions", "_history", "_issues"):
+            html += render_template(f"pco/{section}.html", oob=True, **data)
         if data["runs"]:
             last = data["runs"][0]
             level = "error" if last.status == "failed" else "success"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from .exceptions import ConfigError
 from .models import utcnow
-from .sync.runs import ACTIVE
+from .sync.runs import ACTIVE, active_run
 
 if TYPE_CHECKING:
     from .extension import PcoState
@@ -27,6 +27,7 @@ __all__ = [
     "RunView",
     "SyncAction",
     "dashboard",
+    "live_progress",
     "reference_data",
     "resolve_conflict",
     "resolve_issue",
@@ -123,10 +124,14 @@ def run_view(state: PcoState, run: Any) -> RunView:
     """``run`` with the counts of its running step added: a full run's own counts only grow
     when a step ends, and an admin wants to see the step's records move."""
     counts = {name: getattr(run, name) or 0 for name in ("created", "updated", "skipped", "failed")}
-    if run.status in ACTIVE:
+    if run.status == "running":
         SyncRun = state.models.SyncRun
+        # Steps are created after their run, so ``id >`` confines the lookup to the few rows
+        # written since it began, through the primary key (parent_id has no index).
         for child in state.db.session.scalars(
-            select(SyncRun).where(SyncRun.parent_id == run.id, SyncRun.status == "running")
+            select(SyncRun).where(
+                SyncRun.id > run.id, SyncRun.parent_id == run.id, SyncRun.status == "running"
+            )
         ):
             for name in counts:
                 counts[name] += getattr(child, name) or 0
@@ -146,6 +151,23 @@ def run_view(state: PcoState, run: Any) -> RunView:
         cancel_requested=bool(run.cancel_requested),
         **counts,
     )
+
+
+def live_progress(state: PcoState) -> RunView | None:
+    """The active run with its running step's counts, for the 3 s poll: the slot's index
+    lookup and, during a run, its running steps; nothing about history, issues or conflicts.
+
+    A run that looks abandoned (stale heartbeat, lost job) is released as the full page would,
+    so the poll never spins on a run nothing will finish.
+    """
+    from .run_status import looks_lost, release_lost_runs
+
+    state.db.session.expire_all()  # another thread or process is writing the run rows
+    run = active_run(state)
+    if run is not None and looks_lost(state, run):
+        release_lost_runs(state)
+        run = active_run(state)
+    return run_view(state, run) if run is not None else None
 
 
 def dashboard(state: PcoState) -> dict[str, Any]:

@@ -14,6 +14,7 @@ Each class says whether the operation that raised it may succeed if simply tried
      │    └── ServerError         5xx                                            retriable
      ├── TransportError           timeout, refused connection, TLS failure       retriable
      ├── DocumentError            a JSON:API document or record is malformed     skippable
+     ├── DatabaseBusyError        SQLite stayed locked by another writer         retriable
      ├── SyncInProgressError      the same sync is already running              fatal
      └── SyncCancelledError       an admin cancelled the run                     fatal
 
@@ -31,6 +32,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigError",
     "ConflictError",
+    "DatabaseBusyError",
     "DocumentError",
     "NotFoundError",
     "PcoError",
@@ -137,6 +139,15 @@ class DocumentError(PcoError):
     """A JSON:API document, or one record in it, does not have the shape PCO documents."""
 
     skippable = True
+
+
+class DatabaseBusyError(PcoError):
+    """SQLite said "database is locked" each time we tried: another connection kept writing.
+
+    Nothing was written; the same work succeeds once the other writer is done.
+    """
+
+    retriable = True
 
 
 class SyncInProgressError(PcoError):

@@ -137,7 +137,9 @@ class PcoModels:
     Setting: type[Any]
 
 
-_ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
+#: The rows that hold an organisation's run slot. Queries for the active run use this very text:
+#: SQLite uses a partial index only when the query repeats its predicate with the same literals.
+ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
 
 _defined: weakref.WeakKeyDictionary[Any, PcoModels] = weakref.WeakKeyDictionary()
 
@@ -163,8 +165,8 @@ def _build(db: SQLAlchemy) -> PcoModels:
                 "uq_pco_sync_log_active",
                 "organization",
                 unique=True,
-                sqlite_where=text(_ACTIVE_TOP_LEVEL),
-                postgresql_where=text(_ACTIVE_TOP_LEVEL),
+                sqlite_where=text(ACTIVE_TOP_LEVEL),
+                postgresql_where=text(ACTIVE_TOP_LEVEL),
             ),
         )
         id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,12 +18,20 @@ from sqlalchemy import select, update
 
 from .extension import PcoState, current_pco
 from .models import utcnow
-from .sync.runs import ACTIVE, active_run, finish_run, mark_abandoned_runs, request_cancel
+from .sync.runs import (
+    ACTIVE,
+    active_run,
+    finish_run,
+    mark_abandoned_runs,
+    request_cancel,
+    stale_before,
+)
 
 __all__ = [
     "cancel_run",
     "current_run",
     "elapsed_seconds",
+    "looks_lost",
     "progress_line",
     "recent_runs",
     "release_lost_runs",
@@ -89,14 +97,22 @@ def release_lost_runs(state: PcoState) -> None:
     """Fail runs that can never finish: stale heartbeats, and queued runs whose job is gone."""
     mark_abandoned_runs(state)
     run = active_run(state)
-    if run is None or run.status != "queued":
-        return
-    if run.job_id is None:  # a thread or an inline run that never began
-        lost = utcnow() - run.queued_at > timedelta(seconds=state.config.run_stale_after)
-    else:
-        lost = _job_is_gone(state, run.job_id)
-    if lost:
+    if run is not None and run.status == "queued" and _queued_run_is_lost(state, run):
         finish_run(state, run, "failed", "lost: its job is no longer queued; start it again")
+
+
+def looks_lost(state: PcoState, run: Any) -> bool:
+    """Whether ``release_lost_runs`` would close the active ``run``, judged from the row already
+    read (and Redis for a queued job), so a poll only writes when there is something to close."""
+    if run.status == "running":
+        return run.heartbeat_at is not None and run.heartbeat_at < stale_before(state)
+    return run.status == "queued" and _queued_run_is_lost(state, run)
+
+
+def _queued_run_is_lost(state: PcoState, run: Any) -> bool:
+    if run.job_id is None:  # a thread or an inline run that never began
+        return bool(utcnow() - run.queued_at > timedelta(seconds=state.config.run_stale_after))
+    return _job_is_gone(state, run.job_id)
 
 
 def _job_is_gone(state: PcoState, job_id: str) -> bool:

@@ -109,3 +109,29 @@ def test_demo_runs_a_real_full_sync_against_the_embedded_sandbox(tmp_path: Path)
     assert "pull full succeeded" in first.stdout
     assert "this site now has 25 people" in first.stdout
     assert "pull full succeeded: 0 created, 0 updated" in again.stdout
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path):
+    from tests.conftest import make_app
+
+    application = make_app(f"sqlite:///{tmp_path / 'church.sqlite'}")
+    with application.app_context():
+        yield application
+
+
+def test_sqlite_connections_wait_30_seconds_for_another_writer(sqlite_app) -> None:
+    assert db.session.execute(db.text("PRAGMA busy_timeout")).scalar() == 30_000
+
+
+def test_a_sqlite_busy_timeout_in_the_settings_wins(tmp_path: Path) -> None:
+    from tests.conftest import make_app
+
+    options = {"connect_args": {"timeout": 0.5}}
+    application = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}", SQLALCHEMY_ENGINE_OPTIONS=options)
+    with application.app_context():
+        assert db.session.execute(db.text("PRAGMA busy_timeout")).scalar() == 500
+
+
+def test_the_sqlite_database_uses_write_ahead_logging(sqlite_app) -> None:
+    assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"

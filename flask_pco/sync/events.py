@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..exceptions import PcoError
 from ..models import utcnow
+from .busy import retry_while_busy
 from .deliveries import (
     DeliveryFormatError,
     EventDelivery,
@@ -123,10 +124,11 @@ def stored_delivery(row: Any) -> EventDelivery:
 def apply_delivery(state: PcoState, delivery_id: int) -> str:
     """Apply one stored delivery and record the outcome on its row; return its final status.
 
-    A failure is recorded on the row (``failed`` and the reason) and rolled back; a retriable
-    one (PCO rate limit, timeout) is raised again afterwards so an RQ job's retry can try later.
-    ``retry_failed_deliveries`` and PCO's next delivery of the same event also try again. A
-    finished delivery is not applied twice, so a job run twice is harmless.
+    SQLite busy with another writer is waited out (``retry_while_busy``). A failure is recorded
+    on the row (``failed`` and the reason) and rolled back; a retriable one (PCO rate limit,
+    timeout, a database that stayed locked) is raised again afterwards so an RQ job's retry can
+    try later. ``retry_failed_deliveries`` and PCO's next delivery of the same event also try
+    again. A finished delivery is not applied twice, so a job run twice is harmless.
     """
     session = state.db.session
     row = session.get(state.models.WebhookDelivery, delivery_id)
@@ -135,10 +137,12 @@ def apply_delivery(state: PcoState, delivery_id: int) -> str:
     if row.status in FINISHED:
         return str(row.status)
     try:
-        return _apply_and_finish(state, delivery_id, stored_delivery(row))
+        delivery = stored_delivery(row)
+        return retry_while_busy(session, lambda: _apply_and_finish(state, delivery_id, delivery))
     except Exception as error:  # recorded on the row, never lost: the delivery can be retried
         session.rollback()
-        _finish(state, delivery_id, "failed", f"{type(error).__name__}: {error}")
+        note = f"{type(error).__name__}: {error}"
+        retry_while_busy(session, lambda: _finish(state, delivery_id, "failed", note))
         if isinstance(error, PcoError) and error.retriable:
             raise
         return "failed"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from flask_pco.models import utcnow
 from flask_pco.sandbox import SandboxServer, create_sandbox_app
@@ -37,6 +38,21 @@ def app(database_url: str, sandbox: SandboxServer) -> Iterator[Flask]:
     )
     with application.app_context():
         yield application
+
+
+@pytest.fixture
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL the site's engine sends to the database while the test runs, in order."""
+    from example_app.models import db
+
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])  # (connection, cursor, statement, parameters, ...)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def make_user(role: str = "admin", email: str | None = None) -> Any:
@@ -98,14 +114,24 @@ def make_run(status: str = "succeeded", **values: Any) -> Any:
         direction=values.pop("direction", "pull"),
         status=status,
         trigger="admin",
-        started_at=now,
-        heartbeat_at=now,
-        finished_at=None if status in ("queued", "running") else now,
-        **values,
+        **{
+            "started_at": now,
+            "heartbeat_at": now,
+            "finished_at": None if status in ("queued", "running") else now,
+            **values,
+        },
     )
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def finish_run(run: Any, status: str = "succeeded") -> None:
+    """Close a run row as its worker would at the end."""
+    from example_app.models import db
+
+    run.status, run.finished_at = status, utcnow()
+    db.session.commit()
 
 
 def make_person(**values: Any) -> Any:

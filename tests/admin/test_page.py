@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from flask.testing import FlaskClient
 
 from .conftest import ADMIN_URL, make_conflict, make_issue, make_person, make_run
-
-HTMX = {"HX-Request": "true"}
 
 
 def test_page_says_credentials_are_configured(admin_client: FlaskClient) -> None:
@@ -43,39 +39,6 @@ def test_buttons_are_enabled_when_nothing_runs(admin_client: FlaskClient) -> Non
     make_run("succeeded")
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
     assert " disabled" not in html.split('id="pco-actions"')[1].split("</section>")[0]
-
-
-def test_progress_polls_every_3_seconds_while_a_run_is_active(admin_client: FlaskClient) -> None:
-    make_run("running", current_step="people", created=4, updated=2)
-    html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
-    assert 'hx-trigger="every 3s"' in html
-    assert '<dd data-counter="created">4</dd>' in html
-    assert "people" in html
-    assert "Cancel run" in html
-
-
-def test_progress_stops_polling_when_no_run_is_active(admin_client: FlaskClient) -> None:
-    make_run("succeeded", created=9)
-    html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
-    assert "hx-trigger" not in html
-    assert "No sync is running" in html
-
-
-def test_progress_after_a_run_refreshes_buttons_and_history(admin_client: FlaskClient) -> None:
-    run = make_run("succeeded")
-    html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
-    assert re.search(r'id="pco-actions"[^>]*hx-swap-oob="true"', html)
-    assert re.search(r'id="pco-history"[^>]*hx-swap-oob="true"', html)
-    assert f'id="pco-run-{run.id}"' in html
-    assert f"Run {run.id} (pull full) succeeded." in html
-
-
-def test_progress_adds_the_running_steps_counts_to_a_full_run(admin_client: FlaskClient) -> None:
-    parent = make_run("running", created=10)
-    make_run("running", sync_type="families", parent_id=parent.id, created=3)
-    make_run("succeeded", sync_type="people", parent_id=parent.id, created=10)
-    html = admin_client.get(f"{ADMIN_URL}progress").get_data(as_text=True)
-    assert '<dd data-counter="created">13</dd>' in html
 
 
 def test_history_shows_status_counts_and_the_error(admin_client: FlaskClient) -> None:

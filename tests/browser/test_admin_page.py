@@ -19,6 +19,27 @@ def counter(page: Any, name: str) -> int:
     return int(page.locator(f"#pco-progress [data-counter={name}]").inner_text())
 
 
+#: What a finished run changes besides the progress card; polls during the run leave them alone.
+SECTIONS_REFRESHED_AT_THE_END = ["pco-actions", "pco-history", "pco-issues"]
+
+
+def mark_sections(page: Any) -> None:
+    """Tag the sections' current elements, so a later look tells whether htmx replaced them."""
+    page.evaluate(
+        "ids => ids.forEach(id => { document.getElementById(id).dataset.seen = 'yes'; })",
+        SECTIONS_REFRESHED_AT_THE_END,
+    )
+
+
+def marked_sections(page: Any) -> list[str]:
+    return list(
+        page.evaluate(
+            "ids => ids.filter(id => document.getElementById(id).dataset.seen === 'yes')",
+            SECTIONS_REFRESHED_AT_THE_END,
+        )
+    )
+
+
 def test_full_sync_shows_live_counts_then_lands_in_history(
     page: Any, site: LiveServer, sandbox: SandboxServer
 ) -> None:
@@ -30,6 +51,7 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
     progress = page.locator("#pco-progress")
     expect(progress.locator(".pco-badge")).to_have_text(re.compile("Queued|Running"))
     expect(page.get_by_role("button", name="People").first).to_be_disabled()
+    mark_sections(page)
     # The counters move while the run is still running: the 3 s polling swapped them in.
     page.wait_for_function(
         """() => {
@@ -39,6 +61,7 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
         }""",
         timeout=60_000,
     )
+    assert marked_sections(page) == SECTIONS_REFRESHED_AT_THE_END  # polls left them alone
     screenshot(page, "admin-sync-running")
     # The README's picture (docs/admin.png is a copy of it): the page mid-sync, first screenful.
     page.screenshot(
@@ -54,6 +77,7 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
     expect(progress).to_contain_text("No sync is running")
     expect(page.get_by_role("button", name="People").first).to_be_enabled()
     assert int(history_row.locator("td").nth(6).inner_text()) > 0
+    assert marked_sections(page) == []  # the last poll swapped each of them in once
     screenshot(page, "admin-after-sync")
 
 

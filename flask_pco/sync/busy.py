@@ -1,0 +1,66 @@
+"""SQLite's "database is locked", told apart from every other database error and waited out.
+
+SQLite lets one connection write at a time. A writer waits for the lock up to the connection's
+busy timeout, but it polls rather than queues, so under a steady stream of writers (a webhook
+storm) one can lose every race until its timeout passes; and SQLite does not wait at all when
+waiting could deadlock. Either way nothing was written, and the same work succeeds once the
+other writer is done: roll back, pause, try again. Any other error goes up untouched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import OperationalError
+
+from ..exceptions import DatabaseBusyError
+
+__all__ = ["BUSY_PAUSES", "database_is_busy", "retry_while_busy"]
+
+T = TypeVar("T")
+
+#: Seconds to pause before each further attempt; each attempt also waits the busy timeout.
+BUSY_PAUSES = (0.1, 0.5, 2.0)
+
+
+def database_is_busy(error: BaseException) -> bool:
+    """True only for SQLite's ``SQLITE_BUSY`` (any extended code): another connection holds
+    the lock. A missing table, a full disk or a read-only file are not busy and stay errors."""
+    original = error.orig if isinstance(error, OperationalError) else None
+    if not isinstance(original, sqlite3.OperationalError):
+        return False
+    return (original.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+def retry_while_busy(
+    session: Any,
+    work: Callable[[], T],
+    *,
+    pauses: tuple[float, ...] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``work``, which commits its own changes; while SQLite is busy, roll the session back
+    and run it again after each pause (default ``BUSY_PAUSES``). Still busy at the end:
+    ``DatabaseBusyError``, retriable."""
+    for pause in BUSY_PAUSES if pauses is None else pauses:
+        try:
+            return work()
+        except OperationalError as error:
+            _roll_back_if_busy(session, error)
+        sleep(pause)
+    try:
+        return work()
+    except OperationalError as error:
+        _roll_back_if_busy(session, error)
+        raise DatabaseBusyError(
+            f"the database stayed locked by another writer: {error.orig}"
+        ) from error
+
+
+def _roll_back_if_busy(session: Any, error: OperationalError) -> None:
+    if not database_is_busy(error):
+        raise error
+    session.rollback()
