@@ -71,7 +71,7 @@ def add_person(sandbox: Sandbox, spec: dict[str, Any]) -> str:
                 "primary": n == 0,
             }
             record = {**defaults, **fields, "person_id": person["id"]}
-            mutations.create(sandbox.store, table, record, region)
+            mutations.create(sandbox.store, table, record, region, touch_owner=False)
     return str(person["id"])
 
 

@@ -15,6 +15,10 @@ from .store import Store, utc_stamp
 
 GENDER_WORDS = {"m": "Male", "f": "Female", "male": "Male", "female": "Female"}
 PERSON_CHILDREN = ("Email", "PhoneNumber", "Address", "Membership", "ListResult")
+#: A change to one of these moves its person's ``updated_at`` too, as in real PCO
+#: (planningcenter/developers#313 and #604), so an incremental people pull sees it. The person
+#: gets no ``person.updated`` webhook of its own: the contact's event is the notification.
+CONTACTS = ("Email", "PhoneNumber", "Address")
 
 
 def phone_fields(number: str, region: str = "US") -> dict[str, Any]:
@@ -58,14 +62,32 @@ def _normalize_person(changes: dict[str, Any]) -> None:
         changes["remote_id"] = int(changes["remote_id"])
 
 
-def create(store: Store, table: str, attrs: dict[str, Any], region: str = "US") -> dict[str, Any]:
-    return store.insert(table, normalize(table, attrs, region))
+def create(
+    store: Store, table: str, attrs: dict[str, Any], region: str = "US", touch_owner: bool = True
+) -> dict[str, Any]:
+    """Insert a record; ``touch_owner=False`` when it is part of creating its person."""
+    record = store.insert(table, normalize(table, attrs, region))
+    if touch_owner:
+        _touch_owner(store, table, record)
+    return record
 
 
 def update(
     store: Store, table: str, record_id: str, changes: dict[str, Any], region: str = "US"
 ) -> dict[str, Any]:
-    return store.update(table, record_id, normalize(table, changes, region))
+    before = store.get(table, record_id)
+    owner = before.get("person_id") if before else None
+    record = store.update(table, record_id, normalize(table, changes, region))
+    _touch_owner(store, table, record)
+    if owner != record.get("person_id"):  # moved to another person: both changed
+        _touch_owner(store, table, {"person_id": owner})
+    return record
+
+
+def _touch_owner(store: Store, table: str, record: dict[str, Any]) -> None:
+    person_id = record.get("person_id")
+    if table in CONTACTS and store.get("Person", person_id) is not None:
+        store.update("Person", str(person_id), {}, emit=False)
 
 
 def touch(store: Store, table: str, record_id: str | None) -> None:
@@ -143,7 +165,7 @@ def delete_record(store: Store, table: str, record_id: str) -> None:
     if deleter is not None:
         deleter(store, record_id)
     else:
-        store.delete(table, record_id)
+        _touch_owner(store, table, store.delete(table, record_id))
 
 
 def create_subscription(store: Store, attrs: dict[str, Any], application_id: str) -> dict[str, Any]:

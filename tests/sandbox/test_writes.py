@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import requests
 
 from flask_pco.sandbox import SandboxControl
@@ -337,3 +338,21 @@ def test_household_create_without_primary_contact_is_422(api: requests.Session, 
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["source"] == {"parameter": "primary_contact"}
+
+
+@pytest.mark.parametrize("change", ["create", "edit", "delete"])
+def test_a_contact_change_bumps_its_persons_updated_at_as_pco_does(
+    api: requests.Session, url: str, control: SandboxControl, change: str
+) -> None:
+    old = "2020-01-01T00:00:00Z"
+    pid = control.add_person(first_name="C", last_name="D", emails=["c@x.org"], updated_at=old)
+    person_url = url + f"/people/v2/people/{pid}"
+    assert api.get(person_url).json()["data"]["attributes"]["updated_at"] == old
+    email_id = api.get(person_url + "/emails").json()["data"][0]["id"]
+    if change == "create":
+        post(api, url, f"/people/v2/people/{pid}/emails", "Email", {"address": "e@x.org"})
+    elif change == "edit":
+        patch(api, url, f"/people/v2/emails/{email_id}", "Email", {"address": "d@x.org"})
+    else:
+        api.delete(url + f"/people/v2/emails/{email_id}")
+    assert api.get(person_url).json()["data"]["attributes"]["updated_at"] > old

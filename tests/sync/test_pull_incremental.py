@@ -10,6 +10,9 @@ from flask_pco.sync.runs import RunReporter
 
 from .conftest import sandbox_person
 
+#: Older than any cursor overlap, so only a change that moves ``updated_at`` is re-read.
+LONG_AGO = "2020-01-01T00:00:00Z"
+
 
 def local_state(models):
     """Everything a people pull writes, in a form two databases can be compared by."""
@@ -48,6 +51,32 @@ def test_incremental_pull_picks_up_a_sandbox_edit(sandbox, run_sync, models):
     run = run_sync("pull", "people", incremental=True)
     person = models.db.session.scalar(select(models.Person).where(models.Person.pco_id == pco_id))
     assert (run.updated, run.requests_used, person.first_name) == (1, 1, "Edited")
+
+
+def test_incremental_pull_picks_up_an_email_only_edit(sandbox, run_sync, models):
+    pco_id = sandbox_person(
+        sandbox, "Only", "Email", emails=["old@example.org"], updated_at=LONG_AGO
+    )
+    run_sync("pull", "people")
+    email_id = sandbox.state()["records"]["Email"][0]["id"]
+    sandbox.edit_email(email_id, address="new@example.org")
+    run = run_sync("pull", "people", incremental=True)
+    person = models.db.session.scalar(select(models.Person).where(models.Person.pco_id == pco_id))
+    assert (run.updated, run.requests_used) == (1, 1)
+    assert [e.email for e in person.emails] == ["new@example.org"]
+
+
+def test_incremental_pull_picks_up_a_deleted_phone_number(sandbox, run_sync, models):
+    pco_id = sandbox_person(
+        sandbox, "Two", "Phones", phone_numbers=["3125550100", "3125550101"], updated_at=LONG_AGO
+    )
+    run_sync("pull", "people")
+    phone_id = sandbox.state()["records"]["PhoneNumber"][1]["id"]
+    sandbox.delete("phone_numbers", phone_id)
+    run = run_sync("pull", "people", incremental=True)
+    person = models.db.session.scalar(select(models.Person).where(models.Person.pco_id == pco_id))
+    assert (run.updated, run.requests_used) == (1, 1)
+    assert [p.phone for p in person.phones] == ["+13125550100"]
 
 
 def test_incremental_without_a_cursor_is_a_full_pull(sandbox, run_sync, count, models):
