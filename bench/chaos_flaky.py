@@ -5,7 +5,8 @@
 
 Both runs go through an RQ worker (``make_worker``, with RQ's scheduler for retries) with
 ``PCO_TIMEOUT`` = 1 s. In the flaky run the sandbox answers 5 % of API requests with HTTP 500,
-holds 2 % for 2 s (a client timeout; the request is still carried out, as a slow PCO would) and
+holds 2 % for 2 s (a client timeout; the request is still carried out, as a slow PCO would),
+loses the answer to 5 % of the writes it carried out (a gateway's 504 after the commit) and
 starts a 429 storm every ``--storm-every`` seconds. Nobody steps in: RQ retries a run that
 failed on a retriable error, and a run that ended with unconfirmed writes is followed by the
 next one (the push design: the next run looks them up before writing), as the nightly sync
@@ -52,6 +53,8 @@ class Faults:
     error_rate: float = 0.05
     timeout_rate: float = 0.02
     timeout_seconds: float = 2.0
+    #: Writes carried out in full whose answer is lost (504 from the "gateway").
+    lost_answer_rate: float = 0.05
     storm_every: float = 10.0
     storm_seconds: float = 2.0
 
@@ -66,6 +69,8 @@ class Outcome:
     statuses: dict[int, int]
     #: Requests the sandbox held past the client's timeout (it still carried them out).
     timed_out: int
+    #: Writes the sandbox carried out but answered with a gateway's 504.
+    lost_answers: int
     pull_runs: int
     push_runs: int
 
@@ -141,9 +146,10 @@ def sync_once(
         log = sandbox.control.requests()
         statuses = Counter(r["status"] for r in log)
         timed_out = sum(r["duration_ms"] >= 1000 * CLIENT_TIMEOUT for r in log)
+        lost = sum("lost_status" in r for r in log)
         broken = broken_links(rows, sandbox.control.state()["records"].get("Person", []))
         remote = pco_people(sandbox.control)
-        return Outcome(local, remote, broken, dict(statuses), timed_out, pulls, pushes)
+        return Outcome(local, remote, broken, dict(statuses), timed_out, lost, pulls, pushes)
 
 
 def broken_links(rows: list[tuple[Any, ...]], people: list[dict[str, Any]]) -> int:
@@ -189,6 +195,7 @@ class Storms:
             error_rate=f.error_rate,
             timeout_rate=f.timeout_rate,
             timeout_seconds=f.timeout_seconds,
+            lost_answer_rate=f.lost_answer_rate,
             storm_seconds=storm,
         )
 
@@ -208,12 +215,19 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=300, help="new local people to push")
     parser.add_argument("--storm-every", type=float, default=10.0, help="seconds between storms")
     parser.add_argument("--storm-seconds", type=float, default=2.0, help="length of a 429 storm")
+    parser.add_argument(
+        "--lost-answer-rate", type=float, default=0.05, help="share of writes whose answer is lost"
+    )
     parser.add_argument("--database", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument(
         "--redis-url", default=os.environ.get("PCO_REDIS_URL", "redis://127.0.0.1:6379/8")
     )
     args = parser.parse_args()
-    faults = Faults(storm_every=args.storm_every, storm_seconds=args.storm_seconds)
+    faults = Faults(
+        storm_every=args.storm_every,
+        storm_seconds=args.storm_seconds,
+        lost_answer_rate=args.lost_answer_rate,
+    )
     result = flaky_pco(
         args.pco_people,
         args.people,
@@ -224,7 +238,8 @@ def main() -> None:
     for name, outcome in (("clean", result.clean), ("flaky", result.flaky)):
         print(
             f"{name:<6} requests {outcome.requests:>6}  statuses {dict(sorted(outcome.statuses.items()))}"
-            f"  timed out {outcome.timed_out}  pull runs {outcome.pull_runs}"
+            f"  timed out {outcome.timed_out}  lost answers {outcome.lost_answers}"
+            f"  pull runs {outcome.pull_runs}"
             f"  push runs {outcome.push_runs}"
         )
     print(f"local people        {len(result.flaky.local)} (clean {len(result.clean.local)})")

@@ -62,7 +62,7 @@ def make_app(database_url: str, **config: Any) -> Flask:
     app = create_app(settings)
     with app.app_context():
         db.create_all()
-        _empty_tables(db)
+        empty_tables(db)
     return app
 
 
@@ -72,7 +72,8 @@ def _null_pool() -> Any:
     return NullPool
 
 
-def _empty_tables(db: Any) -> None:
+def empty_tables(db: Any) -> None:
+    """Delete every row of every table (PostgreSQL: ids start again at 1)."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

@@ -1,7 +1,8 @@
 """The sandbox Flask app: PCO routes from the route table, plus the ``/_sandbox`` control surface.
 
 Every PCO request passes, in order: injected faults, authentication, the rate limit, then
-version negotiation; every PCO response carries the rate-limit and processed-as headers.
+version negotiation; every PCO response carries the rate-limit and processed-as headers, except
+a "lost answer": a write carried out and committed whose answer a gateway replaced with a 504.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from .versions import processed_version
 
 ALL_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
 ERROR_CONTENT_TYPE = "application/json; charset=utf-8"
+WRITE_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+#: What a gateway in front of PCO (nginx here) sends when PCO outlived its timeout: HTML, and
+#: none of PCO's headers, since PCO's own answer never got through.
+GATEWAY_TIMEOUT = (
+    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+    "<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 def create_sandbox_app(
@@ -78,9 +86,19 @@ def _view(route: Route) -> Callable[..., Response]:
         with sandbox.store.lock:
             ctx = sandbox.context(request.host_url, g.version)
             document, status = dispatch(sandbox, route, ctx, id, parent_id)
-            return respond(document, status)
+            response = respond(document, status)
+        # Outside the lock: the write is committed and other requests already see it.
+        if request.method in WRITE_METHODS and sandbox.faults.lose_answer():
+            return _lost_answer(status)
+        return response
 
     return view
+
+
+def _lost_answer(status: int) -> Response:
+    """The gateway's 504 that replaces PCO's answer to a write PCO carried out."""
+    g.lost_status = status
+    return Response(GATEWAY_TIMEOUT, status=504, content_type="text/html")
 
 
 def _authenticate(sandbox: Sandbox) -> str:
@@ -121,6 +139,9 @@ def _guard() -> None:
 def _finish(response: Response) -> Response:
     if not _is_api():
         return response
+    if "lost_status" in g:
+        current_sandbox().log_request(_log_entry(response))
+        return response
     if "X-PCO-API-Request-Rate-Limit" not in response.headers:
         sandbox = current_sandbox()
         rate = g.rate if "rate" in g else sandbox.limiter.peek(g.get("credential"))
@@ -135,7 +156,7 @@ def _finish(response: Response) -> Response:
 
 
 def _log_entry(response: Response) -> dict[str, Any]:
-    return {
+    entry = {
         "method": request.method,
         "path": request.full_path.rstrip("?"),
         "status": response.status_code,
@@ -145,6 +166,9 @@ def _log_entry(response: Response) -> dict[str, Any]:
             (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3
         ),
     }
+    if "lost_status" in g:
+        entry["lost_status"] = g.lost_status  # what PCO answered before the gateway lost it
+    return entry
 
 
 def _api_error(error: SandboxApiError) -> Response:

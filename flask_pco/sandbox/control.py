@@ -191,7 +191,10 @@ def set_access() -> ResponseReturnValue:
 
 @control.post("/faults")
 def set_faults() -> ResponseReturnValue:
-    _sandbox().faults.configure(_body())
+    try:
+        _sandbox().faults.configure(_body())
+    except ValueError as error:
+        return jsonify(error=str(error)), 400
     return jsonify(_sandbox().faults.settings())
 
 

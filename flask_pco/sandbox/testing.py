@@ -85,11 +85,27 @@ class SandboxControl:
     def set_rate_limit(self, limit: int, period: int) -> None:
         self._call("POST", "/rate_limit", {"limit": limit, "period": period})
 
-    def set_faults(self, latency_ms: int = 0, error_rate: float = 0.0, timeout_rate: float = 0.0,
-                   storm_seconds: float = 0, timeout_seconds: float = 3.0) -> None:  # fmt: skip
+    def set_faults(
+        self,
+        latency_ms: int = 0,
+        error_rate: float = 0.0,
+        timeout_rate: float = 0.0,
+        storm_seconds: float = 0,
+        timeout_seconds: float = 3.0,
+        lost_answer_rate: float = 0.0,
+        lost_answer_seconds: float = 0.0,
+        seed: int | None = None,
+    ) -> dict[str, float]:
+        """Replace every fault switch (the defaults are all off); returns what is now in force.
+
+        ``lost_answer_rate``: share of successful writes carried out in full whose answer is
+        replaced by a 504 (after ``lost_answer_seconds``). ``seed`` makes the dice repeatable.
+        """
         body = {"latency_ms": latency_ms, "error_rate": error_rate, "timeout_rate": timeout_rate,
-                "storm_seconds": storm_seconds, "timeout_seconds": timeout_seconds}  # fmt: skip
-        self._call("POST", "/faults", body)
+                "storm_seconds": storm_seconds, "timeout_seconds": timeout_seconds,
+                "lost_answer_rate": lost_answer_rate, "lost_answer_seconds": lost_answer_seconds,
+                "seed": seed}  # fmt: skip
+        return dict(self._call("POST", "/faults", body))
 
     def set_denied_apps(self, *apps: str) -> None:
         """Make the credential's user lack access to these apps (``"groups"``, ``"check-ins"``)."""

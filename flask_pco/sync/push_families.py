@@ -154,6 +154,7 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
     contact = primary_contact((pco_id, relationship) for _, pco_id, relationship in members)
     member_ids = [pco_id for _, pco_id, _ in members]
     household = _find_household(ctx, family, contact, member_ids)
+    outcome = "updated"  # linked to a household PCO already had
     if household is None:
         try:
             created = ctx.client.create(
@@ -170,6 +171,7 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
             if household is None:
                 record_unconfirmed(ctx, "Household", family, error)
                 return False
+            outcome = "created"  # our POST landed; only its answer was lost
         else:
             updated_at = parse_pco_time(created.get("updated_at"))
             _mark_family(ctx, family, created.id, updated_at, contact)
@@ -177,7 +179,7 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
             return True
     contact = household.primary_contact_id or contact
     _mark_family(ctx, family, household.pco_id, household.updated_at, contact)
-    ctx.report.count("updated")
+    ctx.report.count(outcome)
     return True
 
 

@@ -1,11 +1,14 @@
-"""Reduced flaky-PCO run (bench/chaos_flaky.py): 500s, timeouts and 429 storms change nothing."""
+"""Reduced flaky-PCO run (bench/chaos_flaky.py): 500s, timeouts, lost answers and 429 storms
+change nothing."""
 
 from __future__ import annotations
 
 from bench.chaos_flaky import Faults, flaky_pco
 from bench.common import duplicates
 
-FAULTS = Faults(error_rate=0.05, timeout_rate=0.02, storm_every=4, storm_seconds=1)
+FAULTS = Faults(
+    error_rate=0.05, timeout_rate=0.02, lost_answer_rate=0.05, storm_every=4, storm_seconds=1
+)
 
 
 def test_full_pull_and_push_under_faults_end_like_a_clean_run(redis_url: str) -> None:

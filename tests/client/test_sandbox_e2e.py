@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,3 +106,32 @@ def test_sandbox_500s_are_retried_on_get_and_not_on_post(server: Any) -> None:
             )
     assert _statuses(server) == [500] * 6
     assert len(sleeps) == 4
+
+
+def test_a_lost_answer_to_a_create_is_not_retried(server: Any) -> None:
+    sleeps: list[float] = []
+    with sandbox.SandboxControl(server.url) as control:
+        control.set_faults(lost_answer_rate=1.0)
+    with _no_sleep_client(server, sleeps) as client, pytest.raises(ServerError) as raised:
+        client.create("/people/v2/people", "Person", {"first_name": "Once", "last_name": "Only"})
+    assert raised.value.status == 504 and raised.value.retriable  # unknown outcome, not refused
+    assert _statuses(server) == [504]
+    assert sleeps == []
+
+
+def test_a_lost_answer_slower_than_the_timeout_is_a_transport_error(server: Any) -> None:
+    from flask_pco.client import BasicAuth
+    from flask_pco.exceptions import TransportError
+
+    with sandbox.SandboxControl(server.url) as control:
+        control.set_faults(lost_answer_rate=1.0, lost_answer_seconds=1.0)
+    client = PcoClient(server.url, BasicAuth(APP_ID, SECRET), sleep=[].append, timeout=0.3)
+    with client, pytest.raises(TransportError):
+        client.create("/people/v2/people", "Person", {"first_name": "Once", "last_name": "Only"})
+    with sandbox.SandboxControl(server.url) as control:
+        deadline = time.monotonic() + 10
+        while not control.requests() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the held answer is logged once the gateway gives up
+        people = control.state()["records"]["Person"]
+        assert [e["lost_status"] for e in control.requests()] == [201]
+    assert [p["first_name"] for p in people].count("Once") == 1

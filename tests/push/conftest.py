@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from flask_pco.extension import current_pco
 from flask_pco.sandbox import SandboxControl, SandboxServer
@@ -16,7 +17,15 @@ from tests.helpers import NO_RATE_LIMIT, sandbox_settings
 
 from .runner import run_push
 
-__all__ = ["add_person", "records", "run_push", "writes"]
+__all__ = [
+    "add_family",
+    "add_membership",
+    "add_person",
+    "lost_answers",
+    "records",
+    "run_push",
+    "writes",
+]
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -33,9 +42,18 @@ def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxControl]:
 
 
 @pytest.fixture
-def app(database_url: str, sandbox_server: SandboxServer) -> Iterator[Flask]:
+def push_config() -> dict[str, Any]:
+    """Extra PCO_* settings for the app; a test parametrizes this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    database_url: str, sandbox_server: SandboxServer, push_config: dict[str, Any]
+) -> Iterator[Flask]:
     """The example app (each database) pointed at the sandbox, inside an app context."""
-    application = make_app(database_url, **sandbox_settings(sandbox_server.url, **NO_RATE_LIMIT))
+    settings = sandbox_settings(sandbox_server.url, **NO_RATE_LIMIT, **push_config)
+    application = make_app(database_url, **settings)
     with application.app_context():
         yield application
         current_pco().cache.clear()
@@ -43,6 +61,11 @@ def app(database_url: str, sandbox_server: SandboxServer) -> Iterator[Flask]:
 
 def writes(control: SandboxControl) -> list[dict[str, Any]]:
     return [r for r in control.requests() if r["method"] in WRITES]
+
+
+def lost_answers(control: SandboxControl) -> list[tuple[str, str]]:
+    """(method, path) of the writes PCO carried out but whose answer the sandbox lost."""
+    return [(r["method"], r["path"]) for r in writes(control) if "lost_status" in r]
 
 
 def records(control: SandboxControl, table: str) -> list[dict[str, Any]]:
@@ -71,3 +94,41 @@ def add_person(
         db.session.add(PersonPhone(person_id=person.id, phone=number, kind=kind, is_primary=n == 0))
     db.session.commit()
     return person
+
+
+def add_family(db: Any, name: str, *members: tuple[Any, str], **fields: Any) -> Any:
+    """A local family of (person, relationship) pairs, committed."""
+    from example_app.models import Family, FamilyMember
+
+    family = Family(name=name, **fields)
+    db.session.add(family)
+    db.session.flush()
+    for person, relationship in members:
+        db.session.add(
+            FamilyMember(family_id=family.id, person_id=person.id, relationship=relationship)
+        )
+    db.session.commit()
+    return family
+
+
+@pytest.fixture
+def pco_group(sandbox: SandboxControl) -> str:
+    """A PCO group (the sandbox's generator makes groups alongside people)."""
+    sandbox.reset(people=2, seed=1)
+    sandbox.clear_requests()
+    return str(records(sandbox, "Group")[0]["id"])
+
+
+def add_membership(db: Any, group_pco_id: str, person: Any, *, is_leader: bool = False) -> Any:
+    """A local membership of the local group linked to ``group_pco_id`` (made if missing)."""
+    from example_app.models import ChurchGroup, GroupMembership
+
+    group = db.session.scalar(select(ChurchGroup).where(ChurchGroup.pco_id == group_pco_id))
+    if group is None:
+        group = ChurchGroup(name="Tuesday Study", kind="group", pco_id=group_pco_id)
+        db.session.add(group)
+        db.session.flush()
+    membership = GroupMembership(group_id=group.id, person_id=person.id, is_leader=is_leader)
+    db.session.add(membership)
+    db.session.commit()
+    return membership

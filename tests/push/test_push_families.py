@@ -3,20 +3,7 @@ from sqlalchemy import select
 from example_app.models import Family, FamilyMember, Person
 from flask_pco.extension import current_pco
 
-from .conftest import add_person, records, run_push, writes
-
-
-def add_family(db, name, *members):
-    """A local family of (person, relationship) pairs, committed."""
-    family = Family(name=name)
-    db.session.add(family)
-    db.session.flush()
-    for person, relationship in members:
-        db.session.add(
-            FamilyMember(family_id=family.id, person_id=person.id, relationship=relationship)
-        )
-    db.session.commit()
-    return family
+from .conftest import add_family, add_person, records, run_push, writes
 
 
 def _lee_family(db):

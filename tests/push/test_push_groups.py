@@ -4,27 +4,7 @@ from sqlalchemy import select
 from example_app.models import ChurchGroup, GroupMembership, Person
 from flask_pco.extension import current_pco
 
-from .conftest import add_person, records, run_push, writes
-
-
-@pytest.fixture
-def pco_group(sandbox):
-    """A PCO group (the sandbox's generator makes groups alongside people)."""
-    sandbox.reset(people=2, seed=1)
-    sandbox.clear_requests()
-    return records(sandbox, "Group")[0]["id"]
-
-
-def add_membership(db, group_pco_id, person, *, is_leader=False):
-    group = db.session.scalar(select(ChurchGroup).where(ChurchGroup.pco_id == group_pco_id))
-    if group is None:
-        group = ChurchGroup(name="Tuesday Study", kind="group", pco_id=group_pco_id)
-        db.session.add(group)
-        db.session.flush()
-    membership = GroupMembership(group_id=group.id, person_id=person.id, is_leader=is_leader)
-    db.session.add(membership)
-    db.session.commit()
-    return membership
+from .conftest import add_membership, add_person, records, run_push, writes
 
 
 def _memberships_of(sandbox, group_id, person_pco_id):
