@@ -14,7 +14,7 @@ Each class says whether the operation that raised it may succeed if simply tried
      │    └── ServerError         5xx                                            retriable
      ├── TransportError           timeout, refused connection, TLS failure       retriable
      ├── DocumentError            a JSON:API document or record is malformed     skippable
-     ├── DatabaseBusyError        SQLite stayed locked by another writer         retriable
+     ├── DatabaseBusyError        the database stayed locked or deadlocked       retriable
      ├── SyncInProgressError      the same sync is already running              fatal
      └── SyncCancelledError       an admin cancelled the run                     fatal
 
@@ -142,7 +142,8 @@ class DocumentError(PcoError):
 
 
 class DatabaseBusyError(PcoError):
-    """SQLite said "database is locked" each time we tried: another connection kept writing.
+    """SQLite said "database is locked" (or PostgreSQL broke a deadlock) each time we tried:
+    another connection kept writing the same rows.
 
     Nothing was written; the same work succeeds once the other writer is done.
     """

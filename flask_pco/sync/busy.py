@@ -1,10 +1,13 @@
-"""SQLite's "database is locked", told apart from every other database error and waited out.
+"""A database too busy to take this transaction now, told apart from every other error and
+waited out.
 
 SQLite lets one connection write at a time. A writer waits for the lock up to the connection's
 busy timeout, but it polls rather than queues, so under a steady stream of writers (a webhook
 storm) one can lose every race until its timeout passes; and SQLite does not wait at all when
-waiting could deadlock. Either way nothing was written, and the same work succeeds once the
-other writer is done: roll back, pause, try again. Any other error goes up untouched.
+waiting could deadlock. PostgreSQL breaks a deadlock (a webhook and a sync run updating the same
+rows in another order) by aborting one transaction, and under serializable isolation aborts one
+that conflicts. Either way nothing was written, and the same work succeeds once the other writer
+is done: roll back, pause, try again. Any other error goes up untouched.
 """
 
 from __future__ import annotations
@@ -25,14 +28,18 @@ T = TypeVar("T")
 #: Seconds to pause before each further attempt; each attempt also waits the busy timeout.
 BUSY_PAUSES = (0.1, 0.5, 2.0)
 
+#: PostgreSQL's "run the transaction again" states: deadlock_detected, serialization_failure.
+_POSTGRES_RETRY_STATES = frozenset({"40P01", "40001"})
+
 
 def database_is_busy(error: BaseException) -> bool:
-    """True only for SQLite's ``SQLITE_BUSY`` (any extended code): another connection holds
-    the lock. A missing table, a full disk or a read-only file are not busy and stay errors."""
+    """True only for SQLite's ``SQLITE_BUSY`` (any extended code) and PostgreSQL's deadlock and
+    serialization failures. A missing table, a full disk or a read-only file are not busy and
+    stay errors."""
     original = error.orig if isinstance(error, OperationalError) else None
-    if not isinstance(original, sqlite3.OperationalError):
-        return False
-    return (original.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+    if isinstance(original, sqlite3.OperationalError):
+        return (original.sqlite_errorcode & 0xFF) == sqlite3.SQLITE_BUSY
+    return getattr(original, "sqlstate", None) in _POSTGRES_RETRY_STATES
 
 
 def retry_while_busy(

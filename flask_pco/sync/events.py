@@ -124,10 +124,10 @@ def stored_delivery(row: Any) -> EventDelivery:
 def apply_delivery(state: PcoState, delivery_id: int) -> str:
     """Apply one stored delivery and record the outcome on its row; return its final status.
 
-    SQLite busy with another writer is waited out (``retry_while_busy``). A failure is recorded
-    on the row (``failed`` and the reason) and rolled back; a retriable one (PCO rate limit,
-    timeout, a database that stayed locked) is raised again afterwards so an RQ job's retry can
-    try later. ``retry_failed_deliveries`` and PCO's next delivery of the same event also try
+    A database busy with another writer (SQLite locked, a PostgreSQL deadlock) is waited out
+    (``retry_while_busy``). A failure is recorded on the row (``failed`` and the reason) and
+    rolled back; a retriable one (PCO rate limit, timeout, a database that stayed busy) is
+    raised again afterwards so an RQ job's retry can try later. ``retry_failed_deliveries`` and PCO's next delivery of the same event also try
     again. A finished delivery is not applied twice, so a job run twice is harmless.
     """
     session = state.db.session

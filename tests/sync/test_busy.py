@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,55 @@ def test_any_other_database_error_is_raised_at_once(session: Session) -> None:
     with pytest.raises(OperationalError, match="no such table"):
         retry_while_busy(session, broken, sleep=lambda _: pytest.fail("must not pause"))
     assert len(calls) == 1
+
+
+@pytest.fixture
+def postgres_rows(postgres_url: str) -> Iterator[Any]:
+    """Two rows in a PostgreSQL table, and an engine whose deadlocks are found in 100 ms."""
+    engine = create_engine(postgres_url, connect_args={"options": "-c deadlock_timeout=100ms"})
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE busy_rows (id INTEGER PRIMARY KEY, n INTEGER)"))
+        conn.execute(text("INSERT INTO busy_rows VALUES (1, 0), (2, 0)"))
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE busy_rows"))
+    engine.dispose()
+
+
+def deadlock(engine: Any) -> OperationalError:
+    """Two transactions each lock one row and then want the other's: PostgreSQL aborts one."""
+    errors: list[OperationalError] = []
+    first, second = engine.connect(), engine.connect()
+    first.begin(), second.begin()
+    first.execute(text("UPDATE busy_rows SET n = n + 1 WHERE id = 1"))
+    second.execute(text("UPDATE busy_rows SET n = n + 1 WHERE id = 2"))
+
+    def cross(conn: Any, row: int) -> None:
+        try:
+            conn.execute(text("UPDATE busy_rows SET n = n + 1 WHERE id = :id"), {"id": row})
+        except OperationalError as error:
+            errors.append(error)
+        finally:
+            conn.rollback()
+            conn.close()
+
+    waiter = threading.Thread(target=cross, args=(first, 2))
+    waiter.start()
+    cross(second, 1)
+    waiter.join(timeout=30)
+    assert len(errors) == 1
+    return errors[0]
+
+
+def test_a_postgresql_deadlock_is_busy(postgres_rows: Any) -> None:
+    error = deadlock(postgres_rows)
+    assert "deadlock detected" in str(error)
+    assert database_is_busy(error)
+
+
+def test_other_postgresql_operational_errors_are_not_busy(postgres_rows: Any) -> None:
+    with postgres_rows.connect() as conn, pytest.raises(OperationalError) as info:
+        conn.execute(text("SET statement_timeout = 10"))
+        conn.execute(text("SELECT pg_sleep(1)"))
+    assert "statement timeout" in str(info.value)
+    assert not database_is_busy(info.value)
