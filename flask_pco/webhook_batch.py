@@ -10,8 +10,8 @@ queue and applies their deliveries, up to ``PCO_WEBHOOK_BATCH`` in all or
   which either a batch or a worker's dequeue wins, never both;
 * each delivery records its status on its own row as it is applied (``apply_delivery``);
 * the delivery a batch is applying is named under a Redis key of the running job, set in the
-  same script that takes it: if the work horse dies, RQ's retry of that job applies it first.
-  Deliveries not yet taken stay queued for any worker;
+  same script that takes it: if the work horse dies, RQ's retry of that job applies it first
+  (and no batch takes that retry over). Deliveries not yet taken stay queued for any worker;
 * a retriable failure (PCO rate limit, timeout) ends the batch and fails the job, which RQ
   retries later, beginning with the delivery that failed.
 """
@@ -43,7 +43,12 @@ QUEUE_WINDOW = 100
 TAKEN_KEY = "flask_pco:webhook-batch:{job_id}"
 #: Long enough for RQ's retries of a job whose work horse died (10 + 30 + 60 s).
 TAKEN_TTL = 24 * 3600
+#: KEYS: the queue, our taken key, the candidate job's own taken key. A candidate that is the
+#: retry of a batch whose horse died is left to run: only it knows what it was applying.
 _TAKE_SCRIPT = """
+if redis.call('exists', KEYS[3]) == 1 then
+  return 0
+end
 if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 then
   redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
   return 1
@@ -79,7 +84,8 @@ def take_queued_delivery(queue: Queue, prefix: str, taken_key: str) -> int | Non
     take = queue.connection.register_script(_TAKE_SCRIPT)
     for job_id in queue.get_job_ids(0, QUEUE_WINDOW):
         delivery = _delivery_id(job_id.removeprefix(prefix)) if job_id.startswith(prefix) else None
-        if delivery is not None and take([queue.key, taken_key], [job_id, delivery, TAKEN_TTL]):
+        keys = [queue.key, taken_key, TAKEN_KEY.format(job_id=job_id)]
+        if delivery is not None and take(keys, [job_id, delivery, TAKEN_TTL]):
             with suppress(NoSuchJobError):  # the job is ours now: drop its hash
                 Job.fetch(job_id, connection=queue.connection).delete(remove_from_queue=False)
             return delivery
