@@ -268,7 +268,8 @@ def apply_webhook_job(delivery_id: int) -> Any:
 
             prefix = webhook_job_id(state, "")
             more = apply_queued_deliveries(state, sync_queue(state), job.id, prefix)
-            log.info("flask-pco applied %d more queued webhook deliveries", more)
+            if more:
+                log.info("flask-pco applied %d more queued webhook deliveries", more)
     except Exception as error:
         if not (isinstance(error, PcoError) and error.retriable):
             _stop_retries()
