@@ -31,6 +31,7 @@ ENV_KEYS = (
     "PCO_REDIS_URL",
     "PCO_PUBLIC_URL",
     "PCO_TIME_ZONE",
+    "PCO_WEBHOOK_BATCH",
 )
 
 #: Seconds a SQLite connection waits for another one's write lock before "database is locked".

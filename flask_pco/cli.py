@@ -273,8 +273,9 @@ def schedule_command(enabled: bool | None, hour: int | None) -> None:
     "--simple",
     is_flag=True,
     help=(
-        "Run jobs in this process instead of a forked child: several times faster for bursts of "
-        "webhook jobs, but a crashing job takes the worker with it."
+        "Run jobs in this process instead of a forked child: saves the fork per job (webhook "
+        "bursts already share one per PCO_WEBHOOK_BATCH deliveries), but a crashing job takes "
+        "the worker with it."
     ),
 )
 def worker_command(burst: bool, simple: bool) -> None:

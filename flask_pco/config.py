@@ -60,6 +60,10 @@ DEFAULTS: dict[str, Any] = {
     #: With no webhook delivery for this many seconds, an incremental sync catches up
     #: (PCO silently disables failing subscriptions).
     "PCO_WEBHOOK_GAP": 6 * 3600,
+    #: Webhook deliveries one worker job applies: its own, then others still waiting in the
+    #: queue, so a burst costs a forked work horse per batch rather than per delivery.
+    #: 1 gives each delivery its own job (and work horse).
+    "PCO_WEBHOOK_BATCH": 100,
     #: Largest webhook body accepted, in bytes; PCO's deliveries are a few kilobytes.
     "PCO_WEBHOOK_MAX_BYTES": 512 * 1024,
     #: The church's time zone, for the nightly sync hour and date-only PCO filters.
@@ -93,6 +97,7 @@ class PcoConfig:
     queue: str
     run_stale_after: int
     webhook_gap: int
+    webhook_batch: int
     webhook_max_bytes: int
     time_zone: str
     public_url: str
@@ -128,6 +133,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         queue=_string(config, "PCO_QUEUE") or "pco",
         run_stale_after=_integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
         webhook_gap=_integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),
+        webhook_batch=_integer(config, "PCO_WEBHOOK_BATCH", 1, 10_000),
         webhook_max_bytes=_integer(config, "PCO_WEBHOOK_MAX_BYTES", 1024, 50 * 1024 * 1024),
         time_zone=_time_zone(config),
         public_url=_optional_url(config, "PCO_PUBLIC_URL"),

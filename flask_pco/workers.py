@@ -8,6 +8,7 @@ find their configuration through ``current_app``.
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from typing import Any
 
@@ -17,21 +18,48 @@ from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.utils import now
 from rq.worker import BaseWorker
+from sqlalchemy.orm import configure_mappers
 
 from .extension import current_pco
 from .jobs import SYNC_JOB_TIMEOUT, nightly_sync_job, sync_queue, webhook_housekeeping_job
 from .schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 
-__all__ = ["AppWorker", "NightlyCronJob", "NightlyScheduler", "make_worker"]
+__all__ = ["AppWorker", "NightlyCronJob", "NightlyScheduler", "make_worker", "prepare_to_fork"]
 
 HOUSEKEEPING_JOB_NAME = "flask-pco webhook housekeeping"
 #: Hourly, off the top of the hour when other sites' crons crowd PCO.
 HOUSEKEEPING_CRON = "17 * * * *"
 
 
+#: Modules that jobs import on first use (the web process never needs most of them).
+JOB_MODULES = (
+    "sync.event_handlers",
+    "sync.pull",
+    "sync.push",
+    "sync.subscriptions",
+    "webhook_batch",
+)
+
+
+def prepare_to_fork() -> None:
+    """Do once, in the worker, the set-up every work horse would otherwise repeat for its job.
+
+    A horse is a fork: it inherits imported modules and configured ORM mappers, but what it
+    builds itself dies with it. Measured on a webhook job, importing the sync modules and
+    configuring the mappers in each horse cost ~50 ms of ~120 ms.
+    """
+    for name in JOB_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+    configure_mappers()
+
+
 class AppWorker(Worker):
     """RQ's forking worker, run inside the Flask app; each work horse starts with fresh
     database and PCO connections instead of sharing the parent's sockets."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        prepare_to_fork()
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         state = current_pco()

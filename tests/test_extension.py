@@ -61,6 +61,7 @@ def test_second_registration_on_one_app_says_what_to_do(pco: PCO) -> None:
         ("PCO_TIME_ZONE", "Mars/Olympus", "PCO_TIME_ZONE must be a tz database name"),
         ("PCO_WEBHOOK_SECRET", 42, "PCO_WEBHOOK_SECRET must be a string"),
         ("PCO_API_VERSIONS", "2022-07-14", "PCO_API_VERSIONS must map"),
+        ("PCO_WEBHOOK_BATCH", 0, "PCO_WEBHOOK_BATCH must be a whole number from 1 to 10000"),
     ],
 )
 def test_malformed_config_fails_at_start_up_naming_the_key(

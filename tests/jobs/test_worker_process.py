@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -153,3 +154,39 @@ def wait_for_a_running_run(process: subprocess.Popen[bytes], log: Path) -> Any:
         assert process.poll() is None, log.read_text()
         time.sleep(0.05)
     raise AssertionError(f"the sync never started:\n{log.read_text()}")
+
+
+#: Run in a fresh interpreter: what a forking worker prepared before its first fork.
+PREPARED = """
+import json, sys
+from example_app import create_app
+from example_app.models import Person
+from flask_pco.workers import JOB_MODULES, make_worker
+
+def prepared():
+    modules = [name for name in JOB_MODULES if "flask_pco." + name in sys.modules]
+    return {"modules": modules, "mappers": Person.__mapper__.configured}
+
+app = create_app()
+with app.app_context():
+    before = prepared()
+    make_worker()
+    print(json.dumps({"before": before, "after": prepared(), "all": list(JOB_MODULES)}))
+"""
+
+
+def test_forking_worker_imports_job_modules_and_configures_mappers_before_forking(
+    redis_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'church.sqlite'}",
+        "PCO_REDIS_URL": redis_url,
+    }
+    command = [sys.executable, "-c", PREPARED]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["before"] == {"modules": [], "mappers": False}
+    assert report["after"] == {"modules": report["all"], "mappers": True}

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +21,7 @@ from tests.conftest import make_app
 from tests.helpers import sandbox_settings
 
 SECRET = "test-webhook-secret"
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "pco_examples"
 EXAMPLE_SECRET = "5f2c8a0d9e7b4c1a3f6e8d0b2a4c6e8f5f2c8a0d9e7b4c1a3f6e8d0b2a4c6e8f"
 URL = "/api/pco/webhook"
@@ -226,3 +230,48 @@ class Church:
 @pytest.fixture
 def church(live: LiveApp, sandbox: Any) -> Church:
     return Church(live, sandbox)
+
+
+@pytest.fixture
+def queued(
+    request: pytest.FixtureRequest, database_url: str, sandbox: Any, redis_url: str
+) -> Iterator[Church]:
+    """The example app with Redis (deliveries become RQ jobs), talking to the sandbox.
+
+    Indirect parametrization adds settings: ``@pytest.mark.parametrize("queued",
+    [{"PCO_WEBHOOK_BATCH": 2}], indirect=True)``.
+    """
+    live = LiveApp(
+        database_url,
+        **sandbox_settings(sandbox.url),
+        PCO_WEBHOOK_SECRET=[SECRET, EXAMPLE_SECRET],
+        PCO_REDIS_URL=redis_url,
+        **getattr(request, "param", {}),
+    )
+    with live.app.app_context():
+        yield Church(live, sandbox)
+    live.stop()
+
+
+def start_worker(
+    database_url: str, redis_url: str, sandbox_url: str, crash_marker: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    """A forking ``flask pco worker --burst`` (``worker_app.py``) on the test's database,
+    Redis and sandbox; it ends when the queue is empty."""
+    env = {
+        **os.environ,
+        **sandbox_settings(sandbox_url),
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "PCO_REDIS_URL": redis_url,
+        "CRASH_MARKER": str(crash_marker),
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "tests/webhook/worker_app.py", "pco"]
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [*flask, "worker", "--burst"], cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+
+
+def finish(worker: subprocess.Popen[bytes], log: Path) -> None:
+    assert worker.wait(timeout=120) == 0, log.read_text()

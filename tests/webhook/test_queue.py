@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from rq import SimpleWorker
 
 from example_app.models import Person, db
@@ -13,22 +11,7 @@ from flask_pco import current_pco
 from flask_pco.jobs import sync_queue
 from flask_pco.sync.events import retry_failed_deliveries
 from flask_pco.sync.subscriptions import check_webhook_gap
-from tests.helpers import sandbox_settings
-from tests.webhook.conftest import EXAMPLE_SECRET, SECRET, Church, LiveApp, deliveries
-
-
-@pytest.fixture
-def queued(database_url: str, sandbox: Any, redis_url: str) -> Iterator[Church]:
-    """The example app with Redis (deliveries become RQ jobs), talking to the sandbox."""
-    live = LiveApp(
-        database_url,
-        **sandbox_settings(sandbox.url),
-        PCO_WEBHOOK_SECRET=[SECRET, EXAMPLE_SECRET],
-        PCO_REDIS_URL=redis_url,
-    )
-    with live.app.app_context():
-        yield Church(live, sandbox)
-    live.stop()
+from tests.webhook.conftest import deliveries
 
 
 def work() -> None:
