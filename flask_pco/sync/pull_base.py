@@ -225,17 +225,21 @@ def touch(ctx: SyncContext, role: str, ids: Sequence[int]) -> None:
 
 
 def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]], *returning: str) -> Any:
-    """One multi-row INSERT of ``rows`` (attribute names as keys), bypassing the ORM's units.
+    """INSERT ``rows`` (attribute names as keys) in one call, bypassing the ORM's units.
 
-    Core, not an ORM bulk insert: with RETURNING the ORM keeps parameter order, which on
-    PostgreSQL means one statement per row; callers here match returned rows by value. The
-    statement always returns something (the primary key by default), which is what makes
-    SQLAlchemy send many rows per statement on every driver instead of one statement per row.
+    Without ``returning``, the driver's executemany runs one short statement for every row:
+    psycopg sends them all in one pipeline and sqlite3 reuses one prepared statement. With
+    ``returning``, SQLAlchemy's "insertmanyvalues" sends one multi-row statement instead (the
+    only portable way to get the rows back); psycopg parses such a statement in Python, one
+    placeholder at a time, so only the rows whose ids are needed should go this way. Core, not
+    an ORM bulk insert: with RETURNING the ORM keeps parameter order, which on PostgreSQL means
+    one statement per row; callers match returned rows by value.
     """
     mapper = sa_inspect(model)
     column = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
-    names = returning or tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
-    statement = insert(mapper.local_table).returning(*(column[name] for name in names))
+    statement = insert(mapper.local_table)
+    if returning:
+        statement = statement.returning(*(column[name] for name in returning))
     params = [{column[k].key: v for k, v in row.items()} for row in rows]
     return ctx.session.execute(statement, params)
 

@@ -176,15 +176,16 @@ class PeopleWriter:
         """The page's contacts: each person's own, and any row holding one of PCO's ids."""
         model = self.ctx.roles.model(kind.role)
         owner = getattr(model, self.ctx.roles.column(kind.role, "person_id"))
+        # A person this page inserted has no contacts yet: only PCO's ids can find any.
+        owners = [r.id for _, r, _ in written if not isinstance(r, NewPerson)]
         pco_ids = [c.pco_id for p, _, _ in written for c in kind.items(p) if c.pco_id]
-        rows = self.ctx.session.scalars(
-            select(model).where(
-                or_(owner.in_([r.id for _, r, _ in written]), model.pco_id.in_(pco_ids))
-            )
-        )
+        conditions = [owner.in_(owners)] if owners else []
+        conditions += [model.pco_id.in_(pco_ids)] if pco_ids else []
         local: dict[int, list[Any]] = defaultdict(list)
         by_pco: dict[str, Any] = {}
-        for contact in rows:
+        if not conditions:
+            return local, by_pco
+        for contact in self.ctx.session.scalars(select(model).where(or_(*conditions))):
             local[self._owner(kind, contact)].append(contact)
             if contact.pco_id:
                 by_pco[contact.pco_id] = contact
