@@ -224,24 +224,18 @@ def touch(ctx: SyncContext, role: str, ids: Sequence[int]) -> None:
     )
 
 
-def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]], *returning: str) -> Any:
-    """INSERT ``rows`` (attribute names as keys) in one call, bypassing the ORM's units.
+def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (attribute names as keys) in one executemany, bypassing the ORM's units.
 
-    Without ``returning``, the driver's executemany runs one short statement for every row:
-    psycopg sends them all in one pipeline and sqlite3 reuses one prepared statement. With
-    ``returning``, SQLAlchemy's "insertmanyvalues" sends one multi-row statement instead (the
-    only portable way to get the rows back); psycopg parses such a statement in Python, one
-    placeholder at a time, so only the rows whose ids are needed should go this way. Core, not
-    an ORM bulk insert: with RETURNING the ORM keeps parameter order, which on PostgreSQL means
-    one statement per row; callers match returned rows by value.
+    The driver runs one short statement per row: psycopg sends them all in one pipeline and
+    sqlite3 reuses one prepared statement. That is cheaper than one multi-row statement (what
+    RETURNING would need), which has a placeholder per value and which psycopg parses in
+    Python on every call: on PostgreSQL, the largest single cost of a first pull.
     """
     mapper = sa_inspect(model)
     column = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
-    statement = insert(mapper.local_table)
-    if returning:
-        statement = statement.returning(*(column[name] for name in returning))
     params = [{column[k].key: v for k, v in row.items()} for row in rows]
-    return ctx.session.execute(statement, params)
+    ctx.session.execute(insert(mapper.local_table), params)
 
 
 #: Pages after which PostgreSQL's planner statistics are refreshed during a pull.

@@ -119,15 +119,20 @@ class PeopleWriter:
         return row, "updated" if changed else "unchanged"
 
     def _insert_new(self, people: Sequence[PersonData], plans: list[tuple[Any, str]]) -> None:
-        """Insert the page's new people in one statement; their plans get a (id, pco_id) row."""
+        """Insert the page's new people together; their plans get a (id, pco_id) row.
+
+        The ids are read back by ``pco_id`` (unique, indexed) rather than with RETURNING, which
+        would need one multi-row statement: see ``insert_rows``.
+        """
         new = [i for i, (_, outcome) in enumerate(plans) if outcome == "created"]
         if not new:
             return
         Person = self.ctx.roles.model("person")
         now = utcnow()
-        values = [self._person_values(people[i], now) for i in new]
-        rows = insert_rows(self.ctx, Person, values, "pco_id", "id")
-        ids = {pco_id: row_id for pco_id, row_id in rows}
+        insert_rows(self.ctx, Person, [self._person_values(people[i], now) for i in new])
+        pco_ids = [people[i].pco_id for i in new]
+        query = select(Person.pco_id, Person.id).where(Person.pco_id.in_(pco_ids))
+        ids = {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
         for i in new:
             plans[i] = (NewPerson(ids[people[i].pco_id], people[i].pco_id), "created")
 
