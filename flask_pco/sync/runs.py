@@ -269,18 +269,27 @@ class RunReporter:
             raise SyncCancelledError("cancelled by an admin")
 
     def _write(self) -> None:
-        for outcome, value in self.counts.items():
-            setattr(self.run, outcome, value)
-        self.run.requests_used = self.requests() - self._requests_at_start
-        self.run.heartbeat_at = utcnow()
+        """Counts, requests used and heartbeat to the row, updated by id.
+
+        Not through ``self.run``: a commit expires it, and the unit of work would read the
+        whole row back before updating it, once per batch.
+        """
+        SyncRun = self.state.models.SyncRun
+        heartbeat = utcnow()
+        self.state.db.session.execute(
+            update(SyncRun)
+            .where(SyncRun.id == self._run_id)
+            .values(
+                **self.counts,
+                requests_used=self.requests() - self._requests_at_start,
+                heartbeat_at=heartbeat,
+            )
+        )
         if self._parent_id is not None:
             # A long step of a full run must keep its parent alive too, or the parent would
             # look abandoned and give up the organisation's slot while this step still runs.
-            SyncRun = self.state.models.SyncRun
             self.state.db.session.execute(
-                update(SyncRun)
-                .where(SyncRun.id == self._parent_id)
-                .values(heartbeat_at=self.run.heartbeat_at)
+                update(SyncRun).where(SyncRun.id == self._parent_id).values(heartbeat_at=heartbeat)
             )
 
     def _cancel_requested(self) -> bool:
