@@ -8,14 +8,16 @@ runs in yet another process, so its data is not counted. "waiting s" is the part
 time the sync spent waiting for the sandbox's next page (pages are fetched while the previous
 one is written); "re-run s" is a second full pull right after, when everyone is linked and
 nothing changed. Neither side rate-limits and the
-sandbox adds no latency: the figures are the sync's own cost. Targets (from issue 5): 5,000
-people in at most 50 requests; 50,000 in at most 30 s; peak memory within +50 MB of the 5,000
-run.
+sandbox adds no latency: the figures are the sync's own cost. Each pull runs with the heap
+frozen, as in the RQ work horse that runs pulls in production (``AppWorker.main_work_horse``);
+``--no-freeze`` measures it as an inline run instead. Targets (from issue 5): 5,000 people in
+at most 50 requests; 50,000 in at most 30 s; peak memory within +50 MB of the 5,000 run.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
@@ -43,10 +45,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,50000", help="comma-separated people counts")
     parser.add_argument("--dbs", default="sqlite,postgresql", help="sqlite and/or postgresql")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="run as an inline sync, without gc.freeze()"
+    )
     parser.add_argument("--one", nargs=2, metavar=("DB", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one[0], int(args.one[1]))))
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), freeze=not args.no_freeze)))
         return
     print(
         f"{'db':<11}{'people':>8}{'requests':>10}{'wall s':>9}{'records/s':>11}"
@@ -54,7 +59,7 @@ def main() -> None:
     )
     for db in args.dbs.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
-            result = _in_subprocess(db, size)
+            result = _in_subprocess(db, size, args.no_freeze)
             print(
                 f"{db:<11}{size:>8}{result['requests']:>10}{result['seconds']:>9.1f}"
                 f"{result['records_per_second']:>11.0f}{result['waiting_seconds']:>11.1f}"
@@ -64,9 +69,9 @@ def main() -> None:
             )
 
 
-def _in_subprocess(db: str, size: int) -> dict[str, Any]:
+def _in_subprocess(db: str, size: int, no_freeze: bool) -> dict[str, Any]:
     output = subprocess.run(
-        [sys.executable, __file__, "--one", db, str(size)],
+        [sys.executable, __file__, "--one", db, str(size), *(["--no-freeze"] if no_freeze else [])],
         check=True,
         capture_output=True,
         text=True,
@@ -74,7 +79,7 @@ def _in_subprocess(db: str, size: int) -> dict[str, Any]:
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run_one(db: str, size: int) -> dict[str, Any]:
+def run_one(db: str, size: int, *, freeze: bool = True) -> dict[str, Any]:
     port = _free_port()
     sandbox = multiprocessing.get_context("spawn").Process(
         target=_serve_sandbox, args=(port, size), daemon=True
@@ -85,7 +90,7 @@ def run_one(db: str, size: int) -> dict[str, Any]:
         _wait_for(url)
         database_url, drop = _database(db)
         try:
-            return _pull(url, database_url, size)
+            return _pull(url, database_url, size, freeze)
         finally:
             drop()
     finally:
@@ -93,7 +98,7 @@ def run_one(db: str, size: int) -> dict[str, Any]:
         sandbox.join(10)
 
 
-def _pull(url: str, database_url: str, size: int) -> dict[str, Any]:
+def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any]:
     from example_app import create_app
     from example_app.models import db
     from flask_pco import current_pco
@@ -113,6 +118,8 @@ def _pull(url: str, database_url: str, size: int) -> dict[str, Any]:
     with app.app_context():
         db.create_all()
         state = current_pco()
+        if freeze:
+            gc.freeze()  # what the work horse does before its job
         run, seconds = _timed_run(state)
         if run.status != "succeeded" or run.created != size:
             raise SystemExit(f"run {run.status}: {run.created} created, {run.error_message}")

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from flask_pco import PcoLinkedMixin
+from flask_pco import PcoLinkedMixin, pco_id_index, pco_unlinked_index
 from flask_pco.models import utcnow
 
 
@@ -44,6 +44,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
 class Person(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "people"
+    __table_args__ = (pco_id_index("people"), pco_unlinked_index("people"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_name: Mapped[str] = mapped_column(String(120))
     last_name: Mapped[str] = mapped_column(String(120))

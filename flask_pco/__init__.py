@@ -19,7 +19,7 @@ from .exceptions import (
     ValidationError,
 )
 from .extension import PCO, PcoState, current_pco
-from .models import PcoLinkedMixin, pco_id_index
+from .models import PcoLinkedMixin, pco_id_index, pco_unlinked_index
 
 __all__ = [
     "PCO",
@@ -41,4 +41,5 @@ __all__ = [
     "ValidationError",
     "current_pco",
     "pco_id_index",
+    "pco_unlinked_index",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "Roles",
     "define_models",
     "pco_id_index",
+    "pco_unlinked_index",
     "utcnow",
 ]
 
@@ -78,10 +79,27 @@ def pco_id_index(table_name: str) -> Index:
     )
 
 
+def pco_unlinked_index(table_name: str) -> Index:
+    """An index of the rows not linked to PCO yet; the person model should have one.
+
+    Before matching PCO people by email or by name, a pull asks whether any local person is
+    still unlinked. Without this index the question reads the whole table on every page (500
+    times in a first pull of 50,000 people); with it, it is one look into an index that is
+    empty once everyone is linked.
+    """
+    return Index(
+        f"ix_{table_name}_unlinked",
+        "id",
+        sqlite_where=text("pco_id IS NULL"),
+        postgresql_where=text("pco_id IS NULL"),
+    )
+
+
 class PcoLinkedMixin:
     """Gives a host model its PCO id and the sync bookkeeping columns.
 
-    A host that declares its own ``__table_args__`` adds ``pco_id_index(__tablename__)`` to them.
+    A host that declares its own ``__table_args__`` adds ``pco_id_index(__tablename__)`` to them
+    (and, on the person model, ``pco_unlinked_index(__tablename__)``).
     """
 
     #: PCO's id for this record (always a string); NULL until linked.

@@ -8,6 +8,7 @@ find their configuration through ``current_app``.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from datetime import datetime
 from typing import Any
@@ -66,6 +67,11 @@ class AppWorker(Worker):
         for engine in state.db.engines.values():
             engine.dispose(close=False)
         state.cache.pop("client", None)
+        # The horse lives for one job and inherits the worker's heap (the app and its modules,
+        # ~140,000 objects) that will not become garbage before it exits. Frozen, they are left
+        # out of the collector's full passes: a first pull of 50,000 people made ~60 of them,
+        # ~100 ms each, re-reading those objects every time.
+        gc.freeze()
         super().main_work_horse(job, queue)
 
 

@@ -27,6 +27,13 @@ def test_pco_id_index_is_unique_and_partial(db, table: str) -> None:
     assert index["column_names"] == ["pco_id"]
 
 
+def test_unlinked_people_have_their_own_index(db) -> None:
+    index = next(
+        i for i in inspect(db.engine).get_indexes("people") if i["name"] == "ix_people_unlinked"
+    )
+    assert index["column_names"] == ["id"]
+
+
 def test_many_rows_may_be_unlinked(db) -> None:
     db.session.add_all(
         [Person(first_name="A", last_name="One"), Person(first_name="B", last_name="Two")]

@@ -56,7 +56,7 @@ def delivery_context(state: PcoState) -> SyncContext:
     row per event (a bulk import in PCO sends thousands), so the reporter's run is a stand-in;
     issues it records (a merge held for an admin) have no run.
     """
-    run = SimpleNamespace(id=None, current_step="webhook")
+    run = SimpleNamespace(id=None, parent_id=None, current_step="webhook")
     return SyncContext(state, state.client(), RunReporter(state, run))
 
 

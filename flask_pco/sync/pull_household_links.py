@@ -55,10 +55,10 @@ def family_addresses(ctx: SyncContext, written: Written) -> set[int]:
     """Give a person's primary address to the families PCO names them primary contact of."""
     if not (ctx.roles.has("family") and ctx.roles.has("family_member")):
         return set()
-    sources = {
+    sources = {  # a person created on this page belongs to no family yet
         p.pco_id: (p, row)
         for p, row, outcome in written
-        if p.primary_address and outcome != "stale"
+        if p.primary_address and outcome not in ("stale", "created")
     }
     if not sources:
         return set()

@@ -119,15 +119,20 @@ class PeopleWriter:
         return row, "updated" if changed else "unchanged"
 
     def _insert_new(self, people: Sequence[PersonData], plans: list[tuple[Any, str]]) -> None:
-        """Insert the page's new people in one statement; their plans get a (id, pco_id) row."""
+        """Insert the page's new people together; their plans get a (id, pco_id) row.
+
+        The ids are read back by ``pco_id`` (unique, indexed) rather than with RETURNING, which
+        would need one multi-row statement: see ``insert_rows``.
+        """
         new = [i for i, (_, outcome) in enumerate(plans) if outcome == "created"]
         if not new:
             return
         Person = self.ctx.roles.model("person")
         now = utcnow()
-        values = [self._person_values(people[i], now) for i in new]
-        rows = insert_rows(self.ctx, Person, values, "pco_id", "id")
-        ids = {pco_id: row_id for pco_id, row_id in rows}
+        insert_rows(self.ctx, Person, [self._person_values(people[i], now) for i in new])
+        pco_ids = [people[i].pco_id for i in new]
+        query = select(Person.pco_id, Person.id).where(Person.pco_id.in_(pco_ids))
+        ids = {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
         for i in new:
             plans[i] = (NewPerson(ids[people[i].pco_id], people[i].pco_id), "created")
 
@@ -176,15 +181,16 @@ class PeopleWriter:
         """The page's contacts: each person's own, and any row holding one of PCO's ids."""
         model = self.ctx.roles.model(kind.role)
         owner = getattr(model, self.ctx.roles.column(kind.role, "person_id"))
+        # A person this page inserted has no contacts yet: only PCO's ids can find any.
+        owners = [r.id for _, r, _ in written if not isinstance(r, NewPerson)]
         pco_ids = [c.pco_id for p, _, _ in written for c in kind.items(p) if c.pco_id]
-        rows = self.ctx.session.scalars(
-            select(model).where(
-                or_(owner.in_([r.id for _, r, _ in written]), model.pco_id.in_(pco_ids))
-            )
-        )
+        conditions = [owner.in_(owners)] if owners else []
+        conditions += [model.pco_id.in_(pco_ids)] if pco_ids else []
         local: dict[int, list[Any]] = defaultdict(list)
         by_pco: dict[str, Any] = {}
-        for contact in rows:
+        if not conditions:
+            return local, by_pco
+        for contact in self.ctx.session.scalars(select(model).where(or_(*conditions))):
             local[self._owner(kind, contact)].append(contact)
             if contact.pco_id:
                 by_pco[contact.pco_id] = contact

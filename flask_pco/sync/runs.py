@@ -199,9 +199,13 @@ class RunReporter:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     _last_flush: float = field(default=float("-inf"))
     _requests_at_start: int = 0
+    #: The row's id and parent, which never change: read once, not reloaded after each commit.
+    _run_id: int | None = None
+    _parent_id: int | None = None
 
     def __post_init__(self) -> None:
         self._requests_at_start = self.requests()
+        self._run_id, self._parent_id = self.run.id, self.run.parent_id
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.counts[outcome] += n
@@ -222,7 +226,7 @@ class RunReporter:
         A record held for an admin is listed once however many runs meet it: an unresolved
         hold is brought up to date (this run, its reason and candidates) rather than repeated.
         """
-        details = {"run_id": self.run.id, "reason": reason[:2000], "candidates": list(candidates)}
+        details = {"run_id": self._run_id, "reason": reason[:2000], "candidates": list(candidates)}
         held = self._open_hold(kind, resource_type, pco_id, local_id) if kind in HELD else None
         if held is None:
             self.state.db.session.add(
@@ -269,25 +273,34 @@ class RunReporter:
             raise SyncCancelledError("cancelled by an admin")
 
     def _write(self) -> None:
-        for outcome, value in self.counts.items():
-            setattr(self.run, outcome, value)
-        self.run.requests_used = self.requests() - self._requests_at_start
-        self.run.heartbeat_at = utcnow()
-        if self.run.parent_id is not None:
+        """Counts, requests used and heartbeat to the row, updated by id.
+
+        Not through ``self.run``: a commit expires it, and the unit of work would read the
+        whole row back before updating it, once per batch.
+        """
+        SyncRun = self.state.models.SyncRun
+        heartbeat = utcnow()
+        self.state.db.session.execute(
+            update(SyncRun)
+            .where(SyncRun.id == self._run_id)
+            .values(
+                **self.counts,
+                requests_used=self.requests() - self._requests_at_start,
+                heartbeat_at=heartbeat,
+            )
+        )
+        if self._parent_id is not None:
             # A long step of a full run must keep its parent alive too, or the parent would
             # look abandoned and give up the organisation's slot while this step still runs.
-            SyncRun = self.state.models.SyncRun
             self.state.db.session.execute(
-                update(SyncRun)
-                .where(SyncRun.id == self.run.parent_id)
-                .values(heartbeat_at=self.run.heartbeat_at)
+                update(SyncRun).where(SyncRun.id == self._parent_id).values(heartbeat_at=heartbeat)
             )
 
     def _cancel_requested(self) -> bool:
         SyncRun = self.state.models.SyncRun
         return bool(
             self.state.db.session.scalar(
-                select(SyncRun.cancel_requested).where(SyncRun.id == self.run.id)
+                select(SyncRun.cancel_requested).where(SyncRun.id == self._run_id)
             )
         )
 

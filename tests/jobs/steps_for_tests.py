@@ -6,6 +6,7 @@ batch boundaries, and raise the error classes of ``flask_pco.exceptions``.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import Counter
@@ -50,9 +51,16 @@ def tick_slowly(ctx: SyncContext) -> None:
         ctx.report.checkpoint(force=True)
 
 
+def count_frozen_heap(ctx: SyncContext) -> None:
+    """Counts one created record if the process runs with a frozen heap (a work horse does)."""
+    ctx.report.count("created", 1 if gc.get_freeze_count() else 0)
+    ctx.report.checkpoint(force=True)
+
+
 #: (direction, sync type) -> step, registered by the tests' fixture and the worker app.
 TEST_STEPS = {
     ("pull", "counting"): count_records,
+    ("pull", "frozen-heap"): count_frozen_heap,
     ("pull", "flaky"): fail_then_succeed,
     ("pull", "locked-out"): refuse_credentials,
     ("pull", "slow"): tick_slowly,

@@ -90,6 +90,16 @@ def test_killed_worker_leaves_a_run_that_is_detected_and_replaced(
     assert (reload(replacement).status, reload(replacement).created) == ("succeeded", 2)
 
 
+def test_work_horse_runs_its_job_with_the_inherited_heap_frozen(
+    redis_app: Flask, database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    run = start_sync("pull", "frozen-heap", mode="enqueue")
+    log = tmp_path / "worker.log"
+    worker = start_worker(database_url, redis_url, log, "worker", "--burst")
+    assert worker.wait(timeout=60) == 0, log.read_text()
+    assert (reload(run).status, reload(run).created) == ("succeeded", 1)
+
+
 def make_heartbeat_stale(run: Any) -> None:
     state = current_pco()
     row = reload(run)
