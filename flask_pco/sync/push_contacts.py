@@ -27,6 +27,7 @@ from .push_records import (
     UNKNOWN_OUTCOME,
     apply_local,
     changed_locally,
+    held_create,
     mark_linked,
     plan,
     record_rejected,
@@ -143,6 +144,8 @@ def _push_contact(
             ctx, row, spec.role, merge(None, local, existing.values, PCO_OWNED[spec.role]).to_local
         )
         mark_linked(ctx, row, spec.role, existing.id, None)
+        return
+    if held_create(ctx, spec.resource_type, row, f"{spec.role} {spec.value(ctx, row)!r}"):
         return
     try:
         created = ctx.client.create(

@@ -28,6 +28,7 @@ from .push_people import PersonPusher
 from .push_records import (
     REFUSED,
     UNKNOWN_OUTCOME,
+    held_create,
     log,
     mark_linked,
     plan,
@@ -156,6 +157,8 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
     household = _find_household(ctx, family, contact, member_ids)
     outcome = "updated"  # linked to a household PCO already had
     if household is None:
+        if held_create(ctx, "Household", family, f"the household for family {family.name!r}"):
+            return False
         try:
             created = ctx.client.create(
                 HOUSEHOLDS_PATH,
@@ -238,6 +241,8 @@ def _link_members(ctx: SyncContext, family: Any, members: list[Member]) -> None:
         return
     for row, person_id, _ in members:
         if person_id not in existing:
+            if held_create(ctx, "HouseholdMembership", row, f"PCO person {person_id}'s membership"):
+                continue
             membership_id = _add_member(ctx, family, row, person_id)
             if membership_id is None:
                 continue

@@ -23,6 +23,7 @@ from .push_records import (
     UNKNOWN_OUTCOME,
     apply_local,
     changed_locally,
+    held_create,
     mark_linked,
     plan,
     record_rejected,
@@ -95,6 +96,8 @@ def _push_membership(
         plan(ctx, "updated" if existing else "created", f"{verb} membership {row.id}")
         return
     if existing is None:
+        if held_create(ctx, "Membership", row, f"PCO person {person_id}'s group membership"):
+            return
         existing = _create_membership(ctx, group_pco_id, row, person_id, remote)
         if existing is None:
             return

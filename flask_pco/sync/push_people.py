@@ -18,7 +18,6 @@ are not in PCO yet, so there is one way a person reaches PCO.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +31,12 @@ from .push_records import (
     UNKNOWN_OUTCOME,
     apply_local,
     changed_locally,
+    held_create,
     mark_linked,
     plan,
     record_rejected,
     record_unconfirmed,
     settle_merge,
-    unconfirmed_since,
 )
 from .remote_index import (
     PEOPLE_PATH,
@@ -82,11 +81,6 @@ class PersonPusher:
         index may fetch just them instead of listing everyone."""
         if all(p.pco_id is not None for p in people):
             self._wanted = [p.pco_id for p in people]
-
-    @cached_property
-    def unconfirmed(self) -> dict[int, datetime]:
-        """Local people whose create PCO left unconfirmed within the grace period, and when."""
-        return unconfirmed_since(self.ctx, "Person")
 
     @cached_property
     def contacts_pending(self) -> set[int]:
@@ -186,8 +180,7 @@ class PersonPusher:
         return self._remember(updated, remote)
 
     def _create(self, person: Any) -> RemotePerson | None:
-        if person.id in self.unconfirmed:
-            self._hold_create(person, self.unconfirmed[person.id])
+        if held_create(self.ctx, "Person", person, "this person"):
             return None
         attributes = person_attributes(
             local_values(person, _ROLE, self.ctx.roles), remote_id=person.id
@@ -210,15 +203,6 @@ class PersonPusher:
             record_unconfirmed(self.ctx, "Person", person, error)
             return None
         return self._adopt_created(person, self._remember(created))
-
-    def _hold_create(self, person: Any, since: datetime) -> None:
-        """Not again yet: an unconfirmed create may still land, and a second would duplicate."""
-        retry_at = since + timedelta(seconds=self.ctx.config.unconfirmed_grace)
-        reason = (
-            f"an earlier create of this person was not confirmed by PCO at {since:%H:%M:%S} UTC "
-            f"and may still land; the push creates it from {retry_at:%H:%M:%S} UTC if it has not"
-        )
-        self.ctx.report.issue("held", "Person", reason, local_id=person.id, outcome="failed")
 
     def _adopt_created(self, person: Any, remote: RemotePerson) -> RemotePerson:
         self._linked(person, remote.id, remote)

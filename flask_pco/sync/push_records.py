@@ -36,6 +36,7 @@ __all__ = [
     "UNKNOWN_OUTCOME",
     "apply_local",
     "changed_locally",
+    "held_create",
     "mark_linked",
     "plan",
     "record_rejected",
@@ -145,19 +146,45 @@ def record_unconfirmed(ctx: SyncContext, resource_type: str, row: Any, error: Ex
 
 
 def unconfirmed_since(ctx: SyncContext, resource_type: str) -> dict[int, datetime]:
-    """Local ids with a write PCO left unconfirmed within ``PCO_UNCONFIRMED_GRACE``, and when."""
-    Issue = ctx.models.SyncIssue
-    cutoff = utcnow() - timedelta(seconds=ctx.config.unconfirmed_grace)
-    rows = ctx.session.execute(
-        select(Issue.local_id, func.max(Issue.created_at))
-        .where(
-            Issue.kind == UNCONFIRMED,
-            Issue.resource_type == resource_type,
-            Issue.created_at >= cutoff,
+    """Local ids with a create PCO left unconfirmed within ``PCO_UNCONFIRMED_GRACE``, and when;
+    read once per run and resource type."""
+    if resource_type not in ctx.unconfirmed:
+        Issue = ctx.models.SyncIssue
+        cutoff = utcnow() - timedelta(seconds=ctx.config.unconfirmed_grace)
+        rows = ctx.session.execute(
+            select(Issue.local_id, func.max(Issue.created_at))
+            .where(
+                Issue.kind == UNCONFIRMED,
+                Issue.resource_type == resource_type,
+                Issue.created_at >= cutoff,
+            )
+            .group_by(Issue.local_id)
         )
-        .group_by(Issue.local_id)
+        ctx.unconfirmed[resource_type] = {
+            local_id: at for local_id, at in rows if local_id is not None
+        }
+    return ctx.unconfirmed[resource_type]
+
+
+def held_create(ctx: SyncContext, resource_type: str, row: Any, what: str) -> bool:
+    """Whether to hold back creating ``row`` in PCO, reporting it as held if so.
+
+    A create that timed out may still be committed by PCO after the next run has looked for it
+    and not found it; a second POST then would duplicate the record. So within the grace period
+    the row waits (reported as held, with when it will be created), and only a later run, that
+    again does not find it in PCO, creates it.
+    """
+    since = unconfirmed_since(ctx, resource_type).get(row.id)
+    if since is None:
+        return False
+    retry_at = since + timedelta(seconds=ctx.config.unconfirmed_grace)
+    reason = (
+        f"an earlier create of {what} was not confirmed by PCO at {since:%H:%M:%S} UTC and may "
+        f"still land; the push creates it from {retry_at:%H:%M:%S} UTC if it has not"
     )
-    return {local_id: at for local_id, at in rows if local_id is not None}
+    ctx.report.issue("held", resource_type, reason, local_id=row.id, outcome="failed")
+    ctx.session.commit()
+    return True
 
 
 def plan(ctx: SyncContext, outcome: str, what: str) -> None:

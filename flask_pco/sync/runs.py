@@ -324,6 +324,8 @@ class SyncContext:
     incremental: bool = False
     #: Selective-sync options, e.g. ``{"list_ids": ["123"]}`` or ``{"group_id": "42"}``.
     options: dict[str, Any] = field(default_factory=dict)
+    #: Per resource type, local ids with a recent unconfirmed create (read once per run).
+    unconfirmed: dict[str, dict[int, datetime]] = field(default_factory=dict)
 
     @property
     def session(self) -> Any:
