@@ -18,6 +18,8 @@ import redis as redis_lib
 from flask import Flask
 from sqlalchemy import create_engine, text
 
+from tests.helpers import APPS_MADE
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "PCO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -54,7 +56,6 @@ def make_app(database_url: str, **config: Any) -> Flask:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": _null_pool()},
         "PCO_APP_ID": "test-app-id",
         "PCO_SECRET": "test-secret",
     }
@@ -63,22 +64,42 @@ def make_app(database_url: str, **config: Any) -> Flask:
     with app.app_context():
         db.create_all()
         empty_tables(db)
+    APPS_MADE.append(app)
     return app
 
 
-def _null_pool() -> Any:
-    from sqlalchemy.pool import NullPool
+@pytest.fixture(autouse=True)
+def _close_pooled_connections() -> Iterator[None]:
+    """Each app pools its connections (a new one per commit costs ~5 ms on PostgreSQL); they
+    are closed when the test that made the app ends."""
+    yield
+    from example_app.models import db
 
-    return NullPool
+    while APPS_MADE:
+        with APPS_MADE.pop().app_context():
+            db.engine.dispose()
+
+
+#: The sequences of the current schema (the ids of every table).
+_SEQUENCES = text(
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+)
 
 
 def empty_tables(db: Any) -> None:
-    """Delete every row of every table (PostgreSQL: ids start again at 1)."""
+    """Delete every row of every table (PostgreSQL: ids start again at 1).
+
+    On PostgreSQL, DELETE and a sequence restart in one round trip: TRUNCATE of this many
+    small tables takes ~165 ms, which every PostgreSQL test used to pay; this takes ~30 ms.
+    """
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            sequences = conn.execute(_SEQUENCES).scalars().all()
+            statements = [f'DELETE FROM "{t}"' for t in tables]
+            statements += [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]
+            conn.exec_driver_sql("; ".join(statements))
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))

@@ -8,6 +8,9 @@ from typing import Any
 SANDBOX_CREDENTIALS = {"PCO_APP_ID": "sandbox", "PCO_SECRET": "sandbox-secret"}
 #: A budget no test reaches, for tests about data rather than rate.
 NO_RATE_LIMIT = {"PCO_RATE_LIMIT": 100_000, "PCO_RATE_PERIOD": 1}
+#: Apps ``make_app`` made during the current test (here, not in conftest: pytest imports the
+#: root conftest as ``conftest`` while test modules import it as ``tests.conftest``).
+APPS_MADE: list[Any] = []
 
 
 def sandbox_settings(url: str, **config: Any) -> dict[str, Any]:

@@ -86,7 +86,8 @@ def test_full_push_runs_each_step_with_its_own_log_row(db, sandbox):
     _lee_family(db)
     report = run_push("full")
     SyncRun = current_pco().models.SyncRun
-    steps = db.session.scalars(select(SyncRun.sync_type).where(SyncRun.parent_id.is_not(None)))
+    children = select(SyncRun.sync_type).where(SyncRun.parent_id.is_not(None))
+    steps = db.session.scalars(children.order_by(SyncRun.id))
     assert list(steps) == ["people", "families", "group-memberships"]
     assert report.counts["created"] == 3  # two people, one household
     assert len(records(sandbox, "Household")) == 1
