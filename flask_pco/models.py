@@ -217,7 +217,7 @@ def _build(db: SQLAlchemy) -> PcoModels:
         __tablename__ = "pco_sync_issue"
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
-        kind: Mapped[str] = mapped_column(String(20))  # ambiguous / invalid / rejected / failed
+        kind: Mapped[str] = mapped_column(String(20))  # ambiguous, held, unlinked, ...
         resource_type: Mapped[str] = mapped_column(String(40))
         pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
         local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from ..exceptions import DocumentError, NotFoundError
 from .deliveries import EventDelivery, parse_timestamp
+from .household_gone import unlink_family
 from .policy import comparable
 from .runs import RunReporter, SyncContext
 
@@ -86,25 +87,35 @@ def apply_contact_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
 def apply_household_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     """Re-fetch the household with its people and apply it as the families pull would."""
     household_id = delivery.resource.id
-    if delivery.action == "destroyed":
-        return "ignored", f"household {household_id} was deleted in PCO; the local family is kept"
     if not (ctx.roles.has("family") and ctx.roles.has("family_member")):
         return "ignored", "this site has no family models registered"
     from .pull_base import PageTally
     from .pull_families import FamilyWriter
 
+    if delivery.action == "destroyed":
+        return _household_gone(ctx, household_id)
     try:
         document = ctx.client.get(
             f"/people/v2/households/{household_id}", params={"include": "people"}
         )
     except NotFoundError:
-        return "ignored", f"PCO household {household_id} no longer exists"
+        return _household_gone(ctx, household_id)
     tally = PageTally()
     FamilyWriter(ctx, tally).apply_page(document)
     tally.record(ctx)
     if tally.outcomes["created"] or tally.outcomes["updated"]:
         return "applied", "created" if tally.outcomes["created"] else "updated"
     return "ignored", f"household {household_id} is already up to date"
+
+
+def _household_gone(ctx: SyncContext, household_id: str) -> Outcome:
+    """PCO deleted the household: its family stays, unlinked (see ``household_gone``)."""
+    Family = ctx.roles.model("family")
+    family = ctx.session.scalar(select(Family).where(Family.pco_id == household_id))
+    if family is None:
+        return "ignored", f"PCO household {household_id} is gone and no family is linked to it"
+    unlink_family(ctx, family)
+    return "applied", "updated"
 
 
 def apply_merger_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:

@@ -8,8 +8,10 @@ lists with the local links.
 
 A link created here carries ``pco_id = "<household id>:<person id>"``: links made from PCO can
 be removed when PCO drops the member; links the site made itself (no ``pco_id``) never are.
-Addresses live on PCO people; the family takes its primary contact's primary address (kept on
-that person's snapshot by ``pull people``), or the first member's that has one.
+A family whose household a full pull no longer lists (deleted in PCO) is kept and unlinked
+(``household_gone``). Addresses live on PCO people; the family takes its primary contact's
+primary address (kept on that person's snapshot by ``pull people``), or the first member's
+that has one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..mapping.households import HouseholdData, household_from_resource
 from ..models import utcnow
 from .cursors import advance_cursor, incremental_since
 from .engine import step
+from .household_gone import unlink_missing_families
 from .pull_base import PageTally, merge_into, new_row, remember_pco_values, run_pages, stamp
 from .pull_household_links import apply_family_address, relationship_for
 from .runs import SyncContext
@@ -45,9 +48,21 @@ def pull_families(ctx: SyncContext) -> None:
         order="created_at",
         per_page=ctx.config.per_page,
     )
-    run_pages(ctx, pages, lambda document, tally: FamilyWriter(ctx, tally).apply_page(document))
-    if not ctx.dry_run:
-        advance_cursor(ctx, "families", started)
+    seen: set[str] = set()
+    unreadable = 0
+
+    def handle(document: Document, tally: PageTally) -> None:
+        nonlocal unreadable
+        seen.update(resource.id for resource in document.data)
+        unreadable += len(document.skipped)
+        FamilyWriter(ctx, tally).apply_page(document)
+
+    run_pages(ctx, pages, handle)
+    if ctx.dry_run:
+        return
+    if since is None and not unreadable:
+        unlink_missing_families(ctx, seen, started)
+    advance_cursor(ctx, "families", started)
 
 
 class FamilyWriter:

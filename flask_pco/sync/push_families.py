@@ -22,6 +22,7 @@ from ..mapping.payloads import (
     household_relationships,
     primary_contact,
 )
+from .household_gone import unlink_family
 from .policy import comparable, merge
 from .push_addresses import ADDRESS_FIELDS, address_pending, push_family_address
 from .push_people import PersonPusher
@@ -105,6 +106,9 @@ def _push_household_name(ctx: SyncContext, family: Any) -> None:
     path = f"{HOUSEHOLDS_PATH}/{family.pco_id}"
     try:
         household = ctx.client.get(path).data[0]
+    except NotFoundError:
+        unlink_family(ctx, family, outcome="skipped")
+        return
     except REFUSED as error:
         record_rejected(ctx, "Household", family, error)
         return
@@ -156,6 +160,8 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
     member_ids = [pco_id for _, pco_id, _ in members]
     household = _find_household(ctx, family, contact, member_ids)
     outcome = "updated"  # linked to a household PCO already had
+    if household is not None and _linked_elsewhere(ctx, family, household.pco_id):
+        return False
     if household is None:
         if held_create(ctx, "Household", family, f"the household for family {family.name!r}"):
             return False
@@ -183,6 +189,24 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
     contact = household.primary_contact_id or contact
     _mark_family(ctx, family, household.pco_id, household.updated_at, contact)
     ctx.report.count(outcome)
+    return True
+
+
+def _linked_elsewhere(ctx: SyncContext, family: Any, household_id: str) -> bool:
+    """Whether the household found for ``family`` already belongs to another local family
+    (two families here for one household in PCO, after a merge there, say): an admin decides."""
+    Family = ctx.roles.model("family")
+    other = ctx.session.scalar(
+        select(Family.id).where(Family.pco_id == household_id, Family.id != family.id)
+    )
+    if other is None:
+        return False
+    reason = (
+        f"PCO household {household_id} has this family's people but is linked to family "
+        f"{other}; merge the two families here (or remove one), and the push links the rest"
+    )
+    ctx.report.issue("held", "Household", reason, local_id=family.id, pco_id=household_id)
+    ctx.session.commit()
     return True
 
 
@@ -235,9 +259,7 @@ def _link_members(ctx: SyncContext, family: Any, members: list[Member]) -> None:
     try:
         existing = _household_memberships(ctx, family.pco_id)
     except NotFoundError:
-        reason = f"PCO household {family.pco_id} no longer exists; pull families first"
-        ctx.report.issue("failed", "Household", reason, local_id=family.id, pco_id=family.pco_id)
-        ctx.session.commit()
+        unlink_family(ctx, family, outcome="skipped")
         return
     for row, person_id, _ in members:
         if person_id not in existing:

@@ -93,18 +93,55 @@ def test_full_push_runs_each_step_with_its_own_log_row(db, sandbox):
     assert len(records(sandbox, "Household")) == 1
 
 
-def test_household_deleted_in_pco_is_reported_and_the_run_goes_on(db, sandbox):
+def _household_deleted_after_push(db, sandbox):
+    """The Lee family pushed, its household deleted in PCO, and a newcomer added here."""
     family, _, _ = _lee_family(db)
-    other = add_family(db, "Solo", (add_person(db, "Sol", "O"), "adult"))
     run_push("families")
-    sandbox.delete("households", db.session.get(Family, family.id).pco_id)
+    household_id = db.session.get(Family, family.id).pco_id
+    sandbox.delete("households", household_id)
     db.session.add(FamilyMember(family_id=family.id, person_id=add_person(db, "New", "Lee").id))
+    db.session.commit()
+    return family, household_id
+
+
+def test_household_deleted_in_pco_unlinks_the_family_and_says_why(db, sandbox):
+    family, household_id = _household_deleted_after_push(db, sandbox)
+    run_push("families")
+    assert db.session.get(Family, family.id).pco_id is None
+    issue = db.session.scalar(select(current_pco().models.SyncIssue))
+    assert (issue.kind, issue.local_id, issue.pco_id) == ("unlinked", family.id, household_id)
+
+
+def test_the_push_that_finds_a_household_deleted_goes_on_with_other_families(db, sandbox):
+    other = add_family(db, "Solo", (add_person(db, "Sol", "O"), "adult"))
+    _household_deleted_after_push(db, sandbox)
     db.session.add(FamilyMember(family_id=other.id, person_id=add_person(db, "New", "O").id))
     db.session.commit()
     run_push("families")
+    links = select(FamilyMember.pco_id).where(FamilyMember.family_id == other.id)
+    assert None not in db.session.scalars(links).all()
+
+
+def test_the_next_push_gives_the_unlinked_family_one_new_household(db, sandbox):
+    family, household_id = _household_deleted_after_push(db, sandbox)
+    run_push("families")
+    run_push("families")
+    [household] = records(sandbox, "Household")
+    assert db.session.get(Family, family.id).pco_id == household["id"] != household_id
+    members = {m["person_id"] for m in records(sandbox, "HouseholdMembership")}
+    assert members == {p.pco_id for p in db.session.scalars(select(Person))}
+
+
+def test_a_household_already_linked_to_another_family_is_not_linked_twice(db, sandbox):
+    family, parent, child = _lee_family(db)
+    run_push("families")
+    twin = add_family(db, "Lee Household", (parent, "adult"), (child, "child"))
+    run_push("families")
+    assert db.session.get(Family, twin.id).pco_id is None
+    assert len(records(sandbox, "Household")) == 1
     issue = db.session.scalar(select(current_pco().models.SyncIssue))
-    assert (issue.kind, issue.local_id) == ("failed", family.id)
-    assert db.session.scalars(select(FamilyMember.pco_id)).all().count(None) == 1
+    assert (issue.kind, issue.local_id) == ("held", twin.id)
+    assert f"linked to family {family.id}" in issue.reason
 
 
 def test_family_renamed_here_renames_the_household(db, sandbox):

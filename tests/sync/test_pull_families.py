@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from flask_pco import current_pco
+
 SCENARIO = {
     "people": [
         {
@@ -162,3 +164,46 @@ def test_a_child_flag_changed_in_pco_updates_the_family_link_on_a_people_pull(
     run_sync("pull", "people", incremental=True)
     doe = families(models)[ids["households"][0]]
     assert ("Lou", "child") in members(models, doe)
+
+
+def _doe_deleted_in_pco(sandbox, run_sync, models):
+    """The scenario pulled, then the Doe household deleted in PCO: (its id, the local family)."""
+    ids = sandbox.load_scenario(SCENARIO)
+    run_sync("pull", "full")
+    doe_id = ids["households"][0]
+    family = families(models)[doe_id]
+    sandbox.delete("households", doe_id)
+    return doe_id, family
+
+
+def test_a_full_pull_keeps_a_family_whose_household_pco_deleted(sandbox, run_sync, models):
+    _, family = _doe_deleted_in_pco(sandbox, run_sync, models)
+    run_sync("pull", "families")
+    kept = models.db.session.get(models.Family, family.id)
+    assert kept.name == "Doe Household"
+    assert members(models, kept) == {("Pat", "adult"), ("Kid", "child"), ("Lou", "adult")}
+
+
+def test_a_full_pull_unlinks_a_family_whose_household_pco_deleted(sandbox, run_sync, models):
+    doe_id, family = _doe_deleted_in_pco(sandbox, run_sync, models)
+    run = run_sync("pull", "families")
+    assert (run.status, run.updated) == ("succeeded", 1)
+    assert models.db.session.get(models.Family, family.id).pco_id is None
+    links = select(models.FamilyMember.pco_id).where(models.FamilyMember.family_id == family.id)
+    assert set(models.db.session.scalars(links)) == {None}
+    issue = models.db.session.scalar(select(current_pco().models.SyncIssue))
+    assert (issue.kind, issue.local_id, issue.pco_id) == ("unlinked", family.id, doe_id)
+
+
+def test_an_incremental_pull_unlinks_nothing(sandbox, run_sync, models):
+    doe_id, _ = _doe_deleted_in_pco(sandbox, run_sync, models)
+    run_sync("pull", "families", incremental=True)
+    assert doe_id in families(models)
+
+
+def test_the_other_families_stay_linked(sandbox, run_sync, models):
+    ids = sandbox.load_scenario(SCENARIO)
+    run_sync("pull", "full")
+    sandbox.delete("households", ids["households"][0])
+    run_sync("pull", "families")
+    assert set(families(models)) == {None, ids["households"][1]}

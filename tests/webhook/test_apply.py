@@ -267,23 +267,52 @@ def test_household_created_refetches_it_and_links_the_local_members(church):
     assert_local_data_kept(church.local(ruth))
 
 
-def test_household_destroyed_keeps_the_local_family(church):
+def _destroyed_household(church) -> str:
+    """A household pulled in by its webhook, then deleted in PCO and its destroyed event sent."""
     ruth = church.add_pco_person("Ruth", "Moab")
     created_locally(church, ruth)
     household_id = church.sandbox.control.add_household([ruth], name="Moab Household")
     church.post(household_event("created", household_id))
     church.sandbox.control.delete("households", household_id)
-
     church.post(
         delivery_body(
             "people.v2.events.household.destroyed", destroyed_resource("Household", household_id)
         )
     )
+    return household_id
+
+
+def test_household_destroyed_keeps_the_local_family_and_its_members(church):
+    _destroyed_household(church)
 
     from example_app.models import Family
 
-    assert [f.name for f in db.session.scalars(db.select(Family))] == ["Moab Household"]
+    [family] = db.session.scalars(db.select(Family)).all()
+    assert family.name == "Moab Household"
+    assert [m.person.first_name for m in family.members] == ["Ruth"]
+
+
+def test_household_destroyed_unlinks_the_family_and_says_why(church):
+    household_id = _destroyed_household(church)
+
+    from example_app.models import Family, FamilyMember
+
+    assert db.session.scalar(db.select(Family.pco_id)) is None
+    assert db.session.scalars(db.select(FamilyMember.pco_id)).all() == [None]
+    assert deliveries(db)[-1].status == "applied"
+    issue = db.session.scalar(db.select(pco.models.SyncIssue))
+    assert (issue.kind, issue.pco_id) == ("unlinked", household_id)
+
+
+def test_household_destroyed_twice_is_harmless(church):
+    household_id = _destroyed_household(church)
+    church.post(
+        delivery_body(
+            "people.v2.events.household.destroyed", destroyed_resource("Household", household_id)
+        )
+    )
     assert deliveries(db)[-1].status == "ignored"
+    assert db.session.query(pco.models.SyncIssue).count() == 1
 
 
 def test_redelivery_of_a_failed_event_applies_it(church):
