@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,14 @@ from flask.testing import FlaskCliRunner
 
 from tests.conftest import make_app
 from tests.jobs.conftest import NOWHERE, register_test_steps
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze() -> Iterator[None]:
+    """An inline run freezes the heap of what it expects to be a one-shot process; this test
+    process lives on, so each test gives the collector its objects back."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -70,6 +71,13 @@ def test_sync_people_pulls_the_sandbox_people_here(sandbox_cli: Any) -> None:
     assert people_count() == 6
     (run,) = recent_runs()
     assert run.requests_used >= 2  # 6 people on pages of 4
+
+
+def test_an_inline_sync_leaves_the_loaded_app_out_of_garbage_collection(sandbox_cli: Any) -> None:
+    gc.unfreeze()
+    result = sandbox_cli()("sync", "people")
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() > 0
 
 
 def test_full_sync_queued_and_run_by_a_worker(sandbox_cli: Any, redis_url: str) -> None:
