@@ -107,6 +107,10 @@ class RunView:
     requests_used: int
     error_message: str | None
     cancel_requested: bool
+    #: Records gone through, of how many (None: not known yet); a full run's are its
+    #: running step's.
+    progress_done: int = 0
+    progress_total: int | None = None
 
     @property
     def active(self) -> bool:
@@ -124,6 +128,7 @@ def run_view(state: PcoState, run: Any) -> RunView:
     """``run`` with the counts of its running step added: a full run's own counts only grow
     when a step ends, and an admin wants to see the step's records move."""
     counts = {name: getattr(run, name) or 0 for name in ("created", "updated", "skipped", "failed")}
+    progress = (run.progress_done or 0, run.progress_total)
     if run.status == "running":
         SyncRun = state.models.SyncRun
         # Steps are created after their run, so ``id >`` confines the lookup to the few rows
@@ -135,6 +140,7 @@ def run_view(state: PcoState, run: Any) -> RunView:
         ):
             for name in counts:
                 counts[name] += getattr(child, name) or 0
+            progress = (child.progress_done or 0, child.progress_total)
     return RunView(
         id=run.id,
         sync_type=run.sync_type,
@@ -149,6 +155,8 @@ def run_view(state: PcoState, run: Any) -> RunView:
         requests_used=run.requests_used or 0,
         error_message=run.error_message,
         cancel_requested=bool(run.cancel_requested),
+        progress_done=progress[0],
+        progress_total=progress[1],
         **counts,
     )
 

@@ -18,7 +18,7 @@ import click
 from flask.cli import AppGroup
 
 from .exceptions import PcoError
-from .run_status import elapsed_seconds, progress_line, summary_line
+from .run_status import counts_text, elapsed_seconds, progress_line, summary_line
 
 __all__ = ["pco_cli"]
 
@@ -140,28 +140,87 @@ def _run(direction: str, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
 
 
 def _watch(run_id: int) -> Any:
-    """Wait for a run of this process to end, drawing a status line on a terminal.
+    """Wait for a run of this process to end, with a progress bar per step on a terminal.
 
     Ctrl-C asks the run to stop at its next batch boundary, then keeps waiting for it.
     """
     from .jobs import cancel_run
 
-    live = sys.stdout.isatty()
+    bars = _StepBars() if sys.stdout.isatty() else None
     while True:
         try:
             run = _fresh_run(run_id)
             while run.status in ("queued", "running"):
-                if live:
-                    click.echo("\r\033[K" + progress_line(run), nl=False)
+                if bars is not None:
+                    bars.show(_live_view(run))
                 time.sleep(POLL_SECONDS)
                 run = _fresh_run(run_id)
         except KeyboardInterrupt:
             cancel_run(run_id)
             click.echo("\ncancelling: the run stops at its next batch boundary", err=True)
             continue
-        if live:
-            click.echo("\r\033[K", nl=False)
+        if bars is not None:
+            bars.finish(_live_view(run))
         return run
+
+
+def _live_view(run: Any) -> Any:
+    from .admin_data import run_view
+    from .extension import current_pco
+
+    return run_view(current_pco(), run)
+
+
+class _StepBars:
+    """A click progress bar for each step of the watched run, sized by the records PCO (or the
+    push's work list) says the step will go through; a status line while that is not known."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._step: str | None = None
+        self._status_line = False
+
+    def show(self, view: Any) -> None:
+        step = view.current_step or view.sync_type
+        if step != self._step:
+            self._close(completed=True)  # the run went on, so the step before it ended
+            self._step = step
+        if not view.progress_total:
+            click.echo("\r\033[K" + progress_line(view), nl=False)
+            self._status_line = True
+            return
+        if self._bar is None:
+            if self._status_line:
+                click.echo("\r\033[K", nl=False)
+            label = f"{view.direction} {view.sync_type}"
+            self._bar = click.progressbar(
+                length=view.progress_total,
+                label=label if step == view.sync_type else f"{label} [{step}]",
+                show_pos=True,
+                item_show_func=lambda counts: counts,
+            )
+            self._bar.__enter__()
+        if view.progress_total > (self._bar.length or 0):  # a later listing of the same step
+            self._bar.length = view.progress_total
+            self._bar.finished = False
+        counts = counts_text(view)
+        self._bar.update(max(view.progress_done - self._bar.pos, 0), current_item=counts)
+
+    def finish(self, view: Any) -> None:
+        """The run ended: a run that succeeded went through all of its last step."""
+        if self._bar is not None and view.status == "succeeded":
+            left = max((self._bar.length or 0) - self._bar.pos, 0)
+            self._bar.update(left, current_item=counts_text(view))
+        self._close(completed=False)
+        click.echo("\r\033[K", nl=False)
+
+    def _close(self, *, completed: bool) -> None:
+        if self._bar is None:
+            return
+        if completed:
+            self._bar.update(max((self._bar.length or 0) - self._bar.pos, 0))
+        self._bar.__exit__(None, None, None)
+        self._bar = None
 
 
 def _fresh_run(run_id: int) -> Any:

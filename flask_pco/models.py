@@ -209,6 +209,10 @@ def _build(db: SQLAlchemy) -> PcoModels:
         skipped: Mapped[int] = mapped_column(Integer, default=0)
         failed: Mapped[int] = mapped_column(Integer, default=0)
         requests_used: Mapped[int] = mapped_column(Integer, default=0)
+        #: Records gone through, of how many (PCO's ``total_count``, or a push's work list;
+        #: None while unknown): what a progress bar shows.
+        progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+        progress_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
         error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     class SyncIssue(Model):

@@ -29,6 +29,7 @@ from .sync.runs import (
 
 __all__ = [
     "cancel_run",
+    "counts_text",
     "current_run",
     "elapsed_seconds",
     "looks_lost",
@@ -126,7 +127,8 @@ def _job_is_gone(state: PcoState, job_id: str) -> bool:
     return status in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
 
 
-def _counts(run: Any) -> str:
+def counts_text(run: Any) -> str:
+    """What a run has done so far, in words."""
     return (
         f"{run.created} created, {run.updated} updated, {run.skipped} skipped, "
         f"{run.failed} failed, {run.requests_used} requests"
@@ -144,10 +146,12 @@ def elapsed_seconds(run: Any) -> float:
 def progress_line(run: Any) -> str:
     """One line for a running sync: what it is doing now and what it has done."""
     step = run.current_step or run.status
-    return f"{run.direction} {run.sync_type} [{step}] {_counts(run)}, {elapsed_seconds(run):.0f}s"
+    return (
+        f"{run.direction} {run.sync_type} [{step}] {counts_text(run)}, {elapsed_seconds(run):.0f}s"
+    )
 
 
 def summary_line(run: Any) -> str:
     """The line printed when a run ends."""
     dry = " (dry run: nothing written)" if run.dry_run else ""
-    return f"{run.direction} {run.sync_type} {run.status}: {_counts(run)}, {elapsed_seconds(run):.1f}s{dry}"
+    return f"{run.direction} {run.sync_type} {run.status}: {counts_text(run)}, {elapsed_seconds(run):.1f}s{dry}"

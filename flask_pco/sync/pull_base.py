@@ -68,9 +68,19 @@ class PageTally:
 PageHandler = Callable[[Document, PageTally], None]
 
 
-def run_pages(ctx: SyncContext, pages: Iterable[Document], handle: PageHandler) -> None:
-    """Apply every page with ``handle``, committing (or, in a dry run, discarding) each one."""
-    for document in prefetched(pages):
+def run_pages(
+    ctx: SyncContext, pages: Iterable[Document], handle: PageHandler, *, progress: bool = True
+) -> None:
+    """Apply every page with ``handle``, committing (or, in a dry run, discarding) each one.
+
+    The listing's records count towards the run's progress (PCO's ``total_count`` is the
+    total) unless ``progress`` is False: a step that counts its own units instead.
+    """
+    for page, document in enumerate(prefetched(pages)):
+        if progress:
+            if page == 0:
+                ctx.report.expect(document.total_count)
+            ctx.report.advance(len(document.data) + len(document.skipped))
         tally = _apply_page(ctx, document, handle)
         for error in document.skipped:
             tally.issue("invalid", "record", str(error))

@@ -39,7 +39,10 @@ TYPE_PREFIX = "type:"
 
 @step("pull", "groups")
 def pull_groups(ctx: SyncContext) -> None:
-    """Pull group types, groups and their memberships (or one group with ``group_id``)."""
+    """Pull group types, groups and their memberships (or one group with ``group_id``).
+
+    Progress counts group types, then each group once its members are in.
+    """
     group_id = ctx.options.get("group_id")
     if group_id:
         _pull_one_group(ctx, str(group_id))
@@ -47,9 +50,11 @@ def pull_groups(ctx: SyncContext) -> None:
     run_pages(ctx, _pages(ctx, "/groups/v2/group_types"), _types_handler(ctx))
     pulled: list[str] = []
     groups = _pages(ctx, "/groups/v2/groups", include=("group_type",))
-    run_pages(ctx, groups, _groups_handler(ctx, pulled))
+    run_pages(ctx, groups, _groups_handler(ctx, pulled), progress=False)
+    ctx.report.expect(len(pulled))
     for pco_id in pulled:
         pull_memberships(ctx, pco_id)
+        ctx.report.advance()
 
 
 def pull_memberships(ctx: SyncContext, group_pco_id: str) -> None:
@@ -65,7 +70,7 @@ def pull_memberships(ctx: SyncContext, group_pco_id: str) -> None:
     refused: list[bool] = []
     path = f"/groups/v2/groups/{group_pco_id}/memberships"
     pages = skippable_pages(ctx, path, "Membership", include=("person",))
-    run_pages(ctx, pages, _membership_handler(ctx, group, seen, refused))
+    run_pages(ctx, pages, _membership_handler(ctx, group, seen, refused), progress=False)
     if not refused:
         _drop_missing_memberships(ctx, group, seen)
 
@@ -89,9 +94,11 @@ def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
             _types_handler(ctx),
         )
     pulled: list[str] = []
-    run_pages(ctx, [document], _groups_handler(ctx, pulled))
+    run_pages(ctx, [document], _groups_handler(ctx, pulled), progress=False)
+    ctx.report.expect(len(pulled))
     for group_pco_id in pulled:
         pull_memberships(ctx, group_pco_id)
+        ctx.report.advance()
 
 
 def _types_handler(ctx: SyncContext) -> Callable[[Document, PageTally], None]:

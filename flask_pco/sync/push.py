@@ -49,11 +49,13 @@ def push_people(ctx: SyncContext) -> None:
         p for p in ctx.session.scalars(select(Person).order_by(Person.id)) if people.needs_push(p)
     ]
     people.expect(work)
+    ctx.report.expect(len(work))
     ids = [p.id for p in work]
     for person_id in ids:
         person = ctx.session.get(Person, person_id)
         if person is not None:
             people.push(person)
+        ctx.report.advance()
         ctx.report.checkpoint()
 
 

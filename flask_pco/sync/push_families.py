@@ -64,9 +64,11 @@ def push_families_to_pco(ctx: SyncContext) -> None:
         or any(m.pco_id is None for m in members[f.id])
     ]
     people = PersonPusher(ctx) if work else None
+    ctx.report.expect(len(work))
     for family in work:
         assert people is not None
         _push_family(ctx, people, family, members[family.id])
+        ctx.report.advance()
         ctx.report.checkpoint()
 
 

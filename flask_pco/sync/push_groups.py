@@ -44,6 +44,7 @@ def push_group_memberships_to_pco(ctx: SyncContext) -> None:
     """Create, link or re-role the PCO membership of every local membership needing it."""
     by_group = _work_by_group(ctx)
     people = PersonPusher(ctx) if by_group else None
+    ctx.report.expect(sum(len(rows) for rows in by_group.values()))
     for group_pco_id, rows in by_group.items():
         assert people is not None
         try:
@@ -52,9 +53,11 @@ def push_group_memberships_to_pco(ctx: SyncContext) -> None:
             reason = f"PCO group {group_pco_id} no longer exists; its memberships were not pushed"
             ctx.report.issue("failed", "Group", reason, pco_id=group_pco_id)
             ctx.session.commit()
+            ctx.report.advance(len(rows))
             continue
         for row in rows:
             _push_membership(ctx, people, group_pco_id, row, remote)
+            ctx.report.advance()
             ctx.report.checkpoint()
 
 

@@ -197,6 +197,9 @@ class RunReporter:
     flush_every: float = 2.0
     clock: Callable[[], float] = time.monotonic
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    #: Records gone through, and how many are expected (None: not known yet).
+    done: int = 0
+    total: int | None = None
     _last_flush: float = field(default=float("-inf"))
     _requests_at_start: int = 0
     #: The row's id and parent, which never change: read once, not reloaded after each commit.
@@ -209,6 +212,16 @@ class RunReporter:
 
     def count(self, outcome: str, n: int = 1) -> None:
         self.counts[outcome] += n
+
+    def expect(self, n: int | None) -> None:
+        """Add ``n`` records to those the run will go through (a listing's ``total_count``);
+        None (PCO did not say) leaves the total as it was."""
+        if n is not None:
+            self.total = (self.total or 0) + n
+
+    def advance(self, n: int = 1) -> None:
+        """``n`` more records gone through, whatever their outcome."""
+        self.done += n
 
     def issue(
         self,
@@ -286,6 +299,8 @@ class RunReporter:
             .values(
                 **self.counts,
                 requests_used=self.requests() - self._requests_at_start,
+                progress_done=self.done,
+                progress_total=self.total,
                 heartbeat_at=heartbeat,
             )
         )

@@ -123,3 +123,22 @@ def test_the_poll_releases_a_run_whose_worker_stopped(admin_client: FlaskClient)
     assert "hx-trigger" not in html
     assert f'id="pco-run-{run.id}"' in html  # the history refreshes with the failed run
     assert "abandoned" in html
+
+
+def test_progress_shows_how_far_the_running_step_is(admin_client: FlaskClient) -> None:
+    parent = make_run("running", current_step="people")
+    make_run(
+        "running",
+        sync_type="people",
+        parent_id=parent.id,
+        progress_done=1200,
+        progress_total=5000,
+    )
+    html = poll(admin_client)
+    assert '<progress max="5000" value="1200"' in html
+    assert "1,200 of 5,000 records (people)" in html
+
+
+def test_progress_has_no_bar_while_the_total_is_unknown(admin_client: FlaskClient) -> None:
+    make_run("running", current_step="people", progress_done=0)
+    assert "<progress" not in poll(admin_client)

@@ -1,0 +1,84 @@
+"""`flask pco sync` on a real terminal (a pseudo-terminal): a progress bar per step.
+
+The command runs in its own process, as a church admin types it, against the live sandbox.
+The sandbox answers each request after 600 ms, longer than the command's 0.5 s between looks
+at the run, so every page written is seen.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flask_pco.sandbox.testing import SandboxServer
+
+PEOPLE = 250
+FLASK = [sys.executable, "-m", "flask", "--app", "example_app"]
+
+
+@pytest.fixture
+def site_env(tmp_path: Path, sandbox_server: SandboxServer) -> Iterator[dict[str, str]]:
+    """The example site's environment: its own SQLite file, pointed at a slow sandbox."""
+    control = sandbox_server.control
+    control.reset(people=PEOPLE, seed=2)
+    control.set_faults(latency_ms=600)
+    env = {
+        **os.environ,
+        "SECRET_KEY": "terminal-test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'church.sqlite'}",
+        "PCO_API_URL": sandbox_server.url,
+        "PCO_APP_ID": "sandbox",
+        "PCO_SECRET": "sandbox-secret",
+        "COLUMNS": "150",
+    }
+    subprocess.run([*FLASK, "db", "upgrade"], env=env, check=True, capture_output=True)
+    yield env
+    control.set_faults()
+
+
+def on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as stdout; its exit status and all it wrote."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(args, env=env, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    output = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the command ended and closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    os.close(leader)
+    return process.wait(timeout=60), output.decode(errors="replace")
+
+
+def test_a_pull_on_a_terminal_draws_a_progress_bar_to_the_end(site_env):
+    status, output = on_terminal([*FLASK, "pco", "sync", "people"], site_env)
+    assert status == 0, output
+    assert f"pull people  [{'#' * 36}]  {PEOPLE}/{PEOPLE}" in output
+    assert f"pull people succeeded: {PEOPLE} created" in output
+
+
+def test_the_bar_moves_with_the_pages_as_they_are_written(site_env):
+    _, output = on_terminal([*FLASK, "pco", "sync", "people"], site_env)
+    assert f"100/{PEOPLE}" in output and f"200/{PEOPLE}" in output
+
+
+def test_a_full_pull_names_the_step_its_bar_is_for(site_env, sandbox_server):
+    sandbox_server.control.set_faults(latency_ms=250)  # the step still outlasts a look
+    status, output = on_terminal([*FLASK, "pco", "sync", "full"], site_env)
+    assert status == 0, output
+    assert f"pull full [people]  [{'#' * 36}]  {PEOPLE}/{PEOPLE}" in output
