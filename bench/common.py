@@ -201,12 +201,13 @@ def seed_local_people(count: int, prefix: str = "Local") -> None:
 def pco_people(control: SandboxControl) -> list[tuple[Any, ...]]:
     """Every PCO person as (remote_id, first, last, emails, phones), sorted, duplicates kept."""
     records = control.state()["records"]
-    emails: dict[str, set[str]] = {}
-    phones: dict[str, set[str]] = {}
+    # Lists, not sets: an email or phone pushed twice to one person must show as a difference.
+    emails: dict[str, list[str]] = {}
+    phones: dict[str, list[str]] = {}
     for email in records.get("Email", []):
-        emails.setdefault(email["person_id"], set()).add(email["address"].lower())
+        emails.setdefault(email["person_id"], []).append(email["address"].lower())
     for phone in records.get("PhoneNumber", []):
-        phones.setdefault(phone["person_id"], set()).add(phone.get("e164") or phone["number"])
+        phones.setdefault(phone["person_id"], []).append(phone.get("e164") or phone["number"])
     people = [
         (
             str(p.get("remote_id") or ""),
