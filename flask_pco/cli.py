@@ -247,6 +247,10 @@ def status_command(limit: int) -> None:
     else:
         beat = current.heartbeat_at.isoformat(" ", "seconds") if current.heartbeat_at else "none"
         click.echo(f"run {current.id} {current.status}: {progress_line(current)}")
+        view = _live_view(current)
+        if view.progress_total:
+            step = f" ({view.current_step})" if view.current_step else ""
+            click.echo(f"progress: {view.progress_done:,} of {view.progress_total:,} records{step}")
         click.echo(f"last heartbeat (UTC): {beat}")
     click.echo(get_schedule().describe())
     runs = recent_runs(limit)

@@ -162,6 +162,14 @@ def test_status_shows_the_current_run_and_a_table_of_recent_ones(pco: Any) -> No
     assert "bad app id or secret" in rows[1]
 
 
+def test_status_says_how_far_the_running_run_is(pco: Any) -> None:
+    run = _queued_run()
+    run.status, run.progress_done, run.progress_total = "running", 1200, 5000
+    current_pco().db.session.commit()
+    result = pco("status")
+    assert "progress: 1,200 of 5,000 records" in result.output
+
+
 def _queued_run() -> Any:
     state = current_pco()
     from flask_pco.sync.runs import queue_run
