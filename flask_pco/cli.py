@@ -11,7 +11,7 @@ import importlib
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import click
@@ -176,6 +176,7 @@ class _StepBars:
     push's work list) says the step will go through; a status line while that is not known."""
 
     def __init__(self) -> None:
+        self._drawing = ExitStack()
         self._bar: Any = None
         self._step: str | None = None
         self._status_line = False
@@ -193,13 +194,14 @@ class _StepBars:
             if self._status_line:
                 click.echo("\r\033[K", nl=False)
             label = f"{view.direction} {view.sync_type}"
-            self._bar = click.progressbar(
-                length=view.progress_total,
-                label=label if step == view.sync_type else f"{label} [{step}]",
-                show_pos=True,
-                item_show_func=lambda counts: counts,
+            self._bar = self._drawing.enter_context(
+                click.progressbar(
+                    length=view.progress_total,
+                    label=label if step == view.sync_type else f"{label} [{step}]",
+                    show_pos=True,
+                    item_show_func=lambda counts: counts,
+                )
             )
-            self._bar.__enter__()
         if view.progress_total > (self._bar.length or 0):  # a later listing of the same step
             self._bar.length = view.progress_total
             self._bar.finished = False
@@ -219,7 +221,7 @@ class _StepBars:
             return
         if completed:
             self._bar.update(max((self._bar.length or 0) - self._bar.pos, 0))
-        self._bar.__exit__(None, None, None)
+        self._drawing.close()  # the bar's last line, and the cursor back
         self._bar = None
 
 

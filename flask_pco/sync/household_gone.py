@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from .push_records import plan
 from .runs import SyncContext
 
 __all__ = ["unlink_family", "unlink_missing_families"]
@@ -24,8 +25,14 @@ _BATCH = 500
 
 
 def unlink_family(ctx: SyncContext, family: Any, *, outcome: str = "updated") -> None:
-    """Forget ``family``'s deleted PCO household, and its members' links to it; record why."""
+    """Forget ``family``'s deleted PCO household, and its members' links to it; record why.
+
+    A dry run only counts it.
+    """
     household_id = family.pco_id
+    if ctx.dry_run:
+        plan(ctx, outcome, f"unlink family {family.id} from deleted PCO household {household_id}")
+        return
     Member = ctx.roles.model("family_member") if ctx.roles.has("family_member") else None
     if Member is not None:
         family_id = getattr(Member, ctx.roles.column("family_member", "family_id"))
@@ -67,8 +74,7 @@ def unlink_missing_families(ctx: SyncContext, seen: Iterable[str], started: date
     )
     gone = [row_id for row_id, pco_id in linked if pco_id not in listed]
     for start in range(0, len(gone), _BATCH):
-        for family in ctx.session.scalars(
-            select(Family).where(Family.id.in_(gone[start : start + _BATCH]))
-        ):
+        batch = select(Family).where(Family.id.in_(gone[start : start + _BATCH]))
+        for family in ctx.session.scalars(batch).all():  # read before the commits below
             unlink_family(ctx, family)
         ctx.report.checkpoint(force=True)

@@ -112,6 +112,14 @@ def test_household_deleted_in_pco_unlinks_the_family_and_says_why(db, sandbox):
     assert (issue.kind, issue.local_id, issue.pco_id) == ("unlinked", family.id, household_id)
 
 
+def test_a_dry_run_that_finds_a_household_deleted_changes_nothing(db, sandbox):
+    family, household_id = _household_deleted_after_push(db, sandbox)
+    db.session.get(Family, family.id).name = "Lee-Park Household"  # the rename reads PCO's
+    db.session.commit()
+    run_push("families", dry_run=True)
+    assert db.session.get(Family, family.id).pco_id == household_id
+
+
 def test_the_push_that_finds_a_household_deleted_goes_on_with_other_families(db, sandbox):
     other = add_family(db, "Solo", (add_person(db, "Sol", "O"), "adult"))
     _household_deleted_after_push(db, sandbox)
