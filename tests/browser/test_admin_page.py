@@ -62,6 +62,8 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
         timeout=60_000,
     )
     assert marked_sections(page) == SECTIONS_REFRESHED_AT_THE_END  # polls left them alone
+    expect(progress.locator("progress")).to_be_visible()  # the step's records, of how many
+    expect(progress.locator("[data-progress]")).to_contain_text(re.compile(r"\d+ of \d+ records"))
     screenshot(page, "admin-sync-running")
     # The README's picture (docs/admin.png is a copy of it): the page mid-sync, first screenful.
     page.screenshot(
