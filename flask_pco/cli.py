@@ -210,6 +210,8 @@ class _StepBars:
 
     def finish(self, view: Any) -> None:
         """The run ended: a run that succeeded went through all of its last step."""
+        if self._bar is None and view.status == "succeeded" and view.progress_total:
+            self.show(view)  # a run quicker than a look still ends on its full bar
         if self._bar is not None and view.status == "succeeded":
             left = max((self._bar.length or 0) - self._bar.pos, 0)
             self._bar.update(left, current_item=counts_text(view))
