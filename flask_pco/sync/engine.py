@@ -71,6 +71,7 @@ def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
 
 
 def _run_full(state: PcoState, parent: Any, client: PcoClient, parent_report: RunReporter) -> None:
+    people_created: set[str] = set()  # the people step's, for the families step
     for name in FULL_ORDER[parent.direction]:
         if (parent.direction, name) not in _STEPS:
             continue
@@ -87,13 +88,19 @@ def _run_full(state: PcoState, parent: Any, client: PcoClient, parent_report: Ru
         )
         begin_run(state, child)
         with reporting(state, child, client) as report:
-            _STEPS[(parent.direction, name)](_context(state, child, client, report))
+            _STEPS[(parent.direction, name)](_context(state, child, client, report, people_created))
         for outcome, value in report.counts.items():
             parent_report.count(outcome, value)
     parent_report.step("done")
 
 
-def _context(state: PcoState, run: Any, client: PcoClient, report: RunReporter) -> SyncContext:
+def _context(
+    state: PcoState,
+    run: Any,
+    client: PcoClient,
+    report: RunReporter,
+    people_created: set[str] | None = None,
+) -> SyncContext:
     return SyncContext(
         state=state,
         client=client,
@@ -101,4 +108,5 @@ def _context(state: PcoState, run: Any, client: PcoClient, report: RunReporter) 
         dry_run=run.dry_run,
         incremental=run.incremental,
         options=dict(run.options or {}),
+        people_created=set() if people_created is None else people_created,
     )

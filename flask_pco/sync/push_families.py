@@ -160,7 +160,13 @@ def _plan_family(ctx: SyncContext, family: Any, rows: list[Any]) -> None:
 def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Member]) -> bool:
     contact = primary_contact((pco_id, relationship) for _, pco_id, relationship in members)
     member_ids = [pco_id for _, pco_id, _ in members]
-    household = _find_household(ctx, family, contact, member_ids)
+    # A household PCO already has would name one of the members; people this run created
+    # are in none yet, so a new family of new people is created without looking (a request
+    # saved per family on a first push). From here on they may be in one: the next family
+    # naming them looks.
+    new_people = set(member_ids) <= ctx.people_created
+    ctx.people_created.difference_update(member_ids)
+    household = None if new_people else _find_household(ctx, family, contact, member_ids)
     outcome = "updated"  # linked to a household PCO already had
     if household is not None and _linked_elsewhere(ctx, family, household.pco_id):
         return False
@@ -267,6 +273,7 @@ def _link_members(ctx: SyncContext, family: Any, members: list[Member]) -> None:
         if person_id not in existing:
             if held_create(ctx, "HouseholdMembership", row, f"PCO person {person_id}'s membership"):
                 continue
+            ctx.people_created.discard(person_id)  # in a household from now on
             membership_id = _add_member(ctx, family, row, person_id)
             if membership_id is None:
                 continue

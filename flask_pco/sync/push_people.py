@@ -205,6 +205,7 @@ class PersonPusher:
         return self._adopt_created(person, self._remember(created))
 
     def _adopt_created(self, person: Any, remote: RemotePerson) -> RemotePerson:
+        self.ctx.people_created.add(remote.id)
         self._linked(person, remote.id, remote)
         self.ctx.report.count("created")
         return remote

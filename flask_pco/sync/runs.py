@@ -341,6 +341,9 @@ class SyncContext:
     options: dict[str, Any] = field(default_factory=dict)
     #: Per resource type, local ids with a recent unconfirmed create (read once per run).
     unconfirmed: dict[str, dict[int, datetime]] = field(default_factory=dict)
+    #: PCO ids of the people this run created (all steps of a full run share the set): PCO
+    #: has nothing that names them (a household) but what this run made.
+    people_created: set[str] = field(default_factory=set)
 
     @property
     def session(self) -> Any:

@@ -234,3 +234,35 @@ def test_push_then_pull_then_push_changes_nothing_and_sends_nothing(db, sandbox)
     sandbox.clear_requests()
     run_push("full")
     assert sandbox.requests() == []
+
+
+def _household_lookups(sandbox):
+    """The GETs of a person's households (the look before a household is created)."""
+    return [
+        r
+        for r in sandbox.requests()
+        if r["method"] == "GET" and r["path"].split("?")[0].endswith("/households")
+    ]
+
+
+def test_a_family_of_people_this_push_created_is_created_without_looking(db, sandbox):
+    _lee_family(db)
+    run_push("full")
+    assert _household_lookups(sandbox) == []
+    assert len(records(sandbox, "Household")) == 1
+
+
+def test_a_family_whose_people_were_already_in_pco_is_looked_for_first(db, sandbox):
+    _lee_family(db)
+    run_push("people")
+    sandbox.clear_requests()
+    run_push("families")
+    assert len(_household_lookups(sandbox)) == 1
+
+
+def test_two_families_of_the_same_new_people_make_one_household(db, sandbox):
+    _, parent, child = _lee_family(db)
+    twin = add_family(db, "Lee Household", (parent, "adult"), (child, "child"))
+    run_push("full")
+    assert len(records(sandbox, "Household")) == 1
+    assert db.session.get(Family, twin.id).pco_id is None
