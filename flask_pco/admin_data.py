@@ -36,6 +36,8 @@ __all__ = [
 
 HISTORY_LENGTH = 20
 OPEN_ITEMS_SHOWN = 50
+#: Records skipped or failed (with PCO's or our reason) that the page lists, newest first.
+RECENT_ISSUES_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +216,24 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         "conflict_count": session.scalar(
             select(func.count()).select_from(open_conflicts.subquery())
         ),
+        "recent_issues": recent_issues(state),
         "pull_actions": PULL_ACTIONS,
         "push_actions": PUSH_ACTIONS,
     }
+
+
+def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any]:
+    """The latest records a sync or webhook skipped, held back or could not write, with why:
+    a count on the history says how many, these say which and what to do."""
+    SyncIssue = state.models.SyncIssue
+    return list(
+        state.db.session.scalars(
+            select(SyncIssue)
+            .where(SyncIssue.kind != "ambiguous")  # those are listed, and resolved, as held
+            .order_by(SyncIssue.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def reference_data(state: PcoState) -> dict[str, Any]:

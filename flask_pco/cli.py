@@ -288,6 +288,28 @@ def _table(runs: list[Any]) -> str:
     )
 
 
+@pco_cli.command("issues")
+@click.option(
+    "--limit", default=20, show_default=True, help="How many recent records to list.", type=int
+)
+def issues_command(limit: int) -> None:
+    """List the latest records a sync or webhook skipped or could not write, and why."""
+    from .admin_data import recent_issues
+    from .extension import current_pco
+
+    if limit < 1:
+        raise click.ClickException(f"--limit must be at least 1, got {limit}")
+    issues = recent_issues(current_pco(), limit)
+    if not issues:
+        click.echo("nothing skipped")
+    for issue in issues:
+        when = issue.created_at.isoformat(" ", "seconds") if issue.created_at else ""
+        run = f"run {issue.run_id}" if issue.run_id else "webhook"
+        record = issue.resource_type + (f" #{issue.local_id}" if issue.local_id else "")
+        record += f" (PCO {issue.pco_id})" if issue.pco_id else ""
+        click.echo(f"{when}  {run}  {issue.kind}  {record}: {issue.reason}")
+
+
 @pco_cli.command("cancel")
 @click.argument("run_id", type=int, required=False)
 def cancel_command(run_id: int | None) -> None:

@@ -70,6 +70,39 @@ def test_held_matches_and_conflicts_are_listed_with_their_actions(
     assert "Byron" in html and "King" in html
 
 
+def test_skipped_records_are_listed_with_their_reasons(admin_client: FlaskClient) -> None:
+    run = make_run("succeeded", skipped=1)
+    make_issue(
+        kind="invalid",
+        run_id=run.id,
+        resource_type="PhoneNumber",
+        pco_id="7001",
+        reason="12 is not a phone number",
+        candidates=[],
+    )
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    table = html.split('id="pco-recent-issues"', 1)[1]
+    assert "12 is not a phone number" in table
+    assert "PCO 7001" in table and f"<td>{run.id}</td>" in table
+
+
+def test_held_matches_are_not_listed_again_among_skipped_records(
+    admin_client: FlaskClient,
+) -> None:
+    make_issue()  # ambiguous: listed, with its action, under held matches
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert 'id="pco-recent-issues"' not in html
+    assert "Nothing skipped." in html
+
+
+def test_only_the_latest_20_skipped_records_are_listed(admin_client: FlaskClient) -> None:
+    for n in range(25):
+        make_issue(kind="rejected", reason=f"PCO refused record {n:02d}", candidates=[])
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "PCO refused record 24" in html and "PCO refused record 05" in html
+    assert "PCO refused record 04" not in html
+
+
 def test_webhook_section_shows_the_url_and_secret_status(admin_client: FlaskClient) -> None:
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
     assert "https://church.example.org/api/pco/webhook" in html

@@ -170,6 +170,35 @@ def test_status_says_how_far_the_running_run_is(pco: Any) -> None:
     assert "progress: 1,200 of 5,000 records" in result.output
 
 
+def _issue(**values: Any) -> Any:
+    state = current_pco()
+    issue = state.models.SyncIssue(
+        **{"kind": "invalid", "resource_type": "Email", "reason": "no address", **values}
+    )
+    state.db.session.add(issue)
+    state.db.session.commit()
+    return issue
+
+
+def test_issues_lists_the_latest_records_skipped_and_why(pco: Any) -> None:
+    _issue(pco_id="5001", reason="'x@' is not an email address")
+    _issue(kind="unlinked", resource_type="Household", local_id=7, reason="deleted in PCO")
+    result = pco("issues")
+    assert result.exit_code == 0, result.output
+    first, second = result.output.strip().splitlines()
+    assert "webhook  unlinked  Household #7: deleted in PCO" in first  # newest first
+    assert "invalid  Email (PCO 5001): 'x@' is not an email address" in second
+
+
+def test_issues_leaves_out_held_matches(pco: Any) -> None:
+    _issue(kind="ambiguous", reason="two local people share the email")
+    assert pco("issues").output.strip() == "nothing skipped"
+
+
+def test_issues_limit_must_be_positive(pco: Any) -> None:
+    assert_one_line_error(pco("issues", "--limit", "0"), "--limit")
+
+
 def _queued_run() -> Any:
     state = current_pco()
     from flask_pco.sync.runs import queue_run
