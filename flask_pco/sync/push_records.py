@@ -143,6 +143,8 @@ def record_unconfirmed(ctx: SyncContext, resource_type: str, row: Any, error: Ex
     )
     ctx.report.issue(UNCONFIRMED, resource_type, reason, local_id=row.id, outcome="failed")
     ctx.session.commit()
+    if resource_type in ctx.unconfirmed:  # read already: a later try in this run must see it
+        ctx.unconfirmed[resource_type][row.id] = utcnow()
 
 
 def unconfirmed_since(ctx: SyncContext, resource_type: str) -> dict[int, datetime]:

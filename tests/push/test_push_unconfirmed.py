@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flask_pco.extension import current_pco
 from flask_pco.models import utcnow
-from flask_pco.sync.push_records import UNCONFIRMED
+from flask_pco.sync.push_records import UNCONFIRMED, held_create, record_unconfirmed
+from flask_pco.sync.runs import RunReporter, SyncContext
 
 from .conftest import add_person, records, run_push, writes
 
@@ -75,3 +77,14 @@ def test_an_unconfirmed_create_that_landed_meanwhile_is_linked_not_held(db, sand
     db.session.refresh(person)
     assert person.pco_id == str(pco_id)
     assert len(records(sandbox, "Person")) == 1
+
+
+def test_a_create_left_unconfirmed_earlier_in_a_run_is_held_later_in_it(db, sandbox):
+    """A person in two families is pushed twice in one run: the second try must wait too."""
+    person = add_person(db)
+    state = current_pco()
+    run = SimpleNamespace(id=None, parent_id=None)
+    ctx = SyncContext(state, state.client(), RunReporter(state, run))
+    assert not held_create(ctx, "Person", person, "this person")  # the run reads the list here
+    record_unconfirmed(ctx, "Person", person, TimeoutError("timed out"))
+    assert held_create(ctx, "Person", person, "this person")
