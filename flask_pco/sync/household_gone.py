@@ -9,7 +9,6 @@ who wanted the family gone removes it here first. The issue recorded says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -56,15 +55,13 @@ def unlink_family(ctx: SyncContext, family: Any, *, outcome: str = "updated") ->
     ctx.session.commit()
 
 
-def unlink_missing_families(ctx: SyncContext, seen: Iterable[str], started: datetime) -> None:
-    """Unlink the families whose household a complete full pull no longer listed.
+def unlink_missing_families(ctx: SyncContext, seen: set[str], started: datetime) -> None:
+    """Unlink the families whose household a complete full pull (``Listed.complete``) no
+    longer listed.
 
     Only families last linked before the pull started: one linked meanwhile (a webhook, say)
     may point at a household created after the listing went past it.
     """
-    listed = set(seen)
-    if not listed:
-        return  # an empty listing is far likelier broken than a church without households
     Family = ctx.roles.model("family")
     linked = ctx.session.execute(
         select(Family.id, Family.pco_id).where(
@@ -72,7 +69,7 @@ def unlink_missing_families(ctx: SyncContext, seen: Iterable[str], started: date
             or_(Family.pco_synced_at.is_(None), Family.pco_synced_at < started),
         )
     )
-    gone = [row_id for row_id, pco_id in linked if pco_id not in listed]
+    gone = [row_id for row_id, pco_id in linked if pco_id not in seen]
     for start in range(0, len(gone), _BATCH):
         batch = select(Family).where(Family.id.in_(gone[start : start + _BATCH]))
         for family in ctx.session.scalars(batch).all():  # read before the commits below

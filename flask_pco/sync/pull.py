@@ -24,6 +24,7 @@ from ..models import utcnow
 from .cursors import advance_cursor, incremental_since
 from .engine import step
 from .pull_base import (
+    Listed,
     PageTally,
     refresh_statistics,
     remember_pco_values,
@@ -72,8 +73,8 @@ def pull_people(ctx: SyncContext) -> None:
     run_pages(ctx, pages, listing.handle)
     if ctx.dry_run:
         return
-    if since is None and not listing.unreadable:
-        _deactivate_missing(ctx, listing.seen)
+    if since is None and listing.listed.complete:
+        _deactivate_missing(ctx, listing.listed.ids)
     advance_cursor(ctx, "people", started)
 
 
@@ -83,17 +84,13 @@ class _PeopleListing:
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
         self.country = organization_country(ctx)
-        #: Ids PCO listed, malformed records included: they are not gone, only unreadable.
-        self.seen: set[str] = set()
-        #: Records without a usable id: who they are is unknown, so nobody may be deactivated.
-        self.unreadable = 0
+        self.listed = Listed()
         self.pages = 0
 
     def handle(self, document: Document, tally: PageTally) -> None:
         self.pages += 1
         refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
-        self.seen.update(resource.id for resource in document.data)
-        self.unreadable += len(document.skipped)
+        self.listed.note(document)
         people = map_people(document, tally, self.country)
         for outcome in PeopleWriter(self.ctx, tally).apply(people):
             tally.count(outcome)
@@ -183,8 +180,6 @@ def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
 
 def _deactivate_missing(ctx: SyncContext, seen: set[str]) -> None:
     """Mark inactive the linked people a complete full pull did not return."""
-    if not seen:
-        return  # an empty organisation is far likelier a broken listing than a lost church
     Person = ctx.roles.model("person")
     active = getattr(Person, ctx.roles.column("person", "is_active"))
     linked = ctx.session.execute(

@@ -68,6 +68,26 @@ class PageTally:
 PageHandler = Callable[[Document, PageTally], None]
 
 
+@dataclass
+class Listed:
+    """Whom a full listing returned: after it, a linked row whose PCO id is not here is gone."""
+
+    #: Ids PCO listed, malformed records included: they are not gone, only unreadable.
+    ids: set[str] = field(default_factory=set)
+    #: Records without a usable id: who they are is unknown, so nobody may be taken for gone.
+    unreadable: int = 0
+
+    def note(self, document: Document) -> None:
+        self.ids.update(resource.id for resource in document.data)
+        self.unreadable += len(document.skipped)
+
+    @property
+    def complete(self) -> bool:
+        """Every record read, and some at all: an empty listing is far likelier a broken one
+        than a church without any."""
+        return bool(self.ids) and not self.unreadable
+
+
 def run_pages(
     ctx: SyncContext, pages: Iterable[Document], handle: PageHandler, *, progress: bool = True
 ) -> None:

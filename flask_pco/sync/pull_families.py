@@ -29,7 +29,7 @@ from ..models import utcnow
 from .cursors import advance_cursor, incremental_since
 from .engine import step
 from .household_gone import unlink_missing_families
-from .pull_base import PageTally, merge_into, new_row, remember_pco_values, run_pages, stamp
+from .pull_base import Listed, PageTally, merge_into, new_row, remember_pco_values, run_pages, stamp
 from .pull_household_links import apply_family_address, relationship_for
 from .runs import SyncContext
 
@@ -48,20 +48,17 @@ def pull_families(ctx: SyncContext) -> None:
         order="created_at",
         per_page=ctx.config.per_page,
     )
-    seen: set[str] = set()
-    unreadable = 0
+    listed = Listed()
 
     def handle(document: Document, tally: PageTally) -> None:
-        nonlocal unreadable
-        seen.update(resource.id for resource in document.data)
-        unreadable += len(document.skipped)
+        listed.note(document)
         FamilyWriter(ctx, tally).apply_page(document)
 
     run_pages(ctx, pages, handle)
     if ctx.dry_run:
         return
-    if since is None and not unreadable:
-        unlink_missing_families(ctx, seen, started)
+    if since is None and listed.complete:
+        unlink_missing_families(ctx, listed.ids, started)
     advance_cursor(ctx, "families", started)
 
 
