@@ -208,6 +208,22 @@ def resolve_issue_route(issue_id: int) -> Any:
     return respond(f"Issue {issue_id} marked resolved.", "_issues")
 
 
+@admin_blueprint.post("/issues/<int:issue_id>/link")
+def link_held_route(issue_id: int) -> Any:
+    """Settle a held person match: link it to the candidate chosen, or create a new person."""
+    from .sync import holds
+
+    state = current_pco()
+    try:
+        if request.form.get("create_new"):
+            message = holds.create_new(state, issue_id)
+        else:
+            message = holds.link_held(state, issue_id, request.form.get("candidate", ""))
+    except ConfigError as error:
+        return respond(str(error), "_issues", level="error")
+    return respond(message, "_issues")
+
+
 @admin_blueprint.post("/conflicts/<int:conflict_id>/resolve")
 def resolve_conflict_route(conflict_id: int) -> Any:
     from .admin_data import resolve_conflict

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from .exceptions import ConfigError
 from .models import utcnow
-from .sync.runs import ACTIVE, active_run
+from .sync.runs import ACTIVE, OUTCOMES, active_run
 
 if TYPE_CHECKING:
     from .extension import PcoState
@@ -113,6 +113,8 @@ class RunView:
     #: running step's.
     progress_done: int = 0
     progress_total: int | None = None
+    removed: int = 0
+    held: int = 0
 
     @property
     def active(self) -> bool:
@@ -129,7 +131,7 @@ class RunView:
 def run_view(state: PcoState, run: Any) -> RunView:
     """``run`` with the counts of its running step added: a full run's own counts only grow
     when a step ends, and an admin wants to see the step's records move."""
-    counts = {name: getattr(run, name) or 0 for name in ("created", "updated", "skipped", "failed")}
+    counts = {name: getattr(run, name) or 0 for name in OUTCOMES}
     progress = (run.progress_done or 0, run.progress_total)
     if run.status == "running":
         SyncRun = state.models.SyncRun

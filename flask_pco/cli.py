@@ -271,7 +271,9 @@ _COLUMNS: tuple[tuple[str, Callable[[Any], str]], ...] = (
     ("BY", lambda r: r.trigger),
     ("CREATED", lambda r: str(r.created)),
     ("UPDATED", lambda r: str(r.updated)),
+    ("REMOVED", lambda r: str(r.removed)),
     ("SKIPPED", lambda r: str(r.skipped)),
+    ("HELD", lambda r: str(r.held)),
     ("FAILED", lambda r: str(r.failed)),
     ("REQUESTS", lambda r: str(r.requests_used)),
     ("SECONDS", lambda r: f"{elapsed_seconds(r):.0f}"),
@@ -307,7 +309,35 @@ def issues_command(limit: int) -> None:
         run = f"run {issue.run_id}" if issue.run_id else "webhook"
         record = issue.resource_type + (f" #{issue.local_id}" if issue.local_id else "")
         record += f" (PCO {issue.pco_id})" if issue.pco_id else ""
-        click.echo(f"{when}  {run}  {issue.kind}  {record}: {issue.reason}")
+        line = f"{when}  {run}  {issue.kind}  {record}: {issue.reason}"
+        if issue.kind == "ambiguous" and issue.resolved_at is None and issue.candidates:
+            side = "local" if issue.local_id is None else "PCO"
+            offered = ", ".join(str(c) for c in issue.candidates)
+            line += f" [{side} candidates: {offered}; `flask pco resolve {issue.id} --link ID`"
+            line += " or --create-new]"
+        click.echo(line)
+
+
+@pco_cli.command("resolve")
+@click.argument("issue_id", type=int)
+@click.option("--link", "link_to", metavar="ID", help="Link the held person to this candidate.")
+@click.option(
+    "--create-new", is_flag=True, help="None of the candidates is this person: create a new one."
+)
+def resolve_command(issue_id: int, link_to: str | None, create_new: bool) -> None:
+    """Settle a held person match (see `flask pco issues`): link a candidate, or create new."""
+    from .extension import current_pco
+    from .sync import holds
+
+    if bool(link_to) == create_new:
+        raise click.ClickException("give exactly one of --link ID or --create-new")
+    with _one_line_errors():
+        state = current_pco()
+        if link_to:
+            message = holds.link_held(state, issue_id, link_to)
+        else:
+            message = holds.create_new(state, issue_id)
+    click.echo(message)
 
 
 @pco_cli.command("cancel")

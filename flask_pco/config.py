@@ -53,6 +53,18 @@ DEFAULTS: dict[str, Any] = {
     #: Seconds a create PCO never confirmed (a timeout, a 5xx) holds back a second create of the
     #: same record: PCO may still be carrying out the first, and its listing would not show it yet.
     "PCO_UNCONFIRMED_GRACE": 120,
+    #: Complete looks at PCO in a row (full listings, or a 404 when re-checked) that must miss a
+    #: linked record before it is deactivated or removed: one look can be wrong. 1 removes at once.
+    "PCO_REMOVE_AFTER_MISSES": 2,
+    #: A run (or an hour of webhooks) that would deactivate or remove more than this many records
+    #: of one kind, and more than PCO_MAX_REMOVALS_PERCENT of that kind's linked records, makes
+    #: none of those removals and waits for an admin's approval. 0 leaves only the percentage.
+    "PCO_MAX_REMOVALS": 25,
+    #: The percentage half of that rule; 0 leaves only the absolute number.
+    "PCO_MAX_REMOVALS_PERCENT": 5,
+    #: Seconds over which webhook removals add up against PCO_MAX_REMOVALS: a storm of deletions
+    #: in PCO is held like one large run.
+    "PCO_REMOVAL_WINDOW": 3600,
     #: RQ queue the sync jobs go to.
     "PCO_QUEUE": "pco",
     #: A run whose heartbeat is older than this many seconds is marked abandoned.
@@ -94,6 +106,10 @@ class PcoConfig:
     api_versions: Mapping[str, str]
     incremental_overlap: int
     unconfirmed_grace: int
+    remove_after_misses: int
+    max_removals: int
+    max_removals_percent: int
+    removal_window: int
     queue: str
     run_stale_after: int
     webhook_gap: int
@@ -130,6 +146,10 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         api_versions=_versions(config.get("PCO_API_VERSIONS")),
         incremental_overlap=_integer(config, "PCO_INCREMENTAL_OVERLAP", 0, 86_400),
         unconfirmed_grace=_integer(config, "PCO_UNCONFIRMED_GRACE", 0, 86_400),
+        remove_after_misses=_integer(config, "PCO_REMOVE_AFTER_MISSES", 1, 100),
+        max_removals=_integer(config, "PCO_MAX_REMOVALS", 0, 10_000_000),
+        max_removals_percent=_integer(config, "PCO_MAX_REMOVALS_PERCENT", 0, 100),
+        removal_window=_integer(config, "PCO_REMOVAL_WINDOW", 60, 30 * 86_400),
         queue=_string(config, "PCO_QUEUE") or "pco",
         run_stale_after=_integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
         webhook_gap=_integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),

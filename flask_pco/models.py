@@ -111,6 +111,15 @@ class PcoLinkedMixin:
     #: PCO-owned field values at the last sync, the common base for conflict detection and for
     #: recognising a webhook echo of our own write.
     pco_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Complete looks at PCO in a row that did not find this linked record (a full listing
+    #: without it, a 404). One look can be wrong, so nothing is removed before
+    #: ``PCO_REMOVE_AFTER_MISSES``; PCO listing the record again sets it back to 0.
+    pco_misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: When a sync removed this row's link to PCO (a membership PCO dropped, a person
+    #: deactivated): the row is kept, and PCO listing it again restores it. NULL while current.
+    pco_removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: The sync run that removed it (NULL for a webhook delivery, or while current).
+    pco_removed_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
@@ -153,6 +162,7 @@ class PcoModels:
     WebhookDelivery: type[Any]
     WebhookSubscription: type[Any]
     Setting: type[Any]
+    Removal: type[Any]
 
 
 #: The rows that hold an organisation's run slot. Queries for the active run use this very text:
@@ -191,7 +201,9 @@ def _build(db: SQLAlchemy) -> PcoModels:
         organization: Mapped[str] = mapped_column(String(120), default="")
         sync_type: Mapped[str] = mapped_column(String(40))
         direction: Mapped[str] = mapped_column(String(10))  # pull / push / webhook
-        status: Mapped[str] = mapped_column(String(12), default="queued")
+        #: queued, running, succeeded, failed, cancelled; needs_approval (ended, its removals
+        #: wait for an admin), refused or superseded (an admin refused them, a later run asked again).
+        status: Mapped[str] = mapped_column(String(20), default="queued")
         trigger: Mapped[str] = mapped_column(String(20), default="cli")
         incremental: Mapped[bool] = mapped_column(Boolean, default=False)
         dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -208,6 +220,10 @@ def _build(db: SQLAlchemy) -> PcoModels:
         updated: Mapped[int] = mapped_column(Integer, default=0)
         skipped: Mapped[int] = mapped_column(Integer, default=0)
         failed: Mapped[int] = mapped_column(Integer, default=0)
+        #: Records deactivated, unlinked or marked removed because PCO no longer has them.
+        removed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+        #: Records held for an admin's decision (an ambiguous match), not written.
+        held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
         requests_used: Mapped[int] = mapped_column(Integer, default=0)
         #: Records gone through, of how many (PCO's ``total_count``, or a push's work list;
         #: None while unknown): what a progress bar shows.
@@ -229,6 +245,9 @@ def _build(db: SQLAlchemy) -> PcoModels:
         candidates: Mapped[list[int]] = mapped_column(JSON, default=list)
         created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
         resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+        #: How a held record was settled: ``linked:<id>``, ``create_new``, ``cleared`` (a later
+        #: run no longer held it) or ``dismissed``.
+        resolution: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
     class SyncCursor(Model):
         """Where the last complete run of one resource started: the next incremental begins there."""
@@ -295,6 +314,38 @@ def _build(db: SQLAlchemy) -> PcoModels:
         value: Mapped[Any] = mapped_column(JSON, nullable=True)
         updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
+    class Removal(Model):
+        """A removal a run or a webhook made, or that waits for an admin's approval.
+
+        Deactivating a person, unlinking a family, marking a membership removed: each is one
+        row, so a run that would remove too much can stop and ask, and what was removed (and by
+        which run) can be read back and reversed.
+        """
+
+        __tablename__ = "pco_removal"
+        __table_args__ = (Index("ix_pco_removal_status", "status", "role"),)
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
+        delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+        role: Mapped[str] = mapped_column(String(40))
+        local_id: Mapped[int] = mapped_column(Integer)
+        pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+        action: Mapped[str] = mapped_column(String(20))  # deactivate, unlink, remove
+        #: Who or what, in words an admin reads ("Maria Garcia", "Garcia household").
+        label: Mapped[str] = mapped_column(Text, default="")
+        reason: Mapped[str] = mapped_column(Text, default="")
+        #: pending (waits for approval), applied, refused, superseded, skipped
+        status: Mapped[str] = mapped_column(String(20), default="pending")
+        created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+        decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
     return PcoModels(
-        SyncRun, SyncIssue, SyncCursor, Conflict, WebhookDelivery, WebhookSubscription, Setting
+        SyncRun,
+        SyncIssue,
+        SyncCursor,
+        Conflict,
+        WebhookDelivery,
+        WebhookSubscription,
+        Setting,
+        Removal,
     )

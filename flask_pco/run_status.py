@@ -21,6 +21,7 @@ from .models import utcnow
 from .sync.runs import (
     ACTIVE,
     active_run,
+    counts_text,
     finish_run,
     mark_abandoned_runs,
     request_cancel,
@@ -125,14 +126,6 @@ def _job_is_gone(state: PcoState, job_id: str) -> bool:
     except NoSuchJobError:
         return True
     return status in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
-
-
-def counts_text(run: Any) -> str:
-    """What a run has done so far, in words."""
-    return (
-        f"{run.created} created, {run.updated} updated, {run.skipped} skipped, "
-        f"{run.failed} failed, {run.requests_used} requests"
-    )
 
 
 def elapsed_seconds(run: Any) -> float:

@@ -36,6 +36,7 @@ __all__ = [
 #: An ISO country code, or a function that returns it when first needed.
 Country = str | Callable[[], str]
 
+_OTHER_NAMES = ("nickname", "given_name")
 _GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
 
 
@@ -87,6 +88,8 @@ class PersonData:
     addresses: tuple[AddressData, ...] = ()
     #: Why contacts were dropped ("phone '12' is not a phone number"), for the sync log.
     problems: tuple[str, ...] = ()
+    #: PCO's ``nickname`` and ``given_name``: the names a site may know the person by.
+    other_names: tuple[str, ...] = ()
 
     @property
     def primary_address(self) -> AddressData | None:
@@ -138,6 +141,7 @@ def person_from_resource(
         phones=phones,
         addresses=tuple(_address(a) for a in related(resource, "addresses")),
         problems=tuple(problems),
+        other_names=tuple(n for n in (text(resource, k) for k in _OTHER_NAMES) if n),
     )
 
 

@@ -5,13 +5,21 @@ push sets to ``people.id``):
 
 1. ``pco_id``: the row already linked to this PCO record;
 2. ``remote_id``: the row our push created this PCO record from;
-3. email (case-insensitive, through the email table);
+3. email (case-insensitive, through the email table), when the first name agrees too (PCO's
+   first name, nickname or given name, case-insensitive);
 4. first + last name (case-insensitive) + date of birth, only when PCO has a birth date;
 5. none: the caller creates a new person.
 
+Why the email tier asks for the first name: families share one address. With PCO holding only
+Alice and the site only Bob, both at ``smiths@example.org``, an email alone would make Bob
+Alice; with the first name, Bob stays Bob and Alice arrives as herself. A nickname PCO knows
+("Bob" for Robert) still matches.
+
 A local person already linked to another PCO record is never a candidate. Ambiguity is held,
-not guessed: an email shared by two local people, or several people with the same name and
-birth date, gives an ``ambiguous`` match naming the candidates, for an admin to resolve.
+not guessed: two local people with one email and one first name (and no last name to tell
+them apart), or several people with the same name and birth date, give an ``ambiguous`` match
+naming the candidates, for an admin to resolve. The push uses this same matcher the other way
+round (``push_matching``), so a link is made only where a pull would make it.
 
 ``PersonMatcher.load`` fetches every candidate of a page at once (at most five queries,
 usually one), so matching a page of 100 people costs the same as matching one.
@@ -94,11 +102,22 @@ class PersonMatcher:
             ("name_dob", self._name_rows(person)),
         ):
             rows = _distinct(r for r in found if self._free(r, person))
+            if tier == "email":
+                rows = self._same_person(rows, person)
             if len(rows) == 1:
                 return Match(rows[0], tier)
             if len(rows) > 1:
                 return Match(None, "ambiguous", tuple(sorted(r.id for r in rows)), _why(tier, rows))
         return Match(None, "new")
+
+    def _same_person(self, rows: list[Any], person: PersonData) -> list[Any]:
+        """The rows sharing an email that name the same person: the first name agrees, and
+        among several, the last name decides when it can."""
+        first, last = self._column("first_name").key, self._column("last_name").key
+        names = {_fold(person.first_name), *(_fold(n) for n in person.other_names)} - {""}
+        agreeing = [r for r in rows if _fold(getattr(r, first)) in names]
+        same_last = [r for r in agreeing if _fold(getattr(r, last)) == _fold(person.last_name)]
+        return same_last if len(agreeing) > 1 and len(same_last) == 1 else agreeing
 
     def remember(self, row: Any) -> None:
         """Record a row created or linked for this page, so a later record finds it by pco_id."""
@@ -156,7 +175,11 @@ class PersonMatcher:
 
 
 def _name_key(first: str | None, last: str | None, dob: Any) -> tuple[str, str, Any]:
-    return ((first or "").strip().lower(), (last or "").strip().lower(), dob)
+    return (_fold(first), _fold(last), dob)
+
+
+def _fold(value: Any) -> str:
+    return str(value or "").strip().lower()
 
 
 def _distinct(rows: Iterable[Any]) -> list[Any]:
@@ -164,6 +187,6 @@ def _distinct(rows: Iterable[Any]) -> list[Any]:
 
 
 def _why(tier: str, rows: list[Any]) -> str:
-    what = "email address" if tier == "email" else "name and date of birth"
+    what = "email address and first name" if tier == "email" else "name and date of birth"
     ids = ", ".join(str(r.id) for r in rows)
     return f"the {what} matches {len(rows)} local people ({ids}); link one by hand"

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from ..mapping.people import PersonData
 from ..models import utcnow
+from .holds import pull_decisions
 from .matching import Match, PersonMatcher
 from .policy import comparable
 from .pull_base import insert_rows, merge_into, remember_pco_values, stamp, touch
@@ -101,10 +102,12 @@ class PeopleWriter:
 
     def _upsert(self, person: PersonData) -> tuple[Any, str]:
         match = self.matcher.match(person)
-        if match.held:
+        decisions = pull_decisions(self.ctx)
+        if match.held and person.pco_id not in decisions.create_new:
             self._hold(person, match)
             return None, "held"
-        if match.row is None:
+        decisions.settled(person.pco_id)
+        if match.row is None or match.held:
             return None, "created"  # inserted with the page's other new people
         row = match.row
         if _stale(row, person):

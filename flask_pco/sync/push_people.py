@@ -1,16 +1,10 @@
 """Pushing one local person to PCO: link or create the Person, then its emails and phones.
 
-Before creating anyone the pusher reads every PCO person once (``remote_index``) and decides:
-
-* a PCO person carries our id as ``remote_id``: that is this person (a create from a killed
-  run, or an earlier link) and it is linked;
-* otherwise one PCO person has one of this person's email addresses and no ``remote_id``:
-  linked (and given our ``remote_id``);
-* PCO people already linked to another local row, or carrying another local person's id, are
-  not candidates: a family sharing one address is several people;
-* anything else that matches (two candidates, or a ``remote_id`` from another system) is held
-  for an admin as ``ambiguous``, never guessed;
-* no candidate: created, with ``remote_id`` = our id.
+Before creating anyone the pusher reads every PCO person once (``remote_index``) and asks
+``push_matching`` which of them this person already is, exactly as a pull would decide it
+(``remote_id``, then email with the first name, then name and birth date). One answer links
+(and gives the PCO person our ``remote_id``), a doubt holds the person for an admin, and only
+no answer at all creates a PCO person, with ``remote_id`` = our id.
 
 The families and group-membership steps call the same ``PersonPusher.push`` for members that
 are not in PCO yet, so there is one way a person reaches PCO.
@@ -26,6 +20,7 @@ from sqlalchemy import select
 from ..mapping.payloads import person_attributes
 from .policy import PCO_OWNED, local_values, merge
 from .push_contacts import CONTACTS, push_contacts
+from .push_matching import Hold, PushMatcher
 from .push_records import (
     REFUSED,
     UNKNOWN_OUTCOME,
@@ -65,10 +60,9 @@ class PersonPusher:
         self._wanted: list[str] | None = None
         Person = ctx.roles.model(_ROLE)
         rows = ctx.session.execute(select(Person.id, Person.pco_id)).all()
-        #: Local person ids: a PCO person whose ``remote_id`` is one of these belongs to it.
-        self.local_ids = {row.id for row in rows}
-        #: PCO ids already linked to a local person.
-        self.claimed = {row.pco_id for row in rows if row.pco_id}
+        #: PCO id → the local person already linked to it.
+        self.claimed = {row.pco_id: row.id for row in rows if row.pco_id}
+        self.matcher = PushMatcher(ctx, {row.id for row in rows}, self.claimed)
 
     @property
     def index(self) -> PeopleIndex:
@@ -108,50 +102,25 @@ class PersonPusher:
     # -- unlinked people --------------------------------------------------------------------
 
     def _link_or_create(self, person: Any) -> RemotePerson | None:
-        found = self._match(person)
-        if found is None:
-            return self._create(person)
-        if isinstance(found, RemotePerson):
-            return self._link(person, found)
-        reason, candidates = found
+        found = self.matcher.match(person, self.index)
+        if isinstance(found, Hold):
+            self._hold(person, found)
+            return None
+        remote = self._create(person) if found is None else self._link(person, found)
+        if remote is not None:
+            self.matcher.settled(person)
+        return remote
+
+    def _hold(self, person: Any, hold: Hold) -> None:
+        """Create nothing for ``person``: an admin decides (a pull's hold is listed already)."""
+        if hold.pulled:
+            self.ctx.report.count("held")
+            return
+        reason = f"{_local_name(self.ctx, person)}: {hold.reason}"
         self.ctx.report.issue(
-            "ambiguous", "Person", reason, local_id=person.id, candidates=candidates
+            "ambiguous", "Person", reason, local_id=person.id, candidates=hold.candidates
         )
         self.ctx.session.commit()
-        return None
-
-    def _match(self, person: Any) -> RemotePerson | tuple[str, list[int]] | None:
-        """The PCO person this one already is, an ambiguity (reason, candidates), or None."""
-        own = self.index.with_remote_id(person.id)
-        if len(own) == 1:
-            return own[0]
-        if own:
-            return f"{len(own)} PCO people carry remote_id {person.id}", _ids(own)
-        matches = self._email_candidates(person)
-        if not matches:
-            return None
-        if len(matches) == 1 and matches[0].remote_id is None:
-            return matches[0]
-        if len(matches) == 1:
-            reason = (
-                f"an email address matches PCO person {matches[0].id}, which carries "
-                f"remote_id {matches[0].remote_id} (not a person of this site)"
-            )
-        else:
-            reason = f"an email address matches {len(matches)} PCO people"
-        return reason, _ids(matches)
-
-    def _email_candidates(self, person: Any) -> list[RemotePerson]:
-        email_spec = CONTACTS[0]
-        found: dict[str, RemotePerson] = {}
-        for row in email_spec.rows(self.ctx, person):
-            for candidate in self.index.with_email(email_spec.value(self.ctx, row)):
-                if candidate.id in self.claimed:
-                    continue  # already another local person: a shared family address
-                if candidate.remote_id in self.local_ids and candidate.remote_id != person.id:
-                    continue
-                found[candidate.id] = candidate
-        return list(found.values())
 
     def _link(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
         """Adopt an existing PCO person: PCO's values win (the row has no common base yet)."""
@@ -252,8 +221,8 @@ class PersonPusher:
     # -- bookkeeping ------------------------------------------------------------------------
 
     def _linked(self, person: Any, pco_id: str, remote: RemotePerson) -> None:
+        self.claimed[pco_id] = person.id
         mark_linked(self.ctx, person, _ROLE, pco_id, remote.updated_at)
-        self.claimed.add(pco_id)
 
     def _remember(self, resource: Resource, previous: RemotePerson | None = None) -> RemotePerson:
         """PCO's answer to a write, kept in the index with the contacts we already knew."""
@@ -262,5 +231,8 @@ class PersonPusher:
         return fresh
 
 
-def _ids(people: list[RemotePerson]) -> list[int]:
-    return [int(p.id) for p in people if p.id.isdigit()]
+def _local_name(ctx: SyncContext, person: Any) -> str:
+    first, last = (
+        getattr(person, ctx.roles.column(_ROLE, f), "") for f in ("first_name", "last_name")
+    )
+    return f"{first or ''} {last or ''}".strip() or f"local person {person.id}"

@@ -13,13 +13,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import DocumentError, NotFoundError
 from ..mapping.groups import MembershipData, membership_from_resource
 from ..mapping.payloads import normalize_email, normalize_phone
-from ..mapping.people import person_from_resource
+from ..mapping.people import EmailData, PersonData, person_from_resource
 from .policy import comparable
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ __all__ = [
     "find_people_by_remote_id",
     "group_memberships",
     "load_people_index",
+    "name_key",
     "parse_pco_time",
     "remote_person",
     "written_person",
@@ -66,6 +67,33 @@ class RemotePerson:
     updated_at: datetime | None = None
     emails: tuple[RemoteContact, ...] = ()
     phones: tuple[RemoteContact, ...] = ()
+    #: PCO's nickname and given name.
+    other_names: tuple[str, ...] = ()
+
+    def as_person_data(self) -> PersonData:
+        """This person as a pull reads them, so the push can ask the pull's matcher about them."""
+        values = self.values
+        dob = values.get("dob")
+        return PersonData(
+            pco_id=self.id,
+            first_name=values.get("first_name") or "",
+            last_name=values.get("last_name") or "",
+            gender=values.get("gender"),
+            dob=date.fromisoformat(dob) if isinstance(dob, str) else None,
+            child=bool(values.get("child")),
+            is_active=bool(values.get("is_active", True)),
+            updated_at=self.updated_at,
+            remote_id=self.remote_id,
+            emails=tuple(EmailData(e.value, e.primary, e.id or None) for e in self.emails),
+            other_names=self.other_names,
+        )
+
+    @property
+    def name_key(self) -> tuple[str, str, str] | None:
+        """(first, last, birth date) folded, or None without a birth date: the name tier's key."""
+        return name_key(
+            self.values.get("first_name"), self.values.get("last_name"), self.values.get("dob")
+        )
 
     def email(self, address: str) -> RemoteContact | None:
         wanted = normalize_email(address)
@@ -113,7 +141,19 @@ def remote_person(person: Resource, document: Document | None = None) -> RemoteP
             )
             for p in data.phones
         ),
+        other_names=data.other_names,
     )
+
+
+def name_key(first: Any, last: Any, dob: Any) -> tuple[str, str, str] | None:
+    """First and last name folded, with the birth date in ISO form; None without a birth date."""
+    if not dob:
+        return None
+    return (_fold(first), _fold(last), comparable(dob))
+
+
+def _fold(value: Any) -> str:
+    return str(value or "").strip().lower()
 
 
 @dataclass
@@ -123,6 +163,7 @@ class PeopleIndex:
     people: dict[str, RemotePerson] = field(default_factory=dict)
     by_remote_id: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_email: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_name: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def add(self, person: RemotePerson) -> None:
         """Add or replace a person (after a create or an update) so later lookups see it."""
@@ -131,6 +172,8 @@ class PeopleIndex:
             self.by_remote_id[person.remote_id].add(person.id)
         for email in person.emails:
             self.by_email[email.value].add(person.id)
+        if person.name_key is not None:
+            self.by_name[person.name_key].add(person.id)
 
     def get(self, pco_id: str | None) -> RemotePerson | None:
         return self.people.get(pco_id) if pco_id else None
@@ -140,6 +183,10 @@ class PeopleIndex:
 
     def with_email(self, address: str) -> list[RemotePerson]:
         return self._sorted(self.by_email.get(normalize_email(address), ()))
+
+    def with_name(self, key: tuple[str, str, str] | None) -> list[RemotePerson]:
+        """People with this (first, last, birth date) key: the name tier's candidates."""
+        return self._sorted(self.by_name.get(key, ())) if key is not None else []
 
     def _sorted(self, ids: Iterable[str]) -> list[RemotePerson]:
         return [self.people[i] for i in sorted(ids, key=_numeric_first)]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text, update
@@ -38,6 +39,7 @@ __all__ = [
     "SyncContext",
     "active_run",
     "begin_run",
+    "counts_text",
     "finish_run",
     "mark_abandoned_runs",
     "queue_run",
@@ -48,7 +50,8 @@ __all__ = [
 
 #: Statuses that hold the organisation's single run slot.
 ACTIVE = ("queued", "running")
-OUTCOMES = ("created", "updated", "skipped", "failed")
+#: What a run counts, in the order every summary lists them.
+OUTCOMES = ("created", "updated", "removed", "skipped", "held", "failed")
 #: Issue kinds that wait for an admin's decision, listed once per record until resolved.
 HELD = ("ambiguous",)
 
@@ -232,12 +235,13 @@ class RunReporter:
         pco_id: str | None = None,
         local_id: int | None = None,
         candidates: tuple[int, ...] | list[int] = (),
-        outcome: str = "skipped",
+        outcome: str | None = None,
     ) -> None:
         """Record a record the run could not apply, with the reason an admin will read.
 
         A record held for an admin is listed once however many runs meet it: an unresolved
         hold is brought up to date (this run, its reason and candidates) rather than repeated.
+        It counts as ``held``; anything else as ``skipped`` unless ``outcome`` says otherwise.
         """
         details = {"run_id": self._run_id, "reason": reason[:2000], "candidates": list(candidates)}
         held = self._open_hold(kind, resource_type, pco_id, local_id) if kind in HELD else None
@@ -254,7 +258,7 @@ class RunReporter:
         else:
             for name, value in details.items():
                 setattr(held, name, value)
-        self.count(outcome)
+        self.count(outcome or ("held" if kind in HELD else "skipped"))
 
     def _open_hold(
         self, kind: str, resource_type: str, pco_id: str | None, local_id: int | None
@@ -320,11 +324,21 @@ class RunReporter:
         )
 
     def summary(self) -> str:
-        c = self.counts
-        return (
-            f"{c['created']} created, {c['updated']} updated, {c['skipped']} skipped, "
-            f"{c['failed']} failed, {self.requests() - self._requests_at_start} requests"
-        )
+        requests = self.requests() - self._requests_at_start
+        return counts_text(SimpleNamespace(**self.counts, requests_used=requests))
+
+
+def counts_text(run: Any) -> str:
+    """What a run has done so far, in words: the same wording in the CLI, logs and summaries.
+
+    Removed and held records are named only when there are some, so a quiet run stays short.
+    """
+    parts = [f"{run.created} created", f"{run.updated} updated"]
+    parts += [f"{run.removed} removed"] if getattr(run, "removed", 0) else []
+    parts += [f"{run.skipped} skipped"]
+    parts += [f"{run.held} held"] if getattr(run, "held", 0) else []
+    parts += [f"{run.failed} failed", f"{run.requests_used} requests"]
+    return ", ".join(parts)
 
 
 @dataclass
@@ -344,6 +358,8 @@ class SyncContext:
     #: PCO ids of the people this run created (all steps of a full run share the set): PCO
     #: has nothing that names them (a household) but what this run made.
     people_created: set[str] = field(default_factory=set)
+    #: Lookups made once per run and kept for its length (held-match decisions, ...).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def session(self) -> Any:

@@ -213,3 +213,36 @@ def test_connection_test_shows_why_it_failed(database_url: str, sandbox: Sandbox
         html = post(client, f"{ADMIN_URL}connection/test", htmx=True).get_data(as_text=True)
     assert "Connection failed" in html
     assert "not-the-real-secret-123" not in html
+
+
+def test_linking_a_held_match_links_the_chosen_local_person(admin_client: FlaskClient) -> None:
+    first, second = make_person(), make_person()
+    issue = make_issue(candidates=[first.id, second.id])
+    post(admin_client, f"{ADMIN_URL}issues/{issue.id}/link", {"candidate": str(second.id)})
+    current_pco().db.session.expire_all()
+    assert (first.pco_id, second.pco_id) == (None, "90000001")
+    assert (issue.resolved_at is not None, issue.resolution) == (True, f"linked:{second.id}")
+
+
+def test_create_new_settles_a_held_match_without_linking_anyone(
+    admin_client: FlaskClient,
+) -> None:
+    first, second = make_person(), make_person()
+    issue = make_issue(candidates=[first.id, second.id])
+    post(admin_client, f"{ADMIN_URL}issues/{issue.id}/link", {"create_new": "1"})
+    current_pco().db.session.expire_all()
+    assert (first.pco_id, second.pco_id, issue.resolution) == (None, None, "create_new")
+
+
+def test_linking_to_a_person_who_is_not_a_candidate_is_refused(
+    admin_client: FlaskClient,
+) -> None:
+    first, second, other = make_person(), make_person(), make_person()
+    issue = make_issue(candidates=[first.id, second.id])
+    response = post(
+        admin_client, f"{ADMIN_URL}issues/{issue.id}/link", {"candidate": str(other.id)}
+    )
+    current_pco().db.session.expire_all()
+    assert other.pco_id is None and issue.resolved_at is None
+    follow = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "is not a candidate of issue" in follow

@@ -65,7 +65,8 @@ def test_held_matches_and_conflicts_are_listed_with_their_actions(
     make_conflict(make_person(), "last_name", local="Byron", pco="King", base="Lovelace")
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
     assert "2 local people share the email ada@example.org" in html
-    assert "#3, #4" in html
+    assert "Link to local person #3" in html and "Link to local person #4" in html
+    assert "None of these: create new" in html
     assert "Keep PCO value" in html and "Use local value" in html
     assert "Byron" in html and "King" in html
 

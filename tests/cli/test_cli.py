@@ -19,6 +19,7 @@ COMMANDS = [
     "push",
     "status",
     "cancel",
+    "resolve",
     "test-connection",
     "schedule",
     "worker",
@@ -287,3 +288,60 @@ def test_config_shows_settings_without_secrets(pco: Any) -> None:
     assert result.exit_code == 0
     assert "credentials      configured" in result.output
     assert "test-secret" not in result.output
+
+
+def _held_person_match(candidates: list[int]) -> Any:
+    state = current_pco()
+    issue = state.models.SyncIssue(
+        kind="ambiguous",
+        resource_type="Person",
+        pco_id="90000001",
+        reason="Pat Doe: the name and date of birth matches 2 local people",
+        candidates=candidates,
+    )
+    state.db.session.add(issue)
+    state.db.session.commit()
+    return issue
+
+
+def _local_people(n: int) -> list[Any]:
+    from example_app.models import Person
+
+    people = [Person(first_name="Pat", last_name="Doe") for _ in range(n)]
+    current_pco().db.session.add_all(people)
+    current_pco().db.session.commit()
+    return people
+
+
+def test_resolve_links_a_held_match_to_the_candidate_given(pco: Any) -> None:
+    first, second = _local_people(2)
+    issue = _held_person_match([first.id, second.id])
+    result = pco("resolve", str(issue.id), "--link", str(first.id))
+    assert result.exit_code == 0, result.output
+    current_pco().db.session.expire_all()
+    assert (first.pco_id, second.pco_id) == ("90000001", None)
+
+
+def test_resolve_create_new_records_the_decision(pco: Any) -> None:
+    issue = _held_person_match([1, 2])
+    result = pco("resolve", str(issue.id), "--create-new")
+    assert result.exit_code == 0 and "creates a new local person" in result.output
+    current_pco().db.session.expire_all()
+    assert issue.resolution == "create_new"
+
+
+def test_resolve_refuses_an_id_that_is_not_a_candidate(pco: Any) -> None:
+    first, second, other = _local_people(3)
+    issue = _held_person_match([first.id, second.id])
+    assert_one_line_error(
+        pco("resolve", str(issue.id), "--link", str(other.id)), "is not a candidate"
+    )
+
+
+def test_resolve_needs_exactly_one_decision(pco: Any) -> None:
+    issue = _held_person_match([1, 2])
+    assert_one_line_error(pco("resolve", str(issue.id)), "exactly one of")
+
+
+def test_resolve_of_an_issue_that_is_no_held_match_says_so(pco: Any) -> None:
+    assert_one_line_error(pco("resolve", "999", "--create-new"), "not a held person match")

@@ -82,8 +82,8 @@ def test_unambiguous_email_match_is_linked_and_given_our_remote_id(db, sandbox):
 
 def test_email_matching_two_pco_people_is_held_not_guessed(db, sandbox):
     person = add_person(db, emails=("shared@example.org",))
-    first = sandbox.add_person(first_name="A", last_name="One", emails=["shared@example.org"])
-    second = sandbox.add_person(first_name="B", last_name="Two", emails=["shared@example.org"])
+    first = sandbox.add_person(first_name="Dana", last_name="One", emails=["shared@example.org"])
+    second = sandbox.add_person(first_name="Dana", last_name="Two", emails=["shared@example.org"])
     run_push("people")
     assert len(_pco_people(sandbox)) == 2
     assert db.session.get(Person, person.id).pco_id is None
@@ -94,7 +94,9 @@ def test_email_matching_two_pco_people_is_held_not_guessed(db, sandbox):
 
 def test_email_match_carrying_a_foreign_remote_id_is_held(db, sandbox):
     person = add_person(db, emails=("dana@example.org",))
-    sandbox.add_person(first_name="D", last_name="N", remote_id=987654, emails=["dana@example.org"])
+    sandbox.add_person(
+        first_name="Dana", last_name="N", remote_id=987654, emails=["dana@example.org"]
+    )
     run_push("people")
     assert len(_pco_people(sandbox)) == 1
     issue = db.session.scalar(select(current_pco().models.SyncIssue))

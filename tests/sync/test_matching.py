@@ -11,7 +11,9 @@ from flask_pco.mapping.people import EmailData, PersonData
 from flask_pco.sync.matching import PersonMatcher
 
 
-def pco_person(pco_id, first="Pat", last="Doe", *, dob=None, remote_id=None, emails=()):
+def pco_person(
+    pco_id, first="Pat", last="Doe", *, dob=None, remote_id=None, emails=(), other_names=()
+):
     return PersonData(
         pco_id,
         first,
@@ -23,6 +25,7 @@ def pco_person(pco_id, first="Pat", last="Doe", *, dob=None, remote_id=None, ema
         None,
         remote_id,
         tuple(EmailData(e, True) for e in emails),
+        other_names=other_names,
     )
 
 
@@ -75,7 +78,7 @@ def test_tiers_are_tried_strongest_first(matcher, local_person):
     by_name = local_person("Name", "Row", dob=date(1980, 2, 2))
     people = [
         pco_person("1", remote_id=by_remote.id, emails=("e@example.org",)),
-        pco_person("2", emails=("E@EXAMPLE.ORG",)),
+        pco_person("2", "email", "Whoever", emails=("E@EXAMPLE.ORG",)),
         pco_person("3", "name", "row", dob=date(1980, 2, 2)),
     ]
     matcher.load(people)
@@ -94,9 +97,33 @@ def test_a_remote_id_pointing_at_a_person_linked_elsewhere_falls_through(matcher
 
 
 def test_ambiguity_names_the_candidates(matcher, local_person):
-    a = local_person("A", "A", emails=("x@example.org",))
-    b = local_person("B", "B", emails=("X@example.org",))
+    a = local_person("Pat", "A", emails=("x@example.org",))
+    b = local_person("Pat", "B", emails=("X@example.org",))
     person = pco_person("1", emails=("x@example.org",))
     matcher.load([person])
     match = matcher.match(person)
     assert (match.held, match.row, match.candidates) == (True, None, tuple(sorted([a.id, b.id])))
+
+
+def test_a_shared_family_email_does_not_make_one_member_another(matcher, local_person):
+    local_person("Bob", "Smith", emails=("smiths@example.org",))
+    alice = pco_person("1", "Alice", "Smith", emails=("smiths@example.org",))
+    matcher.load([alice])
+    assert matcher.match(alice).tier == "new"
+
+
+def test_a_nickname_pco_knows_matches_by_email(matcher, local_person):
+    bob = local_person("Bob", "Smith", emails=("bob@example.org",))
+    robert = pco_person("1", "Robert", "Smith", emails=("bob@example.org",), other_names=("Bob",))
+    matcher.load([robert])
+    assert (matcher.match(robert).tier, matcher.match(robert).row) == ("email", bob)
+
+
+def test_the_last_name_tells_apart_two_people_sharing_an_email_and_a_first_name(
+    matcher, local_person
+):
+    local_person("Sam", "Jones", emails=("family@example.org",))
+    sam_lee = local_person("Sam", "Lee", emails=("family@example.org",))
+    person = pco_person("1", "Sam", "Lee", emails=("family@example.org",))
+    matcher.load([person])
+    assert (matcher.match(person).tier, matcher.match(person).row) == ("email", sam_lee)

@@ -58,9 +58,9 @@ def test_apply_person_never_lets_an_older_version_overwrite_a_newer_one(sandbox,
 
 
 def test_apply_person_holds_an_ambiguous_match(sandbox, ctx, local_person, models):
-    local_person("A", "One", emails=("same@example.org",))
-    local_person("B", "Two", emails=("same@example.org",))
-    person = fetch_person(ctx, sandbox_person(sandbox, "C", "Three", emails=["same@example.org"]))
+    local_person("Cy", "One", emails=("same@example.org",))
+    local_person("Cy", "Two", emails=("same@example.org",))
+    person = fetch_person(ctx, sandbox_person(sandbox, "Cy", "Three", emails=["same@example.org"]))
     assert apply_person(ctx, person) == "held"
 
 
