@@ -200,6 +200,22 @@ def cancel_run_route(run_id: int) -> Any:
     return respond(f"Run {run_id} is not running.", level="error")
 
 
+@admin_blueprint.post("/runs/<int:run_id>/decide")
+def decide_run_route(run_id: int) -> Any:
+    """Approve or refuse the removals a run holds for an admin."""
+    from .sync.approvals import approve_run, refuse_run
+
+    state = current_pco()
+    decision = request.form.get("decision", "")
+    try:
+        if decision not in ("approve", "refuse"):
+            raise ConfigError(f"choose 'approve' or 'refuse', got {decision!r}")
+        message = approve_run(state, run_id) if decision == "approve" else refuse_run(state, run_id)
+    except ConfigError as error:
+        return respond(str(error), "_issues", "_history", level="error")
+    return respond(message, "_issues", "_history", level="success")
+
+
 @admin_blueprint.post("/issues/<int:issue_id>/resolve")
 def resolve_issue_route(issue_id: int) -> Any:
     from .admin_data import resolve_issue

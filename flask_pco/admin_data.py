@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from .exceptions import ConfigError
 from .models import utcnow
+from .sync.approvals import waiting_runs
 from .sync.runs import ACTIVE, OUTCOMES, active_run
 
 if TYPE_CHECKING:
@@ -219,6 +220,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
             select(func.count()).select_from(open_conflicts.subquery())
         ),
         "recent_issues": recent_issues(state),
+        "waiting": waiting_runs(state),
         "pull_actions": PULL_ACTIONS,
         "push_actions": PUSH_ACTIONS,
     }

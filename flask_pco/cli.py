@@ -53,6 +53,12 @@ def _lazy_command(name: str) -> click.Command | None:
 pco_cli = PcoGroup("pco", help="Sync this site with Planning Center Online.")
 
 
+class NeedsApproval(click.ClickException):
+    """The run ended, but its removals wait for an admin: exit code 3, so a cron job can tell."""
+
+    exit_code = 3
+
+
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
     try:
@@ -135,6 +141,11 @@ def _run(direction: str, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
         return
     run = _watch(run.id)
     click.echo(summary_line(run))
+    if run.status == "needs_approval":
+        raise NeedsApproval(
+            f"run {run.id} waits for approval: {run.error_message}; see `flask pco status`, "
+            f"then `flask pco approve {run.id}` (or --refuse)"
+        )
     if run.status != "succeeded":
         raise click.ClickException(f"run {run.id} {run.status}: {run.error_message or ''}".strip())
 
@@ -241,7 +252,9 @@ def _fresh_run(run_id: int) -> Any:
 )
 def status_command(limit: int) -> None:
     """Show the sync in progress and the latest runs."""
+    from .extension import current_pco
     from .jobs import current_run, get_schedule, recent_runs
+    from .sync.approvals import waiting_runs
 
     if limit < 1:
         raise click.ClickException(f"--limit must be at least 1, got {limit}")
@@ -256,6 +269,13 @@ def status_command(limit: int) -> None:
             step = f" ({view.current_step})" if view.current_step else ""
             click.echo(f"progress: {view.progress_done:,} of {view.progress_total:,} records{step}")
         click.echo(f"last heartbeat (UTC): {beat}")
+    for waiting in waiting_runs(current_pco(), sample=5):
+        click.echo(f"run {waiting.run.id} waits for approval: {waiting.run.error_message}")
+        for removal in waiting.sample:
+            click.echo(f"  {removal.action} {removal.label}: {removal.reason}")
+        if waiting.count > len(waiting.sample):
+            click.echo(f"  ... and {waiting.count - len(waiting.sample)} more")
+        click.echo(f"  `flask pco approve {waiting.run.id}` makes them, `--refuse` makes none")
     click.echo(get_schedule().describe())
     runs = recent_runs(limit)
     if runs:
@@ -337,6 +357,20 @@ def resolve_command(issue_id: int, link_to: str | None, create_new: bool) -> Non
             message = holds.link_held(state, issue_id, link_to)
         else:
             message = holds.create_new(state, issue_id)
+    click.echo(message)
+
+
+@pco_cli.command("approve")
+@click.argument("run_id", type=int)
+@click.option("--refuse", is_flag=True, help="Make none of the removals the run holds.")
+def approve_command(run_id: int, refuse: bool) -> None:
+    """Make the removals RUN_ID holds for approval (or refuse them with --refuse)."""
+    from .extension import current_pco
+    from .sync.approvals import approve_run, refuse_run
+
+    with _one_line_errors():
+        state = current_pco()
+        message = refuse_run(state, run_id) if refuse else approve_run(state, run_id)
     click.echo(message)
 
 

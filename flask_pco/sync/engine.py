@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ConfigError
+from .dry_run import PlannedWrites, scratch_session
+from .removals import settle_removals
 from .runs import RunReporter, SyncContext, begin_run, queue_run, reporting
 
 if TYPE_CHECKING:
@@ -57,20 +60,47 @@ def sync_types(direction: str) -> tuple[str, ...]:
 
 
 def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
-    """Run a queued run to its end and return its reporter; the row records the outcome."""
+    """Run a queued run to its end and return its reporter; the row records the outcome.
+
+    A dry run is the same run on a scratch database and a PCO that only plans its writes
+    (``dry_run``), so its counts are the real run's.
+    """
     _load_steps()
     if run.sync_type != "full" and (run.direction, run.sync_type) not in _STEPS:
         raise ConfigError(f"unknown sync: {run.direction} {run.sync_type}")
     begin_run(state, run)
-    with reporting(state, run, client) as report:
+    with (
+        _writes_for(state, run, client) as (scratch, writer),
+        reporting(state, run, writer, scratch) as report,
+    ):
         if run.sync_type == "full":
-            _run_full(state, run, client, report)
+            _run_full(state, run, writer, report, scratch)
         else:
-            _STEPS[(run.direction, run.sync_type)](_context(state, run, client, report))
+            step = _STEPS[(run.direction, run.sync_type)]
+            _run_step(step, _context(state, run, writer, report, scratch=scratch))
     return report
 
 
-def _run_full(state: PcoState, parent: Any, client: PcoClient, parent_report: RunReporter) -> None:
+@contextmanager
+def _writes_for(state: PcoState, run: Any, client: PcoClient) -> Iterator[tuple[Any, Any]]:
+    """(scratch session, client) for the run: the real ones, or a dry run's stand-ins."""
+    if not run.dry_run:
+        yield None, client
+        return
+    with scratch_session(state) as scratch:
+        yield scratch, PlannedWrites(client)
+
+
+def _run_step(function: StepFunction, ctx: SyncContext) -> None:
+    """Run a step, then make (or hold for approval) the removals it found due, all together."""
+    function(ctx)
+    if ctx.removals:
+        settle_removals(ctx)
+
+
+def _run_full(
+    state: PcoState, parent: Any, client: PcoClient, parent_report: RunReporter, scratch: Any
+) -> None:
     people_created: set[str] = set()  # the people step's, for the families step
     for name in FULL_ORDER[parent.direction]:
         if (parent.direction, name) not in _STEPS:
@@ -87,10 +117,15 @@ def _run_full(state: PcoState, parent: Any, client: PcoClient, parent_report: Ru
             parent_id=parent.id,
         )
         begin_run(state, child)
-        with reporting(state, child, client) as report:
-            _STEPS[(parent.direction, name)](_context(state, child, client, report, people_created))
+        with reporting(state, child, client, scratch) as report:
+            _run_step(
+                _STEPS[(parent.direction, name)],
+                _context(state, child, client, report, people_created, scratch),
+            )
         for outcome, value in report.counts.items():
             parent_report.count(outcome, value)
+        if report.approval is not None:
+            parent_report.wait_for_approval(f"{name}: {report.approval}")
     parent_report.step("done")
 
 
@@ -100,6 +135,7 @@ def _context(
     client: PcoClient,
     report: RunReporter,
     people_created: set[str] | None = None,
+    scratch: Any = None,
 ) -> SyncContext:
     return SyncContext(
         state=state,
@@ -109,4 +145,5 @@ def _context(
         incremental=run.incremental,
         options=dict(run.options or {}),
         people_created=set() if people_created is None else people_created,
+        scratch=scratch,
     )

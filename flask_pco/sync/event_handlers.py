@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from ..exceptions import DocumentError, NotFoundError
 from .deliveries import EventDelivery, parse_timestamp
-from .household_gone import unlink_family
 from .policy import comparable
+from .removals import propose, settle_delivery_removals
 from .runs import RunReporter, SyncContext
 
 if TYPE_CHECKING:
@@ -42,12 +42,24 @@ Handler = Callable[[SyncContext, EventDelivery], Outcome]
 CONTACT_ROLES = {"email": "email", "phone_number": "phone", "address": ""}
 
 
-def apply_event(state: PcoState, delivery: EventDelivery) -> Outcome:
-    """Apply one delivery; the caller commits the changes together with the delivery's status."""
+def apply_event(
+    state: PcoState, delivery: EventDelivery, delivery_id: int | None = None
+) -> Outcome:
+    """Apply one delivery; the caller commits the changes together with the delivery's status.
+
+    A removal it leads to (a person deleted in PCO) goes through the same cap as a run's: past
+    ``PCO_MAX_REMOVALS`` within ``PCO_REMOVAL_WINDOW`` the delivery is ``held`` for approval.
+    """
     handler = HANDLERS.get(delivery.resource_name)
     if handler is None:
         return "ignored", f"{delivery.name} is not an event flask-pco applies"
-    return handler(delivery_context(state), delivery)
+    ctx = delivery_context(state)
+    outcome = handler(ctx, delivery)
+    if ctx.removals:
+        held_in = settle_delivery_removals(ctx, delivery_id)
+        if held_in is not None:
+            return "held", f"the removal waits for an admin's approval in run {held_in}"
+    return outcome
 
 
 def delivery_context(state: PcoState) -> SyncContext:
@@ -114,8 +126,9 @@ def _household_gone(ctx: SyncContext, household_id: str) -> Outcome:
     family = ctx.session.scalar(select(Family).where(Family.pco_id == household_id))
     if family is None:
         return "ignored", f"PCO household {household_id} is gone and no family is linked to it"
-    unlink_family(ctx, family)
-    return "applied", "updated"
+    reason = f"PCO household {household_id} was deleted in PCO (webhook)"
+    propose(ctx, "family", family, f"family {family.name!r}", reason)
+    return "applied", "removed"
 
 
 def apply_merger_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:

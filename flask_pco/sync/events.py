@@ -41,8 +41,9 @@ __all__ = [
     "store_deliveries",
 ]
 
-#: Statuses after which a delivery is finished: applying it again would do nothing new.
-FINISHED = ("applied", "ignored")
+#: Statuses after which a delivery is finished: applying it again would do nothing new (a held
+#: one waits for an admin's decision on its removal, which settles it).
+FINISHED = ("applied", "ignored", "held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +158,10 @@ def _apply_and_finish(state: PcoState, delivery_id: int, delivery: EventDelivery
     from .event_handlers import apply_event
 
     try:
-        return _finish(state, delivery_id, *apply_event(state, delivery))
+        return _finish(state, delivery_id, *apply_event(state, delivery, delivery_id))
     except IntegrityError:
         state.db.session.rollback()
-        return _finish(state, delivery_id, *apply_event(state, delivery))
+        return _finish(state, delivery_id, *apply_event(state, delivery, delivery_id))
 
 
 def _apply_inline(state: PcoState, delivery_id: int) -> str:

@@ -14,24 +14,23 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from .push_records import plan
+from .removals import count_misses, propose, restore
 from .runs import SyncContext
 
-__all__ = ["unlink_family", "unlink_missing_families"]
+__all__ = ["household_missed", "unlink_family", "unlink_missing_families"]
 
 #: Families unlinked per commit when a full pull finds many households gone.
 _BATCH = 500
 
 
-def unlink_family(ctx: SyncContext, family: Any, *, outcome: str = "updated") -> None:
+def unlink_family(
+    ctx: SyncContext, family: Any, *, outcome: str = "removed", commit: bool = True
+) -> None:
     """Forget ``family``'s deleted PCO household, and its members' links to it; record why.
 
-    A dry run only counts it.
+    Called through ``removals`` (two looks, and the cap) for a household gone from PCO.
     """
     household_id = family.pco_id
-    if ctx.dry_run:
-        plan(ctx, outcome, f"unlink family {family.id} from deleted PCO household {household_id}")
-        return
     Member = ctx.roles.model("family_member") if ctx.roles.has("family_member") else None
     if Member is not None:
         family_id = getattr(Member, ctx.roles.column("family_member", "family_id"))
@@ -52,26 +51,36 @@ def unlink_family(ctx: SyncContext, family: Any, *, outcome: str = "updated") ->
     ctx.report.issue(
         "unlinked", "Household", reason, local_id=family.id, pco_id=household_id, outcome=outcome
     )
-    ctx.session.commit()
+    if commit:
+        ctx.session.commit()
 
 
 def unlink_missing_families(ctx: SyncContext, seen: set[str], started: datetime) -> None:
-    """Unlink the families whose household a complete full pull (``Listed.complete``) no
-    longer listed.
+    """Count a miss for each family whose household a complete full pull
+    (``Listed.complete``) no longer listed, and propose unlinking those missed often enough;
+    families listed again start counting afresh.
 
     Only families last linked before the pull started: one linked meanwhile (a webhook, say)
     may point at a household created after the listing went past it.
     """
     Family = ctx.roles.model("family")
     linked = ctx.session.execute(
-        select(Family.id, Family.pco_id).where(
+        select(Family.id, Family.pco_id, Family.pco_misses).where(
             Family.pco_id.is_not(None),
             or_(Family.pco_synced_at.is_(None), Family.pco_synced_at < started),
         )
-    )
-    gone = [row_id for row_id, pco_id in linked if pco_id not in seen]
-    for start in range(0, len(gone), _BATCH):
-        batch = select(Family).where(Family.id.in_(gone[start : start + _BATCH]))
-        for family in ctx.session.scalars(batch).all():  # read before the commits below
-            unlink_family(ctx, family)
-        ctx.report.checkpoint(force=True)
+    ).all()
+    restore(ctx, "family", [row.id for row in linked if row.pco_id in seen and row.pco_misses])
+    gone = [row.id for row in linked if row.pco_id not in seen]
+    household_missed(ctx, gone, "a complete listing of PCO's households no longer has it")
+
+
+def household_missed(ctx: SyncContext, family_ids: list[int], why: str) -> None:
+    """One more look missed these families' households: propose unlinking those now due."""
+    due = count_misses(ctx, "family", family_ids)
+    Family = ctx.roles.model("family")
+    for start in range(0, len(due), _BATCH):
+        batch = select(Family).where(Family.id.in_(due[start : start + _BATCH]))
+        for family in ctx.session.scalars(batch):
+            reason = f"PCO household {family.pco_id}: {why}"
+            propose(ctx, "family", family, f"family {family.name!r}", reason)

@@ -27,13 +27,11 @@ from .pull_base import (
     Listed,
     PageTally,
     refresh_statistics,
-    remember_pco_values,
     run_pages,
-    set_fields,
     skippable_pages,
-    stamp,
 )
 from .pull_people import PeopleWriter
+from .removals import count_misses, person_label, propose, restore
 from .runs import SyncContext
 
 __all__ = [
@@ -71,10 +69,10 @@ def pull_people(ctx: SyncContext) -> None:
         per_page=ctx.config.per_page,
     )
     run_pages(ctx, pages, listing.handle)
-    if ctx.dry_run:
-        return
     if since is None and listing.listed.complete:
-        _deactivate_missing(ctx, listing.listed.ids)
+        _people_missing(ctx, listing.listed.ids)
+    elif since is not None:
+        _recheck_missed_people(ctx, listing)
     advance_cursor(ctx, "people", started)
 
 
@@ -132,14 +130,18 @@ def apply_person(ctx: SyncContext, person: PersonData) -> str:
     return PeopleWriter(ctx, ctx.report).apply([person])[0]
 
 
-def deactivate_person(ctx: SyncContext, pco_id: str) -> bool:
-    """Mark the person linked to ``pco_id`` inactive (PCO deleted them); True if it changed.
+def deactivate_person(ctx: SyncContext, pco_id: str, why: str = "deleted in PCO") -> bool:
+    """Propose deactivating the active person linked to ``pco_id``; True if there is one.
 
-    The row and its local data stay: a person is never deleted by a sync. The caller commits.
+    The removal is made (or held, over the cap) when the step or delivery settles its
+    removals; the row and its local data stay: a person is never deleted by a sync.
     """
     Person = ctx.roles.model("person")
     row = ctx.session.scalar(select(Person).where(Person.pco_id == pco_id))
-    return row is not None and _deactivate(ctx, row)
+    if row is None or not getattr(row, ctx.roles.column("person", "is_active")):
+        return False
+    _propose_deactivations(ctx, [row.id], why)
+    return True
 
 
 def fetch_person(ctx: SyncContext, pco_id: str) -> PersonData | None:
@@ -178,30 +180,54 @@ def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
     )
 
 
-def _deactivate_missing(ctx: SyncContext, seen: set[str]) -> None:
-    """Mark inactive the linked people a complete full pull did not return."""
+def _people_missing(ctx: SyncContext, seen: set[str]) -> None:
+    """After a complete full listing: count a miss for each active linked person it lacked,
+    propose deactivating those missed often enough, and forget the misses of those listed."""
     Person = ctx.roles.model("person")
     active = getattr(Person, ctx.roles.column("person", "is_active"))
-    linked = ctx.session.execute(
-        select(Person.id, Person.pco_id).where(Person.pco_id.is_not(None), active.is_(True))
-    )
-    gone = [row_id for row_id, pco_id in linked if pco_id not in seen]
-    for start in range(0, len(gone), _DEACTIVATE_BATCH):
-        rows = ctx.session.scalars(
-            select(Person).where(Person.id.in_(gone[start : start + _DEACTIVATE_BATCH]))
+    rows = ctx.session.execute(
+        select(Person.id, Person.pco_id, Person.pco_misses, Person.pco_removed_at, active).where(
+            Person.pco_id.is_not(None)
         )
-        changed = sum(_deactivate(ctx, row) for row in rows)
-        ctx.session.commit()
-        ctx.report.count("updated", changed)
-        ctx.report.checkpoint(force=True)
+    ).all()
+    restore(ctx, "person", [r[0] for r in rows if r[1] in seen and (r[2] or r[3])])
+    gone = [r[0] for r in rows if r[1] not in seen and r[4]]
+    why = "a complete listing of PCO's people no longer has them"
+    _propose_deactivations(ctx, count_misses(ctx, "person", gone), why)
+    ctx.session.commit()
 
 
-def _deactivate(ctx: SyncContext, row: Any) -> bool:
-    changed = set_fields(row, "person", {"is_active": False}, ctx)
-    remember_pco_values(row, {"is_active": False})
-    if changed:
-        stamp(row, row.pco_id)
-    return changed
+def _recheck_missed_people(ctx: SyncContext, listing: _PeopleListing) -> None:
+    """An incremental pull looks again at people a full listing missed: one GET each (there
+    are rarely any), so a deletion is confirmed without waiting for the next full pull."""
+    Person = ctx.roles.model("person")
+    rows = ctx.session.execute(
+        select(Person.id, Person.pco_id).where(Person.pco_id.is_not(None), Person.pco_misses > 0)
+    ).all()
+    back, gone = [], []
+    for row_id, pco_id in rows:
+        if pco_id in listing.listed.ids:
+            back.append(row_id)
+            continue
+        person = fetch_person(ctx, pco_id)
+        if person is None:
+            gone.append(row_id)
+            continue
+        apply_person(ctx, person)
+        back.append(row_id)
+    restore(ctx, "person", back)
+    why = "PCO answered 404 for them after a complete listing had missed them"
+    _propose_deactivations(ctx, count_misses(ctx, "person", gone), why)
+    ctx.session.commit()
+
+
+def _propose_deactivations(ctx: SyncContext, ids: list[int], why: str) -> None:
+    Person = ctx.roles.model("person")
+    for start in range(0, len(ids), _DEACTIVATE_BATCH):
+        batch = ids[start : start + _DEACTIVATE_BATCH]
+        for row in ctx.session.scalars(select(Person).where(Person.id.in_(batch))):
+            label = person_label(ctx, row.id)
+            propose(ctx, "person", row, label, f"PCO person {row.pco_id}: {why}")
 
 
 from . import pull_calendar, pull_families, pull_groups  # noqa: E402, F401 - registers their steps

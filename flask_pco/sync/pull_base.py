@@ -91,7 +91,7 @@ class Listed:
 def run_pages(
     ctx: SyncContext, pages: Iterable[Document], handle: PageHandler, *, progress: bool = True
 ) -> None:
-    """Apply every page with ``handle``, committing (or, in a dry run, discarding) each one.
+    """Apply every page with ``handle``, committing each one.
 
     The listing's records count towards the run's progress (PCO's ``total_count`` is the
     total) unless ``progress`` is False: a step that counts its own units instead.
@@ -154,10 +154,7 @@ def _apply_page(ctx: SyncContext, document: Document, handle: PageHandler) -> Pa
         tally = PageTally()
         try:
             handle(document, tally)
-            if ctx.dry_run:
-                ctx.session.rollback()
-            else:
-                ctx.session.commit()
+            ctx.session.commit()  # a dry run's session is a scratch copy (``dry_run``)
             return tally
         except IntegrityError:
             ctx.session.rollback()
@@ -243,7 +240,7 @@ def stamp(row: Any, pco_id: str, updated_at: Any = None) -> None:
 
 def touch(ctx: SyncContext, role: str, ids: Sequence[int]) -> None:
     """Note that unchanged rows still agree with PCO: one UPDATE for the page, not one per row."""
-    if not ids or ctx.dry_run:
+    if not ids:
         return
     model = ctx.roles.model(role)
     ctx.session.execute(

@@ -6,8 +6,10 @@ PCO ``child`` flag is set and ``adult`` otherwise. Membership changes do not mov
 incremental run reads the households changed since the cursor and compares their whole member
 lists with the local links.
 
-A link created here carries ``pco_id = "<household id>:<person id>"``: links made from PCO can
-be removed when PCO drops the member; links the site made itself (no ``pco_id``) never are.
+A link created here carries ``pco_id = "<household id>:<person id>"``: links made from PCO (or
+pushed to it) are marked removed, and kept, once PCO's household has not listed the member
+``PCO_REMOVE_AFTER_MISSES`` times in a row (see ``removals``); listed again, they are restored.
+Links the site made itself (no ``pco_id``) never are.
 A family whose household a full pull no longer lists (deleted in PCO) is kept and unlinked
 (``household_gone``). Addresses live on PCO people; the family takes its primary contact's
 primary address (kept on that person's snapshot by ``pull people``), or the first member's
@@ -23,14 +25,15 @@ from typing import Any
 from sqlalchemy import select
 
 from ..client.jsonapi import Document
-from ..exceptions import DocumentError
+from ..exceptions import DocumentError, NotFoundError
 from ..mapping.households import HouseholdData, household_from_resource
 from ..models import utcnow
 from .cursors import advance_cursor, incremental_since
 from .engine import step
-from .household_gone import unlink_missing_families
+from .household_gone import household_missed, unlink_missing_families
 from .pull_base import Listed, PageTally, merge_into, new_row, remember_pco_values, run_pages, stamp
 from .pull_household_links import apply_family_address, relationship_for
+from .removals import person_label, propose, restore
 from .runs import SyncContext
 
 __all__ = ["FamilyWriter", "pull_families"]
@@ -55,11 +58,41 @@ def pull_families(ctx: SyncContext) -> None:
         FamilyWriter(ctx, tally).apply_page(document)
 
     run_pages(ctx, pages, handle)
-    if ctx.dry_run:
-        return
     if since is None and listed.complete:
         unlink_missing_families(ctx, listed.ids, started)
+    elif since is not None:
+        _recheck_missed_households(ctx, listed.ids)
     advance_cursor(ctx, "families", started)
+
+
+def _recheck_missed_households(ctx: SyncContext, listed: set[str]) -> None:
+    """An incremental pull reads again the households with a miss pending (the household, or
+    one of its members, missed by the last look), so a removal is confirmed, or undone,
+    without waiting for the next full pull. One GET each; usually there are none."""
+    Family, Member = ctx.roles.model("family"), ctx.roles.model("family_member")
+    family_id = getattr(Member, ctx.roles.column("family_member", "family_id"))
+    member_missed = select(family_id).where(Member.pco_misses > 0, Member.pco_removed_at.is_(None))
+    rows = ctx.session.execute(
+        select(Family.id, Family.pco_id).where(
+            Family.pco_id.is_not(None), (Family.pco_misses > 0) | Family.id.in_(member_missed)
+        )
+    ).all()
+    for row_id, household_id in rows:
+        if household_id in listed:
+            continue  # read by this run already
+        try:
+            document = ctx.client.get(
+                f"/people/v2/households/{household_id}", params={"include": "people"}
+            )
+        except NotFoundError:
+            household_missed(ctx, [row_id], "PCO answered 404 for it after a look had missed it")
+            continue
+        tally = PageTally()
+        FamilyWriter(ctx, tally).apply_page(document)
+        restore(ctx, "family", [row_id])
+        ctx.session.commit()
+        tally.record(ctx)
+    ctx.session.commit()
 
 
 class FamilyWriter:
@@ -99,6 +132,8 @@ class FamilyWriter:
             outcome = "created"
         else:
             outcome = "updated" if merge_into(self.ctx, family, "family", values) else "unchanged"
+            if family.pco_misses:  # PCO has the household after all
+                family.pco_misses = 0
         before = family.pco_snapshot
         remember_pco_values(family, {"primary_contact": household.primary_contact_id})
         return "updated" if outcome == "unchanged" and before != family.pco_snapshot else outcome
@@ -137,17 +172,29 @@ class FamilyWriter:
                     },
                 )
                 changed = True
-            elif (
+                continue
+            if link.pco_id is not None and (link.pco_misses or link.pco_removed_at):
+                changed |= link.pco_removed_at is not None  # PCO has them again: restored
+                link.pco_misses, link.pco_removed_at, link.pco_removed_run = 0, None, None
+            if (
                 link.pco_id is not None
                 and getattr(link, column("family_member", "relationship")) != relationship
             ):
                 setattr(link, column("family_member", "relationship"), relationship)
                 changed = True
         for person_id, link in by_person.items():
-            if person_id not in wanted and link.pco_id is not None:
-                self.ctx.session.delete(link)
-                changed = True
+            if person_id not in wanted and link.pco_id is not None and link.pco_removed_at is None:
+                self._missed(household, family, person_id, link)
         return changed
+
+    def _missed(self, household: HouseholdData, family: Any, person_id: int, link: Any) -> None:
+        """PCO's household no longer lists a member: one more miss, and a proposed removal
+        once there are enough (the link is kept, marked removed)."""
+        link.pco_misses = (link.pco_misses or 0) + 1
+        if link.pco_misses >= self.ctx.config.remove_after_misses:
+            label = f"{person_label(self.ctx, person_id)} in family {family.name!r}"
+            reason = f"PCO household {household.pco_id} no longer lists this member"
+            propose(self.ctx, "family_member", link, label, reason)
 
     def _map(self, document: Document) -> list[HouseholdData]:
         households = []

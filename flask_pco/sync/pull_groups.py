@@ -7,7 +7,8 @@ locally, so an area's ``pco_id`` is ``"type:<id>"``. Only name, description, kin
 written; the site's own group metadata (meeting day, childcare, ...) is never touched.
 
 Memberships are read per group (``/groups/v2/groups/{id}/memberships``); a local membership
-that came from PCO (``pco_id`` set) and is no longer there is removed, as link data.
+linked to PCO that PCO no longer lists is marked removed (kept) after ``PCO_REMOVE_AFTER_MISSES``
+listings in a row missed it (``removals``), and restored if PCO lists the person again.
 ``options["group_id"]`` syncs that one PCO group "now" (the spec's "manually update a specific
 group").
 """
@@ -30,6 +31,7 @@ from ..mapping.groups import (
 )
 from .engine import step
 from .pull_base import PageTally, merge_into, new_row, run_pages, skippable_pages, stamp
+from .removals import count_misses, person_label, propose
 from .runs import SyncContext
 
 __all__ = ["TYPE_PREFIX", "pull_groups"]
@@ -192,8 +194,10 @@ def _upsert(
         existing[pco_id] = row
         stamp(row, pco_id)
         return "created"
-    changed = row.pco_id != pco_id
+    changed = row.pco_id != pco_id or row.pco_removed_at is not None
     row.pco_id = pco_id
+    if row.pco_misses or row.pco_removed_at:  # listed by PCO (again): current, and restored
+        row.pco_misses, row.pco_removed_at, row.pco_removed_run = 0, None, None
     for name in linked:
         if getattr(row, ctx.roles.column(role, name)) != values[name]:
             setattr(row, ctx.roles.column(role, name), values[name])
@@ -205,23 +209,36 @@ def _upsert(
 
 
 def _unlinked_members(ctx: SyncContext, group: Any) -> dict[int, Any]:
-    """The group's memberships the site made itself (no ``pco_id``), by person: one query."""
+    """The group's memberships the site made itself (no ``pco_id``), and those a sync marked
+    removed, by person: one query. A person PCO lists again takes one of them back."""
     model = ctx.roles.model("group_membership")
     group_id = getattr(model, ctx.roles.column("group_membership", "group_id"))
     person_key = ctx.roles.column("group_membership", "person_id")
-    rows = ctx.session.scalars(select(model).where(group_id == group.id, model.pco_id.is_(None)))
+    rows = ctx.session.scalars(
+        select(model).where(
+            group_id == group.id, model.pco_id.is_(None) | model.pco_removed_at.is_not(None)
+        )
+    )
     return {getattr(row, person_key): row for row in rows}
 
 
 def _drop_missing_memberships(ctx: SyncContext, group: Any, seen: set[str]) -> None:
-    if ctx.dry_run:
-        return
+    """Count a miss for each linked membership the complete listing lacked, and propose
+    removing (marking, never deleting) those missed often enough."""
     model = ctx.roles.model("group_membership")
     group_id = getattr(model, ctx.roles.column("group_membership", "group_id"))
-    rows = ctx.session.scalars(select(model).where(group_id == group.id, model.pco_id.is_not(None)))
-    for row in rows:
-        if row.pco_id not in seen:
-            ctx.session.delete(row)
+    rows = ctx.session.scalars(
+        select(model).where(
+            group_id == group.id, model.pco_id.is_not(None), model.pco_removed_at.is_(None)
+        )
+    ).all()
+    gone = {row.id: row for row in rows if row.pco_id not in seen}
+    person_key = ctx.roles.column("group_membership", "person_id")
+    for row_id in count_misses(ctx, "group_membership", list(gone)):
+        row = gone[row_id]
+        label = f"{person_label(ctx, getattr(row, person_key))} in group {group.name!r}"
+        reason = f"PCO group {group.pco_id} no longer lists membership {row.pco_id}"
+        propose(ctx, "group_membership", row, label, reason)
     ctx.session.commit()
 
 

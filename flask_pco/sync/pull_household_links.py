@@ -44,7 +44,11 @@ def family_relationships(ctx: SyncContext, written: Written) -> None:
     Member = ctx.roles.model("family_member")
     person_key = ctx.roles.column("family_member", "person_id")
     relationship = ctx.roles.column("family_member", "relationship")
-    query = select(Member).where(getattr(Member, person_key).in_(child), Member.pco_id.is_not(None))
+    query = select(Member).where(
+        getattr(Member, person_key).in_(child),
+        Member.pco_id.is_not(None),
+        Member.pco_removed_at.is_(None),
+    )
     for link in ctx.session.scalars(query):
         wanted = relationship_for(child[getattr(link, person_key)])
         if getattr(link, relationship) != wanted:
@@ -69,7 +73,10 @@ def family_addresses(ctx: SyncContext, written: Written) -> set[int]:
     query = (
         select(Family, member_person)
         .join(Member, member_family == Family.id)
-        .where(member_person.in_([row.id for _, row in sources.values()]))
+        .where(
+            member_person.in_([row.id for _, row in sources.values()]),
+            Member.pco_removed_at.is_(None),
+        )
     )
     changed: set[int] = set()
     for family, _person_id in ctx.session.execute(query):

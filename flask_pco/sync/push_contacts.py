@@ -29,7 +29,6 @@ from .push_records import (
     changed_locally,
     held_create,
     mark_linked,
-    plan,
     record_rejected,
     record_unconfirmed,
     settle_merge,
@@ -133,10 +132,6 @@ def _push_contact(
     ctx: SyncContext, spec: ContactSpec, person: Any, row: Any, remote: RemotePerson | None
 ) -> None:
     existing = spec.find(remote, spec.value(ctx, row)) if remote else None
-    if ctx.dry_run:
-        verb = "link" if existing else "create"
-        plan(ctx, "updated" if existing else "created", f"{verb} {spec.role} {row.id}")
-        return
     if existing is not None:
         # No common base yet: PCO's values win (the same rule as for a person).
         local = local_values(row, spec.role, ctx.roles)

@@ -22,9 +22,9 @@ from ..mapping.payloads import (
     household_relationships,
     primary_contact,
 )
-from .household_gone import unlink_family
+from .household_gone import household_missed
 from .policy import comparable, merge
-from .push_addresses import ADDRESS_FIELDS, address_pending, push_family_address
+from .push_addresses import address_pending, push_family_address
 from .push_people import PersonPusher
 from .push_records import (
     REFUSED,
@@ -32,7 +32,6 @@ from .push_records import (
     held_create,
     log,
     mark_linked,
-    plan,
     record_rejected,
     record_unconfirmed,
     settle_merge,
@@ -75,16 +74,15 @@ def push_families_to_pco(ctx: SyncContext) -> None:
 def _members_by_family(ctx: SyncContext) -> dict[int, list[Any]]:
     FamilyMember = ctx.roles.model("family_member")
     by_family: dict[int, list[Any]] = defaultdict(list)
-    for member in ctx.session.scalars(select(FamilyMember).order_by(FamilyMember.id)):
+    current = select(FamilyMember).where(FamilyMember.pco_removed_at.is_(None))
+    for member in ctx.session.scalars(current.order_by(FamilyMember.id)):  # removed in PCO: left
         by_family[getattr(member, ctx.roles.column("family_member", "family_id"))].append(member)
     return by_family
 
 
 def _push_family(ctx: SyncContext, people: PersonPusher, family: Any, rows: list[Any]) -> None:
     members = _members_in_pco(ctx, people, rows)
-    if ctx.dry_run:
-        _plan_family(ctx, family, rows)
-    elif not members:
+    if not members:
         reason = "none of the family's members is in PCO, so it cannot become a household"
         ctx.report.issue("invalid", "Household", reason, local_id=family.id)
         ctx.session.commit()
@@ -109,7 +107,7 @@ def _push_household_name(ctx: SyncContext, family: Any) -> None:
     try:
         household = ctx.client.get(path).data[0]
     except NotFoundError:
-        unlink_family(ctx, family, outcome="skipped")
+        household_missed(ctx, [family.id], "PCO answered 404 for it during a push")
         return
     except REFUSED as error:
         record_rejected(ctx, "Household", family, error)
@@ -144,17 +142,6 @@ def _members_in_pco(ctx: SyncContext, people: PersonPusher, rows: list[Any]) -> 
             relationship = getattr(row, column("family_member", "relationship"), None)
             found.append((row, pco_id, relationship))
     return found
-
-
-def _plan_family(ctx: SyncContext, family: Any, rows: list[Any]) -> None:
-    if family.pco_id is None:
-        plan(ctx, "created", f"create a PCO household for family {family.id}")
-        if any(getattr(family, ctx.roles.column("family", f), None) for f in ADDRESS_FIELDS):
-            plan(ctx, "created", f"add the address of family {family.id} to its primary contact")
-        return
-    for row in rows:
-        if row.pco_id is None:
-            plan(ctx, "created", f"add family member {row.id} to household {family.pco_id}")
 
 
 def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Member]) -> bool:
@@ -267,7 +254,7 @@ def _link_members(ctx: SyncContext, family: Any, members: list[Member]) -> None:
     try:
         existing = _household_memberships(ctx, family.pco_id)
     except NotFoundError:
-        unlink_family(ctx, family, outcome="skipped")
+        household_missed(ctx, [family.id], "PCO answered 404 for it during a push")
         return
     for row, person_id, _ in members:
         if person_id not in existing:

@@ -25,7 +25,6 @@ from .push_records import (
     changed_locally,
     held_create,
     mark_linked,
-    plan,
     record_rejected,
     record_unconfirmed,
     settle_merge,
@@ -68,7 +67,7 @@ def _work_by_group(ctx: SyncContext) -> dict[str, list[Any]]:
     rows = ctx.session.execute(
         select(Membership, Group.pco_id)
         .join(Group, group_id == Group.id)
-        .where(Group.pco_id.is_not(None))
+        .where(Group.pco_id.is_not(None), Membership.pco_removed_at.is_(None))
         .order_by(Membership.id)
     )
     by_group: dict[str, list[Any]] = defaultdict(list)
@@ -90,14 +89,8 @@ def _push_membership(
         return
     person_id = _person_pco_id(ctx, people, row)
     if person_id is None:
-        if ctx.dry_run:  # the person would be created first, then the membership
-            plan(ctx, "created", f"add membership {row.id} to PCO group {group_pco_id}")
         return
     existing = remote.get(person_id)
-    if ctx.dry_run:
-        verb = "link" if existing else "create"
-        plan(ctx, "updated" if existing else "created", f"{verb} membership {row.id}")
-        return
     if existing is None:
         if held_create(ctx, "Membership", row, f"PCO person {person_id}'s group membership"):
             return

@@ -28,7 +28,6 @@ from .push_records import (
     changed_locally,
     held_create,
     mark_linked,
-    plan,
     record_rejected,
     record_unconfirmed,
     settle_merge,
@@ -95,7 +94,7 @@ class PersonPusher:
             remote = self._link_or_create(person)
         else:
             remote = self._update_linked(person)
-        if remote is not None or (self.ctx.dry_run and person.pco_id is None):
+        if remote is not None:
             push_contacts(self.ctx, person, remote)
         return person.pco_id if remote is not None else None
 
@@ -124,9 +123,6 @@ class PersonPusher:
 
     def _link(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
         """Adopt an existing PCO person: PCO's values win (the row has no common base yet)."""
-        if self.ctx.dry_run:
-            plan(self.ctx, "updated", f"link local person {person.id} to PCO person {remote.id}")
-            return remote
         adopted = self._write_remote_id(person, remote) if remote.remote_id is None else remote
         if adopted is None:
             return None
@@ -154,9 +150,6 @@ class PersonPusher:
         attributes = person_attributes(
             local_values(person, _ROLE, self.ctx.roles), remote_id=person.id
         )
-        if self.ctx.dry_run:
-            plan(self.ctx, "created", f"create a PCO person for local person {person.id}")
-            return None  # push() still plans the contacts
         try:
             created = self.ctx.client.create(PEOPLE_PATH, "Person", attributes)
         except REFUSED as error:
@@ -207,7 +200,7 @@ class PersonPusher:
             write=lambda changes: self._patch(remote, changes),
             describe=f"update PCO person {remote.id}",
         )
-        if not settled and not self.ctx.dry_run:
+        if not settled:
             return None  # PCO refused the PATCH: the contacts wait for the next run too
         return self.index.get(remote.id) or remote
 

@@ -38,7 +38,6 @@ __all__ = [
     "changed_locally",
     "held_create",
     "mark_linked",
-    "plan",
     "record_rejected",
     "record_unconfirmed",
     "settle_merge",
@@ -87,12 +86,8 @@ def settle_merge(
 ) -> bool:
     """Carry out a three-way merge of a linked row: send ``to_pco`` through ``write``, then take
     PCO's values and record the conflicts, and note the new agreement. False when nothing was
-    settled (a dry run, which only counts, or PCO refused the write). ``track_version=False``
+    settled (PCO refused the write). ``track_version=False``
     when the record written is not the row's own (a family's address lives on a person)."""
-    if ctx.dry_run:
-        if result.to_pco:
-            plan(ctx, outcome, f"{describe}: {sorted(result.to_pco)}")
-        return False
     updated_at = None
     if result.to_pco:
         try:
@@ -187,12 +182,6 @@ def held_create(ctx: SyncContext, resource_type: str, row: Any, what: str) -> bo
     ctx.report.issue("held", resource_type, reason, local_id=row.id, outcome="failed")
     ctx.session.commit()
     return True
-
-
-def plan(ctx: SyncContext, outcome: str, what: str) -> None:
-    """Count a write a dry run would make, and say what it is in the log."""
-    ctx.report.count(outcome)
-    log.info("dry run: would %s", what)
 
 
 def changed_locally(row: Any, role: str, ctx: SyncContext) -> bool:

@@ -208,13 +208,30 @@ class RunReporter:
     #: The row's id and parent, which never change: read once, not reloaded after each commit.
     _run_id: int | None = None
     _parent_id: int | None = None
+    #: Where issues are written: the steps' session (a dry run's scratch), not the run row's.
+    records: Any = None
 
     def __post_init__(self) -> None:
         self._requests_at_start = self.requests()
         self._run_id, self._parent_id = self.run.id, self.run.parent_id
 
+    #: Why the run waits for an admin (removals over the cap), or None: it ends needs_approval.
+    approval: str | None = None
+
+    @property
+    def run_id(self) -> int | None:
+        return self._run_id
+
+    @property
+    def _records(self) -> Any:
+        return self.records if self.records is not None else self.state.db.session
+
     def count(self, outcome: str, n: int = 1) -> None:
         self.counts[outcome] += n
+
+    def wait_for_approval(self, message: str) -> None:
+        """The run goes on, but ends ``needs_approval`` with ``message`` (the last one wins)."""
+        self.approval = message if self.approval is None else f"{self.approval}; {message}"
 
     def expect(self, n: int | None) -> None:
         """Add ``n`` records to those the run will go through (a listing's ``total_count``);
@@ -246,7 +263,7 @@ class RunReporter:
         details = {"run_id": self._run_id, "reason": reason[:2000], "candidates": list(candidates)}
         held = self._open_hold(kind, resource_type, pco_id, local_id) if kind in HELD else None
         if held is None:
-            self.state.db.session.add(
+            self._records.add(
                 self.state.models.SyncIssue(
                     kind=kind,
                     resource_type=resource_type,
@@ -264,7 +281,7 @@ class RunReporter:
         self, kind: str, resource_type: str, pco_id: str | None, local_id: int | None
     ) -> Any | None:
         Issue = self.state.models.SyncIssue
-        return self.state.db.session.scalar(
+        return self._records.scalar(
             select(Issue).where(
                 Issue.kind == kind,
                 Issue.resource_type == resource_type,
@@ -360,10 +377,17 @@ class SyncContext:
     people_created: set[str] = field(default_factory=set)
     #: Lookups made once per run and kept for its length (held-match decisions, ...).
     memo: dict[str, Any] = field(default_factory=dict)
+    #: Removals found due and not made yet (``removals.Proposal``): the step settles them at
+    #: its end, all together, so the cap sees how many there are.
+    removals: list[Any] = field(default_factory=list)
+
+    #: A dry run's scratch session (``dry_run``); None writes through the app's session.
+    scratch: Any = None
 
     @property
     def session(self) -> Any:
-        return self.state.db.session
+        """Where the step reads and writes host rows and the extension's records."""
+        return self.scratch if self.scratch is not None else self.state.db.session
 
     @property
     def roles(self) -> Roles:
@@ -379,9 +403,15 @@ class SyncContext:
 
 
 @contextmanager
-def reporting(state: PcoState, run: Any, client: PcoClient) -> Iterator[RunReporter]:
-    """Run a body against ``run``: counts flushed, and the row closed with the right status."""
-    reporter = RunReporter(state, run, requests=lambda: client.request_count)
+def reporting(
+    state: PcoState, run: Any, client: PcoClient, records: Any = None
+) -> Iterator[RunReporter]:
+    """Run a body against ``run``: counts flushed, and the row closed with the right status.
+
+    ``records``: the session issues go to (a dry run's scratch); the run row is always the
+    app's, so a dry run is followed like any other.
+    """
+    reporter = RunReporter(state, run, requests=lambda: client.request_count, records=records)
     try:
         yield reporter
     except SyncCancelledError as error:
@@ -398,7 +428,13 @@ def reporting(state: PcoState, run: Any, client: PcoClient) -> Iterator[RunRepor
     else:
         reporter._write()
         state.db.session.commit()
-        finish_run(state, run, "succeeded")
+        if reporter.approval is not None and run.dry_run:
+            note = f"dry run: the real run would wait for approval ({reporter.approval})"
+            finish_run(state, run, "succeeded", note)
+        elif reporter.approval is not None:
+            finish_run(state, run, "needs_approval", reporter.approval)
+        else:
+            finish_run(state, run, "succeeded")
 
 
 def _close_failed(state: PcoState, run: Any, reporter: RunReporter, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -246,3 +247,50 @@ def test_linking_to_a_person_who_is_not_a_candidate_is_refused(
     assert other.pco_id is None and issue.resolved_at is None
     follow = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "is not a candidate of issue" in follow
+
+
+def _waiting_run_removing(person: Any) -> Any:
+    from example_app.models import db
+
+    state = current_pco()
+    person.pco_id, person.pco_misses = "90000009", 2
+    run = make_run("needs_approval")
+    run.error_message = "1 people would be deactivated: approve or refuse"
+    db.session.add(
+        state.models.Removal(
+            run_id=run.id,
+            role="person",
+            local_id=person.id,
+            pco_id="90000009",
+            action="deactivate",
+            label="Ada Lovelace",
+            reason="PCO person 90000009: a complete listing of PCO's people no longer has them",
+        )
+    )
+    db.session.commit()
+    return run
+
+
+def test_a_run_waiting_for_approval_is_shown_with_what_it_would_remove(
+    admin_client: FlaskClient,
+) -> None:
+    run = _waiting_run_removing(make_person())
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "Waiting for approval" in html and "Deactivate Ada Lovelace" in html
+    assert f"runs/{run.id}/decide" in html
+
+
+def test_approving_on_the_page_makes_the_removal(admin_client: FlaskClient) -> None:
+    person = make_person()
+    run = _waiting_run_removing(person)
+    post(admin_client, f"{ADMIN_URL}runs/{run.id}/decide", {"decision": "approve"})
+    current_pco().db.session.expire_all()
+    assert (person.is_active, run.status, run.removed) == (False, "succeeded", 1)
+
+
+def test_refusing_on_the_page_changes_nothing(admin_client: FlaskClient) -> None:
+    person = make_person()
+    run = _waiting_run_removing(person)
+    post(admin_client, f"{ADMIN_URL}runs/{run.id}/decide", {"decision": "refuse"})
+    current_pco().db.session.expire_all()
+    assert (person.is_active, run.status) == (True, "refused")

@@ -20,6 +20,7 @@ COMMANDS = [
     "status",
     "cancel",
     "resolve",
+    "approve",
     "test-connection",
     "schedule",
     "worker",

@@ -95,3 +95,23 @@ def test_sandbox_command_is_offered(sandbox_cli: Any) -> None:
     result = sandbox_cli()("sandbox", "--help")
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+def test_a_run_waiting_for_approval_exits_3_and_approve_makes_its_removals(
+    sandbox_cli: Any, sandbox: SandboxControl
+) -> None:
+    pco = sandbox_cli(PCO_MAX_REMOVALS=1, PCO_MAX_REMOVALS_PERCENT=0, PCO_REMOVE_AFTER_MISSES=1)
+    assert pco("sync", "people").exit_code == 0
+    active = [p for p in current_pco().db.session.scalars(select(Person)) if p.is_active]
+    for person in active[:2]:
+        sandbox.delete_person(person.pco_id)
+    result = pco("sync", "people")
+    assert result.exit_code == 3, result.output
+    run_id = recent_runs(1)[0].id
+    assert f"flask pco approve {run_id}" in result.output
+    status = pco("status")
+    assert f"run {run_id} waits for approval" in status.output and "deactivate" in status.output
+    approved = pco("approve", str(run_id))
+    assert approved.exit_code == 0 and "approved: 2 removed" in approved.output
+    again = pco("approve", str(run_id))
+    assert again.exit_code == 1 and "not waiting for approval" in again.output

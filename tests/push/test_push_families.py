@@ -107,7 +107,10 @@ def _household_deleted_after_push(db, sandbox):
 def test_household_deleted_in_pco_unlinks_the_family_and_says_why(db, sandbox):
     family, household_id = _household_deleted_after_push(db, sandbox)
     run_push("families")
+    assert db.session.get(Family, family.id).pco_id == household_id  # a second 404 decides
+    report = run_push("families")
     assert db.session.get(Family, family.id).pco_id is None
+    assert report.counts["removed"] == 1
     issue = db.session.scalar(select(current_pco().models.SyncIssue))
     assert (issue.kind, issue.local_id, issue.pco_id) == ("unlinked", family.id, household_id)
 
@@ -133,6 +136,7 @@ def test_the_push_that_finds_a_household_deleted_goes_on_with_other_families(db,
 def test_the_next_push_gives_the_unlinked_family_one_new_household(db, sandbox):
     family, household_id = _household_deleted_after_push(db, sandbox)
     run_push("families")
+    run_push("families")  # the second look unlinks it
     run_push("families")
     [household] = records(sandbox, "Household")
     assert db.session.get(Family, family.id).pco_id == household["id"] != household_id

@@ -37,8 +37,12 @@ def families(models):
 
 
 def members(models, family):
+    """The family's current members: links a sync marked removed are kept, but not current."""
     links = models.db.session.scalars(
-        select(models.FamilyMember).where(models.FamilyMember.family_id == family.id)
+        select(models.FamilyMember).where(
+            models.FamilyMember.family_id == family.id,
+            models.FamilyMember.pco_removed_at.is_(None),
+        )
     )
     return {(link.person.first_name, link.relationship) for link in links}
 
@@ -90,9 +94,16 @@ def test_a_member_removed_in_pco_is_unlinked_but_local_links_stay(sandbox, run_s
         if m["person_id"] == ids["people"][2]
     )
     sandbox.delete("household_memberships", lou["id"])
-    run = run_sync("pull", "families", incremental=True)
+    first = run_sync("pull", "families", incremental=True)
+    assert ("Lou", "adult") in members(models, doe)  # one look can be wrong: a second decides
+    assert first.removed == 0
+    run = run_sync("pull", "families", incremental=True)  # re-reads the household
     assert members(models, doe) == {("Pat", "adult"), ("Kid", "child"), ("Solo", "adult")}
-    assert run.updated == 1
+    assert run.removed == 1
+    lou_link = models.db.session.scalar(
+        select(models.FamilyMember).where(models.FamilyMember.pco_removed_at.is_not(None))
+    )
+    assert lou_link.pco_removed_run == run.id  # kept, marked removed, by which run
     assert (
         models.db.session.scalar(select(models.Person).where(models.Person.first_name == "Lou"))
         is not None
@@ -186,8 +197,10 @@ def test_a_full_pull_keeps_a_family_whose_household_pco_deleted(sandbox, run_syn
 
 def test_a_full_pull_unlinks_a_family_whose_household_pco_deleted(sandbox, run_sync, models):
     doe_id, family = _doe_deleted_in_pco(sandbox, run_sync, models)
+    first = run_sync("pull", "families")
+    assert first.removed == 0 and doe_id in families(models)  # a second look decides
     run = run_sync("pull", "families")
-    assert (run.status, run.updated) == ("succeeded", 1)
+    assert (run.status, run.removed) == ("succeeded", 1)
     assert models.db.session.get(models.Family, family.id).pco_id is None
     links = select(models.FamilyMember.pco_id).where(models.FamilyMember.family_id == family.id)
     assert set(models.db.session.scalars(links)) == {None}
@@ -206,4 +219,26 @@ def test_the_other_families_stay_linked(sandbox, run_sync, models):
     run_sync("pull", "full")
     sandbox.delete("households", ids["households"][0])
     run_sync("pull", "families")
+    run_sync("pull", "families")
     assert set(families(models)) == {None, ids["households"][1]}
+
+
+def test_a_member_pco_adds_back_is_restored_on_the_same_link(sandbox, run_sync, models):
+    ids = sandbox.load_scenario(SCENARIO)
+    run_sync("pull", "full")
+    doe = families(models)[ids["households"][0]]
+    lou = next(
+        m
+        for m in sandbox.state()["records"]["HouseholdMembership"]
+        if m["person_id"] == ids["people"][2]
+    )
+    sandbox.delete("household_memberships", lou["id"])
+    run_sync("pull", "families")
+    run_sync("pull", "families")
+    assert ("Lou", "adult") not in members(models, doe)
+    sandbox.add_household_member(ids["households"][0], ids["people"][2])
+    run = run_sync("pull", "families")
+    assert ("Lou", "adult") in members(models, doe)
+    links = select(models.FamilyMember).where(models.FamilyMember.family_id == doe.id)
+    assert len(models.db.session.scalars(links).all()) == 3
+    assert run.updated == 1

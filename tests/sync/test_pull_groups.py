@@ -104,8 +104,17 @@ def test_a_membership_removed_in_pco_is_removed_but_local_ones_stay(sandbox, run
     models.db.session.commit()
     sandbox.delete("group_memberships", membership["id"])
     run_sync("pull", "groups")
-    pco_ids = set(models.db.session.scalars(select(models.GroupMembership.pco_id)))
+    run = run_sync("pull", "groups")
+    current = select(models.GroupMembership.pco_id).where(
+        models.GroupMembership.pco_removed_at.is_(None)
+    )
+    pco_ids = set(models.db.session.scalars(current))
     assert membership["id"] not in pco_ids and None in pco_ids
+    assert run.removed == 1
+    removed = models.db.session.scalar(
+        select(models.GroupMembership).where(models.GroupMembership.pco_id == membership["id"])
+    )
+    assert removed.pco_removed_run == run.id  # kept, marked removed
 
 
 def test_a_local_membership_of_the_same_person_is_linked_not_duplicated(sandbox, run_sync, models):
@@ -126,3 +135,33 @@ def test_a_local_membership_of_the_same_person_is_linked_not_duplicated(sandbox,
         )
     ).all()
     assert [r.pco_id for r in rows] == [membership["id"]]
+
+
+def test_a_member_pco_adds_back_is_restored_not_duplicated(sandbox, run_sync, models, state):
+    from flask_pco.mapping.payloads import group_membership_attributes
+
+    sandbox.reset(people=30, seed=3)
+    membership = sandbox.state()["records"]["Membership"][0]
+    run_sync("pull", "people")
+    run_sync("pull", "groups")
+    sandbox.delete("group_memberships", membership["id"])
+    run_sync("pull", "groups")
+    run_sync("pull", "groups")
+    state.client().create(
+        f"/groups/v2/groups/{membership['group_id']}/memberships",
+        "Membership",
+        group_membership_attributes(membership["person_id"], is_leader=False),
+    )
+    run_sync("pull", "groups")
+    person = models.db.session.scalar(
+        select(models.Person).where(models.Person.pco_id == membership["person_id"])
+    )
+    group = groups(models, "group")[membership["group_id"]]
+    rows = models.db.session.scalars(
+        select(models.GroupMembership).where(
+            models.GroupMembership.person_id == person.id,
+            models.GroupMembership.group_id == group.id,
+        )
+    ).all()
+    assert len(rows) == 1 and rows[0].pco_removed_at is None
+    assert rows[0].pco_id not in (None, membership["id"])

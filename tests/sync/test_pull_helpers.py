@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from flask_pco.sync.pull import apply_person, deactivate_person, fetch_person
+from flask_pco.sync.removals import settle_removals
 from flask_pco.sync.runs import RunReporter, SyncContext, queue_run
 
 from .conftest import sandbox_person
@@ -69,7 +70,7 @@ def test_deactivate_person_marks_inactive_once(sandbox, ctx, models):
     apply_person(ctx, fetch_person(ctx, pco_id))
     ctx.session.commit()
     assert deactivate_person(ctx, pco_id) is True
-    ctx.session.commit()
+    settle_removals(ctx)
     assert deactivate_person(ctx, pco_id) is False
     assert models.db.session.scalar(select(models.Person.is_active)) is False
     assert deactivate_person(ctx, "nobody") is False

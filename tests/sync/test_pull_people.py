@@ -183,10 +183,13 @@ def test_a_person_deleted_in_pco_is_marked_inactive_not_deleted(sandbox, run_syn
     gone = sandbox_person(sandbox, "Goes", "Away")
     run_sync("pull", "people")
     sandbox.delete_person(gone)
+    first = run_sync("pull", "people")
+    assert (first.removed, people_by_pco_id(models)[gone].pco_misses) == (0, 1)
     run = run_sync("pull", "people")
     people = people_by_pco_id(models)
-    assert (count(models.Person), run.updated) == (2, 1)
+    assert (count(models.Person), run.removed) == (2, 1)
     assert (people[gone].is_active, people[keep].is_active) == (False, True)
+    assert people[gone].pco_removed_run == run.id
 
 
 def test_inactive_status_in_pco_makes_the_local_person_inactive(sandbox, run_sync, models):
