@@ -256,6 +256,9 @@ def status_command(limit: int) -> None:
             step = f" ({view.current_step})" if view.current_step else ""
             click.echo(f"progress: {view.progress_done:,} of {view.progress_total:,} records{step}")
         click.echo(f"last heartbeat (UTC): {beat}")
+        if current.runner_host:
+            job = f", RQ job {current.job_id}" if current.job_id else ""
+            click.echo(f"run by: {current.runner_host}, pid {current.runner_pid}{job}")
     click.echo(get_schedule().describe())
     runs = recent_runs(limit)
     if runs:

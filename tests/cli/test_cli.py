@@ -11,6 +11,9 @@ from flask import Flask
 from flask_pco.cli import pco_cli
 from flask_pco.extension import current_pco
 from flask_pco.jobs import get_schedule, recent_runs, set_schedule, start_sync, sync_queue
+from flask_pco.models import utcnow
+from flask_pco.sync.runner import this_runner
+from tests.helpers import dead_runner
 
 from .conftest import cli
 
@@ -168,6 +171,27 @@ def test_status_says_how_far_the_running_run_is(pco: Any) -> None:
     current_pco().db.session.commit()
     result = pco("status")
     assert "progress: 1,200 of 5,000 records" in result.output
+
+
+def test_status_says_which_process_runs_the_run(pco: Any) -> None:
+    run = _queued_run()
+    me = this_runner()
+    result = pco("status")
+    assert f"run {run.id} queued" in result.output
+    assert f"run by: {me.host}, pid {me.pid}" in result.output
+
+
+def test_status_releases_a_run_whose_process_is_gone_at_once(pco: Any) -> None:
+    run = _queued_run()
+    ended = dead_runner()
+    run.status, run.heartbeat_at = "running", utcnow()
+    run.runner_host, run.runner_pid, run.runner_process = ended.host, ended.pid, ended.process
+    current_pco().db.session.commit()
+    result = pco("status")
+    assert result.exit_code == 0, result.output
+    assert "no sync is running" in result.output
+    (row,) = result.output.split("\n\n", 1)[1].strip().splitlines()[1:]
+    assert "failed" in row and "abandoned: its process" in row
 
 
 def _issue(**values: Any) -> Any:

@@ -222,7 +222,9 @@ def test_full_run_records_each_step_as_a_child_row(
     assert run.current_step == "done"
     state = current_pco()
     steps = state.db.session.scalars(
-        select(state.models.SyncRun).where(state.models.SyncRun.parent_id == run.id)
+        select(state.models.SyncRun)
+        .where(state.models.SyncRun.parent_id == run.id)
+        .order_by(state.models.SyncRun.id)
     )
     assert [(s.sync_type, s.status) for s in steps] == [
         ("counting", "succeeded"),
