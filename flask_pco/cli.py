@@ -87,9 +87,14 @@ def _sync_options(function: Any) -> Any:
     "list_ids",
     multiple=True,
     metavar="ID",
-    help="Only the people on this PCO list; repeat for several lists.",
+    help="With `sync people`: only the people on this PCO list (its id); repeat for several.",
 )
-@click.option("--group", "group_id", metavar="ID", help="Only this PCO group and its members.")
+@click.option(
+    "--group",
+    "group_id",
+    metavar="ID",
+    help="With `sync groups`: only this PCO group (its id) and its members.",
+)
 @_sync_options
 def sync_command(
     sync_type: str,
@@ -103,7 +108,7 @@ def sync_command(
     options: dict[str, Any] = {}
     if list_ids:
         options["list_ids"] = list(list_ids)
-    if group_id:
+    if group_id is not None:
         options["group_id"] = group_id
     _run("pull", sync_type, enqueue, incremental=incremental, dry_run=dry_run, options=options)
 

@@ -50,6 +50,7 @@ from .sync.runs import (
     queue_run,
     requeue_run,
 )
+from .sync.selection import check_selection
 
 __all__ = [
     "MODES",
@@ -89,9 +90,14 @@ def start_sync(
     trigger: str = "admin",
     mode: str = "auto",
 ) -> Any:
-    """Start a sync; raise ``SyncInProgressError`` naming the run that already holds the slot."""
+    """Start a sync; raise ``SyncInProgressError`` naming the run that already holds the slot.
+
+    A list or group id on a sync that does not take it, or one that is not a PCO id, is refused
+    with a ``ConfigError`` before anything is written (``sync.selection``).
+    """
     state = current_pco()
     check_sync_type(direction, sync_type)
+    options = check_selection(direction, sync_type, options)
     mode = _resolve_mode(state, mode)
     release_lost_runs(state)
     run = queue_run(

@@ -9,13 +9,14 @@ written; the site's own group metadata (meeting day, childcare, ...) is never to
 Memberships are read per group (``/groups/v2/groups/{id}/memberships``); a local membership
 that came from PCO (``pco_id`` set) and is no longer there is removed, as link data.
 ``options["group_id"]`` syncs that one PCO group "now" (the spec's "manually update a specific
-group").
+group"); a group PCO does not have fails the run, naming it, with a ``not_found`` issue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -31,6 +32,7 @@ from ..mapping.groups import (
 from .engine import step
 from .pull_base import PageTally, merge_into, new_row, run_pages, skippable_pages, stamp
 from .runs import SyncContext
+from .selection import missing_message
 
 __all__ = ["TYPE_PREFIX", "pull_groups"]
 
@@ -76,11 +78,16 @@ def pull_memberships(ctx: SyncContext, group_pco_id: str) -> None:
 
 
 def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
+    """Pull one group, its area and its members; a group PCO does not have fails the run."""
     try:
-        document = ctx.client.get(f"/groups/v2/groups/{pco_id}", params={"include": "group_type"})
-    except NotFoundError as error:
-        ctx.report.issue("invalid", "Group", str(error), pco_id=pco_id)
-        return
+        document = ctx.client.get(
+            f"/groups/v2/groups/{quote(pco_id, safe='')}", params={"include": "group_type"}
+        )
+    except NotFoundError:
+        reason = missing_message("group", [pco_id])
+        ctx.report.issue("not_found", "Group", reason, pco_id=pco_id)
+        ctx.report.checkpoint(force=True)
+        raise NotFoundError(404, message=reason) from None
     type_ids = [r.related_id("group_type") for r in document.data if r.related_id("group_type")]
     missing = [
         t

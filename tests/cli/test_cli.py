@@ -72,16 +72,23 @@ def test_sync_runs_here_and_prints_a_summary(pco: Any) -> None:
 
 
 def test_sync_records_the_flags_it_was_given(pco: Any) -> None:
-    result = pco("sync", "counting", "--incremental", "--dry-run", "--list", "7", "--list", "9")
+    result = pco("sync", "counting", "--incremental", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "(dry run: nothing written)" in result.output
     (run,) = recent_runs()
     assert run.incremental and run.dry_run
-    assert run.options == {"list_ids": ["7", "9"]}
 
 
-def test_sync_group_option_reaches_the_run(pco: Any) -> None:
-    assert pco("sync", "counting", "--group", "42").exit_code == 0
+def test_sync_list_options_reach_the_run(cli_app: Any, redis_url: str) -> None:
+    pco = cli(cli_app(PCO_REDIS_URL=redis_url))
+    result = pco("sync", "people", "--list", "7", "--list", "9", "--enqueue")
+    assert result.exit_code == 0, result.output
+    assert recent_runs()[0].options == {"list_ids": ["7", "9"]}
+
+
+def test_sync_group_option_reaches_the_run(cli_app: Any, redis_url: str) -> None:
+    pco = cli(cli_app(PCO_REDIS_URL=redis_url))
+    assert pco("sync", "groups", "--group", "42", "--enqueue").exit_code == 0
     assert recent_runs()[0].options == {"group_id": "42"}
 
 

@@ -18,22 +18,11 @@ from example_app.models import Person
 from flask_pco.extension import current_pco
 from flask_pco.jobs import recent_runs
 from flask_pco.sandbox.testing import SandboxControl, SandboxServer
-from tests.helpers import NO_RATE_LIMIT, SANDBOX_CREDENTIALS, sandbox_settings
+from tests.helpers import SANDBOX_CREDENTIALS
 from tests.push.conftest import add_person, records
-
-from .conftest import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 15
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> SandboxControl:
-    control = sandbox_server.control
-    control.reset(people=0, seed=1)
-    control.set_faults()
-    control.clear_requests()
-    return control
 
 
 def start_push(database_url: str, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
@@ -65,13 +54,15 @@ def kill_mid_run(process: subprocess.Popen[bytes], sandbox: SandboxControl, log:
 
 
 def test_a_killed_inline_push_can_be_run_again_at_once(
-    cli_app: Any,
+    sandbox_cli: Any,
     sandbox_server: SandboxServer,
     sandbox: SandboxControl,
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    pco = cli(cli_app(**sandbox_settings(sandbox_server.url, **NO_RATE_LIMIT)))
+    pco = sandbox_cli()
+    sandbox.reset(people=0, seed=1)
+    sandbox.clear_requests()
     db = current_pco().db
     for n in range(PEOPLE):
         add_person(db, f"P{n}", "Killed", emails=(f"p{n}@example.org",))
