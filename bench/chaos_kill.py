@@ -167,13 +167,16 @@ def _wait_running(run_id: int, timeout: float = 120) -> str:
     raise TimeoutError(f"no worker picked up run {run_id} within {timeout:.0f} s")
 
 
-def _released(run_id: int) -> None:
-    """The product notices the dead run at the first look (``current_run``), at once: the work
-    horse recorded on its row is gone from this host."""
+def _released(run_id: int, timeout: float = 10) -> None:
+    """The product releases the dead run at the first look (``current_run``) once the work
+    horse recorded on its row has ended: a SIGKILLed process takes a few milliseconds to go."""
     from flask_pco.jobs import current_run
 
-    if current_run() is not None:
-        raise RuntimeError(f"run {run_id} still holds the slot after its worker was killed")
+    deadline = time.monotonic() + timeout
+    while current_run() is not None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"run {run_id} still holds the slot {timeout:.0f} s after the kill")
+        time.sleep(0.02)
 
 
 def clean_push(people: int, database: str) -> tuple[list[tuple[Any, ...]], int]:

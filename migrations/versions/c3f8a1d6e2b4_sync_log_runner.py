@@ -6,7 +6,7 @@ PCO_RUN_STALE_AFTER.
 
 Revision ID: c3f8a1d6e2b4
 Revises: b7d2e5f1a3c8
-Create Date: 2026-11-24 09:00:00.000000
+Create Date: 2026-12-03 09:00:00.000000
 
 """
 from alembic import op

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from flask_pco.extension import current_pco
 from flask_pco.jobs import current_run, set_schedule, start_sync, sync_queue
 from flask_pco.schedule import NIGHTLY_JOB_NAME, next_nightly_run
+from flask_pco.sync.runner import process_gone
 
 from .conftest import reload
 
@@ -84,6 +85,7 @@ def test_killed_worker_leaves_a_run_that_is_released_at_once_and_replaced(
     assert killed.runner_pid in horses  # the work horse that ran it, not the worker
     assert rq_job_status(killed) == "started"  # RQ does not know either
 
+    wait_until_ended(killed)
     assert current_run() is None  # no waiting for PCO_RUN_STALE_AFTER
     abandoned = reload(run)
     assert abandoned.status == "failed" and abandoned.error_message.startswith("abandoned")
@@ -92,6 +94,15 @@ def test_killed_worker_leaves_a_run_that_is_released_at_once_and_replaced(
     replacement = start_sync("pull", "counting", mode="enqueue", options={"records": 2})
     work()
     assert (reload(replacement).status, reload(replacement).created) == ("succeeded", 2)
+
+
+def wait_until_ended(run: Any) -> None:
+    """A SIGKILLed process (the horse, which nobody here reaps) takes a moment to end."""
+    for _ in range(500):
+        if process_gone(run.runner_host, run.runner_pid, run.runner_process):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"process {run.runner_pid} did not end after SIGKILL")
 
 
 def children(pid: int) -> list[int]:
