@@ -263,7 +263,8 @@ def status_command(limit: int) -> None:
         click.echo(f"last heartbeat (UTC): {beat}")
         if current.runner_host:
             job = f", RQ job {current.job_id}" if current.job_id else ""
-            click.echo(f"run by: {current.runner_host}, pid {current.runner_pid}{job}")
+            who = "run by" if current.status == "running" else "queued by"
+            click.echo(f"{who}: {current.runner_host}, pid {current.runner_pid}{job}")
     click.echo(get_schedule().describe())
     runs = recent_runs(limit)
     if runs:

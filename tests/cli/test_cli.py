@@ -183,9 +183,10 @@ def test_status_says_how_far_the_running_run_is(pco: Any) -> None:
 def test_status_says_which_process_runs_the_run(pco: Any) -> None:
     run = _queued_run()
     me = this_runner()
-    result = pco("status")
-    assert f"run {run.id} queued" in result.output
-    assert f"run by: {me.host}, pid {me.pid}" in result.output
+    assert f"queued by: {me.host}, pid {me.pid}\n" in pco("status").output
+    run.status = "running"
+    current_pco().db.session.commit()
+    assert f"run by: {me.host}, pid {me.pid}\n" in pco("status").output
 
 
 def test_status_releases_a_run_whose_process_is_gone_at_once(pco: Any) -> None:
