@@ -4,9 +4,9 @@
     python bench/chaos_kill.py --people 200 --kills 5 --seed 7 --database postgresql
 
 Each kill takes the worker and its work horse down mid-push (the sandbox adds ``--latency-ms``
-to every request, so a request is nearly always in flight), starts a new worker, waits until
-the dead run's heartbeat is stale (``PCO_RUN_STALE_AFTER`` = 5 s, the lowest allowed) so the run
-is marked abandoned, and starts the push again, as an admin or the nightly sync would. At the
+to every request, so a request is nearly always in flight), starts a new worker, checks that the
+dead run is released at once (its work horse's process is gone from this host: no waiting for
+``PCO_RUN_STALE_AFTER``), and starts the push again, as an admin or the nightly sync would. At the
 end it checks: PCO people == local people, no duplicate ``remote_id``, no local row lost, every
 ``pco_id`` set, and the same (remote_id, name, emails, phones) set as a clean push of the same
 people. Needs Redis (``--redis-url``, default ``$PCO_REDIS_URL`` or DB 8).
@@ -21,7 +21,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +79,8 @@ def kill_anywhere(
     max_delay: float = 3.0,
     database: str = "sqlite",
     redis_url: str,
-    wait_for_stale: bool = True,
 ) -> KillResult:
-    """Run the scenario and the clean reference push; ``wait_for_stale=False`` backdates the dead
-    run's heartbeat instead of waiting ``PCO_RUN_STALE_AFTER`` (the reduced test does)."""
+    """Run the scenario and the clean reference push."""
     rng = random.Random(seed)
     started = time.monotonic()
     with temp_database(database) as database_url, sandbox_process() as sandbox:
@@ -92,7 +89,7 @@ def kill_anywhere(
         app = build_app(config)
         with app.app_context(), Workers(config) as workers:
             seed_local_people(people)
-            runs, mid_run = _push_with_kills(workers, kills, rng, max_delay, wait_for_stale)
+            runs, mid_run = _push_with_kills(workers, kills, rng, max_delay)
             local = local_people()
             unlinked = unlinked_rows()
         seconds = time.monotonic() - started
@@ -121,12 +118,11 @@ def _config(database_url: str, sandbox: Sandbox, redis_url: str) -> dict[str, An
         sandbox,
         PCO_REDIS_URL=redis_url,
         PCO_QUEUE=f"chaos-{uuid.uuid4().hex[:8]}",
-        PCO_RUN_STALE_AFTER=5,
     )
 
 
 def _push_with_kills(
-    workers: Workers, kills: int, rng: random.Random, max_delay: float, wait_for_stale: bool
+    workers: Workers, kills: int, rng: random.Random, max_delay: float
 ) -> tuple[int, int]:
     """Returns (runs started, kills that hit a running push)."""
     from flask_pco.jobs import start_sync
@@ -140,7 +136,7 @@ def _push_with_kills(
         workers.kill(0)
         if _status(run.id) in FINISHED:
             continue  # nothing left to resume; the next run (if any) starts below
-        _abandon(run.id, wait_for_stale)
+        _released(run.id)
         run = start_sync("push", "people", mode="enqueue", trigger="chaos")
         runs += 1
     final = wait_for_run(run.id)
@@ -171,19 +167,16 @@ def _wait_running(run_id: int, timeout: float = 120) -> str:
     raise TimeoutError(f"no worker picked up run {run_id} within {timeout:.0f} s")
 
 
-def _abandon(run_id: int, wait_for_stale: bool) -> None:
-    """Let the product notice the dead run: ``current_run`` marks a stale heartbeat abandoned."""
-    from flask_pco.extension import current_pco
+def _released(run_id: int, timeout: float = 10) -> None:
+    """The product releases the dead run at the first look (``current_run``) once the work
+    horse recorded on its row has ended: a SIGKILLed process takes a few milliseconds to go."""
     from flask_pco.jobs import current_run
 
-    state = current_pco()
-    if not wait_for_stale:
-        run = state.db.session.get(state.models.SyncRun, run_id)
-        if run.status == "running":
-            run.heartbeat_at = run.heartbeat_at - timedelta(seconds=state.config.run_stale_after)
-            state.db.session.commit()
+    deadline = time.monotonic() + timeout
     while current_run() is not None:
-        time.sleep(0.25)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"run {run_id} still holds the slot {timeout:.0f} s after the kill")
+        time.sleep(0.02)
 
 
 def clean_push(people: int, database: str) -> tuple[list[tuple[Any, ...]], int]:

@@ -93,9 +93,14 @@ def _sync_options(function: Any) -> Any:
     "list_ids",
     multiple=True,
     metavar="ID",
-    help="Only the people on this PCO list; repeat for several lists.",
+    help="With `sync people`: only the people on this PCO list (its id); repeat for several.",
 )
-@click.option("--group", "group_id", metavar="ID", help="Only this PCO group and its members.")
+@click.option(
+    "--group",
+    "group_id",
+    metavar="ID",
+    help="With `sync groups`: only this PCO group (its id) and its members.",
+)
 @_sync_options
 def sync_command(
     sync_type: str,
@@ -109,7 +114,7 @@ def sync_command(
     options: dict[str, Any] = {}
     if list_ids:
         options["list_ids"] = list(list_ids)
-    if group_id:
+    if group_id is not None:
         options["group_id"] = group_id
     _run("pull", sync_type, enqueue, incremental=incremental, dry_run=dry_run, options=options)
 
@@ -269,6 +274,10 @@ def status_command(limit: int) -> None:
             step = f" ({view.current_step})" if view.current_step else ""
             click.echo(f"progress: {view.progress_done:,} of {view.progress_total:,} records{step}")
         click.echo(f"last heartbeat (UTC): {beat}")
+        if current.runner_host:
+            job = f", RQ job {current.job_id}" if current.job_id else ""
+            who = "run by" if current.status == "running" else "queued by"
+            click.echo(f"{who}: {current.runner_host}, pid {current.runner_pid}{job}")
     for waiting in waiting_runs(current_pco(), sample=5):
         click.echo(f"run {waiting.run.id} waits for approval: {waiting.run.error_message}")
         for removal in waiting.sample:

@@ -67,7 +67,8 @@ DEFAULTS: dict[str, Any] = {
     "PCO_REMOVAL_WINDOW": 3600,
     #: RQ queue the sync jobs go to.
     "PCO_QUEUE": "pco",
-    #: A run whose heartbeat is older than this many seconds is marked abandoned.
+    #: A run whose heartbeat is older than this many seconds is marked abandoned (one whose
+    #: process is gone from this host, or whose RQ job is dead, is released at once).
     "PCO_RUN_STALE_AFTER": 120,
     #: With no webhook delivery for this many seconds, an incremental sync catches up
     #: (PCO silently disables failing subscriptions).

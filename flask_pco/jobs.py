@@ -9,8 +9,8 @@ The admin page and the CLI call ``start_sync``; it takes the organisation's sing
 * ``"inline"``: runs it now, in this process, and returns when it has ended;
 * ``"thread"``: runs it in a daemon thread of this process with its own app context. The CLI
   uses it to draw progress while the run works; a web process without ``PCO_REDIS_URL`` gets
-  it from ``"auto"`` (the run dies with the process: its heartbeat goes stale, the run is
-  marked abandoned, and the next run resumes);
+  it from ``"auto"`` (the run dies with the process; the next look at the slot sees that the
+  process recorded on the run is gone, releases the run, and the next run resumes);
 * ``"auto"``: ``"enqueue"`` with Redis, ``"thread"`` without.
 
 Job functions look up the app through ``current_app``: workers run inside the app, started
@@ -50,6 +50,7 @@ from .sync.runs import (
     queue_run,
     requeue_run,
 )
+from .sync.selection import check_selection
 
 __all__ = [
     "MODES",
@@ -89,9 +90,14 @@ def start_sync(
     trigger: str = "admin",
     mode: str = "auto",
 ) -> Any:
-    """Start a sync; raise ``SyncInProgressError`` naming the run that already holds the slot."""
+    """Start a sync; raise ``SyncInProgressError`` naming the run that already holds the slot.
+
+    A list or group id on a sync that does not take it, or one that is not a PCO id, is refused
+    with a ``ConfigError`` before anything is written (``sync.selection``).
+    """
     state = current_pco()
     check_sync_type(direction, sync_type)
+    options = check_selection(direction, sync_type, options)
     mode = _resolve_mode(state, mode)
     release_lost_runs(state)
     run = queue_run(

@@ -210,6 +210,11 @@ def _build(db: SQLAlchemy) -> PcoModels:
         options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
         parent_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
         job_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+        #: Who runs it (``sync/runner.py``): host name, process id, and the process's identity
+        #: beyond its pid, so a run whose process died on this host is released at once.
+        runner_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+        runner_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+        runner_process: Mapped[str | None] = mapped_column(String(120), nullable=True)
         current_step: Mapped[str] = mapped_column(String(120), default="")
         queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
         started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -2,28 +2,36 @@
 before, and stopping one. Re-exported by ``flask_pco.jobs``.
 
 A run can only hold the organisation's slot while something can still finish it, so every
-look at the current run first clears runs whose worker died (stale heartbeat) and queued runs
-whose RQ job is gone (Redis flushed, job deleted).
+look at the current run (a new run, ``flask pco status``, the admin page and its poll) first
+releases runs that nothing will finish: at once when the process recorded on the row is gone
+from this host (``sync/runner.py``) or its RQ job is dead (ended, missing, or started by a
+worker no longer registered), and queued runs whose job is gone (Redis flushed, job deleted);
+runs on other hosts are released when their heartbeat goes stale (``PCO_RUN_STALE_AFTER``).
+A run whose work horse died while RQ holds its job for a retry is left to that retry.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
+from rq import Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from .extension import PcoState, current_pco
 from .models import utcnow
+from .sync.runner import process_gone
 from .sync.runs import (
     ACTIVE,
     active_run,
     counts_text,
-    finish_run,
     mark_abandoned_runs,
+    release_run,
     request_cancel,
     stale_before,
 )
@@ -34,11 +42,19 @@ __all__ = [
     "current_run",
     "elapsed_seconds",
     "looks_lost",
+    "lost_reason",
     "progress_line",
     "recent_runs",
     "release_lost_runs",
     "summary_line",
 ]
+
+ABANDONED = "abandoned: the worker stopped without finishing; the next run resumes safely"
+QUEUED_LOST = "lost: its job is no longer queued; start it again"
+#: RQ job statuses of a job that will run (again): a run whose process died is not lost.
+WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+#: RQ job statuses after which the job never runs again.
+ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
 
 
 def cancel_run(run_id: int | None = None) -> bool:
@@ -96,36 +112,84 @@ def recent_runs(limit: int = 20) -> list[Any]:
 
 
 def release_lost_runs(state: PcoState) -> None:
-    """Fail runs that can never finish: stale heartbeats, and queued runs whose job is gone."""
+    """Fail runs that can never finish: stale heartbeats, runs whose process is gone on this
+    host or whose RQ job is dead, and queued runs whose job is gone."""
     mark_abandoned_runs(state)
     run = active_run(state)
-    if run is not None and run.status == "queued" and _queued_run_is_lost(state, run):
-        finish_run(state, run, "failed", "lost: its job is no longer queued; start it again")
+    reason = lost_reason(state, run) if run is not None else None
+    if reason is not None:
+        release_run(state, run, reason)
 
 
 def looks_lost(state: PcoState, run: Any) -> bool:
     """Whether ``release_lost_runs`` would close the active ``run``, judged from the row already
-    read (and Redis for a queued job), so a poll only writes when there is something to close."""
+    read (and this host's processes, and Redis for RQ runs), so a poll only writes when there
+    is something to close."""
+    return lost_reason(state, run) is not None
+
+
+def lost_reason(state: PcoState, run: Any) -> str | None:
+    """Why nothing can finish ``run`` any more (the message it is closed with), or None."""
     if run.status == "running":
-        return run.heartbeat_at is not None and run.heartbeat_at < stale_before(state)
-    return run.status == "queued" and _queued_run_is_lost(state, run)
+        if run.heartbeat_at is not None and run.heartbeat_at < stale_before(state):
+            return ABANDONED
+        return _running_run_lost(state, run)
+    if run.status == "queued":
+        return _queued_run_lost(state, run)
+    return None
 
 
-def _queued_run_is_lost(state: PcoState, run: Any) -> bool:
+def _running_run_lost(state: PcoState, run: Any) -> str | None:
+    gone = process_gone(run.runner_host, run.runner_pid, run.runner_process)
+    if gone is False:
+        return None
+    job = _job(state, run.job_id) if run.job_id else None
+    if gone:
+        if job is not None and job.status in WAITING:
+            return None  # RQ retries the job (its horse died); the retry resumes this run
+        where = f"pid {run.runner_pid} on {run.runner_host}"
+        return f"abandoned: its process ({where}) is gone; the next run resumes safely"
+    if job is not None and job.dead:
+        return f"abandoned: its RQ job {run.job_id} is {job.status}; the next run resumes safely"
+    return None  # on another host: the heartbeat tells
+
+
+def _queued_run_lost(state: PcoState, run: Any) -> str | None:
     if run.job_id is None:  # a thread or an inline run that never began
-        return bool(utcnow() - run.queued_at > timedelta(seconds=state.config.run_stale_after))
-    return _job_is_gone(state, run.job_id)
+        gone = process_gone(run.runner_host, run.runner_pid, run.runner_process)
+        stale = utcnow() - run.queued_at > timedelta(seconds=state.config.run_stale_after)
+        return QUEUED_LOST if gone or stale else None
+    job = _job(state, run.job_id)
+    return QUEUED_LOST if job is not None and job.dead else None
 
 
-def _job_is_gone(state: PcoState, job_id: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class _JobState:
+    """What RQ says of a run's job: its status ("missing" once Redis no longer has it)."""
+
+    status: str
+    #: Nothing will run it any more: ended, missing, or started by a worker that is gone.
+    dead: bool
+
+
+def _job(state: PcoState, job_id: str) -> _JobState | None:
+    """The job as RQ sees it, or None when that cannot be known (no Redis, Redis down)."""
     redis = state.redis()
     if redis is None:
-        return False
+        return None
     try:
-        status = Job.fetch(job_id, connection=redis).get_status()
+        job = Job.fetch(job_id, connection=redis)
+        status = job.get_status()
+        if status == JobStatus.STARTED:
+            worker = job.worker_name and Worker.find_by_key(
+                Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis
+            )
+            return _JobState(status.value, dead=not worker)
     except NoSuchJobError:
-        return True
-    return status in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
+        return _JobState("missing", dead=True)
+    except RedisError:
+        return None
+    return _JobState(status.value, dead=status in ENDED)
 
 
 def elapsed_seconds(run: Any) -> float:

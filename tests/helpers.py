@@ -16,3 +16,19 @@ APPS_MADE: list[Any] = []
 def sandbox_settings(url: str, **config: Any) -> dict[str, Any]:
     """PCO_* settings pointing the example app at a sandbox, plus any overrides."""
     return {"PCO_API_URL": url, **SANDBOX_CREDENTIALS, **config}
+
+
+def dead_runner() -> Any:
+    """A process of this host that has ended, as the run row it ran would have recorded it."""
+    import socket
+    import subprocess
+    import sys
+
+    from flask_pco.sync.runner import Runner, process_identity
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        return Runner(socket.gethostname(), process.pid, process_identity(process.pid))
+    finally:
+        process.kill()
+        process.wait()

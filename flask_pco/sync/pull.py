@@ -5,6 +5,8 @@ and upserts them through ``PeopleWriter``. Selective (``options["list_ids"]``: o
 of those PCO Lists) and incremental (``where[updated_at][gte]`` from the cursor) runs touch only
 what they read; only a full, unfiltered, complete run may conclude that a linked person PCO no
 longer returns is gone, and marks them inactive (never deleted).
+A List PCO does not have is recorded as a ``not_found`` issue; the other Lists are still
+pulled, and the run then ends ``failed``, naming it ("PCO list 999 does not exist").
 
 The other steps live in ``pull_families``, ``pull_groups`` and ``pull_calendar``; importing
 this module registers them all.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -28,11 +31,11 @@ from .pull_base import (
     PageTally,
     refresh_statistics,
     run_pages,
-    skippable_pages,
 )
 from .pull_people import PeopleWriter
 from .removals import count_misses, person_label, propose, restore
 from .runs import SyncContext
+from .selection import missing_message
 
 __all__ = [
     "PERSON_INCLUDES",
@@ -58,8 +61,7 @@ def pull_people(ctx: SyncContext) -> None:
     since = None if list_ids else incremental_since(ctx, "people")
     listing = _PeopleListing(ctx)
     if list_ids:
-        for list_id in list_ids:
-            run_pages(ctx, _list_pages(ctx, list_id), listing.handle)
+        _pull_lists(ctx, listing, list_ids)
         return
     pages = ctx.client.pages(
         "/people/v2/people",
@@ -174,10 +176,25 @@ def organization_country(ctx: SyncContext) -> Callable[[], str]:
     return country
 
 
+def _pull_lists(ctx: SyncContext, listing: _PeopleListing, list_ids: list[str]) -> None:
+    """Pull the people of each List; one PCO does not have is recorded, the others are still
+    pulled, and the run then fails naming it: an admin asked for people who were not brought."""
+    missing: list[str] = []
+    for list_id in list_ids:
+        try:
+            run_pages(ctx, _list_pages(ctx, list_id), listing.handle)
+        except NotFoundError:
+            missing.append(list_id)
+            reason = missing_message("list", [list_id])
+            ctx.report.issue("not_found", "List", reason, pco_id=list_id)
+            ctx.report.checkpoint(force=True)
+    if missing:
+        raise NotFoundError(404, message=missing_message("list", missing))
+
+
 def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
-    return skippable_pages(
-        ctx, f"/people/v2/lists/{list_id}/people", "List", include=PERSON_INCLUDES
-    )
+    path = f"/people/v2/lists/{quote(str(list_id), safe='')}/people"
+    return ctx.client.pages(path, per_page=ctx.config.per_page, include=PERSON_INCLUDES)
 
 
 def _people_missing(ctx: SyncContext, seen: set[str]) -> None:

@@ -10,13 +10,14 @@ Memberships are read per group (``/groups/v2/groups/{id}/memberships``); a local
 linked to PCO that PCO no longer lists is marked removed (kept) after ``PCO_REMOVE_AFTER_MISSES``
 listings in a row missed it (``removals``), and restored if PCO lists the person again.
 ``options["group_id"]`` syncs that one PCO group "now" (the spec's "manually update a specific
-group").
+group"); a group PCO does not have fails the run, naming it, with a ``not_found`` issue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ from .engine import step
 from .pull_base import PageTally, merge_into, new_row, run_pages, skippable_pages, stamp
 from .removals import count_misses, person_label, propose
 from .runs import SyncContext
+from .selection import missing_message
 
 __all__ = ["TYPE_PREFIX", "pull_groups"]
 
@@ -78,11 +80,16 @@ def pull_memberships(ctx: SyncContext, group_pco_id: str) -> None:
 
 
 def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
+    """Pull one group, its area and its members; a group PCO does not have fails the run."""
     try:
-        document = ctx.client.get(f"/groups/v2/groups/{pco_id}", params={"include": "group_type"})
-    except NotFoundError as error:
-        ctx.report.issue("invalid", "Group", str(error), pco_id=pco_id)
-        return
+        document = ctx.client.get(
+            f"/groups/v2/groups/{quote(pco_id, safe='')}", params={"include": "group_type"}
+        )
+    except NotFoundError:
+        reason = missing_message("group", [pco_id])
+        ctx.report.issue("not_found", "Group", reason, pco_id=pco_id)
+        ctx.report.checkpoint(force=True)
+        raise NotFoundError(404, message=reason) from None
     type_ids = [r.related_id("group_type") for r in document.data if r.related_id("group_type")]
     missing = [
         t

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..exceptions import PcoError, SyncCancelledError, SyncInProgressError
 from ..models import ACTIVE_TOP_LEVEL, utcnow
+from .runner import this_runner
 
 if TYPE_CHECKING:
     from ..client import PcoClient
@@ -43,6 +44,7 @@ __all__ = [
     "finish_run",
     "mark_abandoned_runs",
     "queue_run",
+    "release_run",
     "request_cancel",
     "requeue_run",
     "stale_before",
@@ -81,6 +83,7 @@ def queue_run(
         options=options or {},
         parent_id=parent_id,
     )
+    _record_runner(run)  # until it starts, the process that will run it or hand it to RQ
     session = state.db.session
     session.add(run)
     try:
@@ -119,7 +122,14 @@ def begin_run(state: PcoState, run: Any) -> None:
         raise SyncCancelledError("the run was cancelled before it started")
     run.status = "running"
     run.started_at = run.heartbeat_at = utcnow()
+    _record_runner(run)
     state.db.session.commit()
+
+
+def _record_runner(run: Any) -> None:
+    """Stamp this process on the run: a work horse (RQ's forked child) records itself."""
+    runner = this_runner()
+    run.runner_host, run.runner_pid, run.runner_process = runner.host, runner.pid, runner.process
 
 
 def finish_run(state: PcoState, run: Any, status: str, error: str | None = None) -> None:
@@ -188,6 +198,20 @@ def mark_abandoned_runs(state: PcoState) -> int:
     )
     state.db.session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_run(state: PcoState, run: Any, reason: str) -> bool:
+    """Fail a run nothing can finish any more, with its active steps, as ``mark_abandoned_runs``
+    does; True if it was still active. Only rows still active change, so a run that ended
+    meanwhile keeps its outcome."""
+    SyncRun = state.models.SyncRun
+    result = state.db.session.execute(
+        update(SyncRun)
+        .where((SyncRun.id == run.id) | (SyncRun.parent_id == run.id), SyncRun.status.in_(ACTIVE))
+        .values(status="failed", finished_at=utcnow(), cancel_requested=True, error_message=reason)
+    )
+    state.db.session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass

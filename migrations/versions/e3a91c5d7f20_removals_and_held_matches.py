@@ -7,7 +7,7 @@ records, their status can be needs_approval (wider column), and a held match rec
 admin settled it.
 
 Revision ID: e3a91c5d7f20
-Revises: b7d2e5f1a3c8
+Revises: c3f8a1d6e2b4
 Create Date: 2026-12-03 09:29:10.432950
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3a91c5d7f20'
-down_revision = 'b7d2e5f1a3c8'
+down_revision = 'c3f8a1d6e2b4'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from flask_pco.sandbox.testing import SandboxControl, SandboxServer
 from tests.conftest import make_app
+from tests.helpers import NO_RATE_LIMIT, sandbox_settings
 from tests.jobs.conftest import NOWHERE, register_test_steps
 
 
@@ -58,3 +60,24 @@ def cli(app: Flask) -> Callable[..., Any]:
         return runner.invoke(args=["pco", *args])
 
     return invoke
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxControl:
+    """The session's sandbox with 6 people, no faults and an empty request log."""
+    control = sandbox_server.control
+    control.reset(people=6, seed=3)
+    control.set_faults()
+    control.clear_requests()
+    return control
+
+
+@pytest.fixture
+def sandbox_cli(cli_app: Any, sandbox_server: SandboxServer, sandbox: SandboxControl) -> Any:
+    """``sandbox_cli(**config)``: `flask pco ...` on the example app talking to the sandbox."""
+
+    def build(**config: Any) -> Any:
+        settings = sandbox_settings(sandbox_server.url, PCO_PER_PAGE=4, **NO_RATE_LIMIT)
+        return cli(cli_app(**{**settings, **config}))
+
+    return build

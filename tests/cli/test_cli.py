@@ -11,6 +11,9 @@ from flask import Flask
 from flask_pco.cli import pco_cli
 from flask_pco.extension import current_pco
 from flask_pco.jobs import get_schedule, recent_runs, set_schedule, start_sync, sync_queue
+from flask_pco.models import utcnow
+from flask_pco.sync.runner import this_runner
+from tests.helpers import dead_runner
 
 from .conftest import cli
 
@@ -71,16 +74,23 @@ def test_sync_runs_here_and_prints_a_summary(pco: Any) -> None:
 
 
 def test_sync_records_the_flags_it_was_given(pco: Any) -> None:
-    result = pco("sync", "counting", "--incremental", "--dry-run", "--list", "7", "--list", "9")
+    result = pco("sync", "counting", "--incremental", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "(dry run: nothing written)" in result.output
     (run,) = recent_runs()
     assert run.incremental and run.dry_run
-    assert run.options == {"list_ids": ["7", "9"]}
 
 
-def test_sync_group_option_reaches_the_run(pco: Any) -> None:
-    assert pco("sync", "counting", "--group", "42").exit_code == 0
+def test_sync_list_options_reach_the_run(cli_app: Any, redis_url: str) -> None:
+    pco = cli(cli_app(PCO_REDIS_URL=redis_url))
+    result = pco("sync", "people", "--list", "7", "--list", "9", "--enqueue")
+    assert result.exit_code == 0, result.output
+    assert recent_runs()[0].options == {"list_ids": ["7", "9"]}
+
+
+def test_sync_group_option_reaches_the_run(cli_app: Any, redis_url: str) -> None:
+    pco = cli(cli_app(PCO_REDIS_URL=redis_url))
+    assert pco("sync", "groups", "--group", "42", "--enqueue").exit_code == 0
     assert recent_runs()[0].options == {"group_id": "42"}
 
 
@@ -170,6 +180,28 @@ def test_status_says_how_far_the_running_run_is(pco: Any) -> None:
     current_pco().db.session.commit()
     result = pco("status")
     assert "progress: 1,200 of 5,000 records" in result.output
+
+
+def test_status_says_which_process_runs_the_run(pco: Any) -> None:
+    run = _queued_run()
+    me = this_runner()
+    assert f"queued by: {me.host}, pid {me.pid}\n" in pco("status").output
+    run.status = "running"
+    current_pco().db.session.commit()
+    assert f"run by: {me.host}, pid {me.pid}\n" in pco("status").output
+
+
+def test_status_releases_a_run_whose_process_is_gone_at_once(pco: Any) -> None:
+    run = _queued_run()
+    ended = dead_runner()
+    run.status, run.heartbeat_at = "running", utcnow()
+    run.runner_host, run.runner_pid, run.runner_process = ended.host, ended.pid, ended.process
+    current_pco().db.session.commit()
+    result = pco("status")
+    assert result.exit_code == 0, result.output
+    assert "no sync is running" in result.output
+    (row,) = result.output.split("\n\n", 1)[1].strip().splitlines()[1:]
+    assert "failed" in row and "abandoned: its process" in row
 
 
 def _issue(**values: Any) -> Any:

@@ -5,34 +5,13 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-import pytest
 import requests
 from sqlalchemy import func, select
 
 from example_app.models import Person
 from flask_pco.extension import current_pco
 from flask_pco.jobs import recent_runs
-from flask_pco.sandbox.testing import SandboxControl, SandboxServer
-from tests.helpers import NO_RATE_LIMIT, sandbox_settings
-
-from .conftest import cli
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> SandboxControl:
-    control = sandbox_server.control
-    control.reset(people=6, seed=3)
-    control.set_faults()
-    return control
-
-
-@pytest.fixture
-def sandbox_cli(cli_app: Any, sandbox_server: SandboxServer, sandbox: SandboxControl) -> Any:
-    def build(**config: Any) -> Any:
-        settings = sandbox_settings(sandbox_server.url, PCO_PER_PAGE=4, **NO_RATE_LIMIT)
-        return cli(cli_app(**{**settings, **config}))
-
-    return build
+from flask_pco.sandbox.testing import SandboxServer
 
 
 def people_count() -> int:

@@ -8,19 +8,20 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from rq.cron import CronScheduler
+from rq.job import Job
 from sqlalchemy import select
 
 from flask_pco.extension import current_pco
 from flask_pco.jobs import current_run, set_schedule, start_sync, sync_queue
-from flask_pco.models import utcnow
 from flask_pco.schedule import NIGHTLY_JOB_NAME, next_nightly_run
+from flask_pco.sync.runner import process_gone
 
 from .conftest import reload
 
@@ -67,7 +68,7 @@ def kill_with_children(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-def test_killed_worker_leaves_a_run_that_is_detected_and_replaced(
+def test_killed_worker_leaves_a_run_that_is_released_at_once_and_replaced(
     redis_app: Flask, database_url: str, redis_url: str, work: Any, tmp_path: Path
 ) -> None:
     run = start_sync("pull", "slow", mode="enqueue", options={"ticks": 100_000, "pause": 0.01})
@@ -75,19 +76,41 @@ def test_killed_worker_leaves_a_run_that_is_detected_and_replaced(
     worker = start_worker(database_url, redis_url, log, "worker", "--burst")
     try:
         wait_until_running(run, worker, log)
+        horses = children(worker.pid)
     finally:
         kill_with_children(worker.pid)
         worker.wait()
-    assert reload(run).status == "running"  # nothing closed it: the process just vanished
+    killed = reload(run)
+    assert killed.status == "running"  # nothing closed it: the process just vanished
+    assert killed.runner_pid in horses  # the work horse that ran it, not the worker
+    assert rq_job_status(killed) == "started"  # RQ does not know either
 
-    make_heartbeat_stale(run)  # as if PCO_RUN_STALE_AFTER seconds had passed
-    assert current_run() is None
+    wait_until_ended(killed)
+    assert current_run() is None  # no waiting for PCO_RUN_STALE_AFTER
     abandoned = reload(run)
     assert abandoned.status == "failed" and abandoned.error_message.startswith("abandoned")
+    assert f"pid {killed.runner_pid}" in abandoned.error_message
 
     replacement = start_sync("pull", "counting", mode="enqueue", options={"records": 2})
     work()
     assert (reload(replacement).status, reload(replacement).created) == ("succeeded", 2)
+
+
+def wait_until_ended(run: Any) -> None:
+    """A SIGKILLed process (the horse, which nobody here reaps) takes a moment to end."""
+    for _ in range(500):
+        if process_gone(run.runner_host, run.runner_pid, run.runner_process):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"process {run.runner_pid} did not end after SIGKILL")
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def rq_job_status(run: Any) -> str:
+    return str(Job.fetch(run.job_id, connection=sync_queue().connection).get_status().value)
 
 
 def test_work_horse_runs_its_job_with_the_inherited_heap_frozen(
@@ -98,13 +121,6 @@ def test_work_horse_runs_its_job_with_the_inherited_heap_frozen(
     worker = start_worker(database_url, redis_url, log, "worker", "--burst")
     assert worker.wait(timeout=60) == 0, log.read_text()
     assert (reload(run).status, reload(run).created) == ("succeeded", 1)
-
-
-def make_heartbeat_stale(run: Any) -> None:
-    state = current_pco()
-    row = reload(run)
-    row.heartbeat_at = utcnow() - timedelta(seconds=state.config.run_stale_after + 1)
-    state.db.session.commit()
 
 
 def registered_schedulers() -> list[CronScheduler]:

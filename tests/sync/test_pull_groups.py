@@ -80,9 +80,17 @@ def test_one_group_can_be_synced_now(sandbox, run_sync, models):
     assert {m.pco_id for m in models.db.session.scalars(select(models.GroupMembership))} == expected
 
 
-def test_one_unknown_group_is_skipped_with_its_reason(sandbox, run_sync):
+def test_one_group_pco_does_not_have_fails_the_run_naming_it(sandbox, run_sync, state):
     run = run_sync("pull", "groups", group_id="424242")
-    assert (run.status, run.skipped) == ("succeeded", 1)
+    assert (run.status, run.error_message) == ("failed", "PCO group 424242 does not exist")
+    (issue,) = state.db.session.scalars(select(state.models.SyncIssue))
+    assert (issue.kind, issue.resource_type, issue.pco_id) == ("not_found", "Group", "424242")
+
+
+def test_a_group_id_stays_one_segment_of_the_url(sandbox, run_sync):
+    run_sync("pull", "groups", group_id="../x")
+    (request,) = sandbox.requests()
+    assert request["path"].startswith("/groups/v2/groups/../x?")
 
 
 def test_a_membership_removed_in_pco_is_removed_but_local_ones_stay(sandbox, run_sync, models):

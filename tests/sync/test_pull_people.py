@@ -292,11 +292,35 @@ def test_list_selective_pull_takes_only_that_lists_people(sandbox, run_sync, mod
     assert models.db.session.scalar(select(state.models.SyncCursor)) is None
 
 
-def test_list_selective_pull_of_an_unknown_list_is_skipped_with_its_reason(
+def test_a_list_pco_does_not_have_fails_the_run_naming_it_after_the_others_are_pulled(
     sandbox, run_sync, models, state
 ):
-    run = run_sync("pull", "people", list_ids=["999999"])
-    assert (run.status, run.skipped) == ("succeeded", 1)
+    sandbox.reset(people=30, seed=3)
+    records = sandbox.state()["records"]
+    list_id = records["List"][0]["id"]
+    members = {r["person_id"] for r in records["ListResult"] if r["list_id"] == list_id}
+    run = run_sync("pull", "people", list_ids=["999999", list_id])
+    assert (run.status, run.error_message) == ("failed", "PCO list 999999 does not exist")
+    assert set(people_by_pco_id(models)) == members
+    assert run.created == len(members)
+    (issue,) = models.db.session.scalars(select(state.models.SyncIssue))
+    assert (issue.kind, issue.resource_type, issue.pco_id, issue.run_id) == (
+        "not_found",
+        "List",
+        "999999",
+        run.id,
+    )
+
+
+def test_every_missing_list_is_named(sandbox, run_sync):
+    run = run_sync("pull", "people", list_ids=["999998", "999999"])
+    assert (run.status, run.error_message) == ("failed", "PCO lists 999998, 999999 do not exist")
+
+
+def test_a_list_id_stays_one_segment_of_the_url(sandbox, run_sync):
+    run_sync("pull", "people", list_ids=["../../x"])
+    (request,) = sandbox.requests()
+    assert request["path"].startswith("/people/v2/lists/../../x/people?")
 
 
 def run_issue_model(models):
