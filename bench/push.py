@@ -3,11 +3,17 @@
     python bench/push.py                       # 100 people at PCO's real 100 per 20 s (~1 min)
     python bench/push.py --people 1000 --rate 1000/1
     python bench/push.py --people 300 --rate 100/20 --redis-url redis://127.0.0.1:6379/4
+    python bench/push.py --people 1000 --rate 1000/1 --already-in-pco 0.3
 
 Runs the real ``push people`` step (engine, client, shared limiter) against a sandbox (in its
 own process) that enforces the budget with 429s, on a throw-away SQLite database. Prints the requests sent,
 the wall time, the achieved rate as a share of the budget (and of the fastest schedule the
 moving window allows), requests PCO refused, and the projection for 5,000 people.
+
+``--already-in-pco F`` puts a share F of the local people into PCO first, unlinked, the way a
+church that ran both systems side by side has them: half with the same email and first name,
+half with the same name and birth date but no email in PCO. The push must link every one of
+them (PCO ends with exactly as many people as the site: 0 duplicates), for no extra request.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +50,7 @@ def seed_people(db: Any, count: int) -> None:
     from example_app.models import Person, PersonEmail, PersonPhone
 
     for n in range(count):
-        person = Person(first_name=f"Bench{n}", last_name="Person")
+        person = Person(first_name=f"Bench{n}", last_name="Person", dob=birth_date(n))
         db.session.add(person)
         db.session.flush()
         db.session.add(
@@ -51,6 +58,27 @@ def seed_people(db: Any, count: int) -> None:
         )
         db.session.add(PersonPhone(person_id=person.id, phone=f"+1555{n:07d}", kind="Mobile"))
     db.session.commit()
+
+
+def birth_date(n: int) -> date:
+    return date(1950, 1, 1) + timedelta(days=n)
+
+
+def seed_pco(url: str, count: int, share: float) -> int:
+    """Put every 1/share-th local person into PCO, unlinked; returns how many."""
+    if share <= 0:
+        return 0
+    step = max(round(1 / share), 1)
+    with SandboxControl(url) as control:
+        for made, n in enumerate(range(0, count, step)):
+            person = {"first_name": f"Bench{n}", "last_name": "Person"}
+            if made % 2:
+                person["birthdate"] = birth_date(n).isoformat()
+            else:
+                person["emails"] = [f"bench{n}@example.org"]
+            control.add_person(**person)
+        control.clear_requests()
+        return len(range(0, count, step))
 
 
 def build_app(database: Path, sandbox_url: str, limit: int, period: int, redis_url: str) -> Any:
@@ -99,8 +127,11 @@ def sandbox_process(limit: int, period: int) -> Iterator[str]:
             process.wait(timeout=30)
 
 
-def bench(people: int, limit: int, period: int, redis_url: str) -> dict[str, Any]:
+def bench(
+    people: int, limit: int, period: int, redis_url: str, already: float = 0.0
+) -> dict[str, Any]:
     with sandbox_process(limit, period) as url, tempfile.TemporaryDirectory() as folder:
+        existing = seed_pco(url, people, already)
         app = build_app(Path(folder) / "bench.sqlite", url, limit, period, redis_url)
         with app.app_context():
             from example_app.models import db
@@ -113,8 +144,16 @@ def bench(people: int, limit: int, period: int, redis_url: str) -> dict[str, Any
             wall = time.monotonic() - started
             with SandboxControl(url) as control:
                 log = control.requests()
+                in_pco = len(control.state()["records"].get("Person", []))
     statuses = Counter(entry["status"] for entry in log)
-    return {"report": report.summary(), "wall": wall, "requests": len(log), "statuses": statuses}
+    return {
+        "report": report.summary(),
+        "wall": wall,
+        "requests": len(log),
+        "statuses": statuses,
+        "existing": existing,
+        "duplicates": in_pco - people,
+    }
 
 
 def main() -> None:
@@ -126,9 +165,18 @@ def main() -> None:
         "--rate", default="100/20", help="budget LIMIT/SECONDS (default PCO's 100/20)"
     )
     parser.add_argument("--redis-url", default="", help="share the budget through Redis (optional)")
+    parser.add_argument(
+        "--already-in-pco",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="share of the local people already in PCO, unlinked (default 0)",
+    )
     args = parser.parse_args()
+    if not 0 <= args.already_in_pco <= 1:
+        parser.error("--already-in-pco must be between 0 and 1")
     limit, period = parse_rate(args.rate)
-    result = bench(args.people, limit, period, args.redis_url)
+    result = bench(args.people, limit, period, args.redis_url, args.already_in_pco)
     budget = limit / period
     requests, wall = result["requests"], result["wall"]
     failed = sum(n for status, n in result["statuses"].items() if status >= 400)
@@ -137,6 +185,8 @@ def main() -> None:
     projected = WRITES_PER_PERSON * 5000 + -(-5000 // 100)
     print(f"people            {args.people}  (budget {limit} per {period} s = {budget:g}/s)")
     print(f"run               {result['report']}")
+    print(f"already in PCO    {result['existing']} (unlinked before the push)")
+    print(f"PCO duplicates    {result['duplicates']}  (PCO people beyond one per local person)")
     print(f"requests          {requests}  statuses {dict(sorted(result['statuses'].items()))}")
     print(f"failed requests   {failed}")
     print(f"wall time         {wall:.1f} s")
