@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..exceptions import ConfigError
 from ..models import utcnow
@@ -73,8 +73,8 @@ def waiting_runs(state: PcoState, sample: int = 20) -> list[WaitingRun]:
     for run in runs:
         pending = _pending_query(state, run).order_by(Removal.id)
         rows = state.db.session.scalars(pending.limit(sample)).all()
-        total = len(state.db.session.scalars(pending.with_only_columns(Removal.id)).all())
-        found.append(WaitingRun(run, total, list(rows)))
+        total = state.db.session.scalar(select(func.count()).select_from(pending.subquery()))
+        found.append(WaitingRun(run, int(total or 0), list(rows)))
     return found
 
 
