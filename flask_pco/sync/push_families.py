@@ -52,21 +52,27 @@ Member = tuple[Any, str, str | None]
 def push_families_to_pco(ctx: SyncContext) -> None:
     """Create, complete or rename the PCO household of every family that needs it."""
     Family = ctx.roles.model("family")
+    # Ids, not rows, are kept across the loop: each per-record commit expires every row the
+    # session still holds, so holding all families and members made a push quadratic.
     members = _members_by_family(ctx)
-    families = ctx.session.scalars(select(Family).order_by(Family.id)).all()
     work = [
-        f
-        for f in families
+        f.id
+        for f in ctx.session.scalars(select(Family).order_by(Family.id))
         if f.pco_id is None
         or _renamed(f)
         or address_pending(ctx, f)
         or any(m.pco_id is None for m in members[f.id])
     ]
+    member_ids = {family_id: [m.id for m in members[family_id]] for family_id in work}
+    del members
     people = PersonPusher(ctx) if work else None
     ctx.report.expect(len(work))
-    for family in work:
+    FamilyMember = ctx.roles.model("family_member")
+    for family_id in work:
         assert people is not None
-        _push_family(ctx, people, family, members[family.id])
+        family = ctx.session.get(Family, family_id)
+        rows = [ctx.session.get(FamilyMember, i) for i in member_ids[family_id]]
+        _push_family(ctx, people, family, [row for row in rows if row is not None])
         ctx.report.advance()
         ctx.report.checkpoint()
 

@@ -54,14 +54,18 @@ def push_group_memberships_to_pco(ctx: SyncContext) -> None:
             ctx.session.commit()
             ctx.report.advance(len(rows))
             continue
-        for row in rows:
-            _push_membership(ctx, people, group_pco_id, row, remote)
+        Membership = ctx.roles.model(_ROLE)
+        for row_id in rows:
+            row = ctx.session.get(Membership, row_id)
+            if row is not None:
+                _push_membership(ctx, people, group_pco_id, row, remote)
             ctx.report.advance()
             ctx.report.checkpoint()
 
 
-def _work_by_group(ctx: SyncContext) -> dict[str, list[Any]]:
-    """Unlinked or locally changed memberships of PCO groups, by the group's PCO id."""
+def _work_by_group(ctx: SyncContext) -> dict[str, list[int]]:
+    """Ids of the unlinked or locally changed memberships of PCO groups, by the group's PCO id
+    (ids, not rows: every per-record commit expires each row the session still holds)."""
     Membership, Group = ctx.roles.model(_ROLE), ctx.roles.model("group")
     group_id = getattr(Membership, ctx.roles.column(_ROLE, "group_id"))
     rows = ctx.session.execute(
@@ -70,10 +74,10 @@ def _work_by_group(ctx: SyncContext) -> dict[str, list[Any]]:
         .where(Group.pco_id.is_not(None), Membership.pco_removed_at.is_(None))
         .order_by(Membership.id)
     )
-    by_group: dict[str, list[Any]] = defaultdict(list)
+    by_group: dict[str, list[int]] = defaultdict(list)
     for row, group_pco_id in rows:
         if row.pco_id is None or changed_locally(row, _ROLE, ctx):
-            by_group[group_pco_id].append(row)
+            by_group[group_pco_id].append(row.id)
     return by_group
 
 

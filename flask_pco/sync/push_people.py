@@ -69,11 +69,11 @@ class PersonPusher:
             self._index = load_people_index(self.ctx.client, self._wanted)
         return self._index
 
-    def expect(self, people: list[Any]) -> None:
-        """Say up front who will be pushed: if all are linked (nobody to match by email), the
-        index may fetch just them instead of listing everyone."""
-        if all(p.pco_id is not None for p in people):
-            self._wanted = [p.pco_id for p in people]
+    def expect(self, pco_ids: list[str | None]) -> None:
+        """Say up front who will be pushed (their PCO ids): if all are linked (nobody to
+        match), the index may fetch just them instead of listing everyone."""
+        if all(pco_id is not None for pco_id in pco_ids):
+            self._wanted = [pco_id for pco_id in pco_ids if pco_id is not None]
 
     @cached_property
     def contacts_pending(self) -> set[int]:
