@@ -226,6 +226,13 @@ def dashboard(state: PcoState) -> dict[str, Any]:
     }
 
 
+def held_matches(state: PcoState, limit: int = OPEN_ITEMS_SHOWN) -> list[Any]:
+    """Held matches still waiting for an admin's decision, newest first."""
+    SyncIssue = state.models.SyncIssue
+    query = select(SyncIssue).where(SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous")
+    return list(state.db.session.scalars(query.order_by(SyncIssue.id.desc()).limit(limit)))
+
+
 def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any]:
     """The latest records a sync or webhook skipped, held back or could not write, with why:
     a count on the history says how many, these say which and what to do."""

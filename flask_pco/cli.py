@@ -324,27 +324,34 @@ def _table(runs: list[Any]) -> str:
     "--limit", default=20, show_default=True, help="How many recent records to list.", type=int
 )
 def issues_command(limit: int) -> None:
-    """List the latest records a sync or webhook skipped or could not write, and why."""
-    from .admin_data import recent_issues
+    """List held matches waiting for a decision, then the latest records a sync or webhook
+    skipped or could not write, and why."""
+    from .admin_data import held_matches, recent_issues
     from .extension import current_pco
 
     if limit < 1:
         raise click.ClickException(f"--limit must be at least 1, got {limit}")
-    issues = recent_issues(current_pco(), limit)
-    if not issues:
-        click.echo("nothing skipped")
+    state = current_pco()
+    held = held_matches(state, limit)
+    for issue in held:
+        side = "local" if issue.local_id is None else "PCO"
+        offered = ", ".join(str(c) for c in issue.candidates or ()) or "none"
+        click.echo(f"held: {_issue_line(issue)}")
+        click.echo(f"  {side} candidates: {offered}")
+        click.echo(f"  settle: `flask pco resolve {issue.id} --link ID` or `--create-new`")
+    issues = recent_issues(state, limit)
+    if not issues and not held:
+        click.echo("nothing skipped or held")
     for issue in issues:
-        when = issue.created_at.isoformat(" ", "seconds") if issue.created_at else ""
-        run = f"run {issue.run_id}" if issue.run_id else "webhook"
-        record = issue.resource_type + (f" #{issue.local_id}" if issue.local_id else "")
-        record += f" (PCO {issue.pco_id})" if issue.pco_id else ""
-        line = f"{when}  {run}  {issue.kind}  {record}: {issue.reason}"
-        if issue.kind == "ambiguous" and issue.resolved_at is None and issue.candidates:
-            side = "local" if issue.local_id is None else "PCO"
-            offered = ", ".join(str(c) for c in issue.candidates)
-            line += f" [{side} candidates: {offered}; `flask pco resolve {issue.id} --link ID`"
-            line += " or --create-new]"
-        click.echo(line)
+        click.echo(_issue_line(issue))
+
+
+def _issue_line(issue: Any) -> str:
+    when = issue.created_at.isoformat(" ", "seconds") if issue.created_at else ""
+    run = f"run {issue.run_id}" if issue.run_id else "webhook"
+    record = issue.resource_type + (f" #{issue.local_id}" if issue.local_id else "")
+    record += f" (PCO {issue.pco_id})" if issue.pco_id else ""
+    return f"{when}  {run}  {issue.kind}  {record}: {issue.reason} [issue {issue.id}]"
 
 
 @pco_cli.command("resolve")

@@ -224,9 +224,8 @@ def test_issues_lists_the_latest_records_skipped_and_why(pco: Any) -> None:
     assert "invalid  Email (PCO 5001): 'x@' is not an email address" in second
 
 
-def test_issues_leaves_out_held_matches(pco: Any) -> None:
-    _issue(kind="ambiguous", reason="two local people share the email")
-    assert pco("issues").output.strip() == "nothing skipped"
+def test_issues_with_nothing_to_report_says_so(pco: Any) -> None:
+    assert pco("issues").output.strip() == "nothing skipped or held"
 
 
 def test_issues_limit_must_be_positive(pco: Any) -> None:
@@ -378,3 +377,10 @@ def test_resolve_needs_exactly_one_decision(pco: Any) -> None:
 
 def test_resolve_of_an_issue_that_is_no_held_match_says_so(pco: Any) -> None:
     assert_one_line_error(pco("resolve", "999", "--create-new"), "not a held person match")
+
+
+def test_issues_lists_held_matches_with_their_candidates_and_how_to_settle_them(pco: Any) -> None:
+    issue = _held_person_match([3, 4])
+    output = pco("issues").output
+    assert "held: " in output and "local candidates: 3, 4" in output
+    assert f"flask pco resolve {issue.id} --link ID" in output

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from example_app.models import Person
 from flask_pco.extension import current_pco
 from flask_pco.jobs import recent_runs
-from flask_pco.sandbox.testing import SandboxServer
+from flask_pco.sandbox.testing import SandboxControl, SandboxServer
 
 
 def people_count() -> int:
