@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .config import settings_from_env
 from .exceptions import (
     ApiError,
     AuthenticationError,
@@ -42,4 +43,5 @@ __all__ = [
     "current_pco",
     "pco_id_index",
     "pco_unlinked_index",
+    "settings_from_env",
 ]

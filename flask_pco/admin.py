@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy.exc import DBAPIError
 from wtforms import ValidationError as CsrfInvalid
 
 from .exceptions import ConfigError, PcoError
@@ -65,9 +66,26 @@ def guard() -> Any:
     return None
 
 
+@admin_blueprint.errorhandler(DBAPIError)
+def database_failed(error: DBAPIError) -> Any:
+    """Tables not migrated yet, or a database that is down: one line, not a stack of them."""
+    from .database import request_failed_on_database
+
+    message = request_failed_on_database(error)
+    return f"flask-pco: {message}\n", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @admin_blueprint.context_processor
 def template_helpers() -> dict[str, Any]:
-    return {"pco_csrf_token": generate_csrf, "pco_views": VIEWS}
+    roles = current_pco().roles
+    return {
+        "pco_csrf_token": generate_csrf,
+        "pco_views": VIEWS,
+        # Conflicts name the site's own model and column (``Member.surname``), not flask-pco's
+        # logical field (``person last_name``).
+        "pco_column": roles.column,
+        "pco_model_name": lambda role: getattr(roles.classes.get(role), "__name__", role),
+    }
 
 
 @admin_blueprint.app_template_filter("pco_when")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from .exceptions import ConfigError
 from .models import utcnow
 from .sync.approvals import waiting_runs
+from .sync.engine import offered
 from .sync.runs import ACTIVE, OUTCOMES, active_run
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "RunView",
     "SyncAction",
     "dashboard",
+    "held_matches",
     "live_progress",
     "reference_data",
     "resolve_conflict",
@@ -221,16 +223,35 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         ),
         "recent_issues": recent_issues(state),
         "waiting": waiting_runs(state),
-        "pull_actions": PULL_ACTIONS,
-        "push_actions": PUSH_ACTIONS,
+        **site_actions(state),
+    }
+
+
+def site_actions(state: PcoState) -> dict[str, Any]:
+    """The buttons and selective scopes this site's registered models allow: a site without
+    groups gets no Groups button, and its Full Sync covers what it has."""
+    roles = state.roles
+    return {
+        "pull_actions": [a for a in PULL_ACTIONS if offered(roles, a.direction, a.sync_type)],
+        "push_actions": [a for a in PUSH_ACTIONS if offered(roles, a.direction, a.sync_type)],
+        "selective_scopes": [
+            s for s, (step, _) in _SELECTIVE.items() if offered(roles, "pull", step)
+        ],
     }
 
 
 def held_matches(state: PcoState, limit: int = OPEN_ITEMS_SHOWN) -> list[Any]:
-    """Held matches still waiting for an admin's decision, newest first."""
+    """Open held (ambiguous) matches, newest first: records no sync links until an admin
+    resolves them."""
     SyncIssue = state.models.SyncIssue
-    query = select(SyncIssue).where(SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous")
-    return list(state.db.session.scalars(query.order_by(SyncIssue.id.desc()).limit(limit)))
+    return list(
+        state.db.session.scalars(
+            select(SyncIssue)
+            .where(SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous")
+            .order_by(SyncIssue.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any]:
@@ -281,9 +302,10 @@ def resolve_conflict(state: PcoState, conflict_id: int, keep: str) -> str:
     conflict.resolved_at = utcnow()
     conflict.resolution = keep
     state.db.session.commit()
+    column = state.roles.column(conflict.role, conflict.field)
     if keep == "local":
-        return f"Kept the local {conflict.field}; the next push sends it to PCO."
-    return f"Kept PCO's {conflict.field}."
+        return f"Kept the local {column}; the next push sends it to PCO."
+    return f"Kept PCO's {column}."
 
 
 def _from_snapshot(row: Any, column: str, value: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
 from .exceptions import PcoError
 from .run_status import counts_text, elapsed_seconds, progress_line, summary_line
@@ -37,6 +38,30 @@ class PcoGroup(AppGroup):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         return super().get_command(ctx, name) or _lazy_command(name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Any command's flask-pco or database failure ends as one line, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            raise click.ClickException(_database_problem(error)) from None
+        except PcoError as error:
+            raise click.ClickException(_first_line(error)) from None
+
+
+def _database_problem(error: DBAPIError) -> str:
+    from .database import describe_database_error
+    from .extension import current_pco
+
+    try:
+        url: Any = current_pco().db.engine.url
+    except Exception:  # the message still says what failed, only not where
+        url = None
+    return describe_database_error(error, url)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _lazy_command(name: str) -> click.Command | None:
@@ -454,9 +479,12 @@ def schedule_command(enabled: bool | None, hour: int | None) -> None:
 )
 def worker_command(burst: bool, simple: bool) -> None:
     """Run an RQ worker for flask-pco's jobs inside this app (PCO_REDIS_URL, PCO_QUEUE)."""
+    from .database import check_tables
+    from .extension import current_pco
     from .workers import make_worker
 
     with _one_line_errors():
+        check_tables(current_pco())  # a site that did not migrate hears it now, not per job
         worker = make_worker(simple=simple)
     # with_scheduler: retries wait in RQ's scheduled registry; some worker must move them.
     worker.work(burst=burst, with_scheduler=True)
@@ -465,10 +493,13 @@ def worker_command(burst: bool, simple: bool) -> None:
 @pco_cli.command("scheduler")
 def scheduler_command() -> None:
     """Run RQ's cron scheduler for the nightly sync set by `flask pco schedule`."""
+    from .database import check_tables
+    from .extension import current_pco
     from .jobs import sync_queue
     from .workers import NightlyScheduler
 
     with _one_line_errors():
+        check_tables(current_pco())
         queue = sync_queue()
     scheduler = NightlyScheduler(queue.connection, queue.name)
     scheduler.refresh()

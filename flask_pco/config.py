@@ -6,6 +6,8 @@ so a missing or malformed value fails at start-up with one line that names the k
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .exceptions import ConfigError
 
-__all__ = ["DEFAULTS", "PcoConfig", "load_config"]
+__all__ = ["DEFAULTS", "PcoConfig", "load_config", "settings_from_env"]
 
 DEFAULTS: dict[str, Any] = {
     #: Personal Access Token application id (HTTP Basic user). Empty means "not configured".
@@ -129,6 +131,30 @@ class PcoConfig:
     def organization_key(self) -> str:
         """Identifies the PCO organisation for run guards and rate-limit budgets."""
         return self.app_id or "oauth"
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``PCO_*`` settings set in the environment, under their full names, for
+    ``app.config.update(settings_from_env())``.
+
+    Flask's ``from_prefixed_env()`` reads only ``FLASK_*``, and ``from_prefixed_env("PCO")``
+    strips the prefix (``PCO_APP_ID`` would become ``APP_ID``) and turns ``"123"`` into a number.
+    Values stay strings here, as ``load_config`` reads them; ``PCO_API_VERSIONS`` is JSON. Other
+    ``PCO_*`` names are not flask-pco's and are left out.
+    """
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        if key not in environ:
+            continue
+        value: Any = environ[key]
+        if isinstance(default, Mapping):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ConfigError(f"{key} must be a JSON object, got {value!r}") from None
+        settings[key] = value
+    return settings
 
 
 def load_config(config: Mapping[str, Any]) -> PcoConfig:

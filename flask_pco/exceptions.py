@@ -4,7 +4,8 @@ Each class says whether the operation that raised it may succeed if simply tried
 (``retriable``) and whether a sync may skip the one record and go on (``skippable``)::
 
     PcoError
-     ├── ConfigError              a PCO_* key is missing or malformed            fatal
+     ├── ConfigError              a setting, model or table is wrong (also a     fatal
+     │                            click.ClickException: one line in the CLI)
      ├── ApiError                 PCO answered with an error status
      │    ├── AuthenticationError 401/403: bad credentials, no access to an app  fatal
      │    ├── NotFoundError       404                                            skippable
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import click
 
 __all__ = [
     "ApiError",
@@ -54,8 +57,14 @@ class PcoError(Exception):
     skippable: bool = False
 
 
-class ConfigError(PcoError):
-    """A configuration key is missing or malformed; the message names the key and the fix."""
+class ConfigError(PcoError, click.ClickException):
+    """A setting, a registered model or the database set-up is wrong; the message names it
+    and the fix.
+
+    It is also a ``click.ClickException``: raised while ``flask`` loads the site (``init_app``
+    in the host's ``create_app``), the command line shows ``Error: <message>`` and exits 1
+    instead of a traceback, as Flask does for its own ``NoAppException``.
+    """
 
 
 class ApiError(PcoError):

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from .config import DEFAULTS, PcoConfig, load_config
 from .exceptions import ConfigError
 from .models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
+from .roles import check_models
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -67,7 +68,8 @@ class PCO:
         return check
 
     def init_app(self, app: Flask) -> None:
-        """Set config defaults, validate them, and register the blueprints and CLI."""
+        """Set config defaults, check them and the registered models, and register the
+        blueprints and CLI. A mistake in either stops start-up with one line saying what to do."""
         if "pco" in app.extensions:
             raise RuntimeError(
                 "flask-pco is already registered on this app. Call PCO(db).init_app(app) once "
@@ -80,6 +82,7 @@ class PCO:
                 "SECRET_KEY is not set: flask-pco's admin page signs its CSRF tokens with it"
             )
         config = load_config(app.config)
+        check_models(self.roles)
         app.extensions["pco"] = PcoState(extension=self, config=config)
 
         from .admin import admin_blueprint
@@ -90,10 +93,31 @@ class PCO:
         app.register_blueprint(admin_blueprint)
         app.register_blueprint(readonly_blueprint)
         app.register_blueprint(webhook_blueprint)
-        csrf = app.extensions.get("csrf")
-        if csrf is not None:  # the host uses Flask-WTF's CSRFProtect; PCO cannot send a token
-            csrf.exempt(webhook_blueprint)
+        _exempt_webhook_from_csrf(app)
         app.cli.add_command(pco_cli)
+
+
+def _exempt_webhook_from_csrf(app: Flask) -> None:
+    """Keep the host's Flask-WTF ``CSRFProtect`` off the webhook route: PCO cannot send a token,
+    and the route checks PCO's HMAC signature instead.
+
+    ``CSRFProtect`` keeps its exemptions per instance, and the host may set it up before or
+    after flask-pco. Before: exempt now. After: this app-level hook is registered first, so it
+    runs before CSRFProtect's own and exempts the route in time.
+    """
+    from .webhook import webhook_blueprint
+
+    def exempt(extensions: dict[str, Any]) -> None:
+        csrf = extensions.get("csrf")
+        if csrf is not None:
+            csrf.exempt(webhook_blueprint)
+
+    exempt(app.extensions)
+
+    @app.before_request
+    def exempt_webhook_from_csrf() -> None:
+        if request.blueprint == webhook_blueprint.name:
+            exempt(current_app.extensions)
 
 
 @dataclass

@@ -41,9 +41,11 @@ from .exceptions import (
     TransportError,
 )
 from .extension import PcoState, current_pco
+from .models import Roles
 from .run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from .schedule import Schedule, get_schedule, set_schedule
-from .sync.engine import execute_run, sync_types
+from .sync.engine import execute_run, require_roles, sync_types
+from .sync.engine import offered as step_offered
 from .sync.runs import (
     ACTIVE,
     finish_run,
@@ -96,7 +98,8 @@ def start_sync(
     with a ``ConfigError`` before anything is written (``sync.selection``).
     """
     state = current_pco()
-    check_sync_type(direction, sync_type)
+    require_roles(state.roles, direction, sync_type)
+    check_sync_type(direction, sync_type, state.roles)
     options = check_selection(direction, sync_type, options)
     mode = _resolve_mode(state, mode)
     release_lost_runs(state)
@@ -118,9 +121,12 @@ def start_sync(
     return run
 
 
-def check_sync_type(direction: str, sync_type: str) -> None:
-    """Refuse a sync nobody registered, listing the ones that exist."""
-    offered = sync_types(direction)
+def check_sync_type(direction: str, sync_type: str, roles: Roles | None = None) -> None:
+    """Refuse a sync nobody registered, listing the ones that exist (for ``roles``: the
+    ones its models allow)."""
+    offered = [
+        t for t in sync_types(direction) if roles is None or step_offered(roles, direction, t)
+    ]
     if sync_type not in offered:
         valid = ", ".join(offered) or f"none yet (no {direction} steps are installed)"
         raise ConfigError(f"unknown {direction} sync {sync_type!r}; valid: {valid}")

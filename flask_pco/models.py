@@ -9,6 +9,7 @@ defined on the host's ``db`` so that ``flask db migrate`` picks them up with the
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,10 +28,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from .roles import DEFAULT_FIELDS, ROLES
+
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
 __all__ = [
+    "DEFAULT_FIELDS",
     "ROLES",
     "PcoLinkedMixin",
     "PcoModels",
@@ -40,27 +44,6 @@ __all__ = [
     "pco_unlinked_index",
     "utcnow",
 ]
-
-#: The parts a host model can play, and the logical fields the sync reads or writes on each.
-#: A host whose column has another name maps it with ``register_models(fields=...)``. Fields not
-#: listed here (allergies, photo_url, is_verified, ...) are local-owned: the sync never names them,
-#: so it can never overwrite them.
-ROLES: dict[str, tuple[str, ...]] = {
-    "person": ("first_name", "last_name", "gender", "dob", "child", "is_active"),
-    "email": ("person_id", "email", "is_primary"),
-    "phone": ("person_id", "phone", "kind", "is_primary"),
-    "family": ("name", "street", "city", "state", "zip"),
-    "family_member": ("family_id", "person_id", "relationship"),
-    "group": ("name", "kind", "parent_id", "description"),
-    "group_membership": ("group_id", "person_id", "is_leader"),
-    "event": ("name", "starts_at", "ends_at"),
-    "location": ("name",),
-}
-
-#: Host column names that differ from the logical names above in the default mapping.
-DEFAULT_FIELDS: dict[str, dict[str, str]] = {
-    "person": {"child": "is_child"},
-}
 
 
 def utcnow() -> datetime:
@@ -149,6 +132,21 @@ class Roles:
 
     def has(self, role: str) -> bool:
         return role in self.classes
+
+    def present(self, role: str, logical: str) -> bool:
+        """Whether the host has a column for this field. An optional field it lacks (no
+        ``is_child``, no family address) is never read, written or kept in a snapshot."""
+        model = self.classes.get(role)
+        return model is not None and hasattr(model, self.column(role, logical))
+
+    def known(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` (by logical field) without the fields the host has no column for."""
+        return {name: value for name, value in values.items() if self.present(role, name)}
+
+    def columns(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` by host column name, for a constructor or an INSERT; fields the host
+        has no column for are left out."""
+        return {self.column(role, name): value for name, value in self.known(role, values).items()}
 
 
 @dataclass(frozen=True)

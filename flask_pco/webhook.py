@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .extension import PcoState, current_pco
@@ -73,6 +74,14 @@ def read_body(limit: int) -> bytes | None:
     except RequestEntityTooLarge:
         return None
     return raw if len(raw) <= limit else None
+
+
+@webhook_blueprint.errorhandler(DBAPIError)
+def database_failed(error: DBAPIError) -> ResponseReturnValue:
+    """Not stored: PCO retries a 500, so the delivery comes again once the database is back."""
+    from .database import request_failed_on_database
+
+    return _error(500, request_failed_on_database(error))
 
 
 @webhook_blueprint.post("/webhook")

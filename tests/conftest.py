@@ -26,6 +26,16 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_TEST_URL = os.environ.get("PCO_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop with one line naming whatever the collected tests need and the machine lacks
+    (PostgreSQL, Redis, Chromium, the npm-built htmx), rather than one error per test."""
+    from tests.prerequisites import missing, needed, probes
+
+    problem = missing(needed(items), probes(POSTGRES_ADMIN_URL, REDIS_TEST_URL))
+    if problem:
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
@@ -45,6 +55,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'church.sqlite'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody has created a table in: a new SQLite file, or a new PostgreSQL
+    database (dropped after the test), for what a site meets before it migrates."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'site.sqlite'}"
+        return
+    name = f"flask_pco_empty_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def make_app(database_url: str, **config: Any) -> Flask:

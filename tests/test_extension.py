@@ -153,3 +153,37 @@ def test_public_api_is_pinned() -> None:
 def current_state(app: Flask) -> flask_pco.PcoState:
     with app.app_context():
         return current_pco()
+
+
+def test_settings_from_env_keeps_the_pco_names_and_leaves_values_as_text() -> None:
+    environ = {
+        "PCO_APP_ID": "123456",
+        "PCO_SECRET": "007",
+        "PCO_API_URL": "http://127.0.0.1:5055",
+        "PCO_API_VERSIONS": '{"people": "2023-02-15"}',
+        "PCO_TEST_REDIS_URL": "redis://127.0.0.1:6379/12",  # not a flask-pco setting
+        "FLASK_SECRET_KEY": "not ours either",
+    }
+    assert flask_pco.settings_from_env(environ) == {
+        "PCO_APP_ID": "123456",
+        "PCO_SECRET": "007",
+        "PCO_API_URL": "http://127.0.0.1:5055",
+        "PCO_API_VERSIONS": {"people": "2023-02-15"},
+    }
+
+
+def test_a_site_configured_from_the_environment_has_its_credentials(pco: PCO) -> None:
+    app = bare_app()
+    app.config.update(
+        flask_pco.settings_from_env(
+            {"PCO_APP_ID": "123456", "PCO_SECRET": "007", "PCO_PER_PAGE": "25"}
+        )
+    )
+    pco.init_app(app)
+    config = current_state(app).config
+    assert (config.has_credentials, config.app_id, config.per_page) == (True, "123456", 25)
+
+
+def test_settings_from_env_names_a_setting_that_is_not_json() -> None:
+    with pytest.raises(ConfigError, match="PCO_API_VERSIONS must be a JSON object"):
+        flask_pco.settings_from_env({"PCO_API_VERSIONS": "people=2023-02-15"})

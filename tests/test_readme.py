@@ -47,3 +47,40 @@ def test_the_first_command_syncs_the_example_site_with_the_embedded_sandbox(
     )
     assert result.returncode == 0, result.stderr
     assert "pull full succeeded" in result.stdout
+
+
+def test_the_snippet_for_your_site_loads_the_pco_settings_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    """README's "Adding flask-pco to your site" as a site's ``__init__.py``, with the models of
+    docs/integrate.md: its PCO_* variables reach the extension."""
+    from tests.test_integrate_guide import code_files
+
+    snippet = re.search(
+        r"## Adding flask-pco to your site.*?```python\n(.*?)```", _readme(), re.DOTALL
+    )
+    assert snippet, "README.md lost its 'Adding flask-pco to your site' python block"
+    site = tmp_path / "readme_site"
+    site.mkdir()
+    (site / "__init__.py").write_text(snippet.group(1), encoding="utf-8")
+    (site / "models.py").write_text(code_files()["stmarks/models.py"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PCO_", "FLASK_"))}
+    env.update(
+        FLASK_SECRET_KEY="dev",
+        FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}",
+        PCO_APP_ID="123456",
+        PCO_SECRET="007",
+        PCO_API_URL="http://127.0.0.1:5055",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    result = subprocess.run(
+        ["flask", "--app", "readme_site", "pco", "config"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "PCO_API_URL      http://127.0.0.1:5055" in result.stdout
+    assert "credentials      configured" in result.stdout

@@ -20,8 +20,18 @@ from .runs import RunReporter, SyncContext, begin_run, queue_run, reporting
 if TYPE_CHECKING:
     from ..client import PcoClient
     from ..extension import PcoState
+    from ..models import Roles
 
-__all__ = ["FULL_ORDER", "StepFunction", "execute_run", "step", "sync_types"]
+__all__ = [
+    "FULL_ORDER",
+    "STEP_ROLES",
+    "StepFunction",
+    "execute_run",
+    "offered",
+    "require_roles",
+    "step",
+    "sync_types",
+]
 
 StepFunction = Callable[[SyncContext], None]
 
@@ -30,6 +40,20 @@ StepFunction = Callable[[SyncContext], None]
 FULL_ORDER: dict[str, tuple[str, ...]] = {
     "pull": ("people", "families", "groups", "events", "locations"),
     "push": ("people", "families", "group-memberships"),
+}
+
+#: The models each step reads and writes. A site registers only the roles it has (people only;
+#: people and families; ...): ``full`` runs, the admin page's buttons and the nightly sync cover
+#: the steps its roles allow, and asking for another one alone says which models it needs.
+STEP_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("pull", "people"): ("person",),
+    ("pull", "families"): ("person", "family", "family_member"),
+    ("pull", "groups"): ("person", "group", "group_membership"),
+    ("pull", "events"): ("event",),
+    ("pull", "locations"): ("location",),
+    ("push", "people"): ("person",),
+    ("push", "families"): ("person", "family", "family_member"),
+    ("push", "group-memberships"): ("person", "group", "group_membership"),
 }
 
 _STEPS: dict[tuple[str, str], StepFunction] = {}
@@ -59,6 +83,24 @@ def sync_types(direction: str) -> tuple[str, ...]:
     return (*names, "full") if names else ()
 
 
+def offered(roles: Roles, direction: str, name: str) -> bool:
+    """Whether this site's registered models allow the step (``full``: any of its steps)."""
+    if name == "full":
+        return any(offered(roles, direction, step) for step in FULL_ORDER.get(direction, ()))
+    return all(roles.has(role) for role in STEP_ROLES.get((direction, name), ()))
+
+
+def require_roles(roles: Roles, direction: str, name: str) -> None:
+    """Refuse a step whose models the site did not register, saying which to register."""
+    missing = [r for r in STEP_ROLES.get((direction, name), ()) if not roles.has(r)]
+    if missing and name != "full":
+        needed = ", ".join(f"{role}=YourModel" for role in missing)
+        raise ConfigError(
+            f"{direction} {name} needs models this site has not registered: "
+            f"pco.register_models({needed})"
+        )
+
+
 def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
     """Run a queued run to its end and return its reporter; the row records the outcome.
 
@@ -68,6 +110,7 @@ def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
     _load_steps()
     if run.sync_type != "full" and (run.direction, run.sync_type) not in _STEPS:
         raise ConfigError(f"unknown sync: {run.direction} {run.sync_type}")
+    require_roles(state.roles, run.direction, run.sync_type)
     begin_run(state, run)
     with (
         _writes_for(state, run, client) as (scratch, writer),
@@ -103,8 +146,10 @@ def _run_full(
 ) -> None:
     people_created: set[str] = set()  # the people step's, for the families step
     for name in FULL_ORDER[parent.direction]:
-        if (parent.direction, name) not in _STEPS:
-            continue
+        if (parent.direction, name) not in _STEPS or not offered(
+            state.roles, parent.direction, name
+        ):
+            continue  # not built, or not for this site's models
         parent_report.step(name)
         child = queue_run(
             state,

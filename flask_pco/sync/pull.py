@@ -140,7 +140,9 @@ def deactivate_person(ctx: SyncContext, pco_id: str, why: str = "deleted in PCO"
     """
     Person = ctx.roles.model("person")
     row = ctx.session.scalar(select(Person).where(Person.pco_id == pco_id))
-    if row is None or not getattr(row, ctx.roles.column("person", "is_active")):
+    if row is None or not ctx.roles.present("person", "is_active"):
+        return False
+    if not getattr(row, ctx.roles.column("person", "is_active")):
         return False
     _propose_deactivations(ctx, [row.id], why)
     return True
@@ -200,6 +202,8 @@ def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
 def _people_missing(ctx: SyncContext, seen: set[str]) -> None:
     """After a complete full listing: count a miss for each active linked person it lacked,
     propose deactivating those missed often enough, and forget the misses of those listed."""
+    if not ctx.roles.present("person", "is_active"):
+        return  # the site keeps no such flag; the people stay as they are
     Person = ctx.roles.model("person")
     active = getattr(Person, ctx.roles.column("person", "is_active"))
     rows = ctx.session.execute(
@@ -239,6 +243,8 @@ def _recheck_missed_people(ctx: SyncContext, listing: _PeopleListing) -> None:
 
 
 def _propose_deactivations(ctx: SyncContext, ids: list[int], why: str) -> None:
+    if not ctx.roles.present("person", "is_active"):
+        return  # the site keeps no active flag: nothing to deactivate
     Person = ctx.roles.model("person")
     for start in range(0, len(ids), _DEACTIVATE_BATCH):
         batch = ids[start : start + _DEACTIVATE_BATCH]

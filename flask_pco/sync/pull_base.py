@@ -180,9 +180,9 @@ def skippable_pages(
 
 
 def set_fields(row: Any, role: str, values: Mapping[str, Any], ctx: SyncContext) -> bool:
-    """Write logical fields onto a host row; True if any value changed."""
+    """Write logical fields onto a host row (those it has a column for); True if any changed."""
     changed = False
-    for name, value in values.items():
+    for name, value in ctx.roles.known(role, values).items():
         column = ctx.roles.column(role, name)
         if comparable(getattr(row, column, None)) != comparable(value):
             setattr(row, column, value)
@@ -193,8 +193,8 @@ def set_fields(row: Any, role: str, values: Mapping[str, Any], ctx: SyncContext)
 def new_row(ctx: SyncContext, role: str, values: Mapping[str, Any], **extra: Any) -> Any:
     """A new host row of ``role`` with PCO's values, agreed with PCO from the start."""
     model = ctx.roles.model(role)
-    row = model(**{ctx.roles.column(role, k): v for k, v in values.items()}, **extra)
-    remember_pco_values(row, values)
+    row = model(**ctx.roles.columns(role, values), **extra)
+    remember_pco_values(row, ctx.roles.known(role, values))
     ctx.session.add(row)
     return row
 
@@ -212,7 +212,11 @@ def merge_into(
     both changed take PCO's value and leave a ``Conflict`` row. The snapshot then records PCO's
     values, not the row's: a local edit still waiting for push must still differ from it.
     """
-    fields = tuple(f for f in PCO_OWNED.get(role, tuple(pco_values)) if f in pco_values)
+    fields = tuple(
+        f
+        for f in PCO_OWNED.get(role, tuple(pco_values))
+        if f in pco_values and ctx.roles.present(role, f)
+    )
     local = {f: comparable(getattr(row, ctx.roles.column(role, f), None)) for f in fields}
     result = merge(row.pco_snapshot if base is None else base, local, pco_values, fields)
     record_conflicts(ctx, role, row, result.conflicts)

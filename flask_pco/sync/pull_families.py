@@ -156,15 +156,20 @@ class FamilyWriter:
         by_person = {getattr(link, column("family_member", "person_id")): link for link in links}
         wanted = {person.id for person in members}
         changed = False
+        # The relationship follows the person's child flag: written only where both are kept.
+        knows = self.ctx.roles.present("person", "child") and self.ctx.roles.present(
+            "family_member", "relationship"
+        )
         for person in members:
-            relationship = relationship_for(bool(getattr(person, column("person", "child"))))
+            child = bool(getattr(person, column("person", "child"))) if knows else False
+            relationship = relationship_for(child)
             link = by_person.get(person.id)
             pco_id = f"{household.pco_id}:{person.pco_id}"
             if link is None:
                 new_row(
                     self.ctx,
                     "family_member",
-                    {"relationship": relationship},
+                    {"relationship": relationship} if knows else {},
                     pco_id=pco_id,
                     **{
                         column("family_member", "family_id"): family.id,
@@ -178,6 +183,7 @@ class FamilyWriter:
                 link.pco_misses, link.pco_removed_at, link.pco_removed_run = 0, None, None
             if (
                 link.pco_id is not None
+                and knows
                 and getattr(link, column("family_member", "relationship")) != relationship
             ):
                 setattr(link, column("family_member", "relationship"), relationship)

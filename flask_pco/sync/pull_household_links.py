@@ -36,7 +36,7 @@ def family_relationships(ctx: SyncContext, written: Written) -> None:
     A changed flag moves the person's ``updated_at``, not the household's, so an
     incremental families pull would not see it.
     """
-    if not ctx.roles.has("family_member"):
+    if not ctx.roles.present("family_member", "relationship"):
         return
     child = {row.id: p.child for p, row, outcome in written if outcome in ("updated", "unchanged")}
     if not child:

@@ -141,10 +141,10 @@ class PeopleWriter:
 
     def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
-        demographics = person.demographics()
+        demographics = self.ctx.roles.known("person", person.demographics())
         snapshot = {k: comparable(v) for k, v in demographics.items()}
         return {
-            **{self.ctx.roles.column("person", k): v for k, v in demographics.items()},
+            **self.ctx.roles.columns("person", demographics),
             "pco_id": person.pco_id,
             "pco_updated_at": person.updated_at,
             "pco_synced_at": now,
@@ -233,10 +233,10 @@ class PeopleWriter:
         self, kind: _ContactKind, row: Any, pco_id: str | None, values: dict[str, Any]
     ) -> dict[str, Any]:
         """A contact row as INSERT parameters, agreed with PCO from the start."""
-        column = self.ctx.roles.column
+        values = self.ctx.roles.known(kind.role, values)
         return {
-            **{column(kind.role, k): v for k, v in values.items()},
-            column(kind.role, "person_id"): row.id,
+            **self.ctx.roles.columns(kind.role, values),
+            self.ctx.roles.column(kind.role, "person_id"): row.id,
             "pco_id": pco_id,
             "pco_snapshot": {k: comparable(v) for k, v in values.items()},
         }

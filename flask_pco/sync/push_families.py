@@ -59,7 +59,7 @@ def push_families_to_pco(ctx: SyncContext) -> None:
         f.id
         for f in ctx.session.scalars(select(Family).order_by(Family.id))
         if f.pco_id is None
-        or _renamed(f)
+        or _renamed(ctx, f)
         or address_pending(ctx, f)
         or any(m.pco_id is None for m in members[f.id])
     ]
@@ -95,16 +95,25 @@ def _push_family(ctx: SyncContext, people: PersonPusher, family: Any, rows: list
         return
     elif family.pco_id is not None or _link_or_create_household(ctx, family, members):
         _link_members(ctx, family, [m for m in members if m[0].pco_id is None])
-    if _renamed(family):
+    if _renamed(ctx, family):
         _push_household_name(ctx, family)
     if address_pending(ctx, family):
         push_family_address(ctx, family)
 
 
-def _renamed(family: Any) -> bool:
+def _name(ctx: SyncContext, family: Any) -> str:
+    """The family's name, from whichever host column plays it."""
+    return str(getattr(family, ctx.roles.column("family", "name")) or "")
+
+
+def _renamed(ctx: SyncContext, family: Any) -> bool:
     """Linked, and its name edited here since the two sides last agreed on it."""
     agreed = (family.pco_snapshot or {}).get("name")
-    return family.pco_id is not None and agreed is not None and comparable(family.name) != agreed
+    return (
+        family.pco_id is not None
+        and agreed is not None
+        and comparable(_name(ctx, family)) != agreed
+    )
 
 
 def _push_household_name(ctx: SyncContext, family: Any) -> None:
@@ -118,7 +127,7 @@ def _push_household_name(ctx: SyncContext, family: Any) -> None:
     except REFUSED as error:
         record_rejected(ctx, "Household", family, error)
         return
-    base, local = {"name": family.pco_snapshot["name"]}, {"name": comparable(family.name)}
+    base, local = {"name": family.pco_snapshot["name"]}, {"name": comparable(_name(ctx, family))}
     result = merge(base, local, {"name": comparable(household.get("name"))}, ("name",))
     settle_merge(
         ctx,
@@ -127,10 +136,10 @@ def _push_household_name(ctx: SyncContext, family: Any) -> None:
         result,
         resource_type="Household",
         write=lambda _changes: ctx.client.update(
-            path, "Household", family.pco_id, household_attributes(family.name)
+            path, "Household", family.pco_id, household_attributes(_name(ctx, family))
         ),
         describe=f"rename PCO household {family.pco_id}",
-        snapshot=lambda row: {"name": comparable(row.name)},
+        snapshot=lambda row: {"name": comparable(_name(ctx, row))},
     )
 
 
@@ -164,13 +173,15 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
     if household is not None and _linked_elsewhere(ctx, family, household.pco_id):
         return False
     if household is None:
-        if held_create(ctx, "Household", family, f"the household for family {family.name!r}"):
+        if held_create(
+            ctx, "Household", family, f"the household for family {_name(ctx, family)!r}"
+        ):
             return False
         try:
             created = ctx.client.create(
                 HOUSEHOLDS_PATH,
                 "Household",
-                household_attributes(family.name),
+                household_attributes(_name(ctx, family)),
                 household_relationships(member_ids, contact),
             )
         except REFUSED as error:
@@ -216,7 +227,7 @@ def _mark_family(
 ) -> None:
     # The name (and who the primary contact is) are agreed with PCO now; the address is not
     # until push_family_address has written it, so it stays out of the snapshot till then.
-    agreed = {"name": comparable(family.name)}
+    agreed = {"name": comparable(_name(ctx, family))}
     if contact:
         agreed["primary_contact"] = contact
     mark_linked(ctx, family, "family", pco_id, updated_at, snapshot=agreed)
@@ -237,7 +248,7 @@ def _find_household(
         except DocumentError as error:
             log.warning("skipping PCO household %s: %s", resource.id, error)
             continue
-        same_name = household.name.strip().casefold() == family.name.strip().casefold()
+        same_name = household.name.strip().casefold() == _name(ctx, family).strip().casefold()
         if same_name or set(member_ids) <= set(household.member_ids):
             return household
     return None

@@ -107,7 +107,7 @@ def settle_merge(
 
 def apply_local(ctx: SyncContext, row: Any, role: str, values: Mapping[str, Any]) -> None:
     """Write PCO's values (logical fields, snapshot form) onto the host row."""
-    for name, value in values.items():
+    for name, value in ctx.roles.known(role, values).items():
         column = ctx.roles.column(role, name)
         setattr(row, column, _local_type(getattr(row, column, None), value, name))
 

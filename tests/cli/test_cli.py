@@ -224,6 +224,22 @@ def test_issues_lists_the_latest_records_skipped_and_why(pco: Any) -> None:
     assert "invalid  Email (PCO 5001): 'x@' is not an email address" in second
 
 
+def test_issues_lists_held_matches_with_their_local_candidates(pco: Any) -> None:
+    _issue(
+        kind="ambiguous",
+        resource_type="Person",
+        pco_id="5001",
+        reason="Ann Lee: 2 local people have ann@example.org",
+        candidates=[3, 7],
+    )
+    _issue(kind="ambiguous", reason="settled already", resolved_at=utcnow())
+    result = pco("issues")
+    assert result.exit_code == 0, result.output
+    assert "Person (PCO 5001): Ann Lee: 2 local people have ann@example.org" in result.output
+    assert "local candidates: 3, 7" in result.output
+    assert "settled already" not in result.output
+
+
 def test_issues_with_nothing_to_report_says_so(pco: Any) -> None:
     assert pco("issues").output.strip() == "nothing skipped or held"
 
