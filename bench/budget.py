@@ -109,7 +109,7 @@ def shared_budget(
 
 def _queue_work(app: Any, sandbox: Sandbox) -> int:
     """A push run, then every PCO person's ``person.updated`` through the webhook route."""
-    from flask_pco.jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
 
     records = sandbox.control.state()["records"]["Person"]
     with app.app_context():

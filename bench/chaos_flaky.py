@@ -166,7 +166,7 @@ def broken_links(rows: list[tuple[Any, ...]], people: list[dict[str, Any]]) -> i
 
 def until_settled(direction: str, max_runs: int, next_run_after: float) -> int:
     """Run ``full`` until a run succeeds with nothing unconfirmed; return how many it took."""
-    from flask_pco.jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
 
     for runs in range(1, max_runs + 1):
         run = start_sync(direction, "full", mode="enqueue", trigger="chaos")

@@ -125,7 +125,7 @@ def _push_with_kills(
     workers: Workers, kills: int, rng: random.Random, max_delay: float
 ) -> tuple[int, int]:
     """Returns (runs started, kills that hit a running push)."""
-    from flask_pco.jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
 
     run = start_sync("push", "people", mode="enqueue", trigger="chaos")
     runs, mid_run = 1, 0
@@ -170,7 +170,7 @@ def _wait_running(run_id: int, timeout: float = 120) -> str:
 def _released(run_id: int, timeout: float = 10) -> None:
     """The product releases the dead run at the first look (``current_run``) once the work
     horse recorded on its row has ended: a SIGKILLed process takes a few milliseconds to go."""
-    from flask_pco.jobs import current_run
+    from flask_pco.jobs.queue import current_run
 
     deadline = time.monotonic() + timeout
     while current_run() is not None:
@@ -181,7 +181,7 @@ def _released(run_id: int, timeout: float = 10) -> None:
 
 def clean_push(people: int, database: str) -> tuple[list[tuple[Any, ...]], int]:
     """The reference: the same people pushed once, inline, without faults or kills."""
-    from flask_pco.jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
 
     with temp_database(database) as database_url, sandbox_process() as sandbox:
         app = build_app(app_config(database_url, sandbox))

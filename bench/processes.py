@@ -26,7 +26,7 @@ WORKER_CONFIG = "PCO_BENCH_APP_CONFIG"
 
 
 class Workers:
-    """``flask_pco.workers.make_worker`` processes, each its own session so SIGKILL takes the
+    """``flask_pco.jobs.workers.make_worker`` processes, each its own session so SIGKILL takes the
     forked work horse too, as a machine dying would."""
 
     def __init__(self, config: dict[str, Any], count: int = 1, log_dir: Path | None = None) -> None:
@@ -98,7 +98,7 @@ def _descendants(pid: int) -> list[int]:
 
 def _serve_worker() -> None:
     """Entry point of a worker process: the app from ``$PCO_BENCH_APP_CONFIG``, one RQ worker."""
-    from flask_pco.workers import make_worker
+    from flask_pco.jobs.workers import make_worker
 
     app = build_app(json.loads(os.environ[WORKER_CONFIG]))
     with app.app_context():

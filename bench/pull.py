@@ -151,7 +151,7 @@ def _timed_run(state: Any) -> tuple[Any, float]:
 
 def _measure_waiting() -> list[float]:
     """Time the sync spends waiting for the next page (the sandbox's share of the wall time)."""
-    from flask_pco.sync import pull_base
+    from flask_pco.sync.pull import base as pull_base
 
     waited = [0.0]
     prefetched = pull_base.prefetched

@@ -138,7 +138,7 @@ def webhook_storm(
 
 
 def _pull_everyone(config: dict[str, Any]) -> None:
-    from flask_pco.jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
 
     with build_app(config).app_context():
         run = start_sync("pull", "people", mode="inline", trigger="chaos")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .config import settings_from_env
-from .exceptions import (
+from flask_pco.config import settings_from_env
+from flask_pco.exceptions import (
     ApiError,
     AuthenticationError,
     ConfigError,
@@ -19,8 +19,9 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
-from .extension import PCO, PcoState, current_pco
-from .models import PcoLinkedMixin, pco_id_index, pco_unlinked_index
+from flask_pco.extension import PCO
+from flask_pco.models import PcoLinkedMixin, pco_id_index, pco_unlinked_index
+from flask_pco.state import PcoState, current_pco
 
 __all__ = [
     "PCO",

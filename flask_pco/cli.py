@@ -18,8 +18,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
-from .exceptions import PcoError
-from .run_status import counts_text, elapsed_seconds, progress_line, summary_line
+from flask_pco.exceptions import PcoError
+from flask_pco.jobs.run_status import counts_text, elapsed_seconds, progress_line, summary_line
 
 __all__ = ["pco_cli"]
 
@@ -50,8 +50,8 @@ class PcoGroup(AppGroup):
 
 
 def _database_problem(error: DBAPIError) -> str:
-    from .database import describe_database_error
-    from .extension import current_pco
+    from flask_pco.database import describe_database_error
+    from flask_pco.state import current_pco
 
     try:
         url: Any = current_pco().db.engine.url
@@ -153,8 +153,8 @@ def push_command(sync_type: str, dry_run: bool, enqueue: bool) -> None:
 
 
 def _run(direction: str, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
-    from .extension import current_pco
-    from .jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
+    from flask_pco.state import current_pco
 
     with _one_line_errors():
         if not enqueue:
@@ -185,7 +185,7 @@ def _watch(run_id: int) -> Any:
 
     Ctrl-C asks the run to stop at its next batch boundary, then keeps waiting for it.
     """
-    from .jobs import cancel_run
+    from flask_pco.jobs.queue import cancel_run
 
     bars = _StepBars() if sys.stdout.isatty() else None
     while True:
@@ -206,8 +206,8 @@ def _watch(run_id: int) -> Any:
 
 
 def _live_view(run: Any) -> Any:
-    from .admin_data import run_view
-    from .extension import current_pco
+    from flask_pco.state import current_pco
+    from flask_pco.web.admin_data import run_view
 
     return run_view(current_pco(), run)
 
@@ -269,7 +269,7 @@ class _StepBars:
 
 
 def _fresh_run(run_id: int) -> Any:
-    from .extension import current_pco
+    from flask_pco.state import current_pco
 
     state = current_pco()
     state.db.session.rollback()  # end the read, so the next look sees the worker's commits
@@ -282,9 +282,9 @@ def _fresh_run(run_id: int) -> Any:
 )
 def status_command(limit: int) -> None:
     """Show the sync in progress and the latest runs."""
-    from .extension import current_pco
-    from .jobs import current_run, get_schedule, recent_runs
-    from .sync.approvals import waiting_runs
+    from flask_pco.jobs.queue import current_run, get_schedule, recent_runs
+    from flask_pco.state import current_pco
+    from flask_pco.sync.approvals import waiting_runs
 
     if limit < 1:
         raise click.ClickException(f"--limit must be at least 1, got {limit}")
@@ -351,8 +351,8 @@ def _table(runs: list[Any]) -> str:
 def issues_command(limit: int) -> None:
     """List held matches waiting for a decision, then the latest records a sync or webhook
     skipped or could not write, and why."""
-    from .admin_data import held_matches, recent_issues
-    from .extension import current_pco
+    from flask_pco.state import current_pco
+    from flask_pco.web.admin_data import held_matches, recent_issues
 
     if limit < 1:
         raise click.ClickException(f"--limit must be at least 1, got {limit}")
@@ -387,8 +387,8 @@ def _issue_line(issue: Any) -> str:
 )
 def resolve_command(issue_id: int, link_to: str | None, create_new: bool) -> None:
     """Settle a held person match (see `flask pco issues`): link a candidate, or create new."""
-    from .extension import current_pco
-    from .sync import holds
+    from flask_pco.state import current_pco
+    from flask_pco.sync import holds
 
     if bool(link_to) == create_new:
         raise click.ClickException("give exactly one of --link ID or --create-new")
@@ -406,8 +406,8 @@ def resolve_command(issue_id: int, link_to: str | None, create_new: bool) -> Non
 @click.option("--refuse", is_flag=True, help="Make none of the removals the run holds.")
 def approve_command(run_id: int, refuse: bool) -> None:
     """Make the removals RUN_ID holds for approval (or refuse them with --refuse)."""
-    from .extension import current_pco
-    from .sync.approvals import approve_run, refuse_run
+    from flask_pco.state import current_pco
+    from flask_pco.sync.approvals import approve_run, refuse_run
 
     with _one_line_errors():
         state = current_pco()
@@ -419,7 +419,7 @@ def approve_command(run_id: int, refuse: bool) -> None:
 @click.argument("run_id", type=int, required=False)
 def cancel_command(run_id: int | None) -> None:
     """Cancel RUN_ID (default: the sync in progress); it stops at its next batch boundary."""
-    from .jobs import cancel_run
+    from flask_pco.jobs.queue import cancel_run
 
     if not cancel_run(run_id):
         if run_id is None:
@@ -431,8 +431,8 @@ def cancel_command(run_id: int | None) -> None:
 @pco_cli.command("test-connection")
 def test_connection_command() -> None:
     """Check the PCO credentials: print the organisation and the rate-limit budget."""
-    from .client import test_connection
-    from .extension import current_pco
+    from flask_pco.client import test_connection
+    from flask_pco.state import current_pco
 
     with _one_line_errors():
         info = test_connection(current_pco().client())
@@ -454,7 +454,7 @@ def test_connection_command() -> None:
 @click.option("--hour", type=int, help="Hour of the nightly sync, 0-23, in PCO_TIME_ZONE.")
 def schedule_command(enabled: bool | None, hour: int | None) -> None:
     """Show or set the nightly sync (run by `flask pco scheduler`)."""
-    from .jobs import get_schedule, set_schedule
+    from flask_pco.jobs.queue import get_schedule, set_schedule
 
     with _one_line_errors():
         schedule = (
@@ -479,9 +479,9 @@ def schedule_command(enabled: bool | None, hour: int | None) -> None:
 )
 def worker_command(burst: bool, simple: bool) -> None:
     """Run an RQ worker for flask-pco's jobs inside this app (PCO_REDIS_URL, PCO_QUEUE)."""
-    from .database import check_tables
-    from .extension import current_pco
-    from .workers import make_worker
+    from flask_pco.database import check_tables
+    from flask_pco.jobs.workers import make_worker
+    from flask_pco.state import current_pco
 
     with _one_line_errors():
         check_tables(current_pco())  # a site that did not migrate hears it now, not per job
@@ -493,10 +493,10 @@ def worker_command(burst: bool, simple: bool) -> None:
 @pco_cli.command("scheduler")
 def scheduler_command() -> None:
     """Run RQ's cron scheduler for the nightly sync set by `flask pco schedule`."""
-    from .database import check_tables
-    from .extension import current_pco
-    from .jobs import sync_queue
-    from .workers import NightlyScheduler
+    from flask_pco.database import check_tables
+    from flask_pco.jobs.queue import sync_queue
+    from flask_pco.jobs.workers import NightlyScheduler
+    from flask_pco.state import current_pco
 
     with _one_line_errors():
         check_tables(current_pco())
@@ -509,7 +509,7 @@ def scheduler_command() -> None:
 @pco_cli.command("config")
 def config_command() -> None:
     """Show the effective flask-pco configuration, without secrets."""
-    from .extension import current_pco
+    from flask_pco.state import current_pco
 
     config = current_pco().config
     click.echo(f"PCO_API_URL      {config.api_url}")
@@ -529,9 +529,9 @@ def webhooks_group() -> None:
 @webhooks_group.command("install")
 def webhooks_install_command() -> None:
     """Create the missing PCO subscriptions for PCO_PUBLIC_URL and store their secrets."""
-    from .exceptions import PcoError
-    from .extension import current_pco
-    from .sync.subscriptions import install_subscriptions, webhook_url
+    from flask_pco.exceptions import PcoError
+    from flask_pco.state import current_pco
+    from flask_pco.sync.webhooks.subscriptions import install_subscriptions, webhook_url
 
     state = current_pco()
     try:
@@ -556,13 +556,13 @@ def webhooks_install_command() -> None:
     help="Ask PCO which subscriptions are still active (PCO disables failing ones silently).",
 )
 def webhooks_status_command(refresh: bool) -> None:
-    """List the subscriptions, whether each is active and its last delivery; catch up on a gap."""
-    from .exceptions import PcoError
-    from .extension import current_pco
-    from .sync.subscriptions import (
-        check_webhook_gap,
+    """List the subscriptions, whether each is active and its last delivery; warn of a gap."""
+    from flask_pco.exceptions import PcoError
+    from flask_pco.state import current_pco
+    from flask_pco.sync.webhooks.subscriptions import (
         refresh_subscriptions,
         subscription_statuses,
+        webhook_gap_due,
         webhook_overview,
     )
 
@@ -589,11 +589,9 @@ def webhooks_status_command(refresh: bool) -> None:
         else "never"
     )
     click.echo(f"last delivery (UTC): {last_any}")
-    try:
-        if check_webhook_gap(state, mode="auto" if state.redis() else "inline"):
-            click.echo(
-                "no delivery for longer than PCO_WEBHOOK_GAP: "
-                "an incremental people pull was started to catch up"
-            )
-    except PcoError as error:
-        click.echo(f"warning: could not queue the catch-up sync ({error})", err=True)
+    if webhook_gap_due(state):
+        click.echo(
+            "warning: no delivery for longer than PCO_WEBHOOK_GAP; the hourly housekeeping "
+            "(`flask pco scheduler`) catches up, or run `flask pco sync people --incremental`",
+            err=True,
+        )

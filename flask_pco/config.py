@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .exceptions import ConfigError
+from flask_pco.exceptions import ConfigError
 
 __all__ = ["DEFAULTS", "PcoConfig", "load_config", "settings_from_env"]
 

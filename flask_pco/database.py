@@ -16,10 +16,10 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from .exceptions import ConfigError
+from flask_pco.exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from .extension import PcoState
+    from flask_pco.state import PcoState
 
 __all__ = ["check_tables", "describe_database_error", "request_failed_on_database", "safe_url"]
 
@@ -77,7 +77,7 @@ def request_failed_on_database(error: DBAPIError) -> str:
     and return the line to show."""
     from flask import current_app
 
-    from .extension import current_pco
+    from flask_pco.state import current_pco
 
     state = current_pco()
     state.db.session.rollback()

@@ -1,30 +1,27 @@
-"""The ``PCO`` extension object: configuration, registration and per-app state."""
+"""The ``PCO`` extension object: where a host site wires flask-pco in.
+
+The top of the package: it registers the web blueprints and the CLI on the app, and nothing
+imports it back (per-app state lives in ``flask_pco.state``).
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, request
 
-from .config import DEFAULTS, PcoConfig, load_config
-from .exceptions import ConfigError
-from .models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
-from .roles import check_models
+from flask_pco.config import DEFAULTS, load_config
+from flask_pco.exceptions import ConfigError
+from flask_pco.models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
+from flask_pco.roles import check_models
+from flask_pco.state import AccessCheck, PcoState, current_pco
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
-    from redis import Redis
 
-    from .client import PcoClient
-
+# ``PcoState`` and ``current_pco`` are re-exported: hosts have imported them from here.
 __all__ = ["PCO", "AccessCheck", "PcoState", "current_pco"]
-
-#: Decides whether the current request may use the admin page: ``True`` allows, ``False``
-#: answers 403, and a response (a login redirect, say) is returned as it is.
-AccessCheck = Callable[[], Any]
 
 
 class PCO:
@@ -85,10 +82,10 @@ class PCO:
         check_models(self.roles)
         app.extensions["pco"] = PcoState(extension=self, config=config)
 
-        from .admin import admin_blueprint
-        from .cli import pco_cli
-        from .readonly import readonly_blueprint
-        from .webhook import webhook_blueprint
+        from flask_pco.cli import pco_cli
+        from flask_pco.web.admin import admin_blueprint
+        from flask_pco.web.readonly import readonly_blueprint
+        from flask_pco.web.webhook import webhook_blueprint
 
         app.register_blueprint(admin_blueprint)
         app.register_blueprint(readonly_blueprint)
@@ -105,7 +102,7 @@ def _exempt_webhook_from_csrf(app: Flask) -> None:
     after flask-pco. Before: exempt now. After: this app-level hook is registered first, so it
     runs before CSRFProtect's own and exempts the route in time.
     """
-    from .webhook import webhook_blueprint
+    from flask_pco.web.webhook import webhook_blueprint
 
     def exempt(extensions: dict[str, Any]) -> None:
         csrf = extensions.get("csrf")
@@ -118,76 +115,3 @@ def _exempt_webhook_from_csrf(app: Flask) -> None:
     def exempt_webhook_from_csrf() -> None:
         if request.blueprint == webhook_blueprint.name:
             exempt(current_app.extensions)
-
-
-@dataclass
-class PcoState:
-    """What flask-pco keeps per app, in ``app.extensions["pco"]``."""
-
-    extension: PCO
-    config: PcoConfig
-    #: Per-process objects built on first use (the HTTP client, the Redis connection).
-    cache: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def db(self) -> SQLAlchemy:
-        return self.extension.db
-
-    @property
-    def models(self) -> PcoModels:
-        return self.extension.models
-
-    @property
-    def roles(self) -> Roles:
-        return self.extension.roles
-
-    @property
-    def admin_access(self) -> AccessCheck | None:
-        return self.extension._admin_access
-
-    def client(self) -> PcoClient:
-        """The PCO client of this process: one connection pool and one share of the budget."""
-        if "client" not in self.cache:
-            config = self.config
-            if not config.has_credentials:
-                raise ConfigError(
-                    "PCO credentials are not set: set PCO_APP_ID and PCO_SECRET (a Personal "
-                    "Access Token), or point PCO_API_URL at `flask pco sandbox`"
-                )
-            from .client import build_client
-
-            self.cache["client"] = build_client(
-                base_url=config.api_url,
-                app_id=config.app_id,
-                secret=config.secret,
-                access_token=config.access_token,
-                versions=dict(config.api_versions),
-                per_page=config.per_page,
-                timeout=config.timeout,
-                redis_url=config.redis_url,
-                organization_key=config.organization_key,
-                rate_limit=config.rate_limit,
-                rate_period=config.rate_period,
-            )
-        return self.cache["client"]
-
-    def redis(self) -> Redis | None:
-        """The Redis connection for jobs and the shared budget, or None to run inline."""
-        if not self.config.redis_url:
-            return None
-        if "redis" not in self.cache:
-            from redis import Redis
-
-            self.cache["redis"] = Redis.from_url(self.config.redis_url)
-        return self.cache["redis"]
-
-
-def current_pco() -> PcoState:
-    """The flask-pco state of the current app; a clear error when the extension is missing."""
-    try:
-        state = current_app.extensions["pco"]
-    except KeyError:
-        raise ConfigError(
-            "flask-pco is not set up on this app: call PCO(db).init_app(app)"
-        ) from None
-    return state

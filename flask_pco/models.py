@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from .roles import DEFAULT_FIELDS, ROLES
+from flask_pco.roles import DEFAULT_FIELDS, ROLES
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -120,7 +120,7 @@ class Roles:
         try:
             return self.classes[role]
         except KeyError:
-            from .exceptions import ConfigError
+            from flask_pco.exceptions import ConfigError
 
             raise ConfigError(
                 f"no model is registered for {role!r}: call pco.register_models({role}=YourModel)"

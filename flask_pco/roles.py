@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 
-from .exceptions import ConfigError
+from flask_pco.exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from .models import Roles
+    from flask_pco.models import Roles
 
 __all__ = ["DEFAULT_FIELDS", "ROLES", "ROLE_FIELDS", "RoleField", "check_models"]
 

@@ -25,12 +25,12 @@ It knows nothing of Flask or the database::
 
 from __future__ import annotations
 
-from ..exceptions import ConfigError
-from .auth import Auth, BasicAuth, OAuth2Auth, TokenCallback, TokenLoader
-from .connection import ConnectionInfo, test_connection
-from .jsonapi import Document, Identifier, Resource, parse_document, parse_resource
-from .ratelimit import RateInfo, RateLimiter, parse_rate_headers
-from .session import DEFAULT_VERSIONS, PcoClient, ResourceIterator
+from flask_pco.client.auth import Auth, BasicAuth, OAuth2Auth, TokenCallback, TokenLoader
+from flask_pco.client.connection import ConnectionInfo, test_connection
+from flask_pco.client.jsonapi import Document, Identifier, Resource, parse_document, parse_resource
+from flask_pco.client.ratelimit import RateInfo, RateLimiter, parse_rate_headers
+from flask_pco.client.session import DEFAULT_VERSIONS, PcoClient, ResourceIterator
+from flask_pco.exceptions import ConfigError
 
 __all__ = [
     "DEFAULT_VERSIONS",

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import requests
 
-from ..exceptions import ApiError, AuthenticationError, ServerError
-from .errors import error_for, transport_error
+from flask_pco.client.errors import error_for, transport_error
+from flask_pco.exceptions import ApiError, AuthenticationError, ServerError
 
 __all__ = ["Auth", "BasicAuth", "OAuth2Auth"]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..exceptions import (
+from flask_pco.client.session import PcoClient
+from flask_pco.exceptions import (
     ApiError,
     AuthenticationError,
     ConfigError,
@@ -16,7 +17,6 @@ from ..exceptions import (
     PcoError,
     TransportError,
 )
-from .session import PcoClient
 
 __all__ = ["ConnectionInfo", "test_connection"]
 

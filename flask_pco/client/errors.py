@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from ..exceptions import (
+from flask_pco.exceptions import (
     ApiError,
     AuthenticationError,
     ConflictError,

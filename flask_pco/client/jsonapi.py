@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from ..exceptions import DocumentError
+from flask_pco.exceptions import DocumentError
 
 __all__ = ["Document", "Identifier", "Resource", "parse_document", "parse_resource"]
 

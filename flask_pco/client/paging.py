@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..exceptions import DocumentError
-from .jsonapi import Document
+from flask_pco.client.jsonapi import Document
+from flask_pco.exceptions import DocumentError
 
 __all__ = ["DEEP_OFFSET", "Paginator", "render_params", "render_query", "render_value"]
 

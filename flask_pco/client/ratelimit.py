@@ -38,7 +38,7 @@ from limits.limits import safe_string
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from ..exceptions import TransportError
+from flask_pco.exceptions import TransportError
 
 __all__ = ["RateInfo", "RateLimiter", "parse_rate_headers"]
 

@@ -17,12 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ..exceptions import DocumentError, RateLimitError
-from .auth import Auth
-from .errors import RetryPolicy, error_for, redact_url, transport_error
-from .jsonapi import Document, Identifier, Resource, parse_document
-from .paging import Paginator, render_params, render_query
-from .ratelimit import RateInfo, RateLimiter, parse_rate_headers
+from flask_pco.client.auth import Auth
+from flask_pco.client.errors import RetryPolicy, error_for, redact_url, transport_error
+from flask_pco.client.jsonapi import Document, Identifier, Resource, parse_document
+from flask_pco.client.paging import Paginator, render_params, render_query
+from flask_pco.client.ratelimit import RateInfo, RateLimiter, parse_rate_headers
+from flask_pco.exceptions import DocumentError, RateLimitError
 
 __all__ = ["DEFAULT_VERSIONS", "PcoClient", "ResourceIterator"]
 

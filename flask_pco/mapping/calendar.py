@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..client.jsonapi import Document, Resource
-from ..exceptions import DocumentError
-from .values import parse_datetime, required_text, text
+from flask_pco.client.jsonapi import Document, Resource
+from flask_pco.exceptions import DocumentError
+from flask_pco.mapping.values import parse_datetime, required_text, text
 
 __all__ = ["EventData", "LocationData", "event_from_instance", "location_from_resource"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..client.jsonapi import Resource
-from ..exceptions import DocumentError
-from .values import required_text, text
+from flask_pco.client.jsonapi import Resource
+from flask_pco.exceptions import DocumentError
+from flask_pco.mapping.values import required_text, text
 
 __all__ = [
     "GroupData",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..client.jsonapi import Resource
-from ..exceptions import DocumentError
-from .values import parse_datetime, required_text
+from flask_pco.client.jsonapi import Resource
+from flask_pco.exceptions import DocumentError
+from flask_pco.mapping.values import parse_datetime, required_text
 
 __all__ = ["HouseholdData", "household_from_resource"]
 

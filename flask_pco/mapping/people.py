@@ -19,9 +19,9 @@ from typing import Any
 
 import phonenumbers
 
-from ..client.jsonapi import Document, Resource
-from ..exceptions import DocumentError
-from .values import optional_int, parse_date, parse_datetime, text
+from flask_pco.client.jsonapi import Document, Resource
+from flask_pco.exceptions import DocumentError
+from flask_pco.mapping.values import optional_int, parse_date, parse_datetime, text
 
 __all__ = [
     "AddressData",

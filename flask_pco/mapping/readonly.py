@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..client.jsonapi import Document, Resource
+    from flask_pco.client.jsonapi import Document, Resource
 
 __all__ = [
     "VIEWS",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from ..client.jsonapi import Resource
-from ..exceptions import DocumentError
+from flask_pco.client.jsonapi import Resource
+from flask_pco.exceptions import DocumentError
 
 __all__ = ["optional_int", "parse_date", "parse_datetime", "required_text", "text"]
 

@@ -6,8 +6,8 @@ side cannot hide the same misunderstanding on the other.
 
 from __future__ import annotations
 
-from .app import create_sandbox_app
-from .testing import SandboxControl, SandboxServer
-from .webhooks import sign_body
+from flask_pco.sandbox.app import create_sandbox_app
+from flask_pco.sandbox.testing import SandboxControl, SandboxServer
+from flask_pco.sandbox.webhooks import sign_body
 
 __all__ = ["SandboxControl", "SandboxServer", "create_sandbox_app", "sign_body"]

@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Response, request
 
-from . import mutations
-from .core import Sandbox
-from .errors import SandboxApiError, not_found, related_not_found, validation_entry
-from .query import paging, parse_query, select
-from .registry import SPECS
-from .routes import Route
-from .serialize import (
+from flask_pco.sandbox import mutations
+from flask_pco.sandbox.core import Sandbox
+from flask_pco.sandbox.errors import SandboxApiError, not_found, related_not_found, validation_entry
+from flask_pco.sandbox.query import paging, parse_query, select
+from flask_pco.sandbox.registry import SPECS
+from flask_pco.sandbox.routes import Route
+from flask_pco.sandbox.serialize import (
     ORGANIZATION_PARENT,
     RenderContext,
     discovery_meta,
@@ -24,9 +24,9 @@ from .serialize import (
     render_resource,
     single_document,
 )
-from .specs import ResourceSpec
-from .store import utc_stamp
-from .writes import checked_attributes, payload_data, relationship_ids
+from flask_pco.sandbox.specs import ResourceSpec
+from flask_pco.sandbox.store import utc_stamp
+from flask_pco.sandbox.writes import checked_attributes, payload_data, relationship_ids
 
 Document = tuple[dict[str, Any] | None, int]
 

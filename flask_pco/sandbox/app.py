@@ -16,13 +16,13 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from .api import dispatch, respond
-from .control import control
-from .core import Sandbox, Settings
-from .errors import SandboxApiError, not_found, unauthorized
-from .routes import ROUTES, Route
-from .store import utc_stamp
-from .versions import processed_version
+from flask_pco.sandbox.api import dispatch, respond
+from flask_pco.sandbox.control import control
+from flask_pco.sandbox.core import Sandbox, Settings
+from flask_pco.sandbox.errors import SandboxApiError, not_found, unauthorized
+from flask_pco.sandbox.routes import ROUTES, Route
+from flask_pco.sandbox.store import utc_stamp
+from flask_pco.sandbox.versions import processed_version
 
 ALL_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
 ERROR_CONTENT_TYPE = "application/json; charset=utf-8"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .specs import Relation, ResourceSpec, fields, names, sub_links
+from flask_pco.sandbox.specs import Relation, ResourceSpec, fields, names, sub_links
 
 GROUP_TYPE = ResourceSpec(
     table="GroupType",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .specs import Relation, ResourceSpec, fields, names, sub_links
+from flask_pco.sandbox.specs import Relation, ResourceSpec, fields, names, sub_links
 
 CHECK_IN_EVENT = ResourceSpec(
     table="CheckInEvent",

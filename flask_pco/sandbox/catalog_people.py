@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .specs import Relation, ResourceSpec, fields, names, sub_links
+from flask_pco.sandbox.specs import Relation, ResourceSpec, fields, names, sub_links
 
 PERSON_INCLUDES = names(
     "addresses emails field_data households inactive_reason marital_status name_prefix "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .app import create_sandbox_app
-from .testing import SandboxServer
+from flask_pco.sandbox.app import create_sandbox_app
+from flask_pco.sandbox.testing import SandboxServer
 
 
 @click.command("sandbox", help="Run a local emulator of the Planning Center API.")

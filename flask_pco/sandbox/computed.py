@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .serialize import RenderContext
+    from flask_pco.sandbox.serialize import RenderContext
 
 GENDER_WORDS_SINCE = "2022-07-14"
 STREET_LINES_SINCE = "2023-03-21"

@@ -11,9 +11,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from . import mutations
-from .core import Sandbox
-from .webhooks import PEOPLE_EVENT_NAMES
+from flask_pco.sandbox import mutations
+from flask_pco.sandbox.core import Sandbox
+from flask_pco.sandbox.webhooks import PEOPLE_EVENT_NAMES
 
 control = Blueprint("pco_sandbox_control", __name__)
 

@@ -10,14 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .faults import Faults
-from .generator import generate
-from .ratelimit import RateLimiter
-from .registry import SPECS, index_columns
-from .serialize import RenderContext, related_ids, render_resource, self_path, single_document
-from .specs import ORGANIZATION_ID
-from .store import Store, utc_stamp
-from .webhooks import EVENT_NAMES, WebhookDispatcher
+from flask_pco.sandbox.faults import Faults
+from flask_pco.sandbox.generator import generate
+from flask_pco.sandbox.ratelimit import RateLimiter
+from flask_pco.sandbox.registry import SPECS, index_columns
+from flask_pco.sandbox.serialize import (
+    RenderContext,
+    related_ids,
+    render_resource,
+    self_path,
+    single_document,
+)
+from flask_pco.sandbox.specs import ORGANIZATION_ID
+from flask_pco.sandbox.store import Store, utc_stamp
+from flask_pco.sandbox.webhooks import EVENT_NAMES, WebhookDispatcher
 
 #: Webhook payloads come in a version the subscriber does not choose (REFERENCE §6.3);
 #: captures show the oldest People shape, so that is what the sandbox sends.

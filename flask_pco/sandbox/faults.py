@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import rate_limited, server_error
+from flask_pco.sandbox.errors import rate_limited, server_error
 
 #: The probabilities ``configure`` accepts (0 to 1), in the order it assigns them.
 _RATES = ("error_rate", "timeout_rate", "lost_answer_rate")

@@ -11,9 +11,9 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .generator_extras import generate_activity
-from .mutations import phone_fields
-from .store import Store, insert_many, utc_stamp
+from flask_pco.sandbox.generator_extras import generate_activity
+from flask_pco.sandbox.mutations import phone_fields
+from flask_pco.sandbox.store import Store, insert_many, utc_stamp
 
 FIRST_NAMES = [
     "James",

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from .store import Store, insert_many, utc_stamp
+from flask_pco.sandbox.store import Store, insert_many, utc_stamp
 
 GROUP_TYPES = ("Small Groups", "Serving Teams", "Classes")
 GROUP_WORDS = ("Tuesday Study", "Young Adults", "Men's Breakfast", "Women's Bible Study",

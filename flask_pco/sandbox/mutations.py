@@ -11,7 +11,7 @@ from typing import Any
 
 import phonenumbers
 
-from .store import Store, utc_stamp
+from flask_pco.sandbox.store import Store, utc_stamp
 
 GENDER_WORDS = {"m": "Male", "f": "Female", "male": "Male", "female": "Female"}
 PERSON_CHILDREN = ("Email", "PhoneNumber", "Address", "Membership", "ListResult")

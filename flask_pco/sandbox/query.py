@@ -11,9 +11,9 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .search import SEARCHES
-from .specs import ResourceSpec
-from .store import Store, utc_stamp
+from flask_pco.sandbox.search import SEARCHES
+from flask_pco.sandbox.specs import ResourceSpec
+from flask_pco.sandbox.store import Store, utc_stamp
 
 WHERE_KEY = re.compile(r"^where\[(\w+)\](?:\[(gt|gte|lt|lte)\])?$")
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from .errors import rate_limited
+from flask_pco.sandbox.errors import rate_limited
 
 #: PCO throttles deep offsets harder (documented 75 per 20 s).
 DEEP_OFFSET = 30_000

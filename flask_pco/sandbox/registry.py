@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .catalog_groups import GROUPS_SPECS
-from .catalog_households import HOUSEHOLD_SPECS
-from .catalog_other import OTHER_SPECS
-from .catalog_people import PEOPLE_SPECS
-from .specs import ResourceSpec
+from flask_pco.sandbox.catalog_groups import GROUPS_SPECS
+from flask_pco.sandbox.catalog_households import HOUSEHOLD_SPECS
+from flask_pco.sandbox.catalog_other import OTHER_SPECS
+from flask_pco.sandbox.catalog_people import PEOPLE_SPECS
+from flask_pco.sandbox.specs import ResourceSpec
 
 #: Relation targets name a spec here; most names equal their table.
 SPECS: dict[str, ResourceSpec] = {

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .store import Store
+from flask_pco.sandbox.store import Store
 
 NON_DIGITS = re.compile(r"\D")
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .computed import COMPUTED
-from .registry import SPECS
-from .specs import ORGANIZATION_ID, Relation, ResourceSpec
-from .store import Store
+from flask_pco.sandbox.computed import COMPUTED
+from flask_pco.sandbox.registry import SPECS
+from flask_pco.sandbox.specs import ORGANIZATION_ID, Relation, ResourceSpec
+from flask_pco.sandbox.store import Store
 
 ORGANIZATION_PARENT = {"id": ORGANIZATION_ID, "type": "Organization"}
 

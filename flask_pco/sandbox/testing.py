@@ -10,7 +10,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .core import Sandbox
+from flask_pco.sandbox.core import Sandbox
 
 
 class SandboxControl:

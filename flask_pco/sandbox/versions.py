@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import unsupported_version
+from flask_pco.sandbox.errors import unsupported_version
 
 DEFAULT_VERSION = "2018-08-01"
 APP_VERSIONS: dict[str, tuple[str, ...]] = {

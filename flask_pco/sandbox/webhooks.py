@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .specs import ORGANIZATION_ID
-from .store import Store, utc_stamp
+from flask_pco.sandbox.specs import ORGANIZATION_ID
+from flask_pco.sandbox.store import Store, utc_stamp
 
 EVENT_RESOURCES = {
     "Person": "people.v2.events.person",

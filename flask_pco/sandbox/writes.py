@@ -9,10 +9,15 @@ from typing import Any
 
 import phonenumbers
 
-from .computed import STREET_LINES_SINCE
-from .errors import SandboxApiError, forbidden_attributes, invalid_payload, validation_entry
-from .specs import ResourceSpec
-from .store import utc_stamp
+from flask_pco.sandbox.computed import STREET_LINES_SINCE
+from flask_pco.sandbox.errors import (
+    SandboxApiError,
+    forbidden_attributes,
+    invalid_payload,
+    validation_entry,
+)
+from flask_pco.sandbox.specs import ResourceSpec
+from flask_pco.sandbox.store import utc_stamp
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 STREET_LINES = frozenset({"street_line_1", "street_line_2"})

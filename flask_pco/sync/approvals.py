@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
-from ..exceptions import ConfigError
-from ..models import utcnow
-from .removals import Proposal, apply_removal
-from .runs import RunReporter, SyncContext
+from flask_pco.exceptions import ConfigError
+from flask_pco.models import utcnow
+from flask_pco.sync.removals import Proposal, apply_removal
+from flask_pco.sync.runs import RunReporter, SyncContext
 
 if TYPE_CHECKING:
-    from ..extension import PcoState
+    from flask_pco.state import PcoState
 
 __all__ = [
     "WaitingRun",

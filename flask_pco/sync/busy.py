@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 
-from ..exceptions import DatabaseBusyError
+from flask_pco.exceptions import DatabaseBusyError
 
 __all__ = ["BUSY_PAUSES", "database_is_busy", "retry_while_busy"]
 

@@ -33,13 +33,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from ..client.jsonapi import Document, Resource, parse_document, parse_resource
-from ..client.session import ResourceIterator, _relationship
-from ..models import utcnow
+from flask_pco.client.jsonapi import Document, Resource, parse_document, parse_resource
+from flask_pco.client.session import ResourceIterator, _relationship
+from flask_pco.models import utcnow
 
 if TYPE_CHECKING:
-    from ..client import PcoClient
-    from ..extension import PcoState
+    from flask_pco.client import PcoClient
+    from flask_pco.state import PcoState
 
 __all__ = ["PlannedWrites", "scratch_session"]
 

@@ -7,20 +7,19 @@ only ever name a direction and a sync type, so adding a step touches nothing els
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ConfigError
-from .dry_run import PlannedWrites, scratch_session
-from .removals import settle_removals
-from .runs import RunReporter, SyncContext, begin_run, queue_run, reporting
+from flask_pco.exceptions import ConfigError
+from flask_pco.sync.dry_run import PlannedWrites, scratch_session
+from flask_pco.sync.removals import settle_removals
+from flask_pco.sync.runs import RunReporter, SyncContext, begin_run, queue_run, reporting
 
 if TYPE_CHECKING:
-    from ..client import PcoClient
-    from ..extension import PcoState
-    from ..models import Roles
+    from flask_pco.client import PcoClient
+    from flask_pco.models import Roles
+    from flask_pco.state import PcoState
 
 __all__ = [
     "FULL_ORDER",
@@ -70,10 +69,9 @@ def step(direction: str, name: str) -> Callable[[StepFunction], StepFunction]:
 
 
 def _load_steps() -> None:
-    """Import the step modules, which register their steps; a module not yet built is skipped."""
+    """Import the step packages, which register their steps."""
     for name in ("pull", "push"):
-        if importlib.util.find_spec(f"{__package__}.{name}") is not None:
-            importlib.import_module(f"{__package__}.{name}")
+        importlib.import_module(f"{__package__}.{name}")
 
 
 def sync_types(direction: str) -> tuple[str, ...]:

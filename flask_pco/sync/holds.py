@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ..exceptions import ConfigError
-from ..models import utcnow
+from flask_pco.exceptions import ConfigError
+from flask_pco.models import utcnow
 
 if TYPE_CHECKING:
-    from ..extension import PcoState
-    from .runs import SyncContext
+    from flask_pco.state import PcoState
+    from flask_pco.sync.runs import SyncContext
 
 __all__ = ["HeldMatch", "PullDecisions", "create_new", "held_match", "link_held", "pull_decisions"]
 

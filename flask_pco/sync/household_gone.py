@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from .removals import count_misses, propose, restore
-from .runs import SyncContext
+from flask_pco.sync.removals import count_misses, propose, restore
+from flask_pco.sync.runs import SyncContext
 
 __all__ = ["household_missed", "unlink_family", "unlink_missing_families"]
 

@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..mapping.people import PersonData
-from ..models import Roles
+from flask_pco.mapping.people import PersonData
+from flask_pco.models import Roles
 
 __all__ = ["Match", "PersonMatcher"]
 

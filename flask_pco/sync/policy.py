@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..models import Roles
-    from .runs import SyncContext
+    from flask_pco.models import Roles
+    from flask_pco.sync.runs import SyncContext
 
 __all__ = [
     "PCO_OWNED",

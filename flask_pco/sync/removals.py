@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
-from ..models import utcnow
-from .pull_base import remember_pco_values, set_fields
+from flask_pco.models import utcnow
+from flask_pco.sync.rows import remember_pco_values, set_fields
 
 if TYPE_CHECKING:
-    from .runs import SyncContext
+    from flask_pco.sync.runs import SyncContext
 
 __all__ = [
     "ACTIONS",
@@ -163,7 +163,7 @@ def apply_removal(ctx: SyncContext, proposal: Proposal, *, run_id: int | None) -
     if row is None or row.pco_id != proposal.pco_id:
         return False
     if proposal.action == "unlink":
-        from .household_gone import unlink_family
+        from flask_pco.sync.household_gone import unlink_family
 
         unlink_family(ctx, row, outcome="removed", commit=False)
         return True
@@ -181,7 +181,7 @@ def apply_removal(ctx: SyncContext, proposal: Proposal, *, run_id: int | None) -
 
 def _hold(ctx: SyncContext, role: str, items: list[Proposal]) -> None:
     """Record the removals as pending and make the run wait; older pending ones give way."""
-    from .approvals import supersede_pending, waiting_message
+    from flask_pco.sync.approvals import supersede_pending, waiting_message
 
     supersede_pending(ctx, role)
     for proposal in items:
@@ -197,7 +197,7 @@ def settle_delivery_removals(ctx: SyncContext, delivery_id: int | None) -> int |
     for proposal in proposals:
         total = recent_webhook_removals(ctx, proposal.role) + 1
         if over_cap(ctx, total, linked_count(ctx, proposal.role)):
-            from .approvals import webhook_approval_run
+            from flask_pco.sync.approvals import webhook_approval_run
 
             held_in = webhook_approval_run(ctx).id
             _record(ctx, proposal, "pending", held_in, delivery_id)

@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ..exceptions import PcoError, SyncCancelledError, SyncInProgressError
-from ..models import ACTIVE_TOP_LEVEL, utcnow
-from .runner import this_runner
+from flask_pco.exceptions import PcoError, SyncCancelledError, SyncInProgressError
+from flask_pco.models import ACTIVE_TOP_LEVEL, utcnow
+from flask_pco.sync.runner import this_runner
 
 if TYPE_CHECKING:
-    from ..client import PcoClient
-    from ..config import PcoConfig
-    from ..extension import PcoState
-    from ..models import PcoModels, Roles
+    from flask_pco.client import PcoClient
+    from flask_pco.config import PcoConfig
+    from flask_pco.models import PcoModels, Roles
+    from flask_pco.state import PcoState
 
 __all__ = [
     "ACTIVE",

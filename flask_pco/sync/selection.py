@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import ConfigError
+from flask_pco.exceptions import ConfigError
 
 __all__ = ["SELECTIVE_OPTIONS", "Selector", "check_selection", "missing_message"]
 

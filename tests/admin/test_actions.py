@@ -167,7 +167,7 @@ def test_an_unknown_conflict_choice_changes_nothing(admin_client: FlaskClient) -
 
 
 def test_the_nightly_schedule_is_saved(admin_client: FlaskClient) -> None:
-    from flask_pco.jobs import get_schedule
+    from flask_pco.jobs.queue import get_schedule
 
     response = post(admin_client, f"{ADMIN_URL}schedule", {"enabled": "on", "hour": "3"})
     assert response.status_code == 302
@@ -177,7 +177,7 @@ def test_the_nightly_schedule_is_saved(admin_client: FlaskClient) -> None:
 
 
 def test_a_bad_hour_is_refused_and_changes_nothing(admin_client: FlaskClient) -> None:
-    from flask_pco.jobs import get_schedule
+    from flask_pco.jobs.queue import get_schedule
 
     before = get_schedule()
     response = post(

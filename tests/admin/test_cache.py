@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_pco.readonly import TtlCache
+from flask_pco.web.readonly import TtlCache
 
 
 class Clock:

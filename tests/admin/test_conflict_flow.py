@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from flask_pco.extension import current_pco
-from flask_pco.jobs import start_sync
+from flask_pco.jobs.queue import start_sync
 from flask_pco.sandbox import SandboxServer
 
 from .conftest import ADMIN_URL, post

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from flask_pco.extension import current_pco
 from flask_pco.sandbox import SandboxServer, create_sandbox_app
-from flask_pco.webhook import sign_body
+from flask_pco.web.webhook import sign_body
 from tests.conftest import make_app
 
 from .strategies import webhook_bodies

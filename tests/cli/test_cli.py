@@ -10,7 +10,7 @@ from flask import Flask
 
 from flask_pco.cli import pco_cli
 from flask_pco.extension import current_pco
-from flask_pco.jobs import get_schedule, recent_runs, set_schedule, start_sync, sync_queue
+from flask_pco.jobs.queue import get_schedule, recent_runs, set_schedule, start_sync, sync_queue
 from flask_pco.models import utcnow
 from flask_pco.sync.runner import this_runner
 from tests.helpers import dead_runner

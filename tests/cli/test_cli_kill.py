@@ -16,13 +16,14 @@ from sqlalchemy import select
 
 from example_app.models import Person
 from flask_pco.extension import current_pco
-from flask_pco.jobs import recent_runs
+from flask_pco.jobs.queue import recent_runs
 from flask_pco.sandbox.testing import SandboxControl, SandboxServer
 from tests.helpers import SANDBOX_CREDENTIALS
-from tests.push.conftest import add_person, records
+from tests.push.conftest import add_person, age_unconfirmed, in_flight, records
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 15
+GRACE = 120  # PCO_UNCONFIRMED_GRACE's default
 
 
 def start_push(database_url: str, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
@@ -80,6 +81,15 @@ def test_a_killed_inline_push_can_be_run_again_at_once(
     db.session.rollback()
     killed = db.session.get(type(killed), killed.id)
     assert killed.status == "failed" and killed.error_message.startswith("abandoned")
+    # The create on the wire at the kill landed (linked now) or waits out the grace period.
+    people = records(sandbox, "Person")
+    assert sorted(Counter(p["remote_id"] for p in people).values()) == [1] * len(people)
+    unlinked = set(db.session.scalars(select(Person.id).where(Person.pco_id.is_(None))))
+    assert unlinked <= in_flight(db) and len(unlinked) <= 1
+
+    age_unconfirmed(db, GRACE + 1)
+    assert pco("push", "full").exit_code == 0
     people = records(sandbox, "Person")
     assert sorted(Counter(p["remote_id"] for p in people).values()) == [1] * PEOPLE
+    db.session.expire_all()
     assert None not in db.session.scalars(select(Person.pco_id)).all()

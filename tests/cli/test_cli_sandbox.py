@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from example_app.models import Person
 from flask_pco.extension import current_pco
-from flask_pco.jobs import recent_runs
+from flask_pco.jobs.queue import recent_runs
 from flask_pco.sandbox.testing import SandboxControl, SandboxServer
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flask_pco.jobs import recent_runs
+from flask_pco.jobs.queue import recent_runs
 from flask_pco.sandbox.testing import SandboxControl
 
 from .test_cli import assert_one_line_error

@@ -10,7 +10,7 @@ from flask import Flask
 from rq import SimpleWorker
 
 from flask_pco.extension import current_pco
-from flask_pco.jobs import sync_queue
+from flask_pco.jobs.queue import sync_queue
 from flask_pco.sync import engine
 from tests.conftest import make_app
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from flask_pco.exceptions import ConfigError, SyncInProgressError
 from flask_pco.extension import current_pco
-from flask_pco.jobs import cancel_run, current_run, recent_runs, start_sync, sync_queue
+from flask_pco.jobs.queue import cancel_run, current_run, recent_runs, start_sync, sync_queue
 from flask_pco.models import utcnow
 
 from .conftest import reload

@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
 from flask_pco.extension import current_pco
-from flask_pco.jobs import current_run, start_sync, sync_queue
+from flask_pco.jobs.queue import current_run, start_sync, sync_queue
 from flask_pco.models import utcnow
 from flask_pco.sync.runner import Runner, this_runner
 from tests.helpers import dead_runner

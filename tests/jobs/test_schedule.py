@@ -11,9 +11,9 @@ from flask import Flask
 
 from flask_pco.exceptions import ConfigError
 from flask_pco.extension import current_pco
-from flask_pco.jobs import get_schedule, recent_runs, set_schedule, sync_queue
-from flask_pco.schedule import NIGHTLY_JOB_NAME, QUIET_NOTE, next_nightly_run
-from flask_pco.workers import HOUSEKEEPING_JOB_NAME, NightlyScheduler
+from flask_pco.jobs.queue import get_schedule, recent_runs, set_schedule, sync_queue
+from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, QUIET_NOTE, next_nightly_run
+from flask_pco.jobs.workers import HOUSEKEEPING_JOB_NAME, NightlyScheduler
 from tests.conftest import make_app
 
 from .conftest import NOWHERE
@@ -102,7 +102,7 @@ def test_scheduler_registers_the_nightly_cron_at_the_set_hour_and_zone(
 ) -> None:
     set_schedule(True, 3)
     job = scheduler.refresh()
-    assert job.func_name == "flask_pco.jobs.nightly_sync_job"
+    assert job.func_name == "flask_pco.jobs.queue.nightly_sync_job"
     assert job.cron == "0 3 * * *"
     assert job.queue_name == current_pco().config.queue
     now = datetime.now(UTC)
@@ -129,7 +129,7 @@ def nightly_entries(scheduler: NightlyScheduler) -> list[str]:
 
 def test_scheduler_runs_webhook_housekeeping_every_hour(scheduler: NightlyScheduler) -> None:
     (entry,) = [job for job in scheduler.get_jobs() if job.name == HOUSEKEEPING_JOB_NAME]
-    assert entry.func_name == "flask_pco.jobs.webhook_housekeeping_job"
+    assert entry.func_name == "flask_pco.jobs.queue.webhook_housekeeping_job"
     assert entry.cron == "17 * * * *"
 
 

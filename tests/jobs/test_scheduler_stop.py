@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from rq.exceptions import StopRequested
 
-from flask_pco.jobs import set_schedule, sync_queue
-from flask_pco.workers import NightlyScheduler
+from flask_pco.jobs.queue import set_schedule, sync_queue
+from flask_pco.jobs.workers import NightlyScheduler
 
 
 class SignalledMidCheck(NightlyScheduler):

@@ -9,13 +9,13 @@ from flask import Flask
 from rq.job import Job, JobStatus
 
 from flask_pco.exceptions import ConfigError
-from flask_pco.jobs import enqueue_webhook, sync_queue
+from flask_pco.jobs.queue import enqueue_webhook, sync_queue
 
 
 def test_delivery_job_has_a_deterministic_id_and_retries(redis_app: Flask) -> None:
     enqueue_webhook(41)
     job = Job.fetch("pco-test-app-id-webhook-41", connection=sync_queue().connection)
-    assert job.func_name == "flask_pco.jobs.apply_webhook_job"
+    assert job.func_name == "flask_pco.jobs.queue.apply_webhook_job"
     assert job.args == (41,)
     assert (job.retries_left, job.retry_intervals) == (3, [10, 30, 60])
 

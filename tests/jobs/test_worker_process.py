@@ -19,8 +19,8 @@ from rq.job import Job
 from sqlalchemy import select
 
 from flask_pco.extension import current_pco
-from flask_pco.jobs import current_run, set_schedule, start_sync, sync_queue
-from flask_pco.schedule import NIGHTLY_JOB_NAME, next_nightly_run
+from flask_pco.jobs.queue import current_run, set_schedule, start_sync, sync_queue
+from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, next_nightly_run
 from flask_pco.sync.runner import process_gone
 
 from .conftest import reload
@@ -140,7 +140,10 @@ def test_scheduler_process_registers_the_nightly_entry_and_stops_on_sigterm(
             time.sleep(0.05)
         (registered,) = registered_schedulers()
         (entry,) = [job for job in registered.get_jobs() if job.name == NIGHTLY_JOB_NAME]
-        assert (entry.func_name, entry.cron) == ("flask_pco.jobs.nightly_sync_job", "0 3 * * *")
+        assert (entry.func_name, entry.cron) == (
+            "flask_pco.jobs.queue.nightly_sync_job",
+            "0 3 * * *",
+        )
         assert entry.next_enqueue_time == next_nightly_run(3, "UTC", utcnow_aware())
     finally:
         scheduler.send_signal(signal.SIGTERM)
@@ -187,10 +190,10 @@ PREPARED = """
 import json, sys
 from example_app import create_app
 from example_app.models import Person
-from flask_pco.workers import JOB_MODULES, make_worker
+from flask_pco.jobs.workers import JOB_MODULES, make_worker
 
 def prepared():
-    modules = [name for name in JOB_MODULES if "flask_pco." + name in sys.modules]
+    modules = [name for name in JOB_MODULES if name in sys.modules]
     return {"modules": modules, "mappers": Person.__mapper__.configured}
 
 app = create_app()

@@ -21,6 +21,8 @@ __all__ = [
     "add_family",
     "add_membership",
     "add_person",
+    "age_unconfirmed",
+    "in_flight",
     "lost_answers",
     "records",
     "run_push",
@@ -132,3 +134,31 @@ def add_membership(db: Any, group_pco_id: str, person: Any, *, is_leader: bool =
     db.session.add(membership)
     db.session.commit()
     return membership
+
+
+def in_flight(db: Any, resource_type: str = "Person") -> set[int]:
+    """Local ids whose create a killed process left unconfirmed (sent, answer never stored)."""
+    Issue = current_pco().models.SyncIssue
+    rows = db.session.scalars(
+        select(Issue.local_id).where(
+            Issue.kind == "unconfirmed",
+            Issue.resource_type == resource_type,
+            Issue.resolved_at.is_(None),
+        )
+    )
+    return set(rows)
+
+
+def age_unconfirmed(db: Any, seconds: float) -> None:
+    """Move every unconfirmed create ``seconds`` into the past: the grace period went by."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    Issue = current_pco().models.SyncIssue
+    db.session.execute(
+        update(Issue)
+        .where(Issue.kind == "unconfirmed")
+        .values(created_at=Issue.created_at - timedelta(seconds=seconds))
+    )
+    db.session.commit()

@@ -24,7 +24,7 @@ from flask_pco.mapping.payloads import (
     phone_attributes,
 )
 from flask_pco.models import utcnow
-from flask_pco.sync.push_records import UNCONFIRMED
+from flask_pco.sync.push.records import UNCONFIRMED
 
 from .conftest import add_family, add_membership, add_person, records, run_push, writes
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from flask_pco.sync.pull import apply_person, deactivate_person, fetch_person
+from flask_pco.sync.pull.people import apply_person, deactivate_person, fetch_person
 from flask_pco.sync.removals import settle_removals
 from flask_pco.sync.runs import RunReporter, SyncContext, queue_run
 

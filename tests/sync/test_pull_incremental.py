@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from flask_pco.sync import pull_people as pull_people_module
+from flask_pco.sync.pull import writer as pull_people_module
 from flask_pco.sync.runs import RunReporter
 
 from .conftest import sandbox_person

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from flask_pco import ConfigError, current_pco
-from flask_pco.jobs import nightly_sync_job, set_schedule, start_sync
+from flask_pco.jobs.queue import nightly_sync_job, set_schedule, start_sync
 from flask_pco.sandbox.testing import SandboxControl, SandboxServer
 from tests.helpers import NO_RATE_LIMIT, sandbox_settings
 from tests.lean_site import PEOPLE_ONLY, Member, dispose, lean_app, lean_db

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from flask_pco.exceptions import ConfigError
-from flask_pco.jobs import recent_runs, start_sync
+from flask_pco.jobs.queue import recent_runs, start_sync
 from flask_pco.sync.selection import check_selection
 
 

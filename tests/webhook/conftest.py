@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from flask_pco.webhook import sign_body
+from flask_pco.web.webhook import sign_body
 from tests.conftest import make_app
 from tests.helpers import sandbox_settings
 

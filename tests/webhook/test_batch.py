@@ -12,8 +12,8 @@ from rq.job import Job, JobStatus
 from example_app.models import db
 from flask_pco import current_pco
 from flask_pco.exceptions import ServerError
-from flask_pco.jobs import sync_queue, webhook_job_id
-from flask_pco.sync import event_handlers
+from flask_pco.jobs.queue import sync_queue, webhook_job_id
+from flask_pco.sync.webhooks import handlers as event_handlers
 from tests.webhook.conftest import (
     Church,
     deliveries,

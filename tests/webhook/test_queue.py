@@ -8,9 +8,9 @@ from rq import SimpleWorker
 
 from example_app.models import Person, db
 from flask_pco import current_pco
-from flask_pco.jobs import sync_queue
-from flask_pco.sync.events import retry_failed_deliveries
-from flask_pco.sync.subscriptions import check_webhook_gap
+from flask_pco.jobs.queue import sync_queue
+from flask_pco.jobs.webhooks import check_webhook_gap
+from flask_pco.sync.webhooks.events import retry_failed_deliveries
 from tests.webhook.conftest import deliveries
 
 
@@ -35,7 +35,7 @@ def test_a_job_run_twice_applies_once(queued):
     pco_id = queued.add_pco_person("Ruth", "Moab")
     queued.post(queued.person_event("created", pco_id))
     [delivery] = deliveries(db)
-    sync_queue().enqueue("flask_pco.jobs.apply_webhook_job", delivery.id)
+    sync_queue().enqueue("flask_pco.jobs.queue.apply_webhook_job", delivery.id)
     queued.sandbox.control.clear_requests()
 
     work()
@@ -115,7 +115,7 @@ def test_gap_in_deliveries_queues_one_incremental_people_pull(queued):
 
 
 def test_gap_while_a_sync_runs_queues_nothing_more(queued):
-    from flask_pco.jobs import start_sync
+    from flask_pco.jobs.queue import start_sync
 
     add_delivery(hours_ago(7))
     start_sync("pull", "people", trigger="admin")
@@ -125,7 +125,7 @@ def test_gap_while_a_sync_runs_queues_nothing_more(queued):
 
 
 def test_housekeeping_retries_failed_deliveries_and_checks_the_gap(queued):
-    from flask_pco.sync.subscriptions import webhook_housekeeping
+    from flask_pco.jobs.webhooks import webhook_housekeeping
 
     pco_id = queued.add_pco_person("Ruth", "Moab")
     queued.sandbox.sandbox.settings.secret = "revoked"

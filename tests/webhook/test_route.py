@@ -8,7 +8,7 @@ import json
 import pytest
 
 from example_app.models import db
-from flask_pco.webhook import sign_body
+from flask_pco.web.webhook import sign_body
 from tests.webhook.conftest import (
     EXAMPLE_SECRET,
     EXAMPLES,

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from example_app.models import db
 from flask_pco import DatabaseBusyError, current_pco
 from flask_pco.sync import busy
-from flask_pco.sync.events import apply_delivery, parse_deliveries, store_deliveries
+from flask_pco.sync.webhooks.events import apply_delivery, parse_deliveries, store_deliveries
 from tests.helpers import sandbox_settings
 from tests.webhook.conftest import SECRET, Church, LiveApp, deliveries
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from example_app import create_app
-from flask_pco.sync.event_handlers import HANDLERS
+from flask_pco.sync.webhooks.handlers import HANDLERS
 
 
 def crash_once(ctx: Any, delivery: Any) -> tuple[str, str | None]:

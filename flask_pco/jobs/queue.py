@@ -1,0 +1,340 @@
+"""Background jobs: every pull, push and webhook application runs as an RQ job.
+
+The admin page and the CLI call ``start_sync``; it takes the organisation's single run slot
+(``queue_run``) and then, by ``mode``:
+
+* ``"enqueue"``: hands ``run_sync_job(run_id)`` to the RQ workers under the deterministic job id
+  ``pco-{organization}-{direction}-{sync_type}`` (RQ allows no ``:``), with
+  ``Retry(max=3, interval=[10, 30, 60])``;
+* ``"inline"``: runs it now, in this process, and returns when it has ended;
+* ``"thread"``: runs it in a daemon thread of this process with its own app context. The CLI
+  uses it to draw progress while the run works; a web process without ``PCO_REDIS_URL`` gets
+  it from ``"auto"`` (the run dies with the process; the next look at the slot sees that the
+  process recorded on the run is gone, releases the run, and the next run resumes);
+* ``"auto"``: ``"enqueue"`` with Redis, ``"thread"`` without.
+
+Job functions look up the app through ``current_app``: workers run inside the app, started
+with ``flask --app yourapp pco worker``. Retriable errors (timeouts, 5xx, 429) put the run back
+in the queue for RQ to retry with backoff; fatal ones (credentials, configuration) fail the run
+with the message in the sync log, and the job is not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from contextlib import suppress
+from typing import Any
+
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from flask_pco.exceptions import (
+    ConfigError,
+    PcoError,
+    SyncCancelledError,
+    SyncInProgressError,
+    TransportError,
+)
+from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
+from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
+from flask_pco.models import Roles
+from flask_pco.state import PcoState, current_pco
+from flask_pco.sync.engine import execute_run, require_roles, sync_types
+from flask_pco.sync.engine import offered as step_offered
+from flask_pco.sync.runs import (
+    ACTIVE,
+    finish_run,
+    queue_run,
+    requeue_run,
+)
+from flask_pco.sync.selection import check_selection
+
+__all__ = [
+    "MODES",
+    "Schedule",
+    "apply_webhook_job",
+    "cancel_run",
+    "current_run",
+    "enqueue_webhook",
+    "get_schedule",
+    "nightly_sync_job",
+    "recent_runs",
+    "run_sync_job",
+    "set_schedule",
+    "start_sync",
+    "sync_queue",
+    "webhook_housekeeping_job",
+]
+
+log = logging.getLogger(__name__)
+
+MODES = ("auto", "enqueue", "inline", "thread")
+#: A full pull of a large church takes minutes, never hours; RQ's default (180 s) is too short.
+SYNC_JOB_TIMEOUT = 4 * 3600
+
+
+def _retry() -> Retry:
+    return Retry(max=3, interval=[10, 30, 60])
+
+
+def start_sync(
+    direction: str,
+    sync_type: str,
+    *,
+    incremental: bool = False,
+    dry_run: bool = False,
+    options: dict[str, Any] | None = None,
+    trigger: str = "admin",
+    mode: str = "auto",
+) -> Any:
+    """Start a sync; raise ``SyncInProgressError`` naming the run that already holds the slot.
+
+    A list or group id on a sync that does not take it, or one that is not a PCO id, is refused
+    with a ``ConfigError`` before anything is written (``sync.selection``).
+    """
+    state = current_pco()
+    require_roles(state.roles, direction, sync_type)
+    check_sync_type(direction, sync_type, state.roles)
+    options = check_selection(direction, sync_type, options)
+    mode = _resolve_mode(state, mode)
+    release_lost_runs(state)
+    run = queue_run(
+        state,
+        sync_type,
+        direction,
+        trigger=trigger,
+        incremental=incremental,
+        dry_run=dry_run,
+        options=options,
+    )
+    if mode == "enqueue":
+        _enqueue_run(state, run)
+    elif mode == "thread":
+        _in_thread(_execute, run.id)
+    else:
+        _execute(run.id)
+    return run
+
+
+def check_sync_type(direction: str, sync_type: str, roles: Roles | None = None) -> None:
+    """Refuse a sync nobody registered, listing the ones that exist (for ``roles``: the
+    ones its models allow)."""
+    offered = [
+        t for t in sync_types(direction) if roles is None or step_offered(roles, direction, t)
+    ]
+    if sync_type not in offered:
+        valid = ", ".join(offered) or f"none yet (no {direction} steps are installed)"
+        raise ConfigError(f"unknown {direction} sync {sync_type!r}; valid: {valid}")
+
+
+def _resolve_mode(state: PcoState, mode: str) -> str:
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    redis = state.redis()
+    if mode == "auto":
+        return "enqueue" if redis is not None else "thread"
+    if mode == "enqueue" and redis is None:
+        raise ConfigError("PCO_REDIS_URL is not set: workers need Redis; run the sync inline")
+    return mode
+
+
+def sync_queue(state: PcoState | None = None) -> Queue:
+    """The RQ queue (``PCO_QUEUE``) every flask-pco job goes to."""
+    state = state or current_pco()
+    redis = state.redis()
+    if redis is None:
+        raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
+    return Queue(state.config.queue, connection=redis)
+
+
+def job_id_for(*parts: str) -> str:
+    """A deterministic RQ job id: ``pco-{organization}-{direction}-{sync_type}``.
+
+    RQ allows only letters, digits, ``_`` and ``-`` in ids, so anything else becomes ``_``.
+    """
+    return "-".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in ("pco", *parts))
+
+
+def _enqueue_run(state: PcoState, run: Any) -> None:
+    queue = sync_queue(state)
+    job_id = job_id_for(run.organization, run.direction, run.sync_type)
+    try:
+        # The slot is ours, so any job left under this id belongs to a closed run.
+        with suppress(NoSuchJobError):
+            Job.fetch(job_id, connection=queue.connection).delete()
+        queue.enqueue(
+            run_sync_job,
+            run.id,
+            job_id=job_id,
+            retry=_retry(),
+            job_timeout=SYNC_JOB_TIMEOUT,
+            description=f"flask-pco {run.direction} {run.sync_type} (run {run.id})",
+        )
+    except Exception as error:
+        finish_run(state, run, "failed", f"could not queue the job: {error}")
+        if isinstance(error, RedisError):
+            raise TransportError(f"could not reach Redis (PCO_REDIS_URL): {error}") from error
+        raise
+    run.job_id = job_id
+    state.db.session.commit()
+
+
+def _in_thread(function: Any, *args: Any) -> threading.Thread:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def target() -> None:
+        with app.app_context():
+            try:
+                function(*args)
+            except PcoError as error:  # recorded on the run row or the delivery already
+                log.info("flask-pco background work ended: %s", error)
+            except Exception:
+                log.exception("flask-pco background work failed")
+
+    thread = threading.Thread(target=target, name="flask-pco", daemon=True)
+    thread.start()
+    return thread
+
+
+def _execute(run_id: int) -> str:
+    """Run one queued run to its end; whatever happens, the row does not stay active."""
+    state = current_pco()
+    run: Any = state.db.session.get(state.models.SyncRun, run_id)
+    try:
+        execute_run(state, run, state.client())
+    except SyncCancelledError:
+        return "cancelled"
+    except Exception as error:
+        state.db.session.rollback()
+        if run.status in ACTIVE:  # failed before the run began, e.g. no credentials
+            finish_run(state, run, "failed", str(error).splitlines()[0] if str(error) else "failed")
+        raise
+    return str(run.status)
+
+
+def run_sync_job(run_id: int) -> str:
+    """RQ job: run one queued sync; a retriable failure goes back to the queue for RQ's retry."""
+    state = _job_state()
+    run = _claim(state, run_id)
+    if run is None:
+        return "skipped: the run is no longer queued"
+    job = get_current_job()
+    try:
+        return _execute(run_id)
+    except Exception as error:
+        retriable = isinstance(error, PcoError) and error.retriable
+        if retriable and job is not None and job.retries_left:
+            requeue_run(state, run, f"will retry ({job.retries_left} left) after: {error}")
+        else:
+            _stop_retries()
+        raise
+
+
+def _stop_retries() -> None:
+    """Keep RQ from retrying the current job: a fatal error (credentials, configuration) or a
+    bug will fail the same way again, and the sync log already says why."""
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0
+
+
+def _claim(state: PcoState, run_id: int) -> Any | None:
+    run = state.db.session.get(state.models.SyncRun, run_id)
+    if run is None:
+        return None
+    if run.status == "running":
+        # RQ retried a job whose worker died mid-run; committed work is kept and skipped.
+        return run if requeue_run(state, run, "resumed after its worker stopped") else None
+    return run if run.status == "queued" else None
+
+
+def _job_state() -> PcoState:
+    if not has_app_context():
+        raise ConfigError(
+            "flask-pco jobs run inside the Flask app: start workers with "
+            "`flask --app yourapp pco worker`, not `rq worker`"
+        )
+    return current_pco()
+
+
+def apply_webhook_job(delivery_id: int) -> Any:
+    """RQ job: apply one stored webhook delivery, then others whose jobs still wait in the queue.
+
+    A forked work horse costs more to start than a delivery costs to apply, so in a burst one
+    job applies up to ``PCO_WEBHOOK_BATCH`` deliveries (see ``flask_pco.jobs.webhook_batch``). A job whose
+    delivery is already finished does nothing more for it. Returns its own delivery's status.
+    """
+    state = _job_state()
+    from flask_pco.sync.webhooks.events import apply_delivery
+
+    job = get_current_job()
+    try:
+        status = apply_delivery(state, delivery_id)
+        if job is not None:
+            from flask_pco.jobs.webhook_batch import apply_queued_deliveries
+
+            prefix = webhook_job_id(state, "")
+            more = apply_queued_deliveries(state, sync_queue(state), job.id, prefix)
+            if more:
+                log.info("flask-pco applied %d more queued webhook deliveries", more)
+    except Exception as error:
+        if not (isinstance(error, PcoError) and error.retriable):
+            _stop_retries()
+        raise
+    return status
+
+
+def webhook_job_id(state: PcoState, delivery_id: int | str) -> str:
+    """The RQ job id of a delivery: one job per delivery, whoever queues it."""
+    return job_id_for(state.config.organization_key, "webhook", str(delivery_id))
+
+
+def enqueue_webhook(delivery_id: int, *, mode: str = "auto") -> None:
+    """Apply a stored delivery in the background: an RQ job with Redis, else a thread."""
+    state = current_pco()
+    mode = _resolve_mode(state, mode)
+    if mode == "enqueue":
+        queue = sync_queue(state)
+        job_id = webhook_job_id(state, delivery_id)
+        if not _is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
+            queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
+    elif mode == "thread":
+        _in_thread(apply_webhook_job, delivery_id)
+    else:
+        apply_webhook_job(delivery_id)
+
+
+def _is_pending(queue: Queue, job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=queue.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED)
+
+
+def nightly_sync_job() -> str:
+    """RQ cron job: start the nightly incremental full pull, if the admin still wants it."""
+    _job_state()
+    if not get_schedule().enabled:
+        return "skipped: the nightly sync is switched off"
+    try:
+        run = start_sync("pull", "full", incremental=True, trigger="nightly")
+    except SyncInProgressError as error:
+        return f"skipped: {error}"
+    return f"started run {run.id}"
+
+
+def webhook_housekeeping_job() -> str:
+    """RQ cron job (hourly): retry failed webhook deliveries; catch up if deliveries stopped
+    (PCO silently disables a subscription that keeps failing)."""
+    state = _job_state()
+    from flask_pco.jobs.webhooks import webhook_housekeeping
+
+    result = webhook_housekeeping(state)
+    catch_up = "; catch-up pull queued" if result.catch_up_queued else ""
+    return f"{result.deliveries_retried} deliveries applied again{catch_up}"

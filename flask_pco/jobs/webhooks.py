@@ -1,0 +1,78 @@
+"""Webhook work that starts jobs: handing stored deliveries to the workers, and the periodic
+chores (retrying failed deliveries, catching up on a gap in deliveries).
+
+``sync.webhooks`` decides and applies; this module is where that meets the queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
+
+from flask_pco.exceptions import SyncInProgressError
+from flask_pco.jobs.queue import enqueue_webhook, start_sync
+from flask_pco.sync.webhooks.events import apply_now, retry_failed_deliveries
+
+if TYPE_CHECKING:
+    from flask_pco.state import PcoState
+
+__all__ = [
+    "WebhookHousekeeping",
+    "check_webhook_gap",
+    "dispatch_deliveries",
+    "webhook_housekeeping",
+]
+
+
+def dispatch_deliveries(state: PcoState, delivery_ids: tuple[int, ...]) -> None:
+    """Apply stored deliveries inline without Redis, or queue one job each with it.
+
+    If Redis refuses the job, the delivery is applied inline instead: it is already stored and
+    PCO has been told nothing yet, so doing the work now beats a stuck ``received`` row.
+    """
+    if state.redis() is None:
+        for delivery_id in delivery_ids:
+            apply_now(state, delivery_id)
+        return
+    for delivery_id in delivery_ids:
+        try:
+            enqueue_webhook(delivery_id)
+        except RedisError:
+            apply_now(state, delivery_id)
+
+
+def check_webhook_gap(state: PcoState, *, mode: str = "auto") -> bool:
+    """Start an incremental people pull if deliveries stopped for longer than ``PCO_WEBHOOK_GAP``.
+
+    Once per gap. Returns True if a sync was started. ``mode`` is ``start_sync``'s: a
+    short-lived process without Redis passes ``"inline"`` so the catch-up is not a daemon
+    thread that dies with it.
+    """
+    # Imported here: the webhook route imports this module, and a web process needs no more.
+    from flask_pco.sync.webhooks.subscriptions import note_gap_catch_up, webhook_gap_due
+
+    if not webhook_gap_due(state):
+        return False
+    try:
+        start_sync("pull", "people", incremental=True, trigger="webhook-gap", mode=mode)
+    except SyncInProgressError:
+        return False  # a sync is running already; it catches up just the same
+    note_gap_catch_up(state)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookHousekeeping:
+    catch_up_queued: bool
+    deliveries_retried: int
+
+
+def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
+    """The periodic webhook chores, for the nightly job or an hourly cron.
+
+    Re-applies failed or stuck deliveries, then starts a catch-up pull if deliveries stopped.
+    """
+    retried = retry_failed_deliveries(state)
+    return WebhookHousekeeping(check_webhook_gap(state), retried)

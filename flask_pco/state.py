@@ -1,0 +1,112 @@
+"""Per-app state: what flask-pco keeps in ``app.extensions["pco"]``, and how code finds it.
+
+The bottom of the package: it imports configuration, models and the client, never sync, jobs or
+web. Every layer above receives a ``PcoState`` (or asks ``current_pco()`` at its edge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from flask import current_app
+
+from flask_pco.config import PcoConfig
+from flask_pco.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy import SQLAlchemy
+    from redis import Redis
+
+    from flask_pco.client import PcoClient
+    from flask_pco.models import PcoModels, Roles
+
+__all__ = ["AccessCheck", "Extension", "PcoState", "current_pco"]
+
+#: Decides whether the current request may use the admin page: ``True`` allows, ``False``
+#: answers 403, and a response (a login redirect, say) is returned as it is.
+AccessCheck = Callable[[], Any]
+
+
+class Extension(Protocol):
+    """What the state reads from the ``PCO`` object (kept live: the host may register its
+    models or admin check after ``init_app``)."""
+
+    db: SQLAlchemy
+    models: PcoModels
+    roles: Roles
+    _admin_access: AccessCheck | None
+
+
+@dataclass
+class PcoState:
+    """What flask-pco keeps per app, in ``app.extensions["pco"]``."""
+
+    extension: Extension
+    config: PcoConfig
+    #: Per-process objects built on first use (the HTTP client, the Redis connection).
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db(self) -> SQLAlchemy:
+        return self.extension.db
+
+    @property
+    def models(self) -> PcoModels:
+        return self.extension.models
+
+    @property
+    def roles(self) -> Roles:
+        return self.extension.roles
+
+    @property
+    def admin_access(self) -> AccessCheck | None:
+        return self.extension._admin_access
+
+    def client(self) -> PcoClient:
+        """The PCO client of this process: one connection pool and one share of the budget."""
+        if "client" not in self.cache:
+            config = self.config
+            if not config.has_credentials:
+                raise ConfigError(
+                    "PCO credentials are not set: set PCO_APP_ID and PCO_SECRET (a Personal "
+                    "Access Token), or point PCO_API_URL at `flask pco sandbox`"
+                )
+            from flask_pco.client import build_client
+
+            self.cache["client"] = build_client(
+                base_url=config.api_url,
+                app_id=config.app_id,
+                secret=config.secret,
+                access_token=config.access_token,
+                versions=dict(config.api_versions),
+                per_page=config.per_page,
+                timeout=config.timeout,
+                redis_url=config.redis_url,
+                organization_key=config.organization_key,
+                rate_limit=config.rate_limit,
+                rate_period=config.rate_period,
+            )
+        return self.cache["client"]
+
+    def redis(self) -> Redis | None:
+        """The Redis connection for jobs and the shared budget, or None to run inline."""
+        if not self.config.redis_url:
+            return None
+        if "redis" not in self.cache:
+            from redis import Redis
+
+            self.cache["redis"] = Redis.from_url(self.config.redis_url)
+        return self.cache["redis"]
+
+
+def current_pco() -> PcoState:
+    """The flask-pco state of the current app; a clear error when the extension is missing."""
+    try:
+        state = current_app.extensions["pco"]
+    except KeyError:
+        raise ConfigError(
+            "flask-pco is not set up on this app: call PCO(db).init_app(app)"
+        ) from None
+    return state

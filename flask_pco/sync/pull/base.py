@@ -1,0 +1,190 @@
+"""What every pull step shares: the page loop, the per-page commit, and the ownership merge.
+
+A page is the unit of work. Its records are applied, then committed together (or rolled back
+in a dry run), and only then are its counts and issues recorded: a run killed at any point
+leaves whole pages, and the next run redoes at most the one it was in, matching by ``pco_id``
+what it had already created. If the commit fails on a unique index (a webhook linked the same
+PCO record meanwhile), the page is rolled back and applied once more against fresh rows.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from flask_pco.client.jsonapi import Document
+from flask_pco.exceptions import DocumentError, NotFoundError, ValidationError
+from flask_pco.sync.runs import SyncContext
+
+__all__ = [
+    "PageTally",
+    "refresh_statistics",
+    "run_pages",
+    "skippable_pages",
+]
+
+#: Outcomes the sync log counts; ``unchanged`` and ``held`` are not counted as writes.
+COUNTED = ("created", "updated")
+
+
+@dataclass
+class PageTally:
+    """Outcomes and issues of one page, kept until the page is committed."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    issues: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        self.outcomes[outcome] += n
+
+    def issue(self, kind: str, resource_type: str, reason: str, **details: Any) -> None:
+        """Same signature as ``RunReporter.issue``."""
+        self.issues.append(((kind, resource_type, reason), details))
+
+    def record(self, ctx: SyncContext) -> None:
+        for outcome in COUNTED:
+            if self.outcomes[outcome]:
+                ctx.report.count(outcome, self.outcomes[outcome])
+        for args, details in self.issues:
+            ctx.report.issue(*args, **details)
+
+
+PageHandler = Callable[[Document, PageTally], None]
+
+
+@dataclass
+class Listed:
+    """Whom a full listing returned: after it, a linked row whose PCO id is not here is gone."""
+
+    #: Ids PCO listed, malformed records included: they are not gone, only unreadable.
+    ids: set[str] = field(default_factory=set)
+    #: Records without a usable id: who they are is unknown, so nobody may be taken for gone.
+    unreadable: int = 0
+
+    def note(self, document: Document) -> None:
+        self.ids.update(resource.id for resource in document.data)
+        self.unreadable += len(document.skipped)
+
+    @property
+    def complete(self) -> bool:
+        """Every record read, and some at all: an empty listing is far likelier a broken one
+        than a church without any."""
+        return bool(self.ids) and not self.unreadable
+
+
+def run_pages(
+    ctx: SyncContext, pages: Iterable[Document], handle: PageHandler, *, progress: bool = True
+) -> None:
+    """Apply every page with ``handle``, committing each one.
+
+    The listing's records count towards the run's progress (PCO's ``total_count`` is the
+    total) unless ``progress`` is False: a step that counts its own units instead.
+    """
+    for page, document in enumerate(prefetched(pages)):
+        if progress:
+            if page == 0:
+                ctx.report.expect(document.total_count)
+            ctx.report.advance(len(document.data) + len(document.skipped))
+        tally = _apply_page(ctx, document, handle)
+        for error in document.skipped:
+            tally.issue("invalid", "record", str(error))
+        tally.record(ctx)
+        ctx.report.checkpoint(force=True)
+
+
+def prefetched(pages: Iterable[Document]) -> Iterator[Document]:
+    """The same pages, the next one fetched while the current one is written.
+
+    PCO's answer time and our database time then overlap instead of adding up; at most two
+    pages are held, so memory stays flat. An error while fetching is raised here, in order.
+    """
+    box: queue.Queue[tuple[Document | None, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[Document | None, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put((page, None)):
+                    return
+            put((None, None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            put((None, error))
+
+    worker = threading.Thread(target=produce, name="pco-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            page, error = box.get()
+            if error is not None:
+                raise error
+            if page is None:
+                return
+            yield page
+    finally:
+        stop.set()
+
+
+def _apply_page(ctx: SyncContext, document: Document, handle: PageHandler) -> PageTally:
+    for attempt in (1, 2):
+        tally = PageTally()
+        try:
+            handle(document, tally)
+            ctx.session.commit()  # a dry run's session is a scratch copy (``dry_run``)
+            return tally
+        except IntegrityError:
+            ctx.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def skippable_pages(
+    ctx: SyncContext, path: str, resource_type: str, **options: Any
+) -> Iterator[Document]:
+    """Pages of a sub-listing; a 404 or 422 on it is recorded as skipped and the run goes on.
+
+    The refusal travels as an empty page whose ``skipped`` holds the reason and whose
+    ``meta["refused"]`` is set: pages may be fetched on another thread, which must not touch
+    the database session.
+    """
+    try:
+        yield from ctx.client.pages(path, per_page=ctx.config.per_page, **options)
+    except (NotFoundError, ValidationError) as error:
+        reason = DocumentError(f"{resource_type} listing {path} refused: {error}")
+        yield Document(data=(), included={}, meta={"refused": True}, links={}, skipped=(reason,))
+
+
+#: Pages after which PostgreSQL's planner statistics are refreshed during a pull.
+STATISTICS_AFTER_PAGES = frozenset({4, 16, 64, 256, 1024})
+
+
+def refresh_statistics(ctx: SyncContext, roles: Sequence[str], page: int) -> None:
+    """ANALYZE the tables a pull is filling, at a few growing page counts, on PostgreSQL.
+
+    Autovacuum's statistics lag a bulk load: a table PostgreSQL still believes empty is
+    scanned instead of searched through its ``pco_id`` index, and a first sync of 50,000
+    people turns quadratic. SQLite picks its indexes without statistics.
+    """
+    if page not in STATISTICS_AFTER_PAGES or ctx.session.get_bind().dialect.name != "postgresql":
+        return
+    for role in roles:
+        if ctx.roles.has(role):
+            table = sa_inspect(ctx.roles.model(role)).local_table
+            ctx.session.execute(text(f'ANALYZE "{table.name}"'))

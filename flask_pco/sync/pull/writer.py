@@ -1,0 +1,266 @@
+"""Applying a page of PCO people to the local tables: match, upsert, contacts, family address.
+
+Every lookup is made for the whole page at once (the matcher's candidates, the page's emails,
+phones and family links), so a page of 100 people costs a handful of queries, not hundreds.
+Only PCO-owned fields are written; local-owned columns are never named here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from flask_pco.mapping.people import PersonData
+from flask_pco.models import utcnow
+from flask_pco.sync.holds import pull_decisions
+from flask_pco.sync.matching import Match, PersonMatcher
+from flask_pco.sync.policy import comparable
+from flask_pco.sync.pull.household_links import address_of, family_addresses, family_relationships
+from flask_pco.sync.rows import insert_rows, merge_into, remember_pco_values, stamp, touch
+from flask_pco.sync.runs import SyncContext
+
+__all__ = ["NewPerson", "PeopleWriter"]
+
+
+@dataclass(frozen=True)
+class _ContactKind:
+    """How one kind of contact (email, phone) is keyed and written."""
+
+    role: str
+    items: Callable[[PersonData], tuple[Any, ...]]
+    #: The field that identifies a contact when it has no PCO id yet (address, E.164 number).
+    key_field: str
+    values: Callable[[Any], dict[str, Any]]
+
+
+CONTACTS = (
+    _ContactKind(
+        "email",
+        lambda p: p.emails,
+        "email",
+        lambda e: {"email": e.address, "is_primary": e.is_primary},
+    ),
+    _ContactKind(
+        "phone",
+        lambda p: p.phones,
+        "phone",
+        lambda ph: {"phone": ph.e164, "kind": ph.kind, "is_primary": ph.is_primary},
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    """A person this page inserted: their contacts only need the id."""
+
+    id: int
+    pco_id: str
+
+
+class PeopleWriter:
+    """Upserts PCO people under the ownership policy; ``apply`` returns one outcome each."""
+
+    def __init__(self, ctx: SyncContext, recorder: Any) -> None:
+        self.ctx = ctx
+        self.recorder = recorder  # PageTally or RunReporter: receives held and bad records
+        self.matcher = PersonMatcher(ctx.session, ctx.roles)
+
+    def apply(self, people: Sequence[PersonData]) -> list[str]:
+        """Outcomes ``created``/``updated``/``unchanged``/``held``, in the order of ``people``."""
+        self.matcher.load(people)
+        plans = [self._upsert(person) for person in people]
+        self._insert_new(people, plans)
+        self.ctx.session.flush()
+        written = [
+            (p, row, outcome)
+            for p, (row, outcome) in zip(people, plans, strict=True)
+            if row is not None
+        ]
+        changed = self._contacts(written) | family_addresses(self.ctx, written)
+        family_relationships(self.ctx, written)
+        outcomes = []
+        unchanged_ids = []
+        for person, (row, outcome) in zip(people, plans, strict=True):
+            if outcome == "stale":
+                outcome = "unchanged"  # never overwrite a newer version with an older one
+            elif outcome == "unchanged" and row is not None and id(row) in changed:
+                outcome = "updated"
+            if outcome == "updated":
+                stamp(row, person.pco_id, person.updated_at)
+            elif outcome == "unchanged" and row is not None:
+                unchanged_ids.append(row.id)
+            outcomes.append(outcome)
+        touch(self.ctx, "person", unchanged_ids)
+        return outcomes
+
+    # -- the person row ------------------------------------------------------------------------
+
+    def _upsert(self, person: PersonData) -> tuple[Any, str]:
+        match = self.matcher.match(person)
+        decisions = pull_decisions(self.ctx)
+        if match.held and person.pco_id not in decisions.create_new:
+            self._hold(person, match)
+            return None, "held"
+        decisions.settled(person.pco_id)
+        if match.row is None or match.held:
+            return None, "created"  # inserted with the page's other new people
+        row = match.row
+        if _stale(row, person):
+            return row, "stale"
+        linked = row.pco_id != person.pco_id
+        row.pco_id = person.pco_id
+        self.matcher.remember(row)
+        changed = merge_into(self.ctx, row, "person", person.demographics())
+        before = dict(row.pco_snapshot or {})
+        remember_pco_values(row, {"address": address_of(person)})
+        changed = changed or linked or before != row.pco_snapshot
+        return row, "updated" if changed else "unchanged"
+
+    def _insert_new(self, people: Sequence[PersonData], plans: list[tuple[Any, str]]) -> None:
+        """Insert the page's new people together; their plans get a (id, pco_id) row.
+
+        The ids are read back by ``pco_id`` (unique, indexed) rather than with RETURNING, which
+        would need one multi-row statement: see ``insert_rows``.
+        """
+        new = [i for i, (_, outcome) in enumerate(plans) if outcome == "created"]
+        if not new:
+            return
+        Person = self.ctx.roles.model("person")
+        now = utcnow()
+        insert_rows(self.ctx, Person, [self._person_values(people[i], now) for i in new])
+        pco_ids = [people[i].pco_id for i in new]
+        query = select(Person.pco_id, Person.id).where(Person.pco_id.in_(pco_ids))
+        ids = {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
+        for i in new:
+            plans[i] = (NewPerson(ids[people[i].pco_id], people[i].pco_id), "created")
+
+    def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
+        """A new person as INSERT parameters, linked and agreed with PCO from the start."""
+        demographics = self.ctx.roles.known("person", person.demographics())
+        snapshot = {k: comparable(v) for k, v in demographics.items()}
+        return {
+            **self.ctx.roles.columns("person", demographics),
+            "pco_id": person.pco_id,
+            "pco_updated_at": person.updated_at,
+            "pco_synced_at": now,
+            "pco_snapshot": snapshot | {"address": address_of(person)},
+        }
+
+    def _hold(self, person: PersonData, match: Match) -> None:
+        self.recorder.issue(
+            "ambiguous",
+            "Person",
+            f"{person.first_name} {person.last_name}: {match.reason}",
+            pco_id=person.pco_id,
+            candidates=match.candidates,
+        )
+
+    # -- emails and phones ---------------------------------------------------------------------
+
+    def _contacts(self, written: list[tuple[PersonData, Any, str]]) -> set[int]:
+        changed: set[int] = set()
+        for kind in CONTACTS:
+            if not self.ctx.roles.has(kind.role):
+                continue
+            local, by_pco = self._load_contacts(kind, written)
+            new: list[dict[str, Any]] = []
+            for person, row, outcome in written:
+                if outcome != "stale" and self._sync_contacts(
+                    kind, person, row, local[row.id], by_pco, new
+                ):
+                    changed.add(id(row))
+            if new:  # one multi-row INSERT: most contacts of a first sync are new
+                insert_rows(self.ctx, self.ctx.roles.model(kind.role), new)
+        return changed
+
+    def _load_contacts(
+        self, kind: _ContactKind, written: list[tuple[PersonData, Any, str]]
+    ) -> tuple[dict[int, list[Any]], dict[str, Any]]:
+        """The page's contacts: each person's own, and any row holding one of PCO's ids."""
+        model = self.ctx.roles.model(kind.role)
+        owner = getattr(model, self.ctx.roles.column(kind.role, "person_id"))
+        # A person this page inserted has no contacts yet: only PCO's ids can find any.
+        owners = [r.id for _, r, _ in written if not isinstance(r, NewPerson)]
+        pco_ids = [c.pco_id for p, _, _ in written for c in kind.items(p) if c.pco_id]
+        conditions = [owner.in_(owners)] if owners else []
+        conditions += [model.pco_id.in_(pco_ids)] if pco_ids else []
+        local: dict[int, list[Any]] = defaultdict(list)
+        by_pco: dict[str, Any] = {}
+        if not conditions:
+            return local, by_pco
+        for contact in self.ctx.session.scalars(select(model).where(or_(*conditions))):
+            local[self._owner(kind, contact)].append(contact)
+            if contact.pco_id:
+                by_pco[contact.pco_id] = contact
+        return local, by_pco
+
+    def _sync_contacts(
+        self,
+        kind: _ContactKind,
+        person: PersonData,
+        row: Any,
+        local: list[Any],
+        by_pco: dict[str, Any],
+        new: list[dict[str, Any]],
+    ) -> bool:
+        """Add and update PCO's contacts; delete only local ones that came from PCO and left it."""
+        key_column = self.ctx.roles.column(kind.role, kind.key_field)
+        by_key = {_fold(getattr(c, key_column)): c for c in local if c.pco_id is None}
+        kept: set[int] = set()
+        changed = False
+        for data in kind.items(person):
+            values = kind.values(data)
+            contact = by_pco.get(data.pco_id) if data.pco_id else None
+            contact = contact or by_key.pop(_fold(values[kind.key_field]), None)
+            if contact is None:
+                new.append(self._new_contact(kind, row, data.pco_id, values))
+                changed = True
+                continue
+            changed |= self._update_contact(kind, contact, row, data.pco_id, values)
+            kept.add(id(contact))
+        for contact in local:
+            if id(contact) not in kept and contact.pco_id and self._owner(kind, contact) == row.id:
+                self.ctx.session.delete(contact)
+                changed = True
+        return changed
+
+    def _new_contact(
+        self, kind: _ContactKind, row: Any, pco_id: str | None, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A contact row as INSERT parameters, agreed with PCO from the start."""
+        values = self.ctx.roles.known(kind.role, values)
+        return {
+            **self.ctx.roles.columns(kind.role, values),
+            self.ctx.roles.column(kind.role, "person_id"): row.id,
+            "pco_id": pco_id,
+            "pco_snapshot": {k: comparable(v) for k, v in values.items()},
+        }
+
+    def _update_contact(
+        self, kind: _ContactKind, contact: Any, row: Any, pco_id: str | None, values: dict[str, Any]
+    ) -> bool:
+        changed = merge_into(self.ctx, contact, kind.role, values)
+        if self._owner(kind, contact) != row.id:  # PCO moved it (a merge of two people)
+            setattr(contact, self.ctx.roles.column(kind.role, "person_id"), row.id)
+            changed = True
+        if pco_id and contact.pco_id != pco_id:
+            contact.pco_id = pco_id
+            changed = True
+        return changed
+
+    def _owner(self, kind: _ContactKind, contact: Any) -> int:
+        return getattr(contact, self.ctx.roles.column(kind.role, "person_id"))
+
+
+def _stale(row: Any, person: PersonData) -> bool:
+    """PCO's record is older than the version already applied (a late webhook, a slow page)."""
+    return bool(row.pco_updated_at and person.updated_at and person.updated_at < row.pco_updated_at)
+
+
+def _fold(value: Any) -> str:
+    return str(value or "").strip().lower()

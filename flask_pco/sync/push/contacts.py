@@ -1,0 +1,183 @@
+"""A person's emails and phone numbers: add what PCO lacks, PATCH what was edited here.
+
+A contact PCO already holds (same lower-case address, same E.164 number) is linked rather than
+added again: that is what makes a re-run after a kill, or after a person was linked by email,
+add nothing twice. A linked contact edited here goes through the same three-way merge as the
+person. One table describes both kinds so the code path is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from flask_pco.mapping.payloads import (
+    EMAIL_ATTRIBUTES,
+    PHONE_ATTRIBUTES,
+    contact_changes,
+    email_attributes,
+    phone_attributes,
+)
+from flask_pco.sync.policy import PCO_OWNED, local_values, merge
+from flask_pco.sync.push.records import (
+    apply_local,
+    changed_locally,
+    create_or_reconcile,
+    mark_linked,
+    settle_merge,
+)
+from flask_pco.sync.push.remote_index import (
+    PEOPLE_PATH,
+    RemoteContact,
+    RemotePerson,
+    parse_pco_time,
+)
+
+if TYPE_CHECKING:
+    from flask_pco.sync.runs import SyncContext
+
+__all__ = ["CONTACTS", "ContactSpec", "push_contacts"]
+
+
+@dataclass(frozen=True)
+class ContactSpec:
+    """How one kind of contact is read from the host, written to PCO, and found in PCO."""
+
+    role: str
+    resource_type: str
+    collection: str
+    value_field: str
+    payload: Callable[[SyncContext, Any], dict[str, Any]]
+    find: Callable[[RemotePerson, str], RemoteContact | None]
+    #: Logical field → PCO attribute table for PATCHes.
+    attributes: dict[str, tuple[str, Callable[[Any], Any]]]
+    #: The member URL of one contact, from (person PCO id, contact PCO id).
+    member_path: Callable[[str, str], str]
+    listed: Callable[[RemotePerson], tuple[RemoteContact, ...]]
+
+    def rows(self, ctx: SyncContext, person: Any) -> list[Any]:
+        if not ctx.roles.has(self.role):
+            return []
+        model = ctx.roles.model(self.role)
+        owner = getattr(model, ctx.roles.column(self.role, "person_id"))
+        return list(ctx.session.scalars(select(model).where(owner == person.id).order_by(model.id)))
+
+    def pending_owners(self, ctx: SyncContext) -> set[int]:
+        """Ids of people owning a contact of this kind that is unlinked or edited here."""
+        if not ctx.roles.has(self.role):
+            return set()
+        model = ctx.roles.model(self.role)
+        column = ctx.roles.column(self.role, "person_id")
+        return {
+            getattr(row, column)
+            for row in ctx.session.scalars(select(model))
+            if row.pco_id is None or changed_locally(row, self.role, ctx)
+        }
+
+    def value(self, ctx: SyncContext, row: Any) -> str:
+        return str(getattr(row, ctx.roles.column(self.role, self.value_field)) or "")
+
+
+def _column(ctx: SyncContext, row: Any, role: str, name: str) -> Any:
+    return getattr(row, ctx.roles.column(role, name), None)
+
+
+CONTACTS: tuple[ContactSpec, ...] = (
+    ContactSpec(
+        role="email",
+        resource_type="Email",
+        collection="emails",
+        value_field="email",
+        payload=lambda ctx, row: email_attributes(
+            _column(ctx, row, "email", "email") or "",
+            primary=bool(_column(ctx, row, "email", "is_primary")),
+        ),
+        find=RemotePerson.email,
+        attributes=EMAIL_ATTRIBUTES,
+        member_path=lambda _person, contact: f"/people/v2/emails/{contact}",
+        listed=lambda remote: remote.emails,
+    ),
+    ContactSpec(
+        role="phone",
+        resource_type="PhoneNumber",
+        collection="phone_numbers",
+        value_field="phone",
+        payload=lambda ctx, row: phone_attributes(
+            _column(ctx, row, "phone", "phone") or "",
+            _column(ctx, row, "phone", "kind"),
+            primary=bool(_column(ctx, row, "phone", "is_primary")),
+        ),
+        find=RemotePerson.phone,
+        attributes=PHONE_ATTRIBUTES,
+        member_path=lambda person, contact: f"{PEOPLE_PATH}/{person}/phone_numbers/{contact}",
+        listed=lambda remote: remote.phones,
+    ),
+)
+
+
+def push_contacts(ctx: SyncContext, person: Any, remote: RemotePerson | None) -> None:
+    """Link, create or update each contact of ``person`` that needs it; ``remote`` is None
+    only in a dry run for a person that would be created."""
+    for spec in CONTACTS:
+        for row in spec.rows(ctx, person):
+            if row.pco_id is None:
+                _push_contact(ctx, spec, person, row, remote)
+            elif remote is not None and changed_locally(row, spec.role, ctx):
+                _update_contact(ctx, spec, person, row, remote)
+
+
+def _push_contact(
+    ctx: SyncContext, spec: ContactSpec, person: Any, row: Any, remote: RemotePerson | None
+) -> None:
+    existing = spec.find(remote, spec.value(ctx, row)) if remote else None
+    if existing is not None:
+        # No common base yet: PCO's values win (the same rule as for a person).
+        local = local_values(row, spec.role, ctx.roles)
+        apply_local(
+            ctx, row, spec.role, merge(None, local, existing.values, PCO_OWNED[spec.role]).to_local
+        )
+        mark_linked(ctx, row, spec.role, existing.id, None)
+        return
+    created = create_or_reconcile(
+        ctx,
+        spec.resource_type,
+        row,
+        f"{spec.role} {spec.value(ctx, row)!r}",
+        send=lambda: ctx.client.create(
+            f"{PEOPLE_PATH}/{person.pco_id}/{spec.collection}",
+            spec.resource_type,
+            spec.payload(ctx, row),
+        ),
+    )  # an unknown outcome: the next run's index shows whether it landed
+    if created is None:
+        return
+    mark_linked(ctx, row, spec.role, created.id, parse_pco_time(created.get("updated_at")))
+    ctx.report.count("created")
+
+
+def _update_contact(
+    ctx: SyncContext, spec: ContactSpec, person: Any, row: Any, remote: RemotePerson
+) -> None:
+    existing = next((c for c in spec.listed(remote) if c.id == row.pco_id), None)
+    if existing is None:
+        reason = f"PCO {spec.resource_type} {row.pco_id} no longer exists; pull first"
+        ctx.report.issue("failed", spec.resource_type, reason, local_id=row.id, pco_id=row.pco_id)
+        ctx.session.commit()
+        return
+    local = local_values(row, spec.role, ctx.roles)
+    result = merge(row.pco_snapshot, local, existing.values, PCO_OWNED[spec.role])
+    path = spec.member_path(person.pco_id, row.pco_id)
+    settle_merge(
+        ctx,
+        row,
+        spec.role,
+        result,
+        resource_type=spec.resource_type,
+        write=lambda changes: ctx.client.update(
+            path, spec.resource_type, row.pco_id, contact_changes(spec.attributes, changes)
+        ),
+        describe=f"update {spec.role} {row.id}",
+    )

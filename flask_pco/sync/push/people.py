@@ -1,0 +1,228 @@
+"""Pushing one local person to PCO: link or create the Person, then its emails and phones.
+
+Before creating anyone the pusher reads every PCO person once (``remote_index``) and asks
+``push_matching`` which of them this person already is, exactly as a pull would decide it
+(``remote_id``, then email with the first name, then name and birth date). One answer links
+(and gives the PCO person our ``remote_id``), a doubt holds the person for an admin, and only
+no answer at all creates a PCO person, with ``remote_id`` = our id.
+
+The families and group-membership steps call the same ``PersonPusher.push`` for members that
+are not in PCO yet, so there is one way a person reaches PCO.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from flask_pco.mapping.payloads import person_attributes
+from flask_pco.sync.policy import PCO_OWNED, local_values, merge
+from flask_pco.sync.push.contacts import CONTACTS, push_contacts
+from flask_pco.sync.push.matching import Hold, PushMatcher
+from flask_pco.sync.push.records import (
+    REFUSED,
+    apply_local,
+    changed_locally,
+    create_or_reconcile,
+    mark_linked,
+    record_rejected,
+    settle_merge,
+)
+from flask_pco.sync.push.remote_index import (
+    PEOPLE_PATH,
+    PeopleIndex,
+    RemotePerson,
+    find_people_by_remote_id,
+    load_people_index,
+    written_person,
+)
+
+if TYPE_CHECKING:
+    from flask_pco.client import Resource
+    from flask_pco.sync.runs import SyncContext
+
+__all__ = ["PersonPusher"]
+
+_ROLE = "person"
+
+
+class PersonPusher:
+    """Links or creates local people in PCO; reads PCO's people once, on first need."""
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+        self._index: PeopleIndex | None = None
+        self._wanted: list[str] | None = None
+        Person = ctx.roles.model(_ROLE)
+        rows = ctx.session.execute(select(Person.id, Person.pco_id)).all()
+        #: PCO id → the local person already linked to it.
+        self.claimed = {row.pco_id: row.id for row in rows if row.pco_id}
+        self.matcher = PushMatcher(ctx, {row.id for row in rows}, self.claimed)
+
+    @property
+    def index(self) -> PeopleIndex:
+        if self._index is None:
+            self._index = load_people_index(self.ctx.client, self._wanted)
+        return self._index
+
+    def expect(self, pco_ids: list[str | None]) -> None:
+        """Say up front who will be pushed (their PCO ids): if all are linked (nobody to
+        match), the index may fetch just them instead of listing everyone."""
+        if all(pco_id is not None for pco_id in pco_ids):
+            self._wanted = [pco_id for pco_id in pco_ids if pco_id is not None]
+
+    @cached_property
+    def contacts_pending(self) -> set[int]:
+        """Local people with an email or phone PCO lacks, or one edited here since the last sync."""
+        return {pid for spec in CONTACTS for pid in spec.pending_owners(self.ctx)}
+
+    def needs_push(self, person: Any) -> bool:
+        """Unlinked, changed locally since the last sync, or with contacts to push."""
+        return (
+            person.pco_id is None
+            or person.id in self.contacts_pending
+            or changed_locally(person, _ROLE, self.ctx)
+        )
+
+    def push(self, person: Any) -> str | None:
+        """Bring one person (and contacts) into PCO; its PCO id, or None if held or refused."""
+        if person.pco_id is None:
+            remote = self._link_or_create(person)
+        else:
+            remote = self._update_linked(person)
+        if remote is not None:
+            push_contacts(self.ctx, person, remote)
+        return person.pco_id if remote is not None else None
+
+    # -- unlinked people --------------------------------------------------------------------
+
+    def _link_or_create(self, person: Any) -> RemotePerson | None:
+        found = self.matcher.match(person, self.index)
+        if isinstance(found, Hold):
+            self._hold(person, found)
+            return None
+        remote = self._create(person) if found is None else self._link(person, found)
+        if remote is not None:
+            self.matcher.settled(person)
+        return remote
+
+    def _hold(self, person: Any, hold: Hold) -> None:
+        """Create nothing for ``person``: an admin decides (a pull's hold is listed already)."""
+        if hold.pulled:
+            self.ctx.report.count("held")
+            return
+        reason = f"{_local_name(self.ctx, person)}: {hold.reason}"
+        self.ctx.report.issue(
+            "ambiguous", "Person", reason, local_id=person.id, candidates=hold.candidates
+        )
+        self.ctx.session.commit()
+
+    def _link(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
+        """Adopt an existing PCO person: PCO's values win (the row has no common base yet)."""
+        adopted = self._write_remote_id(person, remote) if remote.remote_id is None else remote
+        if adopted is None:
+            return None
+        local = local_values(person, _ROLE, self.ctx.roles)
+        apply_local(
+            self.ctx, person, _ROLE, merge(None, local, adopted.values, PCO_OWNED[_ROLE]).to_local
+        )
+        self._linked(person, adopted.id, adopted)
+        self.ctx.report.count("updated")
+        return adopted
+
+    def _write_remote_id(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
+        try:
+            updated = self.ctx.client.update(
+                f"{PEOPLE_PATH}/{remote.id}", "Person", remote.id, {"remote_id": int(person.id)}
+            )
+        except REFUSED as error:
+            record_rejected(self.ctx, "Person", person, error)
+            return None
+        return self._remember(updated, remote)
+
+    def _create(self, person: Any) -> RemotePerson | None:
+        attributes = person_attributes(
+            local_values(person, _ROLE, self.ctx.roles), remote_id=person.id
+        )
+        remote = create_or_reconcile(
+            self.ctx,
+            "Person",
+            person,
+            "this person",
+            send=lambda: self._remember(self.ctx.client.create(PEOPLE_PATH, "Person", attributes)),
+            find=lambda: self._landed(person),
+        )
+        return self._adopt_created(person, remote) if remote is not None else None
+
+    def _landed(self, person: Any) -> RemotePerson | None:
+        """The PCO person our lost POST made, if PCO shows exactly one. The listing by
+        ``remote_id`` is consistent, search is not; not found is no proof (PCO may still be
+        processing it), so the row waits for a later run rather than a second POST now."""
+        landed = find_people_by_remote_id(self.ctx.client, person.id)
+        return landed[0] if len(landed) == 1 else None
+
+    def _adopt_created(self, person: Any, remote: RemotePerson) -> RemotePerson:
+        self.ctx.people_created.add(remote.id)
+        self._linked(person, remote.id, remote)
+        self.ctx.report.count("created")
+        return remote
+
+    # -- linked people ----------------------------------------------------------------------
+
+    def _update_linked(self, person: Any) -> RemotePerson | None:
+        remote = self.index.get(person.pco_id)
+        if remote is None:
+            reason = f"PCO person {person.pco_id} no longer exists (deleted or merged); pull first"
+            self.ctx.report.issue(
+                "failed", "Person", reason, local_id=person.id, pco_id=person.pco_id
+            )
+            self.ctx.session.commit()
+            return None
+        if not changed_locally(person, _ROLE, self.ctx):
+            return remote
+        result = merge(
+            person.pco_snapshot,
+            local_values(person, _ROLE, self.ctx.roles),
+            remote.values,
+            PCO_OWNED[_ROLE],
+        )
+        settled = settle_merge(
+            self.ctx,
+            person,
+            _ROLE,
+            result,
+            resource_type="Person",
+            write=lambda changes: self._patch(remote, changes),
+            describe=f"update PCO person {remote.id}",
+        )
+        if not settled:
+            return None  # PCO refused the PATCH: the contacts wait for the next run too
+        return self.index.get(remote.id) or remote
+
+    def _patch(self, remote: RemotePerson, changes: dict[str, Any]) -> Resource:
+        updated = self.ctx.client.update(
+            f"{PEOPLE_PATH}/{remote.id}", "Person", remote.id, person_attributes(changes)
+        )
+        self._remember(updated, remote)
+        return updated
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _linked(self, person: Any, pco_id: str, remote: RemotePerson) -> None:
+        self.claimed[pco_id] = person.id
+        mark_linked(self.ctx, person, _ROLE, pco_id, remote.updated_at)
+
+    def _remember(self, resource: Resource, previous: RemotePerson | None = None) -> RemotePerson:
+        """PCO's answer to a write, kept in the index with the contacts we already knew."""
+        fresh = written_person(resource, previous)
+        self.index.add(fresh)
+        return fresh
+
+
+def _local_name(ctx: SyncContext, person: Any) -> str:
+    first, last = (
+        getattr(person, ctx.roles.column(_ROLE, f), "") for f in ("first_name", "last_name")
+    )
+    return f"{first or ''} {last or ''}".strip() or f"local person {person.id}"

@@ -1,0 +1,74 @@
+"""Outbound sync: local people, families and group memberships → PCO.
+
+Three steps, run alone or as ``full`` (people → families → group-memberships):
+
+* ``people`` (``push_people``): people without a PCO id are linked to the PCO person they
+  already are or created with ``remote_id`` = our id, then their emails and phones; linked
+  people edited here get a PATCH of the fields only we changed (``policy.merge``).
+* ``families`` (``push_families``): families become Households, members HouseholdMemberships
+  (``pending: false``).
+* ``group-memberships`` (``push_group_memberships``): memberships of PCO groups, with the
+  leader flag as PCO's role.
+
+Invariants every step keeps:
+
+* never a duplicate: PCO is read (one listing) before anything is created, and a write with an
+  unknown outcome is looked up before it is tried again;
+* the PCO id is committed on the local row the moment PCO returns it, so a push killed at any
+  point and re-run continues where it stopped;
+* a 422 skips one record with PCO's reason (``pco_sync_issue``), never the run;
+* a dry run reads but never writes, locally or to PCO, and counts what it would do;
+* nothing to push means no request at all.
+
+``created``/``updated`` count PCO records written (people, contacts, households, memberships).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from flask_pco.sync.engine import step
+from flask_pco.sync.push.families import push_families_to_pco
+from flask_pco.sync.push.groups import push_group_memberships_to_pco
+from flask_pco.sync.push.people import PersonPusher
+
+if TYPE_CHECKING:
+    from flask_pco.sync.runs import SyncContext
+
+__all__ = ["PersonPusher", "push_families", "push_group_memberships", "push_people"]
+
+
+@step("push", "people")
+def push_people(ctx: SyncContext) -> None:
+    """Link or create every unlinked local person; PATCH linked people changed locally."""
+    people = PersonPusher(ctx)
+    Person = ctx.roles.model("person")
+    # Ids, not rows: a row kept here would stay in the session, and every per-record commit
+    # expires every row the session holds (5,000 people: 25 million expirations).
+    work = [
+        (p.id, p.pco_id)
+        for p in ctx.session.scalars(select(Person).order_by(Person.id))
+        if people.needs_push(p)
+    ]
+    people.expect([pco_id for _, pco_id in work])
+    ctx.report.expect(len(work))
+    for person_id, _ in work:
+        person = ctx.session.get(Person, person_id)
+        if person is not None:
+            people.push(person)
+        ctx.report.advance()
+        ctx.report.checkpoint()
+
+
+@step("push", "families")
+def push_families(ctx: SyncContext) -> None:
+    """Create or complete the PCO household of each local family."""
+    push_families_to_pco(ctx)
+
+
+@step("push", "group-memberships")
+def push_group_memberships(ctx: SyncContext) -> None:
+    """Create, link or re-role the PCO membership of each local membership of a PCO group."""
+    push_group_memberships_to_pco(ctx)

@@ -1,0 +1,115 @@
+"""Writing PCO's values onto local rows: the field-by-field merge under the ownership policy,
+the snapshot of what PCO last said, and the bulk helpers every pull and webhook write uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy import inspect as sa_inspect
+
+from flask_pco.models import utcnow
+from flask_pco.sync.policy import PCO_OWNED, comparable, merge, record_conflicts
+from flask_pco.sync.runs import SyncContext
+
+__all__ = [
+    "insert_rows",
+    "merge_into",
+    "new_row",
+    "remember_pco_values",
+    "set_fields",
+    "stamp",
+    "touch",
+]
+
+
+def set_fields(row: Any, role: str, values: Mapping[str, Any], ctx: SyncContext) -> bool:
+    """Write logical fields onto a host row (those it has a column for); True if any changed."""
+    changed = False
+    for name, value in ctx.roles.known(role, values).items():
+        column = ctx.roles.column(role, name)
+        if comparable(getattr(row, column, None)) != comparable(value):
+            setattr(row, column, value)
+            changed = True
+    return changed
+
+
+def new_row(ctx: SyncContext, role: str, values: Mapping[str, Any], **extra: Any) -> Any:
+    """A new host row of ``role`` with PCO's values, agreed with PCO from the start."""
+    model = ctx.roles.model(role)
+    row = model(**ctx.roles.columns(role, values), **extra)
+    remember_pco_values(row, ctx.roles.known(role, values))
+    ctx.session.add(row)
+    return row
+
+
+def merge_into(
+    ctx: SyncContext,
+    row: Any,
+    role: str,
+    pco_values: Mapping[str, Any],
+    base: Mapping[str, Any] | None = None,
+) -> bool:
+    """Pull PCO's values into ``row`` under the ownership policy; True if the row changed.
+
+    Fields only PCO changed are taken; fields only the site changed are left for push; fields
+    both changed take PCO's value and leave a ``Conflict`` row. The snapshot then records PCO's
+    values, not the row's: a local edit still waiting for push must still differ from it.
+    """
+    fields = tuple(
+        f
+        for f in PCO_OWNED.get(role, tuple(pco_values))
+        if f in pco_values and ctx.roles.present(role, f)
+    )
+    local = {f: comparable(getattr(row, ctx.roles.column(role, f), None)) for f in fields}
+    result = merge(row.pco_snapshot if base is None else base, local, pco_values, fields)
+    record_conflicts(ctx, role, row, result.conflicts)
+    changed = set_fields(row, role, result.to_local, ctx)
+    remember_pco_values(row, {f: pco_values[f] for f in fields})
+    return changed
+
+
+def remember_pco_values(row: Any, values: Mapping[str, Any]) -> None:
+    """Record PCO's side in the snapshot (a new dict, so the JSON column sees the change)."""
+    snapshot = dict(row.pco_snapshot or {})
+    snapshot.update({k: comparable(v) for k, v in values.items()})
+    if snapshot != (row.pco_snapshot or None):
+        row.pco_snapshot = snapshot
+
+
+def stamp(row: Any, pco_id: str, updated_at: Any = None) -> None:
+    """Link ``row`` to its PCO record and note when they last agreed (rows that changed)."""
+    if row.pco_id != pco_id:
+        row.pco_id = pco_id
+    if updated_at is not None and row.pco_updated_at != updated_at:
+        row.pco_updated_at = updated_at
+    row.pco_synced_at = utcnow()
+
+
+def touch(ctx: SyncContext, role: str, ids: Sequence[int]) -> None:
+    """Note that unchanged rows still agree with PCO: one UPDATE for the page, not one per row."""
+    if not ids:
+        return
+    model = ctx.roles.model(role)
+    ctx.session.execute(
+        update(model)
+        .where(model.id.in_(ids))
+        .values(pco_synced_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (attribute names as keys) in one executemany, bypassing the ORM's units.
+
+    The driver runs one short statement per row: psycopg sends them all in one pipeline and
+    sqlite3 reuses one prepared statement. That is cheaper than one multi-row statement (what
+    RETURNING would need), which has a placeholder per value and which psycopg parses in
+    Python on every call: on PostgreSQL, the largest single cost of a first pull.
+    """
+    mapper = sa_inspect(model)
+    column = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+    params = [{column[k].key: v for k, v in row.items()} for row in rows]
+    ctx.session.execute(insert(mapper.local_table), params)

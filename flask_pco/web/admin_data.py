@@ -1,0 +1,327 @@
+"""What the admin page shows and the small writes it makes (resolving issues and conflicts).
+
+Kept apart from the routes so each piece is a plain function of the extension state: the page,
+its partials and the tests all read the same ``dashboard``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import abort
+from sqlalchemy import func, select
+
+from flask_pco.exceptions import ConfigError
+from flask_pco.models import utcnow
+from flask_pco.sync.approvals import waiting_runs
+from flask_pco.sync.engine import offered
+from flask_pco.sync.runs import ACTIVE, OUTCOMES, active_run
+
+if TYPE_CHECKING:
+    from flask_pco.state import PcoState
+
+__all__ = [
+    "PULL_ACTIONS",
+    "PUSH_ACTIONS",
+    "RunView",
+    "SyncAction",
+    "dashboard",
+    "held_matches",
+    "live_progress",
+    "reference_data",
+    "resolve_conflict",
+    "resolve_issue",
+    "sync_request",
+]
+
+HISTORY_LENGTH = 20
+OPEN_ITEMS_SHOWN = 50
+#: Records skipped or failed (with PCO's or our reason) that the page lists, newest first.
+RECENT_ISSUES_SHOWN = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SyncAction:
+    """One sync the page can start: a button, or the selective form."""
+
+    direction: str
+    sync_type: str
+    label: str
+    incremental: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+PULL_ACTIONS = (
+    SyncAction("pull", "people", "People"),
+    SyncAction("pull", "families", "Families"),
+    SyncAction("pull", "groups", "Groups"),
+    SyncAction("pull", "full", "Full Sync"),
+)
+PUSH_ACTIONS = (
+    SyncAction("push", "people", "People"),
+    SyncAction("push", "families", "Families"),
+    SyncAction("push", "group-memberships", "Group Memberships"),
+    SyncAction("push", "full", "Full Push"),
+)
+_BUTTONS = {(a.direction, a.sync_type): a for a in (*PULL_ACTIONS, *PUSH_ACTIONS)}
+#: "Sync this list/group now": which pull step takes which selective option.
+_SELECTIVE = {"list": ("people", "list_ids"), "group": ("groups", "group_id")}
+
+
+def sync_request(form: Mapping[str, str]) -> SyncAction:
+    """The sync a submitted form asks for; a ``ConfigError`` says what is wrong with it."""
+    if form.get("action") == "pull:recent":
+        return SyncAction("pull", "full", "Resync recent changes", incremental=True)
+    scope = form.get("scope", "")
+    if scope in _SELECTIVE:
+        pco_id = form.get("pco_id", "").strip()
+        if not pco_id.isdigit():
+            raise ConfigError(f"enter the PCO {scope} id: digits only, got {pco_id!r}")
+        sync_type, option = _SELECTIVE[scope]
+        value: Any = [pco_id] if option == "list_ids" else pco_id
+        return SyncAction("pull", sync_type, f"{scope} {pco_id}", options={option: value})
+    direction, _, sync_type = form.get("action", "").partition(":")
+    key = (direction, sync_type)
+    if key not in _BUTTONS:
+        raise ConfigError(f"unknown sync: {form.get('action', '')!r}")
+    action = _BUTTONS[key]
+    return SyncAction(action.direction, action.sync_type, f"{action.direction} {action.label}")
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """A sync-log row as the page shows it, with live counts while it runs."""
+
+    id: int
+    sync_type: str
+    direction: str
+    status: str
+    trigger: str
+    incremental: bool
+    dry_run: bool
+    current_step: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    requests_used: int
+    error_message: str | None
+    cancel_requested: bool
+    #: Records gone through, of how many (None: not known yet); a full run's are its
+    #: running step's.
+    progress_done: int = 0
+    progress_total: int | None = None
+    removed: int = 0
+    held: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def duration(self) -> str:
+        if self.started_at is None:
+            return ""
+        seconds = int(((self.finished_at or utcnow()) - self.started_at).total_seconds())
+        return str(timedelta(seconds=max(seconds, 0)))
+
+
+def run_view(state: PcoState, run: Any) -> RunView:
+    """``run`` with the counts of its running step added: a full run's own counts only grow
+    when a step ends, and an admin wants to see the step's records move."""
+    counts = {name: getattr(run, name) or 0 for name in OUTCOMES}
+    progress = (run.progress_done or 0, run.progress_total)
+    if run.status == "running":
+        SyncRun = state.models.SyncRun
+        # Steps are created after their run, so ``id >`` confines the lookup to the few rows
+        # written since it began, through the primary key (parent_id has no index).
+        for child in state.db.session.scalars(
+            select(SyncRun).where(
+                SyncRun.id > run.id, SyncRun.parent_id == run.id, SyncRun.status == "running"
+            )
+        ):
+            for name in counts:
+                counts[name] += getattr(child, name) or 0
+            progress = (child.progress_done or 0, child.progress_total)
+    return RunView(
+        id=run.id,
+        sync_type=run.sync_type,
+        direction=run.direction,
+        status=run.status,
+        trigger=run.trigger,
+        incremental=bool(run.incremental),
+        dry_run=bool(run.dry_run),
+        current_step=run.current_step or "",
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        requests_used=run.requests_used or 0,
+        error_message=run.error_message,
+        cancel_requested=bool(run.cancel_requested),
+        progress_done=progress[0],
+        progress_total=progress[1],
+        **counts,
+    )
+
+
+def live_progress(state: PcoState) -> RunView | None:
+    """The active run with its running step's counts, for the 3 s poll: the slot's index
+    lookup and, during a run, its running steps; nothing about history, issues or conflicts.
+
+    A run that looks abandoned (stale heartbeat, lost job) is released as the full page would,
+    so the poll never spins on a run nothing will finish.
+    """
+    from flask_pco.jobs.run_status import looks_lost, release_lost_runs
+
+    state.db.session.expire_all()  # another thread or process is writing the run rows
+    run = active_run(state)
+    if run is not None and looks_lost(state, run):
+        release_lost_runs(state)
+        run = active_run(state)
+    return run_view(state, run) if run is not None else None
+
+
+def dashboard(state: PcoState) -> dict[str, Any]:
+    """Everything the page and its partials render that lives in the database."""
+    SyncRun, SyncIssue, Conflict = (
+        state.models.SyncRun,
+        state.models.SyncIssue,
+        state.models.Conflict,
+    )
+    session = state.db.session
+    from flask_pco.jobs.queue import current_run
+
+    session.expire_all()  # another thread or process is writing the run rows
+    active = current_run()  # also fails runs whose worker is gone, so the page never hangs
+    runs = session.scalars(
+        select(SyncRun)
+        .where(SyncRun.parent_id.is_(None))
+        .order_by(SyncRun.id.desc())
+        .limit(HISTORY_LENGTH)
+    ).all()
+    open_issues = select(SyncIssue).where(
+        SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous"
+    )
+    open_conflicts = select(Conflict).where(Conflict.resolved_at.is_(None))
+    return {
+        "config": state.config,
+        "active": run_view(state, active) if active is not None else None,
+        "runs": [run_view(state, run) for run in runs],
+        "issues": session.scalars(
+            open_issues.order_by(SyncIssue.id.desc()).limit(OPEN_ITEMS_SHOWN)
+        ).all(),
+        "issue_count": session.scalar(select(func.count()).select_from(open_issues.subquery())),
+        "conflicts": session.scalars(
+            open_conflicts.order_by(Conflict.id.desc()).limit(OPEN_ITEMS_SHOWN)
+        ).all(),
+        "conflict_count": session.scalar(
+            select(func.count()).select_from(open_conflicts.subquery())
+        ),
+        "recent_issues": recent_issues(state),
+        "waiting": waiting_runs(state),
+        **site_actions(state),
+    }
+
+
+def site_actions(state: PcoState) -> dict[str, Any]:
+    """The buttons and selective scopes this site's registered models allow: a site without
+    groups gets no Groups button, and its Full Sync covers what it has."""
+    roles = state.roles
+    return {
+        "pull_actions": [a for a in PULL_ACTIONS if offered(roles, a.direction, a.sync_type)],
+        "push_actions": [a for a in PUSH_ACTIONS if offered(roles, a.direction, a.sync_type)],
+        "selective_scopes": [
+            s for s, (step, _) in _SELECTIVE.items() if offered(roles, "pull", step)
+        ],
+    }
+
+
+def held_matches(state: PcoState, limit: int = OPEN_ITEMS_SHOWN) -> list[Any]:
+    """Open held (ambiguous) matches, newest first: records no sync links until an admin
+    resolves them."""
+    SyncIssue = state.models.SyncIssue
+    return list(
+        state.db.session.scalars(
+            select(SyncIssue)
+            .where(SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous")
+            .order_by(SyncIssue.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any]:
+    """The latest records a sync or webhook skipped, held back or could not write, with why:
+    a count on the history says how many, these say which and what to do."""
+    SyncIssue = state.models.SyncIssue
+    return list(
+        state.db.session.scalars(
+            select(SyncIssue)
+            .where(SyncIssue.kind != "ambiguous")  # those are listed, and resolved, as held
+            .order_by(SyncIssue.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def reference_data(state: PcoState) -> dict[str, Any]:
+    """The webhook set-up and the nightly schedule: settings that change rarely."""
+    from flask_pco.jobs.queue import get_schedule
+    from flask_pco.sync.webhooks.subscriptions import webhook_overview
+
+    return {"webhook": webhook_overview(state), "schedule": get_schedule()}
+
+
+def resolve_issue(state: PcoState, issue_id: int) -> None:
+    """Mark a held record as dealt with; the next sync treats it like any other record."""
+    issue = state.db.session.get(state.models.SyncIssue, issue_id) or abort(404)
+    if issue.resolved_at is None:
+        issue.resolved_at = utcnow()
+        state.db.session.commit()
+
+
+def resolve_conflict(state: PcoState, conflict_id: int, keep: str) -> str:
+    """Settle a conflict. ``pco`` keeps PCO's value, already on the row. ``local`` writes the
+    local value back and leaves the row's snapshot alone, so the next push sees a local change
+    against an unchanged PCO value and sends it."""
+    conflict = state.db.session.get(state.models.Conflict, conflict_id) or abort(404)
+    if keep not in ("pco", "local"):
+        raise ConfigError(f"choose which value to keep: 'pco' or 'local', got {keep!r}")
+    if conflict.resolved_at is not None:
+        return f"Conflict {conflict_id} was already resolved."
+    if keep == "local":
+        row = state.db.session.get(state.roles.model(conflict.role), conflict.local_id)
+        if row is None:
+            raise ConfigError(f"the local {conflict.role} {conflict.local_id} no longer exists")
+        column = state.roles.column(conflict.role, conflict.field)
+        setattr(row, column, _from_snapshot(row, column, conflict.local_value))
+    conflict.resolved_at = utcnow()
+    conflict.resolution = keep
+    state.db.session.commit()
+    column = state.roles.column(conflict.role, conflict.field)
+    if keep == "local":
+        return f"Kept the local {column}; the next push sends it to PCO."
+    return f"Kept PCO's {column}."
+
+
+def _from_snapshot(row: Any, column: str, value: Any) -> Any:
+    """A snapshot (JSON) value back in the column's Python type: dates travel as ISO strings."""
+    if not isinstance(value, str):
+        return value
+    python_type = _column_type(row, column)
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def _column_type(row: Any, column: str) -> type | None:
+    try:
+        return type(row).__table__.columns[column].type.python_type
+    except (KeyError, NotImplementedError, AttributeError):
+        return None
