@@ -18,6 +18,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_chain,
+    wait_fixed,
+)
 
 from flask_pco.exceptions import DatabaseBusyError
 
@@ -49,25 +57,30 @@ def retry_while_busy(
     pauses: tuple[float, ...] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Run ``work``, which commits its own changes; while SQLite is busy, roll the session back
-    and run it again after each pause (default ``BUSY_PAUSES``). Still busy at the end:
-    ``DatabaseBusyError``, retriable."""
-    for pause in BUSY_PAUSES if pauses is None else pauses:
+    """Run ``work``, which commits its own changes; while the database is busy, roll the
+    session back and run it again after each pause (default ``BUSY_PAUSES``). Still busy at the
+    end: ``DatabaseBusyError``, retriable. Any other error goes up at once."""
+    waits = BUSY_PAUSES if pauses is None else pauses
+    retrying = Retrying(
+        retry=retry_if_exception(database_is_busy),
+        stop=stop_after_attempt(len(waits) + 1),
+        wait=wait_chain(*(wait_fixed(pause) for pause in waits)),
+        sleep=sleep,
+    )
+
+    def attempt() -> T:
         try:
             return work()
         except OperationalError as error:
-            _roll_back_if_busy(session, error)
-        sleep(pause)
+            if database_is_busy(error):
+                session.rollback()
+            raise
+
     try:
-        return work()
-    except OperationalError as error:
-        _roll_back_if_busy(session, error)
+        return retrying(attempt)
+    except RetryError as exhausted:
+        error = exhausted.last_attempt.exception()
+        original = getattr(error, "orig", error)
         raise DatabaseBusyError(
-            f"the database stayed locked by another writer: {error.orig}"
+            f"the database stayed locked by another writer: {original}"
         ) from error
-
-
-def _roll_back_if_busy(session: Any, error: OperationalError) -> None:
-    if not database_is_busy(error):
-        raise error
-    session.rollback()

@@ -9,16 +9,16 @@ PCO record meanwhile), the page is rolled back and applied once more against fre
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, ValidationError
@@ -106,53 +106,34 @@ def prefetched(pages: Iterable[Document]) -> Iterator[Document]:
     PCO's answer time and our database time then overlap instead of adding up; at most two
     pages are held, so memory stays flat. An error while fetching is raised here, in order.
     """
-    box: queue.Queue[tuple[Document | None, BaseException | None]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def put(item: tuple[Document | None, BaseException | None]) -> bool:
-        while not stop.is_set():
-            try:
-                box.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not put((page, None)):
-                    return
-            put((None, None))
-        except BaseException as error:  # handed to the consumer, which raises it
-            put((None, error))
-
-    worker = threading.Thread(target=produce, name="pco-prefetch", daemon=True)
-    worker.start()
+    iterator = iter(pages)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pco-prefetch")
     try:
-        while True:
-            page, error = box.get()
-            if error is not None:
-                raise error
-            if page is None:
-                return
+        ahead = pool.submit(next, iterator, None)
+        while (page := ahead.result()) is not None:
+            ahead = pool.submit(next, iterator, None)
             yield page
     finally:
-        stop.set()
+        # A stopped run does not wait for the page in flight; the thread ends with its fetch.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _apply_page(ctx: SyncContext, document: Document, handle: PageHandler) -> PageTally:
-    for attempt in (1, 2):
-        tally = PageTally()
-        try:
-            handle(document, tally)
-            ctx.session.commit()  # a dry run's session is a scratch copy (``dry_run``)
-            return tally
-        except IntegrityError:
-            ctx.session.rollback()
-            if attempt == 2:
+    """Apply and commit one page; a unique-index race (a webhook linked the same record
+    meanwhile) rolls the page back and applies it once more against fresh rows."""
+    retrying = Retrying(
+        retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(2), reraise=True
+    )
+    for attempt in retrying:
+        with attempt:
+            tally = PageTally()
+            try:
+                handle(document, tally)
+                ctx.session.commit()  # a dry run's session is a scratch copy (``dry_run``)
+            except IntegrityError:
+                ctx.session.rollback()
                 raise
-    raise AssertionError("unreachable")
+    return tally
 
 
 def skippable_pages(
