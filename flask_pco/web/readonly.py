@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cachetools import TTLCache
 from flask import Blueprint, abort, jsonify, request
 
 from flask_pco.exceptions import ConfigError, PcoError
@@ -61,28 +61,32 @@ class ReadOnlyPage:
         }
 
 
-class TtlCache:
-    """A small thread-safe cache whose entries expire; the oldest go first when it is full."""
+_MISSING = object()
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = 256):
-        self._clock = clock
-        self._max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+
+class TtlCache:
+    """Pages fetched moments ago, shared by the threads of one process: cachetools' TTLCache
+    behind a lock, filled outside it so a slow PCO answer blocks no other view. A ``ttl`` of 0
+    caches nothing; a failed load is not cached."""
+
+    def __init__(
+        self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 256
+    ) -> None:
+        self._entries: TTLCache[Hashable, Any] | None = (
+            TTLCache(maxsize=max_entries, ttl=ttl, timer=clock) if ttl > 0 else None
+        )
         self._lock = threading.Lock()
 
-    def get_or_load(self, key: Hashable, ttl: float, load: Callable[[], Any]) -> Any:
-        now = self._clock()
+    def get_or_load(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        if self._entries is None:
+            return load()
         with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        value = load()  # outside the lock: a slow PCO answer must not block other views
-        if ttl > 0:
-            with self._lock:
-                self._entries[key] = (now + ttl, value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self._max_entries:
-                    self._entries.popitem(last=False)
+            hit = self._entries.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        value = load()
+        with self._lock:
+            self._entries[key] = value
         return value
 
 
@@ -107,7 +111,9 @@ def fetch_page(state: PcoState, view: ReadOnlyView, page: int) -> ReadOnlyPage:
     """One page of ``view`` from PCO, or from the cache if it was fetched moments ago."""
     params = {**view.params, "per_page": str(PER_PAGE), "offset": str((page - 1) * PER_PAGE)}
     key = (state.config.api_url, view.path, tuple(sorted(params.items())))
-    cache: TtlCache = state.cache.setdefault("readonly", TtlCache())
+    cache: TtlCache = state.cache.setdefault(
+        "readonly", TtlCache(state.config.readonly_cache_seconds)
+    )
 
     def load() -> ReadOnlyPage:
         document = state.client().get(view.path, params)
@@ -122,7 +128,7 @@ def fetch_page(state: PcoState, view: ReadOnlyView, page: int) -> ReadOnlyPage:
             skipped=len(document.skipped),
         )
 
-    return cache.get_or_load(key, state.config.readonly_cache_seconds, load)
+    return cache.get_or_load(key, load)
 
 
 @readonly_blueprint.get("/<name>")
