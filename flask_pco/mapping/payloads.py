@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
+from flask_pco.mapping.phones import normalize_phone
 
 __all__ = [
     "EMAIL_ATTRIBUTES",
@@ -32,7 +32,6 @@ __all__ = [
     "membership_role",
     "new_address_attributes",
     "normalize_email",
-    "normalize_phone",
     "pco_gender",
     "person_attributes",
     "phone_attributes",
@@ -98,22 +97,6 @@ def person_attributes(values: Mapping[str, Any], *, remote_id: int | None = None
 def normalize_email(address: Any) -> str:
     """The form two addresses are compared in: trimmed and lower-case."""
     return str(address or "").strip().lower()
-
-
-def normalize_phone(number: Any, region: str = "US") -> str:
-    """E.164 for a number in any common notation; unparseable input comes back trimmed.
-
-    ``region`` is the country assumed for a number without a ``+`` prefix (PCO assumes the
-    organisation's country).
-    """
-    text = str(number or "").strip()
-    if not text:
-        return ""
-    try:
-        parsed = phonenumbers.parse(text, None if text.startswith("+") else region)
-    except phonenumbers.NumberParseException:
-        return text
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def email_attributes(address: str, *, primary: bool) -> dict[str, Any]:

@@ -12,15 +12,14 @@ cost the church the whole person.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import phonenumbers
-
 from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError
+from flask_pco.mapping.phones import Country, to_e164
 from flask_pco.mapping.values import optional_int, parse_date, parse_datetime, text
 
 __all__ = [
@@ -29,12 +28,10 @@ __all__ = [
     "PersonData",
     "PhoneData",
     "normalize_gender",
-    "normalize_phone",
     "person_from_resource",
 ]
 
 #: An ISO country code, or a function that returns it when first needed.
-Country = str | Callable[[], str]
 
 _OTHER_NAMES = ("nickname", "given_name")
 _GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
@@ -152,24 +149,6 @@ def normalize_gender(value: Any) -> str | None:
     return _GENDERS.get(value.strip().lower(), value.strip())
 
 
-def normalize_phone(number: str | None, e164: str | None = None, country: Country = "US") -> str:
-    """E.164 for a PCO phone number: PCO's own ``e164`` when it has one, else parse ``number``.
-
-    Raise ``ValueError`` with the reason when neither gives a possible phone number.
-    """
-    for candidate, is_e164 in ((e164, True), (number, False)):
-        if not candidate or not str(candidate).strip():
-            continue
-        region = None if is_e164 else (country() if callable(country) else country)
-        try:
-            parsed = phonenumbers.parse(str(candidate), region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    raise ValueError(f"{number or e164!r} is not a phone number")
-
-
 def _is_active(resource: Resource) -> bool:
     status = resource.get("status")
     if isinstance(status, str) and status.strip().lower() == "inactive":
@@ -191,7 +170,7 @@ def _phones(
 ) -> Iterable[PhoneData]:
     for record in records:
         try:
-            e164 = normalize_phone(record.get("number"), record.get("e164"), country)
+            e164 = to_e164(record.get("number"), e164=record.get("e164"), country=country)
         except ValueError as error:
             problems.append(f"phone {record.id}: {error}")
             continue

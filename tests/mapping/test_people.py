@@ -11,9 +11,9 @@ from flask_pco.mapping.people import (
     EmailData,
     PhoneData,
     normalize_gender,
-    normalize_phone,
     person_from_resource,
 )
+from flask_pco.mapping.phones import to_e164
 
 from .conftest import example, person_document, resource
 
@@ -105,7 +105,7 @@ def test_phone_without_e164_is_parsed_with_the_country():
 
 
 def test_phone_country_can_be_changed():
-    assert normalize_phone("020 7946 0018", None, "GB") == "+442079460018"
+    assert to_e164("020 7946 0018", country="GB") == "+442079460018"
 
 
 def test_invalid_phone_is_dropped_and_reported_but_the_person_is_kept():
@@ -230,9 +230,9 @@ def test_country_function_is_called_only_for_numbers_without_e164():
         calls.append(1)
         return "GB"
 
-    assert normalize_phone("+1 555 010 7788", "+15550107788", country) == "+15550107788"
+    assert to_e164("+1 555 010 7788", e164="+15550107788", country=country) == "+15550107788"
     assert calls == []
-    assert normalize_phone("020 7946 0018", None, country) == "+442079460018"
+    assert to_e164("020 7946 0018", country=country) == "+442079460018"
     assert calls == [1]
 
 

@@ -11,11 +11,11 @@ from flask_pco.mapping.payloads import (
     is_leader_role,
     new_address_attributes,
     normalize_email,
-    normalize_phone,
     person_attributes,
     phone_attributes,
     primary_contact,
 )
+from flask_pco.mapping.phones import normalize_phone
 
 FULL_PERSON = {
     "first_name": " Dana ",

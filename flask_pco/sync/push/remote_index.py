@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.groups import MembershipData, membership_from_resource
-from flask_pco.mapping.payloads import normalize_email, normalize_phone
+from flask_pco.mapping.payloads import normalize_email
 from flask_pco.mapping.people import EmailData, PersonData, person_from_resource
+from flask_pco.mapping.phones import normalize_phone
 from flask_pco.sync.policy import comparable
 
 if TYPE_CHECKING:
