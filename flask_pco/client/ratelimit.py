@@ -107,8 +107,14 @@ class _RedisStorage(RedisStorage):
     )
 
 
-#: If a future ``limits`` changes its script, fall back to whole-second windows.
+#: If a future ``limits`` changes its script, fall back to whole-second windows (a safe but
+#: slower margin), say so in the log, and fail tests/client/test_limits_internals.py.
 _FRACTIONAL_REDIS = b"math.ceil(expiry)" in _RedisStorage.SCRIPT_ACQUIRE_MOVING_WINDOW
+if not _FRACTIONAL_REDIS:
+    log.warning(
+        "this version of `limits` changed its Redis moving-window script; flask-pco falls back "
+        "to a 1 s safety margin per window (slower pushes). Update flask_pco/client/ratelimit.py"
+    )
 
 
 class _MemoryState:

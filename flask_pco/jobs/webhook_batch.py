@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, cast
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from flask_pco.jobs.rq_internals import waiting_jobs_key
 from flask_pco.sync.webhooks.events import apply_delivery
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def take_queued_delivery(queue: Queue, prefix: str, taken_key: str) -> int | Non
     take = queue.connection.register_script(_TAKE_SCRIPT)
     for job_id in queue.get_job_ids(0, QUEUE_WINDOW):
         delivery = _delivery_id(job_id.removeprefix(prefix)) if job_id.startswith(prefix) else None
-        keys = [queue.key, taken_key, TAKEN_KEY.format(job_id=job_id)]
+        keys = [waiting_jobs_key(queue), taken_key, TAKEN_KEY.format(job_id=job_id)]
         if delivery is not None and take(keys, [job_id, delivery, TAKEN_TTL]):
             with suppress(NoSuchJobError):  # the job is ours now: drop its hash
                 Job.fetch(job_id, connection=queue.connection).delete(remove_from_queue=False)

@@ -27,6 +27,7 @@ from flask_pco.jobs.queue import (
     sync_queue,
     webhook_housekeeping_job,
 )
+from flask_pco.jobs.rq_internals import cron_entries, request_stop
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 from flask_pco.state import current_pco
 
@@ -141,10 +142,10 @@ class NightlyScheduler(CronScheduler):
             self.log.info("CronScheduler %s: stopping after this check", self.name)
             self._stop_pending = True
             return
-        super()._request_stop(signum, frame)  # type: ignore[no-untyped-call]
+        request_stop(self, signum, frame)
 
     def nightly_job(self) -> NightlyCronJob | None:
-        return next((j for j in self._cron_jobs if isinstance(j, NightlyCronJob)), None)
+        return next((j for j in cron_entries(self) if isinstance(j, NightlyCronJob)), None)
 
     def refresh(self) -> NightlyCronJob | None:
         """Re-read the setting; add, move or drop the nightly entry to match it."""
@@ -154,10 +155,10 @@ class NightlyScheduler(CronScheduler):
         if job is not None and job.schedule == schedule:
             return job
         if job is not None:
-            self._cron_jobs.remove(job)
+            cron_entries(self).remove(job)
         job = NightlyCronJob(self.queue_name, schedule) if schedule.enabled else None
         if job is not None:
-            self._cron_jobs.append(job)
+            cron_entries(self).append(job)
             self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)
         self.save()
         return job
