@@ -69,7 +69,7 @@ def _lazy_command(name: str) -> click.Command | None:
         return None
     module, attribute = LAZY_COMMANDS[name]
     try:
-        command = getattr(importlib.import_module(module), attribute)
+        command: click.Command = getattr(importlib.import_module(module), attribute)
     except (ImportError, AttributeError):
         return None
     return command

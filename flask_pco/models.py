@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -149,23 +149,220 @@ class Roles:
         return {self.column(role, name): value for name, value in self.known(role, values).items()}
 
 
+#: The rows that hold an organisation's run slot. Queries for the active run use this very text:
+#: SQLite uses a partial index only when the query repeats its predicate with the same literals.
+ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
+
+T = TypeVar("T", bound="_Table")
+
+
+class _Table:
+    """The columns of one of the extension's tables, typed; ``_build`` maps them onto the
+    host's ``db.Model``. The keyword constructor is the one declarative mapping gives."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
+
+
+class SyncRunTable(_Table):
+    """One pull, push or catch-up run; the admin page polls this row."""
+
+    __tablename__ = "pco_sync_log"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # A function: each app's db gets its own Index objects.
+        return (
+            Index("ix_pco_sync_log_lookup", "organization", "sync_type", "status"),
+            # The single-run guard: one queued or running top-level run per organisation.
+            Index(
+                "uq_pco_sync_log_active",
+                "organization",
+                unique=True,
+                sqlite_where=text(ACTIVE_TOP_LEVEL),
+                postgresql_where=text(ACTIVE_TOP_LEVEL),
+            ),
+        )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="")
+    sync_type: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(10))  # pull / push / webhook
+    #: queued, running, succeeded, failed, cancelled; needs_approval (ended, its removals
+    #: wait for an admin), refused or superseded (an admin refused them, a later run asked again).
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    trigger: Mapped[str] = mapped_column(String(20), default="cli")
+    incremental: Mapped[bool] = mapped_column(Boolean, default=False)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    #: Who runs it (``sync/runner.py``): host name, process id, and the process's identity
+    #: beyond its pid, so a run whose process died on this host is released at once.
+    runner_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    runner_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    runner_process: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    current_step: Mapped[str] = mapped_column(String(120), default="")
+    queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    #: Records deactivated, unlinked or marked removed because PCO no longer has them.
+    removed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Records held for an admin's decision (an ambiguous match), not written.
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    requests_used: Mapped[int] = mapped_column(Integer, default=0)
+    #: Records gone through, of how many (PCO's ``total_count``, or a push's work list;
+    #: None while unknown): what a progress bar shows.
+    progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SyncIssueTable(_Table):
+    """A record a run skipped or held for an admin (ambiguous match, refused by PCO, bad data)."""
+
+    __tablename__ = "pco_sync_issue"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))  # ambiguous, held, unlinked, ...
+    resource_type: Mapped[str] = mapped_column(String(40))
+    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    candidates: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: How a held record was settled: ``linked:<id>``, ``create_new``, ``cleared`` (a later
+    #: run no longer held it) or ``dismissed``.
+    resolution: Mapped[str | None] = mapped_column(String(60), nullable=True)
+
+
+class SyncCursorTable(_Table):
+    """Where the last complete run of one resource started: the next incremental begins there."""
+
+    __tablename__ = "pco_sync_cursor"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # A function: each app's db gets its own Index objects.
+        return (UniqueConstraint("organization", "resource"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="")
+    resource: Mapped[str] = mapped_column(String(40))
+    synced_from: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ConflictTable(_Table):
+    """A field changed both locally and in PCO since the last sync; PCO's value was kept."""
+
+    __tablename__ = "pco_conflict"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(40))
+    local_id: Mapped[int] = mapped_column(Integer)
+    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    field: Mapped[str] = mapped_column(String(60))
+    base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    local_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    pco_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    detected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class WebhookDeliveryTable(_Table):
+    """A webhook delivery as received; stored before it is applied so none is lost."""
+
+    __tablename__ = "pco_webhook_delivery"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    organization_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    resource_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    resource_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebhookSubscriptionTable(_Table):
+    """A PCO webhook subscription this site installed, with its signing secret."""
+
+    __tablename__ = "pco_webhook_subscription"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pco_id: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SettingTable(_Table):
+    """An admin-set value (nightly sync switch and hour, ...), kept in the database."""
+
+    __tablename__ = "pco_setting"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class RemovalTable(_Table):
+    """A removal a run or a webhook made, or that waits for an admin's approval.
+
+    Deactivating a person, unlinking a family, marking a membership removed: each is one
+    row, so a run that would remove too much can stop and ask, and what was removed (and by
+    which run) can be read back and reversed.
+    """
+
+    __tablename__ = "pco_removal"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # A function: each app's db gets its own Index objects.
+        return (Index("ix_pco_removal_status", "status", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
+    delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    role: Mapped[str] = mapped_column(String(40))
+    local_id: Mapped[int] = mapped_column(Integer)
+    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    action: Mapped[str] = mapped_column(String(20))  # deactivate, unlink, remove
+    #: Who or what, in words an admin reads ("Maria Garcia", "Garcia household").
+    label: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: pending (waits for approval), applied, refused, superseded, skipped
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 @dataclass(frozen=True)
 class PcoModels:
     """The extension's own tables, as classes on the host's ``db``."""
 
-    SyncRun: type[Any]
-    SyncIssue: type[Any]
-    SyncCursor: type[Any]
-    Conflict: type[Any]
-    WebhookDelivery: type[Any]
-    WebhookSubscription: type[Any]
-    Setting: type[Any]
-    Removal: type[Any]
+    SyncRun: type[SyncRunTable]
+    SyncIssue: type[SyncIssueTable]
+    SyncCursor: type[SyncCursorTable]
+    Conflict: type[ConflictTable]
+    WebhookDelivery: type[WebhookDeliveryTable]
+    WebhookSubscription: type[WebhookSubscriptionTable]
+    Setting: type[SettingTable]
+    Removal: type[RemovalTable]
 
-
-#: The rows that hold an organisation's run slot. Queries for the active run use this very text:
-#: SQLite uses a partial index only when the query repeats its predicate with the same literals.
-ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
 
 _defined: weakref.WeakKeyDictionary[Any, PcoModels] = weakref.WeakKeyDictionary()
 
@@ -178,177 +375,20 @@ def define_models(db: SQLAlchemy) -> PcoModels:
 
 
 def _build(db: SQLAlchemy) -> PcoModels:
-    Model: Any = db.Model
+    """Map each table's columns onto the host's ``db.Model`` (its metadata, its migrations)."""
 
-    class SyncRun(Model):
-        """One pull, push or catch-up run; the admin page polls this row."""
-
-        __tablename__ = "pco_sync_log"
-        __table_args__ = (
-            Index("ix_pco_sync_log_lookup", "organization", "sync_type", "status"),
-            # The single-run guard: one queued or running top-level run per organisation.
-            Index(
-                "uq_pco_sync_log_active",
-                "organization",
-                unique=True,
-                sqlite_where=text(ACTIVE_TOP_LEVEL),
-                postgresql_where=text(ACTIVE_TOP_LEVEL),
-            ),
-        )
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        organization: Mapped[str] = mapped_column(String(120), default="")
-        sync_type: Mapped[str] = mapped_column(String(40))
-        direction: Mapped[str] = mapped_column(String(10))  # pull / push / webhook
-        #: queued, running, succeeded, failed, cancelled; needs_approval (ended, its removals
-        #: wait for an admin), refused or superseded (an admin refused them, a later run asked again).
-        status: Mapped[str] = mapped_column(String(20), default="queued")
-        trigger: Mapped[str] = mapped_column(String(20), default="cli")
-        incremental: Mapped[bool] = mapped_column(Boolean, default=False)
-        dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
-        options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-        parent_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
-        job_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
-        #: Who runs it (``sync/runner.py``): host name, process id, and the process's identity
-        #: beyond its pid, so a run whose process died on this host is released at once.
-        runner_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
-        runner_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
-        runner_process: Mapped[str | None] = mapped_column(String(120), nullable=True)
-        current_step: Mapped[str] = mapped_column(String(120), default="")
-        queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-        started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-        finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-        heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-        cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-        created: Mapped[int] = mapped_column(Integer, default=0)
-        updated: Mapped[int] = mapped_column(Integer, default=0)
-        skipped: Mapped[int] = mapped_column(Integer, default=0)
-        failed: Mapped[int] = mapped_column(Integer, default=0)
-        #: Records deactivated, unlinked or marked removed because PCO no longer has them.
-        removed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-        #: Records held for an admin's decision (an ambiguous match), not written.
-        held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-        requests_used: Mapped[int] = mapped_column(Integer, default=0)
-        #: Records gone through, of how many (PCO's ``total_count``, or a push's work list;
-        #: None while unknown): what a progress bar shows.
-        progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-        progress_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
-        error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    class SyncIssue(Model):
-        """A record a run skipped or held for an admin (ambiguous match, refused by PCO, bad data)."""
-
-        __tablename__ = "pco_sync_issue"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
-        kind: Mapped[str] = mapped_column(String(20))  # ambiguous, held, unlinked, ...
-        resource_type: Mapped[str] = mapped_column(String(40))
-        pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-        local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-        reason: Mapped[str] = mapped_column(Text)
-        candidates: Mapped[list[int]] = mapped_column(JSON, default=list)
-        created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-        resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-        #: How a held record was settled: ``linked:<id>``, ``create_new``, ``cleared`` (a later
-        #: run no longer held it) or ``dismissed``.
-        resolution: Mapped[str | None] = mapped_column(String(60), nullable=True)
-
-    class SyncCursor(Model):
-        """Where the last complete run of one resource started: the next incremental begins there."""
-
-        __tablename__ = "pco_sync_cursor"
-        __table_args__ = (UniqueConstraint("organization", "resource"),)
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        organization: Mapped[str] = mapped_column(String(120), default="")
-        resource: Mapped[str] = mapped_column(String(40))
-        synced_from: Mapped[datetime] = mapped_column(DateTime)
-        updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-
-    class Conflict(Model):
-        """A field changed both locally and in PCO since the last sync; PCO's value was kept."""
-
-        __tablename__ = "pco_conflict"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        role: Mapped[str] = mapped_column(String(40))
-        local_id: Mapped[int] = mapped_column(Integer)
-        pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-        field: Mapped[str] = mapped_column(String(60))
-        base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-        local_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-        pco_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-        detected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-        resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-        resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
-
-    class WebhookDelivery(Model):
-        """A webhook delivery as received; stored before it is applied so none is lost."""
-
-        __tablename__ = "pco_webhook_delivery"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        event_id: Mapped[str] = mapped_column(String(64), unique=True)
-        name: Mapped[str] = mapped_column(String(120))
-        attempt: Mapped[int] = mapped_column(Integer, default=1)
-        organization_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-        resource_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
-        resource_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-        event_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-        payload: Mapped[str] = mapped_column(Text)
-        status: Mapped[str] = mapped_column(String(12), default="received")
-        error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
-        received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-        applied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-
-    class WebhookSubscription(Model):
-        """A PCO webhook subscription this site installed, with its signing secret."""
-
-        __tablename__ = "pco_webhook_subscription"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        pco_id: Mapped[str] = mapped_column(Text, unique=True)
-        name: Mapped[str] = mapped_column(String(120))
-        url: Mapped[str] = mapped_column(Text)
-        secret: Mapped[str] = mapped_column(Text)
-        active: Mapped[bool] = mapped_column(Boolean, default=True)
-        created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    class Setting(Model):
-        """An admin-set value (nightly sync switch and hour, ...), kept in the database."""
-
-        __tablename__ = "pco_setting"
-        key: Mapped[str] = mapped_column(String(80), primary_key=True)
-        value: Mapped[Any] = mapped_column(JSON, nullable=True)
-        updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-
-    class Removal(Model):
-        """A removal a run or a webhook made, or that waits for an admin's approval.
-
-        Deactivating a person, unlinking a family, marking a membership removed: each is one
-        row, so a run that would remove too much can stop and ask, and what was removed (and by
-        which run) can be read back and reversed.
-        """
-
-        __tablename__ = "pco_removal"
-        __table_args__ = (Index("ix_pco_removal_status", "status", "role"),)
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
-        delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-        role: Mapped[str] = mapped_column(String(40))
-        local_id: Mapped[int] = mapped_column(Integer)
-        pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-        action: Mapped[str] = mapped_column(String(20))  # deactivate, unlink, remove
-        #: Who or what, in words an admin reads ("Maria Garcia", "Garcia household").
-        label: Mapped[str] = mapped_column(Text, default="")
-        reason: Mapped[str] = mapped_column(Text, default="")
-        #: pending (waits for approval), applied, refused, superseded, skipped
-        status: Mapped[str] = mapped_column(String(20), default="pending")
-        created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-        decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    def mapped(table: type[T]) -> type[T]:
+        name = table.__name__.removesuffix("Table")
+        namespace = {"__doc__": table.__doc__, "__module__": __name__, "__qualname__": name}
+        return cast("type[T]", type(name, (table, db.Model), namespace))
 
     return PcoModels(
-        SyncRun,
-        SyncIssue,
-        SyncCursor,
-        Conflict,
-        WebhookDelivery,
-        WebhookSubscription,
-        Setting,
-        Removal,
+        mapped(SyncRunTable),
+        mapped(SyncIssueTable),
+        mapped(SyncCursorTable),
+        mapped(ConflictTable),
+        mapped(WebhookDeliveryTable),
+        mapped(WebhookSubscriptionTable),
+        mapped(SettingTable),
+        mapped(RemovalTable),
     )

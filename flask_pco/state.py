@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
 
@@ -88,7 +88,7 @@ class PcoState:
                 rate_limit=config.rate_limit,
                 rate_period=config.rate_period,
             )
-        return self.cache["client"]
+        return cast("PcoClient", self.cache["client"])
 
     def redis(self) -> Redis | None:
         """The Redis connection for jobs and the shared budget, or None to run inline."""
@@ -98,13 +98,13 @@ class PcoState:
             from redis import Redis
 
             self.cache["redis"] = Redis.from_url(self.config.redis_url)
-        return self.cache["redis"]
+        return cast("Redis", self.cache["redis"])
 
 
 def current_pco() -> PcoState:
     """The flask-pco state of the current app; a clear error when the extension is missing."""
     try:
-        state = current_app.extensions["pco"]
+        state: PcoState = current_app.extensions["pco"]
     except KeyError:
         raise ConfigError(
             "flask-pco is not set up on this app: call PCO(db).init_app(app)"

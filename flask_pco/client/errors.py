@@ -166,7 +166,7 @@ class RetryPolicy:
         if isinstance(exc, RateLimitError):
             return exc.retry_after
         exponential = self.backoff * 2 ** (self._transient - 1)
-        return min(exponential + random.uniform(0, self.backoff), self.max_backoff)
+        return float(min(exponential + random.uniform(0, self.backoff), self.max_backoff))
 
     def stop(self, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome else None

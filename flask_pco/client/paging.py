@@ -41,7 +41,7 @@ def render_value(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return str(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):

@@ -50,4 +50,4 @@ def cron_entries(scheduler: CronScheduler) -> list[CronJob]:
 def waiting_jobs_key(queue: Queue) -> str:
     """The Redis list of the ids of the jobs waiting in ``queue``: LREM takes one off it
     atomically, so one job is taken by one batch."""
-    return queue.key
+    return str(queue.key)

@@ -197,7 +197,7 @@ def elapsed_seconds(run: Any) -> float:
     if run.started_at is None:
         return 0.0
     end = run.finished_at or utcnow().replace(tzinfo=None)
-    return max((end - run.started_at).total_seconds(), 0.0)
+    return max(float((end - run.started_at).total_seconds()), 0.0)
 
 
 def progress_line(run: Any) -> str:

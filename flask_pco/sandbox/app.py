@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -73,7 +73,7 @@ def create_sandbox_app(
 
 
 def current_sandbox() -> Sandbox:
-    return current_app.extensions["pco_sandbox"]
+    return cast(Sandbox, current_app.extensions["pco_sandbox"])
 
 
 def _is_api() -> bool:

@@ -6,7 +6,7 @@ API, so it bumps ``updated_at`` and fires webhooks exactly like a change made in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -32,7 +32,7 @@ CONTACT_KINDS = (("emails", "Email", "address"), ("phone_numbers", "PhoneNumber"
 
 
 def _sandbox() -> Sandbox:
-    return current_app.extensions["pco_sandbox"]
+    return cast(Sandbox, current_app.extensions["pco_sandbox"])
 
 
 def _body() -> dict[str, Any]:

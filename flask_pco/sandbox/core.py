@@ -118,7 +118,8 @@ class Sandbox:
                 result["records"] = {
                     table: list(records.values()) for table, records in self.store.tables.items()
                 }
-            return json.loads(json.dumps(result, default=str))
+            copied: dict[str, Any] = json.loads(json.dumps(result, default=str))
+            return copied
 
     def member_ids(self, parent: str, relation: str, record: dict[str, Any]) -> list[str]:
         return related_ids(self.store, SPECS[parent].relations[relation], record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import requests
 from flask import Flask
@@ -26,11 +26,17 @@ class SandboxControl:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    def _object(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return cast(dict[str, Any], self._call(method, path, body))
+
+    def _list(self, path: str) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], self._call("GET", path))
+
     def reset(self, people: int = 0, seed: int = 1) -> dict[str, Any]:
-        return self._call("POST", "/reset", {"people": people, "seed": seed})
+        return self._object("POST", "/reset", {"people": people, "seed": seed})
 
     def load_scenario(self, scenario: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/scenario", scenario)
+        return self._object("POST", "/scenario", scenario)
 
     def add_person(self, **attributes: Any) -> str:
         return str(self._call("POST", "/people", attributes)["id"])
@@ -47,7 +53,7 @@ class SandboxControl:
         return str(self._call("POST", f"/households/{household_id}/members", body)["id"])
 
     def edit(self, kind: str, record_id: str, **changes: Any) -> dict[str, Any]:
-        return self._call("PATCH", f"/{kind}/{record_id}", changes)
+        return self._object("PATCH", f"/{kind}/{record_id}", changes)
 
     def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
         return self.edit("people", person_id, **changes)
@@ -74,10 +80,10 @@ class SandboxControl:
         return str(self._call("POST", "/merge", {"keep_id": keep_id, "remove_id": remove_id})["id"])
 
     def state(self, records: bool = True) -> dict[str, Any]:
-        return self._call("GET", "/state" + ("" if records else "?records=0"))
+        return self._object("GET", "/state" + ("" if records else "?records=0"))
 
     def requests(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/requests")
+        return self._list("/requests")
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
@@ -127,7 +133,7 @@ class SandboxControl:
         self._call("POST", "/webhooks/chaos", body)
 
     def deliveries(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/webhooks/deliveries")
+        return self._list("/webhooks/deliveries")
 
     def close(self) -> None:
         self.session.close()
@@ -166,7 +172,7 @@ class SandboxServer:
 
     @property
     def sandbox(self) -> Sandbox:
-        return self.app.extensions["pco_sandbox"]
+        return cast(Sandbox, self.app.extensions["pco_sandbox"])
 
     @property
     def control(self) -> SandboxControl:

@@ -322,6 +322,7 @@ def _from_snapshot(row: Any, column: str, value: Any) -> Any:
 
 def _column_type(row: Any, column: str) -> type | None:
     try:
-        return type(row).__table__.columns[column].type.python_type
+        python_type: type = type(row).__table__.columns[column].type.python_type
+        return python_type
     except (KeyError, NotImplementedError, AttributeError):
         return None

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cachetools import TTLCache
 from flask import Blueprint, abort, jsonify, request
@@ -128,7 +128,7 @@ def fetch_page(state: PcoState, view: ReadOnlyView, page: int) -> ReadOnlyPage:
             skipped=len(document.skipped),
         )
 
-    return cache.get_or_load(key, load)
+    return cast(ReadOnlyPage, cache.get_or_load(key, load))
 
 
 @readonly_blueprint.get("/<name>")

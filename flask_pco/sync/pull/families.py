@@ -233,7 +233,7 @@ def _address_of(household: HouseholdData, members: Sequence[Any]) -> dict[str, A
     """The primary contact's primary address, else the first member's that has one."""
     ordered = sorted(members, key=lambda p: p.pco_id != household.primary_contact_id)
     for person in ordered:
-        address = (person.pco_snapshot or {}).get("address")
+        address: dict[str, Any] | None = (person.pco_snapshot or {}).get("address")
         if address:
             return address
     return None

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import or_, select
 
@@ -254,7 +254,7 @@ class PeopleWriter:
         return changed
 
     def _owner(self, kind: _ContactKind, contact: Any) -> int:
-        return getattr(contact, self.ctx.roles.column(kind.role, "person_id"))
+        return cast(int, getattr(contact, self.ctx.roles.column(kind.role, "person_id")))
 
 
 def _stale(row: Any, person: PersonData) -> bool:
