@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import AppGroup
@@ -20,6 +20,10 @@ from sqlalchemy.exc import DBAPIError
 
 from flask_pco.exceptions import PcoError
 from flask_pco.jobs.run_status import counts_text, elapsed_seconds, progress_line, summary_line
+
+if TYPE_CHECKING:
+    from flask_pco.jobs.queue import Mode
+    from flask_pco.models import Direction
 
 __all__ = ["pco_cli"]
 
@@ -152,7 +156,7 @@ def push_command(sync_type: str, dry_run: bool, enqueue: bool) -> None:
     _run("push", sync_type, enqueue, dry_run=dry_run)
 
 
-def _run(direction: str, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
+def _run(direction: Direction, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
     from flask_pco.jobs.queue import start_sync
     from flask_pco.state import current_pco
 
@@ -163,7 +167,7 @@ def _run(direction: str, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
             # passes, as the work horse does (AppWorker.main_work_horse); ~5 s of a 50,000
             # people pull on PostgreSQL went on re-reading it.
             gc.freeze()
-        mode = "enqueue" if enqueue else "thread"
+        mode: Mode = "enqueue" if enqueue else "thread"
         run = start_sync(direction, sync_type, trigger="cli", mode=mode, **kwargs)
     if enqueue:
         click.echo(f"queued run {run.id} ({direction} {sync_type}) as RQ job {run.job_id}")

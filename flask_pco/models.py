@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -36,9 +36,13 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FIELDS",
     "ROLES",
+    "DeliveryStatus",
+    "Direction",
+    "Outcome",
     "PcoLinkedMixin",
     "PcoModels",
     "Roles",
+    "RunStatus",
     "define_models",
     "pco_id_index",
     "pco_unlinked_index",
@@ -148,6 +152,19 @@ class Roles:
         has no column for are left out."""
         return {self.column(role, name): value for name, value in self.known(role, values).items()}
 
+
+#: Which way a run goes (``webhook``: the run that applies one delivery's removals).
+Direction = Literal["pull", "push", "webhook"]
+#: A run's life: queued → running → succeeded, failed or cancelled; needs_approval when it ended
+#: with removals waiting for an admin, then refused or superseded by their decision.
+RunStatus = Literal[
+    "queued", "running", "succeeded", "failed", "cancelled", "needs_approval", "refused",
+    "superseded",
+]  # fmt: skip
+#: What a run counts a record as.
+Outcome = Literal["created", "updated", "unchanged", "skipped", "failed", "removed", "held"]
+#: A webhook delivery's life: received → applied, ignored, failed, or held (its removals wait).
+DeliveryStatus = Literal["received", "applied", "ignored", "failed", "held"]
 
 #: The rows that hold an organisation's run slot. Queries for the active run use this very text:
 #: SQLite uses a partial index only when the query repeats its predicate with the same literals.

@@ -25,7 +25,7 @@ import logging
 import re
 import threading
 from contextlib import suppress
-from typing import Any
+from typing import Any, Literal, get_args
 
 from flask import current_app, has_app_context
 from redis.exceptions import RedisError
@@ -42,7 +42,7 @@ from flask_pco.exceptions import (
 )
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
-from flask_pco.models import Roles
+from flask_pco.models import Direction, Roles
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -73,7 +73,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODES = ("auto", "enqueue", "inline", "thread")
+#: Where a run runs (see the module docstring).
+Mode = Literal["auto", "enqueue", "inline", "thread"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 #: A full pull of a large church takes minutes, never hours; RQ's default (180 s) is too short.
 SYNC_JOB_TIMEOUT = 4 * 3600
 
@@ -83,14 +85,14 @@ def _retry() -> Retry:
 
 
 def start_sync(
-    direction: str,
+    direction: Direction,
     sync_type: str,
     *,
     incremental: bool = False,
     dry_run: bool = False,
     options: dict[str, Any] | None = None,
     trigger: str = "admin",
-    mode: str = "auto",
+    mode: Mode = "auto",
 ) -> Any:
     """Start a sync; raise ``SyncInProgressError`` naming the run that already holds the slot.
 
@@ -132,7 +134,7 @@ def check_sync_type(direction: str, sync_type: str, roles: Roles | None = None) 
         raise ConfigError(f"unknown {direction} sync {sync_type!r}; valid: {valid}")
 
 
-def _resolve_mode(state: PcoState, mode: str) -> str:
+def _resolve_mode(state: PcoState, mode: str) -> Mode:
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
     redis = state.redis()
@@ -294,7 +296,7 @@ def webhook_job_id(state: PcoState, delivery_id: int | str) -> str:
     return job_id_for(state.config.organization_key, "webhook", str(delivery_id))
 
 
-def enqueue_webhook(delivery_id: int, *, mode: str = "auto") -> None:
+def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
     """Apply a stored delivery in the background: an RQ job with Redis, else a thread."""
     state = current_pco()
     mode = _resolve_mode(state, mode)

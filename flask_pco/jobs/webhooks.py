@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from flask_pco.exceptions import SyncInProgressError
-from flask_pco.jobs.queue import enqueue_webhook, start_sync
+from flask_pco.jobs.queue import Mode, enqueue_webhook, start_sync
 from flask_pco.sync.webhooks.events import apply_now, retry_failed_deliveries
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def dispatch_deliveries(state: PcoState, delivery_ids: tuple[int, ...]) -> None:
             apply_now(state, delivery_id)
 
 
-def check_webhook_gap(state: PcoState, *, mode: str = "auto") -> bool:
+def check_webhook_gap(state: PcoState, *, mode: Mode = "auto") -> bool:
     """Start an incremental people pull if deliveries stopped for longer than ``PCO_WEBHOOK_GAP``.
 
     Once per gap. Returns True if a sync was started. ``mode`` is ``start_sync``'s: a

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from flask_pco.exceptions import ConfigError
-from flask_pco.models import utcnow
+from flask_pco.models import DeliveryStatus, RunStatus, utcnow
 from flask_pco.sync.removals import Proposal, apply_removal
 from flask_pco.sync.runs import RunReporter, SyncContext
 
@@ -229,7 +229,7 @@ def _proposal(removal: Any) -> Proposal:
     return Proposal(removal.role, removal.local_id, removal.pco_id, removal.label, removal.reason)
 
 
-def _finish_delivery(state: PcoState, delivery_id: int, status: str, note: str) -> None:
+def _finish_delivery(state: PcoState, delivery_id: int, status: DeliveryStatus, note: str) -> None:
     Delivery = state.models.WebhookDelivery
     state.db.session.execute(
         update(Delivery)
@@ -238,7 +238,9 @@ def _finish_delivery(state: PcoState, delivery_id: int, status: str, note: str) 
     )
 
 
-def _close(state: PcoState, run: Any, status: str, message: str, *, commit: bool = True) -> None:
+def _close(
+    state: PcoState, run: Any, status: RunStatus, message: str, *, commit: bool = True
+) -> None:
     """Record the decision on the run and its waiting steps."""
     SyncRun = state.models.SyncRun
     state.db.session.execute(

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from flask_pco.models import Outcome
 from flask_pco.sync.removals import count_misses, propose, restore
 from flask_pco.sync.runs import SyncContext
 
@@ -24,7 +25,7 @@ _BATCH = 500
 
 
 def unlink_family(
-    ctx: SyncContext, family: Any, *, outcome: str = "removed", commit: bool = True
+    ctx: SyncContext, family: Any, *, outcome: Outcome = "removed", commit: bool = True
 ) -> None:
     """Forget ``family``'s deleted PCO household, and its members' links to it; record why.
 

@@ -25,7 +25,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import PcoError, SyncCancelledError, SyncInProgressError
-from flask_pco.models import ACTIVE_TOP_LEVEL, utcnow
+from flask_pco.models import ACTIVE_TOP_LEVEL, Outcome, RunStatus, utcnow
 from flask_pco.sync.runner import this_runner
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ __all__ = [
 #: Statuses that hold the organisation's single run slot.
 ACTIVE = ("queued", "running")
 #: What a run counts, in the order every summary lists them.
-OUTCOMES = ("created", "updated", "removed", "skipped", "held", "failed")
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "removed", "skipped", "held", "failed")
 #: Issue kinds that wait for an admin's decision, listed once per record until resolved.
 HELD = ("ambiguous",)
 
@@ -132,7 +132,7 @@ def _record_runner(run: Any) -> None:
     run.runner_host, run.runner_pid, run.runner_process = runner.host, runner.pid, runner.process
 
 
-def finish_run(state: PcoState, run: Any, status: str, error: str | None = None) -> None:
+def finish_run(state: PcoState, run: Any, status: RunStatus, error: str | None = None) -> None:
     """Close a run with its final status; the error message is one line, never a traceback."""
     run.status = status
     run.finished_at = utcnow()
@@ -223,7 +223,7 @@ class RunReporter:
     requests: Callable[[], int] = lambda: 0
     flush_every: float = 2.0
     clock: Callable[[], float] = time.monotonic
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     #: Records gone through, and how many are expected (None: not known yet).
     done: int = 0
     total: int | None = None
@@ -250,7 +250,7 @@ class RunReporter:
     def _records(self) -> Any:
         return self.records if self.records is not None else self.state.db.session
 
-    def count(self, outcome: str, n: int = 1) -> None:
+    def count(self, outcome: Outcome, n: int = 1) -> None:
         self.counts[outcome] += n
 
     def wait_for_approval(self, message: str) -> None:
@@ -276,7 +276,7 @@ class RunReporter:
         pco_id: str | None = None,
         local_id: int | None = None,
         candidates: tuple[int, ...] | list[int] = (),
-        outcome: str | None = None,
+        outcome: Outcome | None = None,
     ) -> None:
         """Record a record the run could not apply, with the reason an admin will read.
 

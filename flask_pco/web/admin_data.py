@@ -15,7 +15,7 @@ from flask import abort
 from sqlalchemy import func, select
 
 from flask_pco.exceptions import ConfigError
-from flask_pco.models import utcnow
+from flask_pco.models import Direction, utcnow
 from flask_pco.sync.approvals import waiting_runs
 from flask_pco.sync.engine import offered
 from flask_pco.sync.runs import ACTIVE, OUTCOMES, active_run
@@ -47,7 +47,7 @@ RECENT_ISSUES_SHOWN = 20
 class SyncAction:
     """One sync the page can start: a button, or the selective form."""
 
-    direction: str
+    direction: Direction
     sync_type: str
     label: str
     incremental: bool = False

@@ -22,6 +22,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, ValidationError
+from flask_pco.models import Outcome
 from flask_pco.sync.runs import SyncContext
 
 __all__ = [
@@ -32,17 +33,17 @@ __all__ = [
 ]
 
 #: Outcomes the sync log counts; ``unchanged`` and ``held`` are not counted as writes.
-COUNTED = ("created", "updated")
+COUNTED: tuple[Outcome, ...] = ("created", "updated")
 
 
 @dataclass
 class PageTally:
     """Outcomes and issues of one page, kept until the page is committed."""
 
-    outcomes: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
     issues: list[tuple[tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
 
-    def count(self, outcome: str, n: int = 1) -> None:
+    def count(self, outcome: Outcome, n: int = 1) -> None:
         self.outcomes[outcome] += n
 
     def issue(self, kind: str, resource_type: str, reason: str, **details: Any) -> None:

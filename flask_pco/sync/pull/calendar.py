@@ -16,6 +16,7 @@ from sqlalchemy import select
 from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError
 from flask_pco.mapping.calendar import event_from_instance, location_from_resource
+from flask_pco.models import Outcome
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import PageTally, run_pages
 from flask_pco.sync.rows import merge_into, new_row, stamp
@@ -66,7 +67,7 @@ def _handler(
     return handle
 
 
-def _upsert(ctx: SyncContext, role: str, row: Any, pco_id: str, values: dict[str, Any]) -> str:
+def _upsert(ctx: SyncContext, role: str, row: Any, pco_id: str, values: dict[str, Any]) -> Outcome:
     if row is None:
         stamp(new_row(ctx, role, values, pco_id=pco_id), pco_id)
         return "created"

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.households import HouseholdData, household_from_resource
-from flask_pco.models import utcnow
+from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
 from flask_pco.sync.household_gone import household_missed, unlink_missing_families
@@ -123,14 +123,14 @@ class FamilyWriter:
                 stamp(family, household.pco_id, household.updated_at)
             self.tally.count(outcome)
 
-    def _upsert_family(self, household: HouseholdData, families: dict[str, Any]) -> str:
+    def _upsert_family(self, household: HouseholdData, families: dict[str, Any]) -> Outcome:
         family = families.get(household.pco_id)
         values = {"name": household.name}
         if family is None:
             families[household.pco_id] = family = new_row(
                 self.ctx, "family", values, pco_id=household.pco_id
             )
-            outcome = "created"
+            outcome: Outcome = "created"
         else:
             outcome = "updated" if merge_into(self.ctx, family, "family", values) else "unchanged"
             if family.pco_misses:  # PCO has the household after all

@@ -30,6 +30,7 @@ from flask_pco.mapping.groups import (
     group_type_from_resource,
     membership_from_resource,
 )
+from flask_pco.models import Outcome
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import PageTally, run_pages, skippable_pages
 from flask_pco.sync.removals import count_misses, person_label, propose
@@ -189,7 +190,7 @@ def _upsert(
     existing: dict[str, Any],
     linked: tuple[str, ...] = (),
     adopt: Any = None,
-) -> str:
+) -> Outcome:
     """Create or merge one row by ``pco_id`` (or ``adopt`` an unlinked local one).
 
     ``linked`` fields are plain links, always set; the rest go through the ownership merge.

@@ -7,6 +7,7 @@ carry a person's PCO data across, for ``pull people`` and ``pull families`` alik
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +28,8 @@ __all__ = [
 ADDRESS_FIELDS = ("street", "city", "state", "zip")
 
 #: The people a page wrote: (PCO data, local row, outcome).
-Written = list[tuple[PersonData, Any, str]]
+#: A page's people as written: PCO's data, the local row, what the page did to it.
+Written = Sequence[tuple[PersonData, Any, str]]
 
 
 def family_relationships(ctx: SyncContext, written: Written) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
 from flask_pco.mapping.people import PersonData, person_from_resource
-from flask_pco.models import utcnow
+from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import Listed, PageTally, refresh_statistics, run_pages
@@ -117,7 +117,7 @@ def selected_ids(value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
-def apply_person(ctx: SyncContext, person: PersonData) -> str:
+def apply_person(ctx: SyncContext, person: PersonData) -> Outcome:
     """Upsert one PCO person: ``created``, ``updated``, ``unchanged`` or ``held``.
 
     An older ``updated_at`` than the one already applied changes nothing (``unchanged``). An

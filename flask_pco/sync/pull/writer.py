@@ -11,16 +11,21 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import or_, select
 
 from flask_pco.mapping.people import PersonData
-from flask_pco.models import utcnow
+from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.holds import pull_decisions
 from flask_pco.sync.matching import Match, PersonMatcher
 from flask_pco.sync.policy import comparable
-from flask_pco.sync.pull.household_links import address_of, family_addresses, family_relationships
+from flask_pco.sync.pull.household_links import (
+    Written,
+    address_of,
+    family_addresses,
+    family_relationships,
+)
 from flask_pco.sync.rows import insert_rows, merge_into, remember_pco_values, stamp, touch
 from flask_pco.sync.runs import SyncContext
 
@@ -54,6 +59,10 @@ CONTACTS = (
 )
 
 
+#: What a page will do to a person; ``stale``: PCO sent an older version than the one applied.
+Planned = Outcome | Literal["stale"]
+
+
 @dataclass(frozen=True, slots=True)
 class NewPerson:
     """A person this page inserted: their contacts only need the id."""
@@ -70,7 +79,7 @@ class PeopleWriter:
         self.recorder = recorder  # PageTally or RunReporter: receives held and bad records
         self.matcher = PersonMatcher(ctx.session, ctx.roles)
 
-    def apply(self, people: Sequence[PersonData]) -> list[str]:
+    def apply(self, people: Sequence[PersonData]) -> list[Outcome]:
         """Outcomes ``created``/``updated``/``unchanged``/``held``, in the order of ``people``."""
         self.matcher.load(people)
         plans = [self._upsert(person) for person in people]
@@ -83,7 +92,7 @@ class PeopleWriter:
         ]
         changed = self._contacts(written) | family_addresses(self.ctx, written)
         family_relationships(self.ctx, written)
-        outcomes = []
+        outcomes: list[Outcome] = []
         unchanged_ids = []
         for person, (row, outcome) in zip(people, plans, strict=True):
             if outcome == "stale":
@@ -100,7 +109,7 @@ class PeopleWriter:
 
     # -- the person row ------------------------------------------------------------------------
 
-    def _upsert(self, person: PersonData) -> tuple[Any, str]:
+    def _upsert(self, person: PersonData) -> tuple[Any, Planned]:
         match = self.matcher.match(person)
         decisions = pull_decisions(self.ctx)
         if match.held and person.pco_id not in decisions.create_new:
@@ -121,7 +130,7 @@ class PeopleWriter:
         changed = changed or linked or before != row.pco_snapshot
         return row, "updated" if changed else "unchanged"
 
-    def _insert_new(self, people: Sequence[PersonData], plans: list[tuple[Any, str]]) -> None:
+    def _insert_new(self, people: Sequence[PersonData], plans: list[tuple[Any, Planned]]) -> None:
         """Insert the page's new people together; their plans get a (id, pco_id) row.
 
         The ids are read back by ``pco_id`` (unique, indexed) rather than with RETURNING, which
@@ -162,7 +171,7 @@ class PeopleWriter:
 
     # -- emails and phones ---------------------------------------------------------------------
 
-    def _contacts(self, written: list[tuple[PersonData, Any, str]]) -> set[int]:
+    def _contacts(self, written: Written) -> set[int]:
         changed: set[int] = set()
         for kind in CONTACTS:
             if not self.ctx.roles.has(kind.role):
@@ -179,7 +188,7 @@ class PeopleWriter:
         return changed
 
     def _load_contacts(
-        self, kind: _ContactKind, written: list[tuple[PersonData, Any, str]]
+        self, kind: _ContactKind, written: Written
     ) -> tuple[dict[int, list[Any]], dict[str, Any]]:
         """The page's contacts: each person's own, and any row holding one of PCO's ids."""
         model = self.ctx.roles.model(kind.role)

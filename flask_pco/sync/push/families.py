@@ -22,6 +22,7 @@ from flask_pco.mapping.payloads import (
     household_relationships,
     primary_contact,
 )
+from flask_pco.models import Outcome
 from flask_pco.sync.household_gone import household_missed
 from flask_pco.sync.policy import comparable, merge
 from flask_pco.sync.push.addresses import address_pending, push_family_address
@@ -167,7 +168,7 @@ def _link_or_create_household(ctx: SyncContext, family: Any, members: list[Membe
     new_people = set(member_ids) <= ctx.people_created
     ctx.people_created.difference_update(member_ids)
     household = None if new_people else _find_household(ctx, family, contact, member_ids)
-    outcome = "updated"  # linked to a household PCO already had
+    outcome: Outcome = "updated"  # linked to a household PCO already had
     if household is not None and _linked_elsewhere(ctx, family, household.pco_id):
         return False
     if household is None:

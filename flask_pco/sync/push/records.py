@@ -23,7 +23,7 @@ from flask_pco.exceptions import (
     TransportError,
     ValidationError,
 )
-from flask_pco.models import utcnow
+from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.policy import Merge, comparable, local_values, record_conflicts
 from flask_pco.sync.push.remote_index import parse_pco_time
 
@@ -81,7 +81,7 @@ def settle_merge(
     resource_type: str,
     write: Callable[[dict[str, Any]], Resource],
     describe: str,
-    outcome: str = "updated",
+    outcome: Outcome = "updated",
     snapshot: Callable[[Any], Mapping[str, Any]] | None = None,
     track_version: bool = True,
 ) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import PcoError
-from flask_pco.models import utcnow
+from flask_pco.models import DeliveryStatus, utcnow
 from flask_pco.sync.busy import retry_while_busy
 from flask_pco.sync.webhooks.deliveries import (
     DeliveryFormatError,
@@ -172,7 +172,9 @@ def apply_now(state: PcoState, delivery_id: int) -> str:
         return "failed"
 
 
-def _finish(state: PcoState, delivery_id: int, status: str, note: str | None) -> str:
+def _finish(
+    state: PcoState, delivery_id: int, status: DeliveryStatus, note: str | None
+) -> DeliveryStatus:
     row: Any = state.db.session.get(state.models.WebhookDelivery, delivery_id)
     row.status = status
     # The column holds why a delivery was ignored or failed; an applied one needs no reason.

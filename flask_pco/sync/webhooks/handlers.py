@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from flask_pco.exceptions import DocumentError, NotFoundError
+from flask_pco.models import DeliveryStatus
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
 from flask_pco.sync.runs import RunReporter, SyncContext
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["HANDLERS", "Outcome", "apply_event", "delivery_context"]
 
 #: A handler's verdict: the delivery's final status and a note an admin can read.
-Outcome = tuple[str, str | None]
+Outcome = tuple[DeliveryStatus, str | None]
 Handler = Callable[[SyncContext, EventDelivery], Outcome]
 
 #: Contact resources whose local rows know their person, by event resource name → model role.
