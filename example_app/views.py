@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
@@ -25,7 +26,7 @@ def login() -> Any:
         if user is not None and user.check_password(request.form.get("password", "")):
             login_user(user)
             target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") else url_for("site.people"))
+            return redirect(target if is_local_path(target) else url_for("site.people"))
         flash("Wrong email or password.")
     return render_template("login.html")
 
@@ -51,3 +52,10 @@ def person(person_id: int) -> str:
         select(Family).join(Family.members).where(Family.members.any(person_id=person_id))
     ).all()
     return render_template("person.html", person=found, families=families)
+
+
+def is_local_path(target: str) -> bool:
+    """A path on this site: ``//evil.example/x`` and ``/\\evil.example`` are other sites to a
+    browser although they start with ``/``, and so is anything with a scheme or a host."""
+    parts = urlsplit(target.replace("\\", "/"))
+    return target.startswith("/") and not parts.scheme and not parts.netloc

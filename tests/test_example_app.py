@@ -65,6 +65,29 @@ def test_visitors_are_sent_to_log_in(app, client) -> None:
     assert "/login" in response.headers["Location"]
 
 
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\\evil.example/x", "https://evil.example/x", "javascript:x"]
+)
+def test_login_never_sends_anyone_to_another_site(app, client, target: str) -> None:
+    add_user("staff@example.org", "staff")
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": "staff@example.org", "password": "pw"},
+    )
+    assert response.headers["Location"] == "/people"
+
+
+def test_login_returns_to_the_page_that_asked_for_it(app, client) -> None:
+    add_user("staff@example.org", "staff")
+    response = client.post(
+        "/login",
+        query_string={"next": "/admin/pco-sync/"},
+        data={"email": "staff@example.org", "password": "pw"},
+    )
+    assert response.headers["Location"] == "/admin/pco-sync/"
+
+
 def test_people_list_shows_synced_people(app, client) -> None:
     from example_app.models import Person
 

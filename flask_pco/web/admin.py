@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -65,6 +66,14 @@ def guard() -> Any:
         except CsrfInvalid as error:
             abort(400, description=f"CSRF check failed: {error}")
     return None
+
+
+@admin_blueprint.after_request
+def refuse_framing(response: Response) -> Response:
+    """No other site may frame the admin page (a hidden Full Push under a decoy click)."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return response
 
 
 @admin_blueprint.errorhandler(DBAPIError)

@@ -29,6 +29,12 @@ def test_admin_can_read_every_page(admin_client: FlaskClient, path: str) -> None
     assert admin_client.get(path).status_code == 200
 
 
+def test_no_other_site_may_frame_the_admin_page(admin_client: FlaskClient) -> None:
+    response = admin_client.get(ADMIN_URL)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
 @pytest.mark.parametrize("path", GET_ROUTES)
 def test_staff_who_are_not_admins_are_refused(staff_client: FlaskClient, path: str) -> None:
     assert staff_client.get(path).status_code == 403
