@@ -83,6 +83,25 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
     screenshot(page, "admin-after-sync")
 
 
+def test_full_push_asks_before_writing_to_pco(
+    page: Any, site: LiveServer, sandbox: SandboxServer
+) -> None:
+    log_in(page, site)
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Full Push").click()
+    assert "to Planning Center?" in asked[0]
+    page.reload()
+    expect(page.locator("#pco-history")).not_to_contain_text("push")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Full Push").click()
+    expect(page.locator("#pco-progress .pco-badge")).to_have_text(
+        re.compile("Queued|Running|Succeeded")
+    )
+    expect(page.locator("#pco-history")).to_contain_text("push", timeout=20_000)
+
+
 def test_a_failing_sync_shows_its_error(page: Any, broken_site: LiveServer) -> None:
     log_in(page, broken_site)
     page.get_by_role("button", name="Full Sync").click()
