@@ -290,6 +290,13 @@ def schedule_route() -> Any:
         return respond("The hour must be a whole number from 0 to 23.", "_schedule", level="error")
     set_schedule(enabled, int(hour_text))
     status = f"on, at {int(hour_text):02d}:00" if enabled else "off"
+    if enabled and current_pco().redis() is None:
+        return respond(
+            f"Nightly sync is {status}, but nothing will run it yet: it needs Redis "
+            "(PCO_REDIS_URL) and `flask pco scheduler` running next to `flask pco worker`.",
+            "_schedule",
+            level="warning",
+        )
     return respond(f"Nightly sync is {status}.", "_schedule")
 
 

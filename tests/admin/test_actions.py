@@ -176,6 +176,19 @@ def test_the_nightly_schedule_is_saved(admin_client: FlaskClient) -> None:
     assert "every night at 03:00" in admin_client.get(ADMIN_URL).get_data(as_text=True)
 
 
+def test_turning_the_nightly_sync_on_without_redis_says_nothing_will_run_it(
+    admin_client: FlaskClient,
+) -> None:
+    response = post(admin_client, f"{ADMIN_URL}schedule", {"enabled": "on", "hour": "3"}, htmx=True)
+    notice = response.get_data(as_text=True)
+    assert "nothing will run it yet" in notice and "PCO_REDIS_URL" in notice
+
+
+def test_the_nightly_sync_is_described_as_the_pull_it_is(admin_client: FlaskClient) -> None:
+    page = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "nothing is pushed" in page and "pushes and pulls" not in page
+
+
 def test_a_bad_hour_is_refused_and_changes_nothing(admin_client: FlaskClient) -> None:
     from flask_pco.jobs.queue import get_schedule
 
