@@ -15,6 +15,8 @@ from flask_pco.exceptions import (
     ConfigError,
     DocumentError,
     PcoError,
+    RateLimitError,
+    ServerError,
     TransportError,
 )
 
@@ -42,6 +44,22 @@ def test_connection(client: PcoClient) -> ConnectionInfo:
         ) from exc
     except TransportError as exc:
         raise TransportError(f"cannot reach {client.base_url}: {exc}") from exc
+    except ServerError as exc:
+        # PCO's own trouble, not a wrong URL: the settings may be fine.
+        raise ServerError(
+            exc.status,
+            exc.errors,
+            message=f"PCO answered HTTP {exc.status}, a problem on its side that is usually "
+            "brief; the settings may be right: try again in a minute",
+        ) from exc
+    except RateLimitError as exc:
+        raise RateLimitError(
+            exc.status,
+            exc.errors,
+            retry_after=exc.retry_after,
+            message="PCO's rate limit for these credentials is used up by other work right "
+            "now; try again in a minute",
+        ) from exc
     except (DocumentError, ApiError) as exc:
         raise _not_pco(client, str(exc)) from exc
     organization = next((r for r in document.data if r.type == "Organization"), None)

@@ -8,7 +8,7 @@ import responses
 
 from flask_pco.client import BasicAuth, ConnectionInfo, OAuth2Auth, PcoClient, build_client
 from flask_pco.client import test_connection as check_connection
-from flask_pco.exceptions import AuthenticationError, ConfigError, TransportError
+from flask_pco.exceptions import AuthenticationError, ConfigError, ServerError, TransportError
 
 from .conftest import BASE, add, example
 
@@ -40,6 +40,15 @@ def test_an_unreachable_host_is_named(pco: PcoClient, mocked: responses.Requests
     mocked.add("GET", f"{BASE}/people/v2", body=requests.ConnectionError("refused"))
     with pytest.raises(TransportError, match=f"^cannot reach {BASE}"):
         check_connection(pco)
+
+
+def test_a_pco_outage_is_not_blamed_on_the_settings(
+    pco: PcoClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add("GET", f"{BASE}/people/v2", json={"errors": [{"status": "500"}]}, status=500)
+    with pytest.raises(ServerError, match="a problem on its side") as raised:
+        check_connection(pco)
+    assert "PCO_API_URL" not in str(raised.value)
 
 
 def test_a_url_that_is_not_pco_is_named(pco: PcoClient, mocked: responses.RequestsMock) -> None:
