@@ -151,7 +151,7 @@ def index() -> str:
 
 
 @admin_blueprint.get("/progress")
-def progress() -> str:
+def progress() -> Any:
     """The progress card, polled every 3 s while a run is active.
 
     While the run is active the poll reads only that run (``live_progress``). The answer that
@@ -163,6 +163,15 @@ def progress() -> str:
 
     state = current_pco()
     active = live_progress(state)
+    if request.args.get("idle"):
+        # The idle card looks every 15 s for a run started elsewhere (the CLI, the nightly
+        # job, another admin): nothing new is an empty answer, which htmx leaves in place.
+        if active is None:
+            return "", 204
+        data = dashboard(state)
+        return render_template("pco/_progress.html", **data) + render_template(
+            "pco/_actions.html", oob=True, **data
+        )
     if active is not None:
         return render_template("pco/_progress.html", active=active)
     data = dashboard(state)

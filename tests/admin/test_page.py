@@ -112,9 +112,9 @@ def test_webhook_section_shows_the_url_and_secret_status(admin_client: FlaskClie
     assert "0 (0 active)" in section
 
 
-def test_nightly_section_warns_about_automations(admin_client: FlaskClient) -> None:
+def test_nightly_section_says_what_runs_it(admin_client: FlaskClient) -> None:
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
-    assert "automations" in html
+    assert "flask pco scheduler" in html
     assert 'name="hour"' in html
 
 

@@ -28,11 +28,24 @@ def test_progress_polls_every_3_seconds_while_a_run_is_active(admin_client: Flas
     assert "Cancel run" in html
 
 
-def test_progress_stops_polling_when_no_run_is_active(admin_client: FlaskClient) -> None:
+def test_progress_polls_slowly_for_new_runs_when_none_is_active(admin_client: FlaskClient) -> None:
     make_run("succeeded", created=9)
     html = poll(admin_client)
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every 15s"' in html and "idle=1" in html
     assert "No sync is running" in html
+
+
+def test_the_idle_poll_answers_nothing_while_nothing_runs(admin_client: FlaskClient) -> None:
+    make_run("succeeded")
+    response = admin_client.get(f"{PROGRESS_URL}?idle=1", headers=HTMX)
+    assert response.status_code == 204 and response.get_data() == b""
+
+
+def test_the_idle_poll_shows_a_run_started_elsewhere(admin_client: FlaskClient) -> None:
+    run = make_run("running", current_step="people")  # started by the CLI, say
+    html = admin_client.get(f"{PROGRESS_URL}?idle=1", headers=HTMX).get_data(as_text=True)
+    assert f"run {run.id}" in html and 'hx-trigger="every 3s"' in html
+    assert 'id="pco-actions"' in html and "disabled" in html  # the buttons wait for it
 
 
 def test_progress_after_a_run_refreshes_buttons_and_history(admin_client: FlaskClient) -> None:
@@ -120,7 +133,7 @@ def test_the_last_poll_refreshes_held_matches_and_conflicts(admin_client: FlaskC
 def test_the_poll_releases_a_run_whose_worker_stopped(admin_client: FlaskClient) -> None:
     run = make_run("running", heartbeat_at=utcnow() - timedelta(hours=1))
     html = poll(admin_client)
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every 3s"' not in html
     assert f'id="pco-run-{run.id}"' in html  # the history refreshes with the failed run
     assert "abandoned" in html
 

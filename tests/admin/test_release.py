@@ -66,7 +66,7 @@ def test_the_progress_poll_releases_a_run_whose_web_process_died(
 ) -> None:
     killed = thread_run_of(dead_runner())
     html = admin_client.get(f"{ADMIN_URL}progress", headers=HTMX).get_data(as_text=True)
-    assert "hx-trigger" not in html
+    assert 'hx-trigger="every 3s"' not in html
     assert f'id="pco-run-{killed.id}"' in html
     assert reload(killed).status == "failed"
 
