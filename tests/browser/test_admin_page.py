@@ -57,7 +57,7 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
         """() => {
             const p = document.querySelector('#pco-progress');
             const created = p.querySelector('[data-counter=created]');
-            return p.hasAttribute('hx-trigger') && created && Number(created.textContent) > 0;
+            return p.getAttribute('hx-trigger') === 'every 3s' && created && Number(created.textContent) > 0;
         }""",
         timeout=60_000,
     )
@@ -75,7 +75,7 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
 
     history_row = page.locator("#pco-history tbody tr").first
     expect(history_row.locator(".pco-badge")).to_have_text("Succeeded", timeout=120_000)
-    expect(progress).not_to_have_attribute("hx-trigger", re.compile(".*"))
+    expect(progress).to_have_attribute("hx-trigger", "every 15s")  # idle: looks for new runs
     expect(progress).to_contain_text("No sync is running")
     expect(page.get_by_role("button", name="People").first).to_be_enabled()
     assert int(history_row.locator("td").nth(6).inner_text()) > 0
