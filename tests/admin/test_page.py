@@ -118,6 +118,21 @@ def test_nightly_section_says_what_runs_it(admin_client: FlaskClient) -> None:
     assert 'name="hour"' in html
 
 
+def test_a_host_layout_keeping_the_content_block_keeps_htmx_css_and_csrf(
+    app, admin_client: FlaskClient
+) -> None:  # type: ignore[no-untyped-def]
+    from jinja2 import DictLoader
+
+    host_layout = (
+        "<html><body><nav>Our church</nav>{% block pco_content %}{% endblock %}</body></html>"
+    )
+    app.jinja_loader = DictLoader({"pco/layout.html": host_layout})
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "Our church" in html
+    assert "vendor/htmx.min.js" in html and "admin.css" in html
+    assert "X-CSRFToken" in html
+
+
 def test_a_host_template_overrides_the_packaged_one(app, admin_client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
     from jinja2 import DictLoader
 
