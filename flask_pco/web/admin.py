@@ -17,6 +17,7 @@ from flask import (
     Response,
     abort,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -51,6 +52,14 @@ def require_admin() -> Any:
         return None
     if verdict is False or verdict is None:
         abort(403)
+    if request.headers.get("HX-Request") == "true":
+        # An htmx request (a poll after the session expired, say) would follow the host's login
+        # redirect and swap the whole login page into a card: send the browser there instead.
+        response = make_response(verdict)
+        location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
+        answer = make_response("", 204)
+        answer.headers["HX-Redirect" if location else "HX-Refresh"] = location or "true"
+        return answer
     return verdict
 
 

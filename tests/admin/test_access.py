@@ -47,6 +47,14 @@ def test_visitors_are_sent_to_the_login_page(client: FlaskClient, path: str) -> 
     assert response.headers["Location"].startswith("/login?next=")
 
 
+def test_an_htmx_poll_after_the_session_ended_sends_the_browser_to_log_in(
+    client: FlaskClient,
+) -> None:
+    response = client.get(f"{ADMIN_URL}progress", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.get_data() == b""
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
 @pytest.mark.parametrize("path", POST_ROUTES)
 def test_posts_without_a_csrf_token_are_rejected(admin_client: FlaskClient, path: str) -> None:
     assert admin_client.post(path, data={"action": "pull:people"}).status_code == 400
