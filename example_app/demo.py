@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from flask_pco import current_pco
-from flask_pco.cli import sync_command
+from flask_pco.cli.runs import sync_command
 from flask_pco.sandbox import SandboxServer, create_sandbox_app
 
 from .models import ChurchGroup, Family, Person, db

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import click
@@ -400,3 +402,23 @@ def test_issues_lists_held_matches_with_their_candidates_and_how_to_settle_them(
     output = pco("issues").output
     assert "held: " in output and "local candidates: 3, 4" in output
     assert f"flask pco resolve {issue.id} --link ID" in output
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    """`flask pco config` answers without importing the queue (RQ, Redis) it does not use."""
+    code = (
+        "import sys, click; from flask_pco.cli import pco_cli; "
+        "pco_cli.get_command(click.Context(pco_cli), 'config'); "
+        "print(sorted(m for m in ('rq', 'flask_pco.jobs.queue', 'flask_pco.cli.runs') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_commands_import_from_the_cli_package_as_before() -> None:
+    from flask_pco.cli import sync_command, webhooks_group
+
+    assert sync_command.name == "sync"
+    assert webhooks_group.name == "webhooks"

@@ -1,0 +1,50 @@
+"""What every command module shares: one-line errors and the exit code for held removals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from sqlalchemy.exc import DBAPIError
+
+from flask_pco.database import describe_database_error
+from flask_pco.exceptions import PcoError
+from flask_pco.state import current_pco
+
+
+class NeedsApproval(click.ClickException):
+    """The run ended, but its removals wait for an admin: exit code 3, so a cron job can tell."""
+
+    exit_code = 3
+
+
+def first_line(error: Exception) -> str:
+    """The part of an error a terminal user needs; the rest is for the log."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def database_problem(error: DBAPIError) -> str:
+    """Say which database failed and how, in one line."""
+    try:
+        url: Any = current_pco().db.engine.url
+    except Exception:  # the message still says what failed, only not where
+        url = None
+    return describe_database_error(error, url)
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn a flask-pco failure inside a command into Click's one-line error, exit code 1."""
+    try:
+        yield
+    except PcoError as error:
+        raise click.ClickException(first_line(error)) from None
+
+
+def positive_limit(limit: int) -> int:
+    """Refuse a ``--limit`` below one before anything is read."""
+    if limit < 1:
+        raise click.ClickException(f"--limit must be at least 1, got {limit}")
+    return limit

@@ -1,0 +1,35 @@
+"""Checking the set-up: ``test-connection`` and ``config``; nothing here loads the queue."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from flask_pco.cli.common import one_line_errors
+from flask_pco.client import test_connection
+from flask_pco.state import current_pco
+
+commands = AppGroup("pco")
+
+
+@commands.command("test-connection")
+def test_connection_command() -> None:
+    """Check the PCO credentials: print the organisation and the rate-limit budget."""
+    with one_line_errors():
+        info = test_connection(current_pco().client())
+    click.echo(f"connected to {info.organization_name} (time zone {info.time_zone or 'unknown'})")
+    if info.rate_limit:
+        click.echo(
+            f"rate limit: {info.rate_count or 0} of {info.rate_limit} requests used "
+            f"in the current {info.rate_period}s window"
+        )
+
+
+@commands.command("config")
+def config_command() -> None:
+    """Show the effective flask-pco configuration, without secrets."""
+    config = current_pco().config
+    click.echo(f"PCO_API_URL      {config.api_url}")
+    click.echo(f"credentials      {'configured' if config.has_credentials else 'not configured'}")
+    click.echo(f"webhook secrets  {len(config.webhook_secrets)}")
+    click.echo(f"PCO_REDIS_URL    {config.redis_url or '(none: jobs run inline)'}")
