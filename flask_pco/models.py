@@ -9,8 +9,7 @@ defined on the host's ``db`` so that ``flask db migrate`` picks them up with the
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from flask_pco.roles import DEFAULT_FIELDS, ROLES
+from flask_pco.roles import DEFAULT_FIELDS, ROLES, Roles
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -111,46 +110,6 @@ class PcoLinkedMixin:
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
         return (pco_id_index(cls.__tablename__),)  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Which host class plays each part, and the host column behind each logical field."""
-
-    classes: dict[str, type[Any]] = field(default_factory=dict)
-    fields: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def model(self, role: str) -> type[Any]:
-        try:
-            return self.classes[role]
-        except KeyError:
-            from flask_pco.exceptions import ConfigError
-
-            raise ConfigError(
-                f"no model is registered for {role!r}: call pco.register_models({role}=YourModel)"
-            ) from None
-
-    def column(self, role: str, logical: str) -> str:
-        """The host attribute name for a logical field."""
-        return self.fields.get(role, {}).get(logical, logical)
-
-    def has(self, role: str) -> bool:
-        return role in self.classes
-
-    def present(self, role: str, logical: str) -> bool:
-        """Whether the host has a column for this field. An optional field it lacks (no
-        ``is_child``, no family address) is never read, written or kept in a snapshot."""
-        model = self.classes.get(role)
-        return model is not None and hasattr(model, self.column(role, logical))
-
-    def known(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        """``values`` (by logical field) without the fields the host has no column for."""
-        return {name: value for name, value in values.items() if self.present(role, name)}
-
-    def columns(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
-        """``values`` by host column name, for a constructor or an INSERT; fields the host
-        has no column for are left out."""
-        return {self.column(role, name): value for name, value in self.known(role, values).items()}
 
 
 #: Which way a run goes (``webhook``: the run that applies one delivery's removals).

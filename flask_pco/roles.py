@@ -10,20 +10,64 @@ table; a test keeps the two equal.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 
 from flask_pco.exceptions import ConfigError
 
-if TYPE_CHECKING:
-    from flask_pco.models import Roles
+__all__ = [
+    "DEFAULT_FIELDS",
+    "ROLES",
+    "ROLE_FIELDS",
+    "RoleField",
+    "Roles",
+    "check_models",
+]
 
-__all__ = ["DEFAULT_FIELDS", "ROLES", "ROLE_FIELDS", "RoleField", "check_models"]
+
+@dataclass(frozen=True)
+class Roles:
+    """Which host class plays each part, and the host column behind each logical field."""
+
+    classes: dict[str, type[Any]] = dataclasses.field(default_factory=dict)
+    fields: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+
+    def model(self, role: str) -> type[Any]:
+        try:
+            return self.classes[role]
+        except KeyError:
+            raise ConfigError(
+                f"no model is registered for {role!r}: call pco.register_models({role}=YourModel)"
+            ) from None
+
+    def column(self, role: str, logical: str) -> str:
+        """The host attribute name for a logical field."""
+        return self.fields.get(role, {}).get(logical, logical)
+
+    def has(self, role: str) -> bool:
+        return role in self.classes
+
+    def present(self, role: str, logical: str) -> bool:
+        """Whether the host has a column for this field. An optional field it lacks (no
+        ``is_child``, no family address) is never read, written or kept in a snapshot."""
+        model = self.classes.get(role)
+        return model is not None and hasattr(model, self.column(role, logical))
+
+    def known(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` (by logical field) without the fields the host has no column for."""
+        return {name: value for name, value in values.items() if self.present(role, name)}
+
+    def columns(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` by host column name, for a constructor or an INSERT; fields the host
+        has no column for are left out."""
+        return {self.column(role, name): value for name, value in self.known(role, values).items()}
+
 
 #: Column kinds, with the Python type the host column must hold and an SQLAlchemy type for it.
 KINDS: dict[str, tuple[type, str]] = {

@@ -25,11 +25,11 @@ from sqlalchemy import select, update
 
 from flask_pco.models import utcnow
 from flask_pco.state import PcoState, current_pco
+from flask_pco.sync.context import counts_text
 from flask_pco.sync.runner import process_gone
 from flask_pco.sync.runs import (
     ACTIVE,
     active_run,
-    counts_text,
     mark_abandoned_runs,
     release_run,
     request_cancel,

@@ -22,8 +22,8 @@ from sqlalchemy import func, select, update
 
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import DeliveryStatus, RunStatus, utcnow
+from flask_pco.sync.context import RunReporter, SyncContext
 from flask_pco.sync.removals import Proposal, apply_removal
-from flask_pco.sync.runs import RunReporter, SyncContext
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState

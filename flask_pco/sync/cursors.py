@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flask_pco.sync.runs import SyncContext
+from flask_pco.sync.context import SyncContext
 
 __all__ = ["advance_cursor", "incremental_since", "read_cursor"]
 

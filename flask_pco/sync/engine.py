@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from flask_pco.exceptions import ConfigError
+from flask_pco.sync.context import RunReporter, SyncContext, reporting
 from flask_pco.sync.dry_run import PlannedWrites, scratch_session
 from flask_pco.sync.removals import settle_removals
-from flask_pco.sync.runs import RunReporter, SyncContext, begin_run, queue_run, reporting
+from flask_pco.sync.runs import begin_run, queue_run
 
 if TYPE_CHECKING:
     from flask_pco.client import PcoClient

@@ -27,7 +27,7 @@ from flask_pco.models import utcnow
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = ["HeldMatch", "PullDecisions", "create_new", "held_match", "link_held", "pull_decisions"]
 

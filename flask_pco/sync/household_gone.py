@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from flask_pco.models import Outcome
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.removals import count_misses, propose, restore
-from flask_pco.sync.runs import SyncContext
 
 __all__ = ["household_missed", "unlink_family", "unlink_missing_families"]
 

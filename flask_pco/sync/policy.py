@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from flask_pco.models import Roles
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = [
     "PCO_OWNED",

@@ -39,7 +39,7 @@ from flask_pco.models import utcnow
 from flask_pco.sync.rows import remember_pco_values, set_fields
 
 if TYPE_CHECKING:
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = [
     "ACTIONS",

@@ -11,8 +11,8 @@ from sqlalchemy import insert, update
 from sqlalchemy import inspect as sa_inspect
 
 from flask_pco.models import utcnow
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.policy import PCO_OWNED, comparable, merge, record_conflicts
-from flask_pco.sync.runs import SyncContext
 
 __all__ = [
     "insert_rows",

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import Direction, utcnow
 from flask_pco.sync.approvals import waiting_runs
+from flask_pco.sync.context import OUTCOMES
 from flask_pco.sync.engine import offered
-from flask_pco.sync.runs import ACTIVE, OUTCOMES, active_run
+from flask_pco.sync.runs import ACTIVE, active_run
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState

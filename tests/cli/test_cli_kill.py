@@ -19,7 +19,7 @@ from flask_pco.extension import current_pco
 from flask_pco.jobs.queue import recent_runs
 from flask_pco.sandbox.testing import SandboxControl, SandboxServer
 from tests.helpers import SANDBOX_CREDENTIALS
-from tests.push.conftest import add_person, age_unconfirmed, in_flight, records
+from tests.sync.push.conftest import add_person, age_unconfirmed, in_flight, records
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 15

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 from flask_pco.exceptions import AuthenticationError, TransportError
-from flask_pco.sync.runs import SyncContext
+from flask_pco.sync.context import SyncContext
 
 #: Attempts per run id, so a flaky step can fail a set number of times and then succeed.
 ATTEMPTS: Counter[int] = Counter()

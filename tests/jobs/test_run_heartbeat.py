@@ -8,7 +8,8 @@ from flask import Flask
 
 from flask_pco.extension import current_pco
 from flask_pco.models import utcnow
-from flask_pco.sync.runs import RunReporter, begin_run, mark_abandoned_runs, queue_run
+from flask_pco.sync.context import RunReporter
+from flask_pco.sync.runs import begin_run, mark_abandoned_runs, queue_run
 
 
 def test_a_step_checkpoint_keeps_its_parent_run_alive(app: Flask) -> None:

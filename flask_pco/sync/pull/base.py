@@ -23,7 +23,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, ValidationError
 from flask_pco.models import Outcome
-from flask_pco.sync.runs import SyncContext
+from flask_pco.sync.context import SyncContext
 
 __all__ = [
     "PageTally",

@@ -17,10 +17,10 @@ from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError
 from flask_pco.mapping.calendar import event_from_instance, location_from_resource
 from flask_pco.models import Outcome
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import PageTally, run_pages
 from flask_pco.sync.rows import merge_into, new_row, stamp
-from flask_pco.sync.runs import SyncContext
 
 __all__ = ["pull_events", "pull_locations"]
 

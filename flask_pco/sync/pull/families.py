@@ -28,6 +28,7 @@ from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.households import HouseholdData, household_from_resource
 from flask_pco.models import Outcome, utcnow
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
 from flask_pco.sync.household_gone import household_missed, unlink_missing_families
@@ -35,7 +36,6 @@ from flask_pco.sync.pull.base import Listed, PageTally, run_pages
 from flask_pco.sync.pull.household_links import apply_family_address, relationship_for
 from flask_pco.sync.removals import person_label, propose, restore
 from flask_pco.sync.rows import merge_into, new_row, remember_pco_values, stamp
-from flask_pco.sync.runs import SyncContext
 
 __all__ = ["FamilyWriter", "pull_families"]
 

@@ -31,11 +31,11 @@ from flask_pco.mapping.groups import (
     membership_from_resource,
 )
 from flask_pco.models import Outcome
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import PageTally, run_pages, skippable_pages
 from flask_pco.sync.removals import count_misses, person_label, propose
 from flask_pco.sync.rows import merge_into, new_row, stamp
-from flask_pco.sync.runs import SyncContext
 from flask_pco.sync.selection import missing_message
 
 __all__ = ["TYPE_PREFIX", "pull_groups"]

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 
 from flask_pco.mapping.people import PersonData
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.rows import merge_into
-from flask_pco.sync.runs import SyncContext
 
 __all__ = [
     "ADDRESS_FIELDS",

@@ -23,12 +23,12 @@ from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
 from flask_pco.mapping.people import PersonData, person_from_resource
 from flask_pco.models import Outcome, utcnow
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import Listed, PageTally, refresh_statistics, run_pages
 from flask_pco.sync.pull.writer import PeopleWriter
 from flask_pco.sync.removals import count_misses, person_label, propose, restore
-from flask_pco.sync.runs import SyncContext
 from flask_pco.sync.selection import missing_message
 
 __all__ = [

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from flask_pco.mapping.people import PersonData
 from flask_pco.models import Outcome, utcnow
+from flask_pco.sync.context import SyncContext
 from flask_pco.sync.holds import pull_decisions
 from flask_pco.sync.matching import Match, PersonMatcher
 from flask_pco.sync.policy import comparable
@@ -27,7 +28,6 @@ from flask_pco.sync.pull.household_links import (
     family_relationships,
 )
 from flask_pco.sync.rows import insert_rows, merge_into, remember_pco_values, stamp, touch
-from flask_pco.sync.runs import SyncContext
 
 __all__ = ["NewPerson", "PeopleWriter"]
 

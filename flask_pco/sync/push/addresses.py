@@ -19,7 +19,7 @@ from flask_pco.sync.push.remote_index import PEOPLE_PATH
 
 if TYPE_CHECKING:
     from flask_pco.client import Document, Resource
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = ["ADDRESS_FIELDS", "address_pending", "push_family_address"]
 

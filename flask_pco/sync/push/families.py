@@ -38,7 +38,7 @@ from flask_pco.sync.push.records import (
 from flask_pco.sync.push.remote_index import PEOPLE_PATH, parse_pco_time
 
 if TYPE_CHECKING:
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = ["HOUSEHOLDS_PATH", "push_families_to_pco"]
 

@@ -28,7 +28,7 @@ from flask_pco.sync.push.records import (
 from flask_pco.sync.push.remote_index import group_memberships
 
 if TYPE_CHECKING:
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = ["push_group_memberships_to_pco"]
 

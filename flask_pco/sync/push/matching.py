@@ -32,7 +32,7 @@ from flask_pco.sync.matching import PersonMatcher
 from flask_pco.sync.push.remote_index import PeopleIndex, RemotePerson, name_key
 
 if TYPE_CHECKING:
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = ["Hold", "PushMatcher"]
 

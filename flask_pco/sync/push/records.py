@@ -29,7 +29,7 @@ from flask_pco.sync.push.remote_index import parse_pco_time
 
 if TYPE_CHECKING:
     from flask_pco.client import Resource
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = [
     "REFUSED",

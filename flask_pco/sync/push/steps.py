@@ -35,7 +35,7 @@ from flask_pco.sync.push.groups import push_group_memberships_to_pco
 from flask_pco.sync.push.people import PersonPusher
 
 if TYPE_CHECKING:
-    from flask_pco.sync.runs import SyncContext
+    from flask_pco.sync.context import SyncContext
 
 __all__ = ["PersonPusher", "push_families", "push_group_memberships", "push_people"]
 

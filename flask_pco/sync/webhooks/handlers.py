@@ -25,9 +25,9 @@ from sqlalchemy import select
 
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.models import DeliveryStatus
+from flask_pco.sync.context import RunReporter, SyncContext
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
-from flask_pco.sync.runs import RunReporter, SyncContext
 from flask_pco.sync.webhooks.deliveries import EventDelivery, parse_timestamp
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import json
 
 from example_app import pco
 from example_app.models import Person, PersonEmail, db
-from tests.webhook.conftest import deliveries, delivery_body, destroyed_resource
+from tests.sync.webhooks.conftest import deliveries, delivery_body, destroyed_resource
 
 LOCAL_ONLY = {"allergies": "peanuts", "photo_url": "https://church.example/dana.jpg"}
 
@@ -237,7 +237,7 @@ def merger_event(church, merger_id: str, keep: str, remove: str) -> bytes:
 
 
 def test_merger_example_for_people_we_do_not_have_is_ignored(church):
-    from tests.webhook.conftest import EXAMPLES
+    from tests.sync.webhooks.conftest import EXAMPLES
 
     raw = json.dumps(json.loads((EXAMPLES / "webhook_person_merger_created.body.json").read_text()))
 
@@ -331,7 +331,7 @@ def test_redelivery_of_a_failed_event_applies_it(church):
 
 
 def test_destroyed_example_from_pco_deactivates_the_linked_person(church):
-    from tests.webhook.conftest import EXAMPLES
+    from tests.sync.webhooks.conftest import EXAMPLES
 
     db.session.add(Person(first_name="Sam", last_name="Gone", pco_id="90000103", allergies="nuts"))
     db.session.commit()

@@ -11,7 +11,7 @@ from flask_pco import current_pco
 from flask_pco.jobs.queue import sync_queue
 from flask_pco.jobs.webhooks import check_webhook_gap
 from flask_pco.sync.webhooks.events import retry_failed_deliveries
-from tests.webhook.conftest import deliveries
+from tests.sync.webhooks.conftest import deliveries
 
 
 def work() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from example_app.models import db
 from flask_pco.web.webhook import sign_body
-from tests.webhook.conftest import (
+from tests.sync.webhooks.conftest import (
     EXAMPLE_SECRET,
     EXAMPLES,
     URL,

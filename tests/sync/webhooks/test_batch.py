@@ -14,7 +14,7 @@ from flask_pco import current_pco
 from flask_pco.exceptions import ServerError
 from flask_pco.jobs.queue import sync_queue, webhook_job_id
 from flask_pco.sync.webhooks import handlers as event_handlers
-from tests.webhook.conftest import (
+from tests.sync.webhooks.conftest import (
     Church,
     deliveries,
     delivery_body,

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from .conftest import sandbox_person
+from tests.sync.conftest import sandbox_person
 
 
 def people_by_pco_id(models):

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask_pco.extension import current_pco
 from flask_pco.models import utcnow
+from flask_pco.sync.context import RunReporter, SyncContext
 from flask_pco.sync.push.records import UNCONFIRMED, held_create, record_unconfirmed
-from flask_pco.sync.runs import RunReporter, SyncContext
 
 from .conftest import add_person, records, run_push, writes
 

@@ -1,6 +1,6 @@
 """The example site as a `flask pco worker` serves it, plus one event that kills its work horse.
 
-``flask --app tests/webhook/worker_app.py pco worker --burst`` with the test's DATABASE_URL,
+``flask --app tests/sync/webhooks/worker_app.py pco worker --burst`` with the test's DATABASE_URL,
 PCO_REDIS_URL and sandbox settings in the environment. A ``people.v2.events.crash.created``
 delivery (``CRASH_EVENT`` in ``test_batch.py``) ends the work horse as a segfault or the kernel's OOM killer would, the first time
 only: the file named by ``CRASH_MARKER`` records the crash, and a later try applies it.

@@ -20,13 +20,13 @@ from .conftest import add_person, age_unconfirmed, in_flight, records, run_push
 
 GRACE = 120  # PCO_UNCONFIRMED_GRACE's default
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PEOPLE = 12
 
 
 def _start_worker(database_url: str, sandbox_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "tests.push.runner", database_url, sandbox_url, "people"]
+    command = [sys.executable, "-m", "tests.sync.push.runner", database_url, sandbox_url, "people"]
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

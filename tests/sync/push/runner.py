@@ -1,6 +1,6 @@
 """Running a push step as a real sync run, in this process or in a fresh one.
 
-``python -m tests.push.runner DATABASE_URL SANDBOX_URL STEP`` runs one push step in its own
+``python -m tests.sync.push.runner DATABASE_URL SANDBOX_URL STEP`` runs one push step in its own
 process: the kill-and-re-run test starts it, kills it with SIGKILL mid-push, and re-runs.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 
 from flask_pco.extension import current_pco
+from flask_pco.sync.context import RunReporter
 from flask_pco.sync.engine import execute_run
-from flask_pco.sync.runs import RunReporter, queue_run
+from flask_pco.sync.runs import queue_run
 from tests.helpers import NO_RATE_LIMIT, sandbox_settings
 
 

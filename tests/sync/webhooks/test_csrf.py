@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from tests.lean_site import dispose, lean_app
-from tests.webhook.conftest import NO_PCO, SECRET, delivery_body, post
+from tests.sync.webhooks.conftest import NO_PCO, SECRET, delivery_body, post
 
 GROUP_EVENT = "groups.v2.events.group.created"
 GROUP = {"type": "Group", "id": "7001", "attributes": {"name": "Youth"}}

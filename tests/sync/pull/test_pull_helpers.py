@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from flask_pco.sync.context import RunReporter, SyncContext
 from flask_pco.sync.pull.people import apply_person, deactivate_person, fetch_person
 from flask_pco.sync.removals import settle_removals
-from flask_pco.sync.runs import RunReporter, SyncContext, queue_run
+from flask_pco.sync.runs import queue_run
 
-from .conftest import sandbox_person
+from tests.sync.conftest import sandbox_person
 
 
 @pytest.fixture

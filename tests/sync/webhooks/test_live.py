@@ -12,7 +12,7 @@ from example_app import pco
 from example_app.models import Person, db
 from flask_pco.web.webhook import sign_body
 from tests.helpers import sandbox_settings
-from tests.webhook.conftest import LiveApp, deliveries, delivery_body, person_resource
+from tests.sync.webhooks.conftest import LiveApp, deliveries, delivery_body, person_resource
 
 
 class Site:

@@ -23,7 +23,7 @@ from flask_pco import DatabaseBusyError, current_pco
 from flask_pco.sync import busy
 from flask_pco.sync.webhooks.events import apply_delivery, parse_deliveries, store_deliveries
 from tests.helpers import sandbox_settings
-from tests.webhook.conftest import SECRET, Church, LiveApp, deliveries
+from tests.sync.webhooks.conftest import SECRET, Church, LiveApp, deliveries
 
 #: The site's busy timeout in these tests, in seconds.
 SHORT_BUSY_TIMEOUT = 0.05

@@ -21,8 +21,8 @@ from tests.conftest import make_app
 from tests.helpers import sandbox_settings
 
 SECRET = "test-webhook-secret"
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "pco_examples"
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "pco_examples"
 EXAMPLE_SECRET = "5f2c8a0d9e7b4c1a3f6e8d0b2a4c6e8f5f2c8a0d9e7b4c1a3f6e8d0b2a4c6e8f"
 URL = "/api/pco/webhook"
 #: A local port nothing listens on: tests that do not start a sandbox never reach out.
@@ -266,7 +266,7 @@ def start_worker(
         "PCO_REDIS_URL": redis_url,
         "CRASH_MARKER": str(crash_marker),
     }
-    flask = [sys.executable, "-m", "flask", "--app", "tests/webhook/worker_app.py", "pco"]
+    flask = [sys.executable, "-m", "flask", "--app", "tests/sync/webhooks/worker_app.py", "pco"]
     with log.open("ab") as output:
         return subprocess.Popen(
             [*flask, "worker", "--burst"], cwd=ROOT, env=env, stdout=output, stderr=output

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from flask_pco.sync.context import RunReporter
 from flask_pco.sync.pull import writer as pull_people_module
-from flask_pco.sync.runs import RunReporter
 
-from .conftest import sandbox_person
+from tests.sync.conftest import sandbox_person
 
 #: Older than any cursor overlap, so only a change that moves ``updated_at`` is re-read.
 LONG_AGO = "2020-01-01T00:00:00Z"

@@ -11,7 +11,7 @@ from flask_pco.extension import current_pco
 from flask_pco.sync.approvals import approve_run, refuse_run, waiting_runs
 from flask_pco.sync.engine import execute_run
 from flask_pco.sync.runs import queue_run
-from tests.webhook.conftest import deliveries
+from tests.sync.webhooks.conftest import deliveries
 
 PEOPLE = 40
 
