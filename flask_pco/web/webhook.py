@@ -38,12 +38,14 @@ def sign_body(raw: bytes, secret: str) -> str:
 
 def verify_signature(raw: bytes, signature: str | None, secrets: Iterable[str]) -> bool:
     """True if ``signature`` matches ``raw`` under any of ``secrets`` (each compared in constant time)."""
-    given = (signature or "").strip().lower()
+    # As bytes: compare_digest refuses a str holding anything but ASCII, and a header can hold
+    # any byte (werkzeug decodes them as Latin-1).
+    given = (signature or "").strip().lower().encode("utf-8", "replace")
     if not given:
         return False
     matched = False
     for secret in secrets:  # no early exit: every secret costs the same time
-        matched |= hmac.compare_digest(sign_body(raw, secret), given)
+        matched |= hmac.compare_digest(sign_body(raw, secret).encode(), given)
     return matched
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from flask_pco.client.jsonapi import Resource, parse_document
 from flask_pco.exceptions import DocumentError
@@ -30,6 +30,18 @@ __all__ = [
 EVENT_NAME = re.compile(
     r"^(?P<app>[a-z_]+)\.v2\.events\.(?P<resource>[a-z_]+)\.(?P<action>[a-z_]+)$"
 )
+#: The widest of each stored field (``pco_webhook_delivery``): longer is not PCO's, and would
+#: fail the insert on PostgreSQL.
+MAX_NAME = 120
+MAX_EVENT_ID = 64
+#: PCO tries a delivery a few dozen times at most; a larger number is not PCO's.
+MAX_ATTEMPT = 10_000
+#: Event ids (UUIDs), organisation ids and resource ids: printable, no separator or control
+#: character that could end up in a URL path or a database error.
+TOKEN = re.compile(r"^[A-Za-z0-9_.:-]+$")
+MAX_ORGANIZATION_ID = 40
+MAX_RESOURCE_TYPE = 40
+MAX_RESOURCE_ID = 64
 
 
 class DeliveryFormatError(DocumentError):
@@ -77,6 +89,8 @@ def parse_deliveries(raw: bytes, event_time_header: str | None = None) -> tuple[
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
         raise DeliveryFormatError("the body is not JSON") from None
+    except RecursionError:
+        raise DeliveryFormatError("the body is nested too deeply") from None
     items = body.get("data") if isinstance(body, Mapping) else None
     if not isinstance(items, list) or not items:
         raise DeliveryFormatError("the body must be an object whose 'data' is a non-empty list")
@@ -89,27 +103,30 @@ def _parse_delivery(index: int, item: Any, fallback_time: datetime | None) -> Ev
     if not isinstance(item, Mapping) or item.get("type") != "EventDelivery":
         raise DeliveryFormatError(f"{where} is not an EventDelivery object")
     event_id, attributes = item.get("id"), item.get("attributes")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+    if not _token(event_id, MAX_EVENT_ID):
         raise DeliveryFormatError(f"{where} has no usable event id")
     if not isinstance(attributes, Mapping):
         raise DeliveryFormatError(f"{where} has no attributes")
     name, attempt, payload = (attributes.get(k) for k in ("name", "attempt", "payload"))
-    if not isinstance(name, str) or not EVENT_NAME.match(name):
+    if not isinstance(name, str) or len(name) > MAX_NAME or not EVENT_NAME.match(name):
         raise DeliveryFormatError(
             f"{where} has no event name like 'people.v2.events.person.created'"
         )
     if attempt is None:
         attempt = 1
-    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or not 0 < attempt <= MAX_ATTEMPT:
         raise DeliveryFormatError(f"{where} has an invalid attempt number")
     if not isinstance(payload, str):
         raise DeliveryFormatError(f"{where}: 'payload' must be a JSON string")
     resource, meta = parse_payload(payload, where)
+    organization_id = _organization_id(item)
+    if organization_id is not None and not _token(organization_id, MAX_ORGANIZATION_ID):
+        raise DeliveryFormatError(f"{where} has an unusable organization id")
     return EventDelivery(
         event_id=event_id,
         name=name,
         attempt=attempt,
-        organization_id=_organization_id(item),
+        organization_id=organization_id,
         payload=payload,
         resource=resource,
         event_time=parse_timestamp(meta.get("event_time")) or fallback_time,
@@ -124,9 +141,18 @@ def parse_payload(payload: str, where: str = "payload") -> tuple[Resource, Mappi
         raise DeliveryFormatError(
             f"{where}: the payload is not a JSON:API document ({error})"
         ) from None
+    except RecursionError:
+        raise DeliveryFormatError(f"{where}: the payload is nested too deeply") from None
     if len(document.data) != 1:
         raise DeliveryFormatError(f"{where}: the payload document must hold exactly one resource")
-    return document.data[0], document.meta
+    resource = document.data[0]
+    if not _token(resource.type, MAX_RESOURCE_TYPE) or not _token(resource.id, MAX_RESOURCE_ID):
+        raise DeliveryFormatError(f"{where}: the payload's resource has an unusable type or id")
+    return resource, document.meta
+
+
+def _token(value: object, longest: int) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= longest and bool(TOKEN.match(value))
 
 
 def _organization_id(item: Mapping[str, Any]) -> str | None:

@@ -206,3 +206,68 @@ def test_one_bad_delivery_in_a_body_refuses_the_whole_body(client, db):
 
     assert response.status_code == 400
     assert deliveries(db) == []
+
+
+@pytest.mark.parametrize("signature", ["é" * 64, "\xff\xfe", "\x00", " " * 3])
+def test_a_signature_header_with_odd_bytes_gets_401_not_an_error(client, db, signature):
+    raw = delivery_body(GROUP_EVENT, GROUP)
+
+    response = client.post(URL, data=raw, headers={"X-PCO-Webhooks-Authenticity": signature})
+
+    assert response.status_code == 401
+    assert deliveries(db) == []
+
+
+def _signed_envelope(**changes):
+    """A delivery body with one envelope field replaced, as a forger holding the secret might."""
+    body = json.loads(delivery_body(GROUP_EVENT, GROUP))
+    delivery = body["data"][0]
+    for path, value in changes.items():
+        target = delivery
+        *parents, last = path.split("__")
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return json.dumps(body).encode()
+
+
+def _payload_with(resource):
+    return json.dumps({"data": resource, "meta": {}})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", id="deep-body"),
+        pytest.param(
+            _signed_envelope(attributes__payload="[" * 100_000 + "]" * 100_000), id="deep-payload"
+        ),
+        pytest.param(_signed_envelope(attributes__attempt=10**30), id="huge-attempt"),
+        pytest.param(_signed_envelope(id="e\x001"), id="nul-in-event-id"),
+        pytest.param(_signed_envelope(id="e" * 65), id="long-event-id"),
+        pytest.param(
+            _signed_envelope(attributes__name="people.v2.events." + "x" * 200 + ".created"),
+            id="long-name",
+        ),
+        pytest.param(
+            _signed_envelope(relationships__organization__data__id="1\x00"), id="nul-in-org-id"
+        ),
+        pytest.param(
+            _signed_envelope(attributes__payload=_payload_with({**GROUP, "id": "7\x001"})),
+            id="nul-in-resource-id",
+        ),
+        pytest.param(
+            _signed_envelope(attributes__payload=_payload_with({**GROUP, "id": "../../x"})),
+            id="path-in-resource-id",
+        ),
+        pytest.param(
+            _signed_envelope(attributes__payload=_payload_with({**GROUP, "type": "G" * 41})),
+            id="long-resource-type",
+        ),
+    ],
+)
+def test_a_signed_but_malformed_envelope_gets_400_and_stores_nothing(client, db, raw):
+    response = post(client, raw)
+
+    assert response.status_code == 400, response.text
+    assert deliveries(db) == []
