@@ -144,6 +144,8 @@ def person_from_resource(
 
 def normalize_gender(value: Any) -> str | None:
     """``"M"``/``"Male"`` → ``"M"``, ``"F"``/``"Female"`` → ``"F"``; other labels kept as sent."""
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
     if not isinstance(value, str) or not value.strip():
         return None
     return _GENDERS.get(value.strip().lower(), value.strip())

@@ -16,13 +16,16 @@ __all__ = ["optional_int", "parse_date", "parse_datetime", "required_text", "tex
 
 
 def text(resource: Resource, name: str) -> str | None:
-    """A string attribute stripped of surrounding blanks; empty or missing → ``None``."""
+    """A string attribute stripped of surrounding blanks; empty or missing → ``None``.
+
+    NUL characters are dropped: PostgreSQL cannot store them, and no name or address means one.
+    """
     value = resource.get(name)
     if value is None:
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise DocumentError(f"{resource.type} {resource.id}: {name} must be text, got {value!r}")
-    return str(value).strip() or None
+    return str(value).replace("\x00", "").strip() or None
 
 
 def required_text(resource: Resource, name: str) -> str:

@@ -113,3 +113,37 @@ def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]]) -> Non
     column = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
     params = [{column[k].key: v for k, v in row.items()} for row in rows]
     ctx.session.execute(insert(mapper.local_table), params)
+
+
+def too_long(ctx: SyncContext, role: str, values: Mapping[str, Any]) -> str | None:
+    """Why ``values`` do not fit the host's ``role`` table: the first text longer than its
+    column, or None. PostgreSQL refuses such a value (and with it the page), SQLite keeps it;
+    checking first lets one record be skipped, named, on both."""
+    if not ctx.roles.has(role):
+        return None
+    model = ctx.roles.model(role)
+    for name, value in ctx.roles.known(role, values).items():
+        column = ctx.roles.column(role, name)
+        limit = column_length(model, column)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            table = getattr(model, "__tablename__", model.__name__)
+            return f"{name} is {len(value)} characters long; {table}.{column} holds {limit}"
+    return None
+
+
+#: Host column lengths, by (model, attribute): read from the mapper once per process.
+_LENGTHS: dict[tuple[type[Any], str], int | None] = {}
+
+
+def column_length(model: type[Any], attribute: str) -> int | None:
+    """The declared length of a host column (``String(120)``), None for unbounded text."""
+    key = (model, attribute)
+    if key not in _LENGTHS:
+        try:
+            column = sa_inspect(model).columns[attribute]
+        except KeyError:
+            _LENGTHS[key] = None
+        else:
+            length = getattr(column.type, "length", None)
+            _LENGTHS[key] = length if isinstance(length, int) else None
+    return _LENGTHS[key]

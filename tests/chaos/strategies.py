@@ -24,6 +24,8 @@ _field_values = (
     | st.booleans()
     | st.integers()
     | st.text(max_size=10)
+    | st.text(max_size=10).map(lambda t: t + "\x00")
+    | st.text(min_size=100, max_size=300)  # longer than most site columns
     | st.sampled_from(["2025-03-15T10:00:00Z", "1990-04-02", "M", "Female", "inactive", "x-13-99"])
 )
 attributes = (

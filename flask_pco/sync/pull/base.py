@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from flask_pco.client.jsonapi import Document
@@ -49,6 +49,10 @@ class PageTally:
     def issue(self, kind: str, resource_type: str, reason: str, **details: Any) -> None:
         """Same signature as ``RunReporter.issue``."""
         self.issues.append(((kind, resource_type, reason), details))
+
+    def add(self, other: PageTally) -> None:
+        self.outcomes.update(other.outcomes)
+        self.issues.extend(other.issues)
 
     def record(self, ctx: SyncContext) -> None:
         for outcome in COUNTED:
@@ -120,8 +124,26 @@ def prefetched(pages: Iterable[Document]) -> Iterator[Document]:
 
 
 def _apply_page(ctx: SyncContext, document: Document, handle: PageHandler) -> PageTally:
-    """Apply and commit one page; a unique-index race (a webhook linked the same record
-    meanwhile) rolls the page back and applies it once more against fresh rows."""
+    """Apply and commit one page; when the database refuses a value in it (too long for a
+    column, out of range), apply its records one by one so only the refused one is skipped."""
+    try:
+        return _apply_records(ctx, document, handle)
+    except DataError:
+        ctx.session.rollback()
+    tally = PageTally()
+    for resource in document.data:
+        try:
+            tally.add(_apply_records(ctx, replace(document, data=(resource,)), handle))
+        except DataError as error:
+            ctx.session.rollback()
+            reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+            tally.issue("invalid", resource.type, f"not written: {reason}", pco_id=resource.id)
+    return tally
+
+
+def _apply_records(ctx: SyncContext, document: Document, handle: PageHandler) -> PageTally:
+    """Apply and commit ``document``; a unique-index race (a webhook linked the same record
+    meanwhile) rolls it back and applies it once more against fresh rows."""
     retrying = Retrying(
         retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(2), reraise=True
     )

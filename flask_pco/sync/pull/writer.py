@@ -27,7 +27,14 @@ from flask_pco.sync.pull.household_links import (
     family_addresses,
     family_relationships,
 )
-from flask_pco.sync.rows import insert_rows, merge_into, remember_pco_values, stamp, touch
+from flask_pco.sync.rows import (
+    insert_rows,
+    merge_into,
+    remember_pco_values,
+    stamp,
+    too_long,
+    touch,
+)
 
 __all__ = ["NewPerson", "PeopleWriter"]
 
@@ -80,7 +87,26 @@ class PeopleWriter:
         self.matcher = PersonMatcher(ctx.session, ctx.roles)
 
     def apply(self, people: Sequence[PersonData]) -> list[Outcome]:
-        """Outcomes ``created``/``updated``/``unchanged``/``held``, in the order of ``people``."""
+        """Outcomes ``created``/``updated``/``unchanged``/``held``/``skipped``, in the order of
+        ``people``; a person with a value too long for the host's columns is skipped, named."""
+        refused = {p.pco_id for p in people if self._refused(p)}
+        written = iter(self._apply([p for p in people if p.pco_id not in refused]))
+        return ["skipped" if p.pco_id in refused else next(written) for p in people]
+
+    def _refused(self, person: PersonData) -> bool:
+        address = address_of(person)
+        checks = [
+            ("person", person.demographics()),
+            *(("email", CONTACTS[0].values(e)) for e in person.emails),
+            *(("phone", CONTACTS[1].values(ph)) for ph in person.phones),
+            *([("family", address)] if address else []),
+        ]
+        why = next((w for role, values in checks if (w := too_long(self.ctx, role, values))), None)
+        if why is not None:
+            self.recorder.issue("invalid", "Person", f"not written: {why}", pco_id=person.pco_id)
+        return why is not None
+
+    def _apply(self, people: Sequence[PersonData]) -> list[Outcome]:
         self.matcher.load(people)
         plans = [self._upsert(person) for person in people]
         self._insert_new(people, plans)

@@ -262,4 +262,5 @@ PERSON_OUTCOMES: dict[str, Outcome] = {
     "updated": ("applied", "updated"),
     "unchanged": ("ignored", "already up to date (an echo of our own write, or a repeat)"),
     "held": ("ignored", "held for an admin: the person matches several local people"),
+    "skipped": ("ignored", "not written: a value does not fit the site's columns (see issues)"),
 }
