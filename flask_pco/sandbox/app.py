@@ -90,6 +90,8 @@ def _view(route: Route) -> Callable[..., Response]:
         # Outside the lock: the write is committed and other requests already see it.
         if request.method in WRITE_METHODS and sandbox.faults.lose_answer():
             return _lost_answer(status)
+        if request.method == "GET":
+            sandbox.faults.hold_read_answer()
         return response
 
     return view

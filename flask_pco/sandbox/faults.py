@@ -1,9 +1,12 @@
-"""Injected trouble for PCO API paths: latency, 500s, timeouts, 429 storms and lost answers.
+"""Injected trouble for PCO API paths: latency, 500s, timeouts, 429 storms, lost and slow
+answers.
 
-All but lost answers strike before the request is handled, so nothing happens in the sandbox.
-A lost answer strikes after a write was carried out and committed (record stored, webhooks
-queued): the client gets a gateway's 504 instead of PCO's answer, which is how a create ends up
-in PCO while the caller cannot know it.
+Latency, errors, timeouts and storms strike before the request is handled, so nothing happens
+in the sandbox. A lost answer strikes after a write was carried out and committed (record
+stored, webhooks queued): the client gets a gateway's 504 instead of PCO's answer, which is how
+a create ends up in PCO while the caller cannot know it. A slow read answer is the same on the
+way back for a GET: PCO read its records at once, the answer arrives late, so by then PCO may
+hold a newer version than the one the client is given.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from flask_pco.sandbox.errors import rate_limited, server_error
 #: The probabilities ``configure`` accepts (0 to 1), in the order it assigns them.
 _RATES = ("error_rate", "timeout_rate", "lost_answer_rate")
 #: The durations it accepts (seconds, not negative), with their defaults.
-_SECONDS = {"timeout_seconds": 3.0, "lost_answer_seconds": 0.0, "storm_seconds": 0.0}
+_SECONDS = {
+    "timeout_seconds": 3.0,
+    "lost_answer_seconds": 0.0,
+    "storm_seconds": 0.0,
+    "slow_read_seconds": 0.0,
+}
 
 
 def _number(settings: dict[str, Any], key: str, default: float, high: float | None = None) -> float:
@@ -47,6 +55,8 @@ class Faults:
     lost_answer_rate: float = 0.0
     #: How long the gateway waits before that 504; past the client's timeout it sees a timeout.
     lost_answer_seconds: float = 0.0
+    #: How long the answer to every GET is held after PCO read what it holds.
+    slow_read_seconds: float = 0.0
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +76,7 @@ class Faults:
             self.error_rate, self.timeout_rate, self.lost_answer_rate = rates.values()
             self.timeout_seconds = seconds["timeout_seconds"]
             self.lost_answer_seconds = seconds["lost_answer_seconds"]
+            self.slow_read_seconds = seconds["slow_read_seconds"]
             storm = seconds["storm_seconds"]
             self.storm_until = time.monotonic() + storm if storm > 0 else 0.0
             if seed is not None:
@@ -81,6 +92,7 @@ class Faults:
             "storm_seconds": round(storm_left, 3),
             "lost_answer_rate": self.lost_answer_rate,
             "lost_answer_seconds": self.lost_answer_seconds,
+            "slow_read_seconds": self.slow_read_seconds,
         }
 
     def apply(self, limit: int, period: int) -> None:
@@ -107,3 +119,8 @@ class Faults:
         if lost and self.lost_answer_seconds:
             time.sleep(self.lost_answer_seconds)
         return lost
+
+    def hold_read_answer(self) -> None:
+        """Hold the answer to a read that was just made, as a slow network back would."""
+        if self.slow_read_seconds:
+            time.sleep(self.slow_read_seconds)

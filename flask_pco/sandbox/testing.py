@@ -100,17 +100,19 @@ class SandboxControl:
         timeout_seconds: float = 3.0,
         lost_answer_rate: float = 0.0,
         lost_answer_seconds: float = 0.0,
+        slow_read_seconds: float = 0.0,
         seed: int | None = None,
     ) -> dict[str, float]:
         """Replace every fault switch (the defaults are all off); returns what is now in force.
 
         ``lost_answer_rate``: share of successful writes carried out in full whose answer is
-        replaced by a 504 (after ``lost_answer_seconds``). ``seed`` makes the dice repeatable.
+        replaced by a 504 (after ``lost_answer_seconds``). ``slow_read_seconds``: how long
+        every GET's answer is held after PCO read its records. ``seed`` makes the dice repeatable.
         """
         body = {"latency_ms": latency_ms, "error_rate": error_rate, "timeout_rate": timeout_rate,
                 "storm_seconds": storm_seconds, "timeout_seconds": timeout_seconds,
                 "lost_answer_rate": lost_answer_rate, "lost_answer_seconds": lost_answer_seconds,
-                "seed": seed}  # fmt: skip
+                "slow_read_seconds": slow_read_seconds, "seed": seed}  # fmt: skip
         return dict(self._call("POST", "/faults", body))
 
     def set_denied_apps(self, *apps: str) -> None:

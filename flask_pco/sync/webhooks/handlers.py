@@ -26,6 +26,7 @@ from sqlalchemy import select
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.models import DeliveryStatus
 from flask_pco.sync.context import RunReporter, SyncContext
+from flask_pco.sync.locks import lock_record
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
 from flask_pco.sync.webhooks.deliveries import EventDelivery, parse_timestamp
@@ -239,9 +240,15 @@ def local_owner(ctx: SyncContext, delivery: EventDelivery) -> str | None:
 
 
 def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome:
-    """Re-fetch a person with our pinned version and apply it as a pull would."""
+    """Re-fetch a person with our pinned version and apply it as a pull would.
+
+    The person's lock is taken before the re-fetch (``sync/locks.py``): of two deliveries for
+    one person, the one that commits later also fetched later, so PCO's latest state wins
+    whatever order PCO's answers arrive in.
+    """
     from flask_pco.sync.pull.people import apply_person, fetch_person
 
+    lock_record(ctx.session, "person", pco_id)
     person = fetch_person(ctx, pco_id)
     if person is None:
         return "ignored", f"PCO person {pco_id} no longer exists"
