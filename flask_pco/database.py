@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from flask_pco.exceptions import ConfigError
+from flask_pco.redaction import redact
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -46,7 +47,7 @@ def safe_url(url: Any) -> str:
 def describe_database_error(error: DBAPIError, url: Any) -> str:
     """One line saying what went wrong with the database at ``url`` and what to do."""
     where = safe_url(url)
-    detail = _first_line(error.orig) or _first_line(error)
+    detail = _first_line(redact(error.orig)) or _first_line(redact(error))
     for pattern, thing in _MISSING:
         found = pattern.search(detail)
         if found:

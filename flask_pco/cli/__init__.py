@@ -16,8 +16,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
-from flask_pco.cli.common import database_problem, first_line
+from flask_pco.cli.common import database_problem
 from flask_pco.exceptions import PcoError
+from flask_pco.redaction import first_line
 
 __all__ = ["pco_cli"]
 

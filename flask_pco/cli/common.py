@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from flask_pco.database import describe_database_error
 from flask_pco.exceptions import PcoError
+from flask_pco.redaction import first_line
 from flask_pco.state import current_pco
 
 
@@ -18,11 +19,6 @@ class NeedsApproval(click.ClickException):
     """The run ended, but its removals wait for an admin: exit code 3, so a cron job can tell."""
 
     exit_code = 3
-
-
-def first_line(error: Exception) -> str:
-    """The part of an error a terminal user needs; the rest is for the log."""
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def database_problem(error: DBAPIError) -> str:

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from flask_pco.cli.common import one_line_errors
 from flask_pco.client import test_connection
+from flask_pco.redaction import redact_url
 from flask_pco.state import current_pco
 
 commands = AppGroup("pco")
@@ -29,7 +30,7 @@ def test_connection_command() -> None:
 def config_command() -> None:
     """Show the effective flask-pco configuration, without secrets."""
     config = current_pco().config
-    click.echo(f"PCO_API_URL      {config.api_url}")
+    click.echo(f"PCO_API_URL      {redact_url(config.api_url)}")
     click.echo(f"credentials      {'configured' if config.has_credentials else 'not configured'}")
     click.echo(f"webhook secrets  {len(config.webhook_secrets)}")
-    click.echo(f"PCO_REDIS_URL    {config.redis_url or '(none: jobs run inline)'}")
+    click.echo(f"PCO_REDIS_URL    {redact_url(config.redis_url) or '(none: jobs run inline)'}")

@@ -29,6 +29,7 @@ from flask_pco.exceptions import (
     TransportError,
     ValidationError,
 )
+from flask_pco.redaction import redact_url as mask_credentials
 
 __all__ = ["RetryPolicy", "error_for", "redact_url", "retry_after", "transport_error"]
 
@@ -58,9 +59,11 @@ _HINTS: Mapping[str, str] = {
 
 
 def redact_url(url: str) -> str:
-    """The URL without its query string: ``where[search_name]=...`` can hold personal data."""
+    """The URL without its query string (``where[search_name]=...`` can hold personal data)
+    and without a password a site put in ``PCO_API_URL``."""
     parts = urlsplit(url)
-    return parts.path if not parts.netloc else f"{parts.scheme}://{parts.netloc}{parts.path}"
+    shown = parts.path if not parts.netloc else f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return mask_credentials(shown)
 
 
 def error_for(response: requests.Response) -> ApiError | None:

@@ -43,6 +43,7 @@ from flask_pco.exceptions import (
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.models import Direction, Roles
+from flask_pco.redaction import raise_redacted, redact, redacted_traceback
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -194,9 +195,9 @@ def _in_thread(function: Any, *args: Any) -> threading.Thread:
             try:
                 function(*args)
             except PcoError as error:  # recorded on the run row or the delivery already
-                log.info("flask-pco background work ended: %s", error)
-            except Exception:
-                log.exception("flask-pco background work failed")
+                log.info("flask-pco background work ended: %s", redact(error))
+            except Exception as error:  # frames and a redacted message: no member data in logs
+                log.error("flask-pco background work failed\n%s", redacted_traceback(error))
 
     thread = threading.Thread(target=target, name="flask-pco", daemon=True)
     thread.start()
@@ -234,7 +235,7 @@ def run_sync_job(run_id: int) -> str:
             requeue_run(state, run, f"will retry ({job.retries_left} left) after: {error}")
         else:
             _stop_retries()
-        raise
+        raise_redacted(error)
 
 
 def _stop_retries() -> None:
@@ -287,7 +288,7 @@ def apply_webhook_job(delivery_id: int) -> Any:
     except Exception as error:
         if not (isinstance(error, PcoError) and error.retriable):
             _stop_retries()
-        raise
+        raise_redacted(error)
     return status
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from flask_pco.exceptions import PcoError, SyncCancelledError
 from flask_pco.models import Outcome, utcnow
+from flask_pco.redaction import redact
 from flask_pco.sync.runs import finish_run
 
 if TYPE_CHECKING:
@@ -107,7 +108,8 @@ class RunReporter:
         hold is brought up to date (this run, its reason and candidates) rather than repeated.
         It counts as ``held``; anything else as ``skipped`` unless ``outcome`` says otherwise.
         """
-        details = {"run_id": self._run_id, "reason": reason[:2000], "candidates": list(candidates)}
+        reason = redact(reason)[:2000]
+        details = {"run_id": self._run_id, "reason": reason, "candidates": list(candidates)}
         held = self._open_hold(kind, resource_type, pco_id, local_id) if kind in HELD else None
         if held is None:
             self._records.add(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import SyncCancelledError, SyncInProgressError
 from flask_pco.models import ACTIVE_TOP_LEVEL, RunStatus, utcnow
+from flask_pco.redaction import redact
 from flask_pco.sync.runner import this_runner
 
 if TYPE_CHECKING:
@@ -117,10 +118,11 @@ def _record_runner(run: Any) -> None:
 
 
 def finish_run(state: PcoState, run: Any, status: RunStatus, error: str | None = None) -> None:
-    """Close a run with its final status; the error message is one line, never a traceback."""
+    """Close a run with its final status; the error message is one redacted line, never a
+    traceback or a database's values."""
     run.status = status
     run.finished_at = utcnow()
-    run.error_message = error
+    run.error_message = redact(error)[:2000] if error else error
     state.db.session.commit()
 
 
@@ -144,6 +146,7 @@ def requeue_run(state: PcoState, run: Any, note: str) -> bool:
     """
     SyncRun = state.models.SyncRun
     session = state.db.session
+    note = redact(note)
     session.execute(
         update(SyncRun)
         .where(SyncRun.parent_id == run.id, SyncRun.status.in_(ACTIVE))

@@ -29,6 +29,7 @@ from wtforms import ValidationError as CsrfInvalid
 
 from flask_pco.exceptions import ConfigError, PcoError
 from flask_pco.mapping.readonly import VIEWS
+from flask_pco.redaction import first_line, redact_url
 from flask_pco.state import current_pco
 
 __all__ = ["admin_blueprint", "require_admin"]
@@ -100,6 +101,7 @@ def template_helpers() -> dict[str, Any]:
     return {
         "pco_csrf_token": generate_csrf,
         "pco_views": VIEWS,
+        "pco_redact_url": redact_url,
         # Conflicts name the site's own model and column (``Member.surname``), not flask-pco's
         # logical field (``person last_name``).
         "pco_column": roles.column,
@@ -204,7 +206,7 @@ def test_connection_route() -> Any:
     try:
         info, error = test_connection(state.client()), None
     except PcoError as failure:
-        info, error = None, str(failure).splitlines()[0]
+        info, error = None, first_line(failure)
     if not is_htmx():
         if error:
             flash(f"Connection failed: {error}", "pco-error")

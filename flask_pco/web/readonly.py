@@ -21,6 +21,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from flask_pco.exceptions import ConfigError, PcoError
 from flask_pco.mapping.readonly import VIEWS, ReadOnlyView, row_to_json
+from flask_pco.redaction import first_line
 from flask_pco.state import current_pco
 from flask_pco.web.admin import require_admin
 
@@ -140,5 +141,5 @@ def readonly_json(name: str) -> tuple[Response, int] | Response:
     except ConfigError as error:
         return jsonify({"error": str(error)}), 503
     except PcoError as error:
-        return jsonify({"error": f"PCO did not answer: {error}"}), 502
+        return jsonify({"error": f"PCO did not answer: {first_line(error)}"}), 502
     return jsonify(result.to_json())

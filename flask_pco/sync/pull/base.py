@@ -23,6 +23,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, ValidationError
 from flask_pco.models import Outcome
+from flask_pco.redaction import first_line
 from flask_pco.sync.context import SyncContext
 
 __all__ = [
@@ -123,20 +124,25 @@ def prefetched(pages: Iterable[Document]) -> Iterator[Document]:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+#: What the database says when it refuses a record: a value it cannot hold (too long, out of
+#: range), or one of the site's own constraints (a CHECK, a unique column it added).
+REFUSED = (DataError, IntegrityError)
+
+
 def _apply_page(ctx: SyncContext, document: Document, handle: PageHandler) -> PageTally:
-    """Apply and commit one page; when the database refuses a value in it (too long for a
-    column, out of range), apply its records one by one so only the refused one is skipped."""
+    """Apply and commit one page; when the database refuses a record in it, apply its records
+    one by one so only the refused one is skipped, with the database's reason."""
     try:
         return _apply_records(ctx, document, handle)
-    except DataError:
+    except REFUSED:
         ctx.session.rollback()
     tally = PageTally()
     for resource in document.data:
         try:
             tally.add(_apply_records(ctx, replace(document, data=(resource,)), handle))
-        except DataError as error:
+        except REFUSED as error:
             ctx.session.rollback()
-            reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+            reason = first_line(error.orig) if error.orig else type(error).__name__
             tally.issue("invalid", resource.type, f"not written: {reason}", pco_id=resource.id)
     return tally
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import PcoError
 from flask_pco.models import DeliveryStatus, utcnow
+from flask_pco.redaction import redact
 from flask_pco.sync.busy import retry_while_busy
 from flask_pco.sync.webhooks.deliveries import (
     DeliveryFormatError,
@@ -178,6 +179,7 @@ def _finish(
     row: Any = state.db.session.get(state.models.WebhookDelivery, delivery_id)
     row.status = status
     # The column holds why a delivery was ignored or failed; an applied one needs no reason.
+    note = redact(note) if note else None
     row.error_message = note.splitlines()[0][:2000] if note and status != "applied" else None
     row.applied_at = utcnow()
     state.db.session.commit()
