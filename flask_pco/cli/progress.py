@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import click
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
 
 from flask_pco.jobs.run_status import cancel_run, counts_text, progress_line
 from flask_pco.state import current_pco
@@ -46,8 +47,19 @@ def live_view(run: Any) -> RunView:
     return run_view(current_pco(), run)
 
 
+@retry(
+    retry=retry_if_exception(lambda error: getattr(error, "connection_invalidated", False)),
+    stop=stop_after_attempt(10),
+    wait=wait_fixed(0.5),
+    reraise=True,
+)
 def fresh_run(run_id: int) -> Any:
-    """Re-read the run row, ending the last read so the worker's commits are seen."""
+    """Re-read the run row, ending the last read so the worker's commits are seen.
+
+    A connection the database dropped (a restart, a failover, an admin's kill) is replaced on
+    the next try: the run goes on in its own thread, and this process must wait for its end
+    rather than exit and leave it half-done.
+    """
     state = current_pco()
     state.db.session.rollback()
     return state.db.session.get(state.models.SyncRun, run_id)

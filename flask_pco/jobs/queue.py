@@ -43,7 +43,7 @@ from flask_pco.exceptions import (
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.models import Direction, Roles
-from flask_pco.redaction import raise_redacted, redact, redacted_traceback
+from flask_pco.redaction import first_line, raise_redacted, redact, redacted_traceback
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -196,8 +196,9 @@ def _in_thread(function: Any, *args: Any) -> threading.Thread:
                 function(*args)
             except PcoError as error:  # recorded on the run row or the delivery already
                 log.info("flask-pco background work ended: %s", redact(error))
-            except Exception as error:  # frames and a redacted message: no member data in logs
-                log.error("flask-pco background work failed\n%s", redacted_traceback(error))
+            except Exception as error:  # recorded on its row too; no member data in logs
+                log.warning("flask-pco background work failed: %s", first_line(error))
+                log.debug("%s", redacted_traceback(error))
 
     thread = threading.Thread(target=target, name="flask-pco", daemon=True)
     thread.start()
