@@ -6,6 +6,7 @@ API, so it bumps ``updated_at`` and fires webhooks exactly like a change made in
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from flask import Blueprint, current_app, jsonify, request
@@ -13,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from flask_pco.sandbox import mutations
 from flask_pco.sandbox.core import Sandbox
+from flask_pco.sandbox.store import utc_stamp
 from flask_pco.sandbox.webhooks import PEOPLE_EVENT_NAMES
 
 control = Blueprint("pco_sandbox_control", __name__)
@@ -187,6 +189,22 @@ def set_access() -> ResponseReturnValue:
     settings = _sandbox().settings
     settings.denied_apps = frozenset(_body().get("denied_apps") or ())
     return jsonify(denied_apps=sorted(settings.denied_apps))
+
+
+@control.post("/clock")
+def set_clock() -> ResponseReturnValue:
+    """Stamp every change with one time (``{"at": "2099-01-01T00:00:00Z"}``): PCO's stamps have
+    one-second resolution, so edits close together share one. ``{"at": null}``: the real clock."""
+    at = _body().get("at")
+    if at is not None:
+        try:
+            datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+        except ValueError:
+            return jsonify(error=f"at must be an ISO 8601 time or null, not {at!r}"), 400
+    store = _sandbox().store
+    with store.lock:
+        store.clock = (lambda: str(at)) if at is not None else utc_stamp
+    return jsonify(at=at)
 
 
 @control.post("/faults")

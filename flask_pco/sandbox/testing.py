@@ -115,6 +115,10 @@ class SandboxControl:
                 "slow_read_seconds": slow_read_seconds, "seed": seed}  # fmt: skip
         return dict(self._call("POST", "/faults", body))
 
+    def set_clock(self, at: str | None) -> None:
+        """Stamp every change with ``at`` (ISO 8601), or with the real time again (None)."""
+        self._call("POST", "/clock", {"at": at})
+
     def set_denied_apps(self, *apps: str) -> None:
         """Make the credential's user lack access to these apps (``"groups"``, ``"check-ins"``)."""
         self._call("POST", "/access", {"denied_apps": list(apps)})

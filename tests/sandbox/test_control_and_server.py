@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -232,3 +233,25 @@ def test_public_interface_is_pinned() -> None:
                    "state", "requests", "clear_requests", "set_rate_limit", "set_faults", "subscribe",
                    "flush_webhooks", "set_webhook_chaos"):  # fmt: skip
         assert callable(getattr(SandboxControl, method))
+
+
+def test_a_set_clock_stamps_every_change_with_one_time_until_released(sandbox_server) -> None:
+    control = sandbox_server.control
+    control.reset(people=0)
+    person = control.add_person(first_name="Ann", last_name="Lee")
+    control.set_clock("2099-01-01T00:00:00Z")
+
+    control.edit_person(person, last_name="One")
+    first = control.state()["records"]["Person"][0]["updated_at"]
+    control.edit_person(person, last_name="Two")
+    second = control.state()["records"]["Person"][0]["updated_at"]
+    control.set_clock(None)
+    control.edit_person(person, last_name="Three")
+
+    assert first == second == "2099-01-01T00:00:00Z"
+    assert control.state()["records"]["Person"][0]["updated_at"] != first
+
+
+def test_a_bad_clock_time_is_refused(sandbox_server) -> None:
+    with pytest.raises(requests.HTTPError):
+        sandbox_server.control.set_clock("soon")

@@ -33,7 +33,7 @@ def deliver(church, raw: bytes) -> int:
 def test_an_older_refetch_answered_late_does_not_overwrite_a_newer_one(church):
     pco_id = church.add_pco_person()
     created_locally(church, pco_id)
-    church.sandbox.sandbox.store.clock = lambda: SAME_SECOND  # both edits in one second
+    church.sandbox.control.set_clock(SAME_SECOND)  # both edits in one second
     church.sandbox.control.edit_person(pco_id, last_name="Older")
     older = church.person_event("updated", pco_id)
     church.sandbox.control.set_faults(slow_read_seconds=1.5)
