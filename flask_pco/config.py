@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_pco.exceptions import ConfigError
 
-__all__ = ["DEFAULTS", "PcoConfig", "load_config", "settings_from_env"]
+__all__ = ["DEFAULTS", "PcoConfig", "load_config", "settings_from_env", "url_without_password"]
 
 DEFAULTS: dict[str, Any] = {
     #: Personal Access Token application id (HTTP Basic user). Empty means "not configured".
@@ -206,6 +206,17 @@ def _secrets(value: Any) -> tuple[str, ...]:
     if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
         return tuple(s.strip() for s in value if s.strip())
     raise ConfigError("PCO_WEBHOOK_SECRET must be a string, a comma-separated string or a list")
+
+
+def url_without_password(url: str) -> str:
+    """``url`` with its password shown as ``***`` (``redis://user:***@host``): the form every
+    message, log line and page uses."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _url(config: Mapping[str, Any], key: str, schemes: tuple[str, ...]) -> str:

@@ -40,6 +40,7 @@ from flask_pco.exceptions import (
     SyncInProgressError,
     TransportError,
 )
+from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.models import Direction, Roles
@@ -180,7 +181,7 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the job: {error}")
         if isinstance(error, RedisError):
-            raise TransportError(f"could not reach Redis (PCO_REDIS_URL): {error}") from error
+            raise TransportError(redis_down_message(state, error)) from error
         raise
     run.job_id = job_id
     state.db.session.commit()
