@@ -1,6 +1,12 @@
-"""Redis goes down and comes back: no run is lost on that account."""
+"""Redis goes down and comes back: no run is lost on that account, and workers wait for it."""
 
 from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -11,7 +17,7 @@ from flask_pco.models import utcnow
 from tests.conftest import RedisServer
 from tests.helpers import dead_runner
 
-from .conftest import reload
+from .conftest import reload, start_worker
 
 pytestmark = pytest.mark.usefixtures("test_steps")
 
@@ -46,3 +52,87 @@ def test_cancelling_a_queued_run_while_redis_is_down_closes_it(
     redis_server.stop()
     assert cancel_run() is True
     assert reload(run).status == "cancelled"
+
+
+def wait_for(condition: Callable[[], bool], worker: subprocess.Popen[bytes], log: Path) -> None:
+    for _ in range(1200):
+        if condition():
+            return
+        assert worker.poll() is None, log.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"timed out; the worker's log:\n{log.read_text()}")
+
+
+def stop(worker: subprocess.Popen[bytes], log: Path) -> None:
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0, log.read_text()
+
+
+def test_a_worker_outlives_a_redis_restart_and_runs_the_next_job(
+    own_redis_app: Flask, redis_server: RedisServer, database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    first = start_sync("pull", "slow", mode="enqueue", options={"ticks": 40, "pause": 0.05})
+    worker = start_worker(database_url, redis_server.url, log)
+    try:
+        wait_for(lambda: reload(first).status == "running", worker, log)
+        redis_server.stop()  # mid-job: RQ cannot record how the job ended
+        wait_for(lambda: reload(first).status == "succeeded", worker, log)
+        time.sleep(2)  # RQ's loop ends on the lost connection; the worker must not
+        assert worker.poll() is None, log.read_text()
+        redis_server.start()
+        second = start_sync("pull", "counting", mode="enqueue", options={"records": 2})
+        wait_for(lambda: reload(second).status == "succeeded", worker, log)
+    finally:
+        stop(worker, log)
+
+
+def test_a_worker_logs_one_line_per_attempt_without_the_redis_password(
+    own_redis_app: Flask, redis_server: RedisServer, database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    redis_server.stop()
+    worker = start_worker(database_url, redis_server.url, log)
+    try:
+        wait_for(lambda: log.read_text().count("trying again in") >= 2, worker, log)
+    finally:
+        stop(worker, log)
+    lines = [line for line in log.read_text().splitlines() if "trying again in" in line]
+    assert (
+        f"Redis at redis://default:***@127.0.0.1:{redis_server.port}/0 does not answer"
+        in (lines[0])
+    )
+    assert [line.rsplit(" ", 2)[1] for line in lines[:2]] == ["1", "2"]  # seconds, doubling
+    assert "Traceback" not in log.read_text()
+    assert RedisServer.PASSWORD not in log.read_text()
+
+
+def test_a_worker_started_while_redis_is_down_works_once_it_answers(
+    own_redis_app: Flask, redis_server: RedisServer, database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    run = start_sync("pull", "counting", mode="enqueue", options={"records": 2})
+    redis_server.stop()
+    worker = start_worker(database_url, redis_server.url, log)
+    try:
+        wait_for(lambda: "trying again in" in log.read_text(), worker, log)
+        redis_server.start()  # empty: the run's job is gone, so it is released and queued anew
+        assert current_run() is None
+        again = start_sync("pull", "counting", mode="enqueue", options={"records": 2})
+        wait_for(lambda: reload(again).status == "succeeded", worker, log)
+    finally:
+        stop(worker, log)
+    assert reload(run).status == "failed"
+
+
+def test_a_worker_stops_on_sigterm_while_redis_is_down(
+    own_redis_app: Flask, redis_server: RedisServer, database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    worker = start_worker(database_url, redis_server.url, log)
+    try:
+        wait_for(lambda: "Listening on" in log.read_text(), worker, log)
+        redis_server.stop()
+        time.sleep(1)
+    finally:
+        stop(worker, log)
