@@ -2,18 +2,22 @@
 
 Redis holds only the queue and the shared rate-limit budget; the runs, deliveries and their
 outcomes live in the database. So a Redis outage delays work but loses none of it: a queued
-run keeps its slot until a worker can take its job, and every look at RQ that is only advisory
+run keeps its slot until a worker can take its job, a delivery whose job vanished is queued
+again by a worker (``requeue_lost_deliveries``), and every look at RQ that is only advisory
 (is this run's job still alive?) treats "Redis does not answer" as "cannot tell", never as
 "the job is gone".
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from flask_pco.config import url_without_password
+from flask_pco.models import utcnow
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -22,6 +26,7 @@ __all__ = [
     "redis_down_message",
     "redis_problem",
     "redis_unreachable",
+    "requeue_lost_deliveries",
 ]
 
 
@@ -50,3 +55,29 @@ def redis_problem(state: PcoState) -> str | None:
     except RedisError as error:
         return redis_down_message(state, error)
     return None
+
+
+def requeue_lost_deliveries(state: PcoState) -> int:
+    """Queue again the deliveries still ``received`` after ``PCO_WEBHOOK_REQUEUE_AFTER`` whose
+    job Redis no longer holds (it restarted empty, or was flushed); returns how many.
+
+    Workers call this on start-up and every ``PCO_WEBHOOK_REQUEUE_AFTER`` seconds: one query
+    on the (status, received_at) index, and one RQ look per delivery it finds. A delivery whose
+    job still waits behind a long sync is left alone.
+    """
+    from flask_pco.jobs.queue import enqueue_webhook, is_pending, sync_queue, webhook_job_id
+
+    Delivery = state.models.WebhookDelivery
+    before = utcnow() - timedelta(seconds=state.config.webhook_requeue_after)
+    ids = state.db.session.scalars(
+        select(Delivery.id)
+        .where(Delivery.status == "received", Delivery.received_at < before)
+        .order_by(Delivery.received_at)
+        .limit(1000)
+    ).all()
+    state.db.session.rollback()  # no transaction held open while the worker waits for jobs
+    queue = sync_queue(state)
+    lost = [i for i in ids if not is_pending(queue, webhook_job_id(state, i))]
+    for delivery_id in lost:
+        enqueue_webhook(delivery_id, mode="enqueue")
+    return len(lost)

@@ -304,7 +304,7 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
     if mode == "enqueue":
         queue = sync_queue(state)
         job_id = webhook_job_id(state, delivery_id)
-        if not _is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
+        if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
             queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
     elif mode == "thread":
         _in_thread(apply_webhook_job, delivery_id)
@@ -312,7 +312,8 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
         apply_webhook_job(delivery_id)
 
 
-def _is_pending(queue: Queue, job_id: str) -> bool:
+def is_pending(queue: Queue, job_id: str) -> bool:
+    """Whether the job waits in the queue or runs now (a duplicate would apply twice)."""
     try:
         status = Job.fetch(job_id, connection=queue.connection).get_status()
     except NoSuchJobError:

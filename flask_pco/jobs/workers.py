@@ -6,7 +6,8 @@ Redis and the database); ``flask --app yourapp pco scheduler`` runs one ``Nightl
 find their configuration through ``current_app``.
 
 A worker outlives Redis outages (``run_worker``): when Redis drops it waits and starts a new
-RQ worker once Redis answers.
+RQ worker once Redis answers, and every worker re-queues webhook deliveries whose jobs a
+restarted Redis lost (on start-up, then every ``PCO_WEBHOOK_REQUEUE_AFTER`` seconds).
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from rq.job import Job
 from rq.logutils import setup_loghandlers
 from rq.utils import now
 from rq.worker import BaseWorker
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
-from flask_pco.jobs.outage import redis_unreachable
+from flask_pco.exceptions import PcoError
+from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
     SYNC_JOB_TIMEOUT,
     nightly_sync_job,
@@ -86,7 +89,8 @@ def prepare_to_fork() -> None:
 
 
 class _AppWorkerMixin:
-    """What both worker kinds add to RQ's: a stop that works while Redis is down."""
+    """What both worker kinds add to RQ's: a stop that works while Redis is down, and the
+    check for webhook deliveries whose jobs Redis lost, run with RQ's maintenance."""
 
     #: Set by SIGINT/SIGTERM: the loop ended because it was asked to.
     stop_asked = False
@@ -99,6 +103,20 @@ class _AppWorkerMixin:
             # RQ asks Redis whether a job runs before stopping; it cannot answer, so stop now
             # (a forked work horse finishes its run on its own).
             raise StopRequested() from None
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[misc]
+        state = current_pco()
+        try:
+            requeued = requeue_lost_deliveries(state)
+        except (SQLAlchemyError, PcoError) as error:
+            state.db.session.rollback()
+            log.warning("flask-pco worker: could not look for lost webhook jobs: %s", error)
+            return
+        if requeued:
+            log.info(
+                "flask-pco worker: queued %d webhook deliveries whose jobs were lost", requeued
+            )
 
 
 class AppWorker(_AppWorkerMixin, Worker):
@@ -123,14 +141,22 @@ class AppWorker(_AppWorkerMixin, Worker):
 
 
 class AppSimpleWorker(_AppWorkerMixin, SimpleWorker):
-    """RQ's non-forking worker with the same stop."""
+    """RQ's non-forking worker with the same stop and the same delivery check."""
 
 
 def make_worker(*, simple: bool = False) -> BaseWorker:
     """A worker for the flask-pco queue, to run inside the app context."""
     queue = sync_queue()
     worker_class = AppSimpleWorker if simple else AppWorker
-    worker = worker_class([queue], connection=queue.connection)
+    every = current_pco().config.webhook_requeue_after
+    # RQ wakes from its wait for a job every worker_ttl - 15 s (405 s by default), and runs
+    # maintenance (with the delivery check) once maintenance_interval has passed.
+    worker = worker_class(
+        [queue],
+        connection=queue.connection,
+        maintenance_interval=every,
+        worker_ttl=min(every, 405) + 15,
+    )
     worker.max_connection_wait_time = REDIS_RETRY_MAX  # RQ's own wait inside its loop
     return worker
 

@@ -1,18 +1,23 @@
-"""Redis goes down and comes back: no run is lost on that account, and workers wait for it."""
+"""Redis goes down and comes back: no run is lost on that account, workers wait for it, and
+webhook deliveries whose jobs a restarted Redis forgot are queued again by the workers."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 
 from flask_pco.extension import current_pco
-from flask_pco.jobs.queue import cancel_run, current_run, start_sync
+from flask_pco.jobs.outage import requeue_lost_deliveries
+from flask_pco.jobs.queue import cancel_run, current_run, start_sync, sync_queue, webhook_job_id
 from flask_pco.models import utcnow
 from tests.conftest import RedisServer
 from tests.helpers import dead_runner
@@ -20,6 +25,9 @@ from tests.helpers import dead_runner
 from .conftest import reload, start_worker
 
 pytestmark = pytest.mark.usefixtures("test_steps")
+
+#: Nobody handles this event, so applying it needs no PCO: it ends ``ignored``.
+UNHANDLED_EVENT = "people.v2.events.unhandled_thing.created"
 
 
 def test_a_queued_run_keeps_its_slot_while_redis_does_not_answer(
@@ -52,6 +60,51 @@ def test_cancelling_a_queued_run_while_redis_is_down_closes_it(
     redis_server.stop()
     assert cancel_run() is True
     assert reload(run).status == "cancelled"
+
+
+def make_delivery(age: timedelta, status: str = "received") -> Any:
+    """A stored delivery, as the webhook route leaves it before its job runs."""
+    state = current_pco()
+    row = state.models.WebhookDelivery(
+        event_id=str(uuid.uuid4()),
+        name=UNHANDLED_EVENT,
+        payload='{"data": {"type": "Thing", "id": "1", "attributes": {}}, "included": []}',
+        status=status,
+        received_at=utcnow() - age,
+    )
+    state.db.session.add(row)
+    state.db.session.commit()
+    return row
+
+
+def queued_job_ids() -> list[str]:
+    return list(sync_queue().get_job_ids())
+
+
+def test_a_received_delivery_whose_job_redis_lost_is_queued_again(own_redis_app: Flask) -> None:
+    delivery = make_delivery(age=timedelta(minutes=5))
+    assert requeue_lost_deliveries(current_pco()) == 1
+    assert queued_job_ids() == [webhook_job_id(current_pco(), delivery.id)]
+
+
+def test_a_delivery_whose_job_still_waits_is_not_queued_twice(own_redis_app: Flask) -> None:
+    from flask_pco.jobs.queue import enqueue_webhook
+
+    delivery = make_delivery(age=timedelta(minutes=5))
+    enqueue_webhook(delivery.id)  # waiting behind a long sync, say
+    assert requeue_lost_deliveries(current_pco()) == 0
+    assert queued_job_ids() == [webhook_job_id(current_pco(), delivery.id)]
+
+
+def test_a_delivery_received_just_now_is_left_to_its_job(own_redis_app: Flask) -> None:
+    make_delivery(age=timedelta(seconds=5))
+    assert requeue_lost_deliveries(current_pco()) == 0
+
+
+def test_finished_deliveries_are_not_queued_again(own_redis_app: Flask) -> None:
+    make_delivery(age=timedelta(minutes=5), status="applied")
+    make_delivery(age=timedelta(minutes=5), status="failed")  # the hourly retry's business
+    assert requeue_lost_deliveries(current_pco()) == 0
 
 
 def wait_for(condition: Callable[[], bool], worker: subprocess.Popen[bytes], log: Path) -> None:
@@ -136,3 +189,23 @@ def test_a_worker_stops_on_sigterm_while_redis_is_down(
         time.sleep(1)
     finally:
         stop(worker, log)
+
+
+def test_a_worker_queues_again_deliveries_whose_jobs_redis_lost(
+    own_redis_app: Flask, redis_server: RedisServer, database_url: str, tmp_path: Path
+) -> None:
+    delivery = make_delivery(age=timedelta(minutes=5))  # its job went with Redis' restart
+    log = tmp_path / "worker.log"
+    worker = start_worker(database_url, redis_server.url, log)
+    state = current_pco()
+
+    def applied() -> bool:
+        state.db.session.rollback()
+        return state.db.session.get(state.models.WebhookDelivery, delivery.id).status != "received"
+
+    try:
+        wait_for(applied, worker, log)
+    finally:
+        stop(worker, log)
+    assert state.db.session.get(state.models.WebhookDelivery, delivery.id).status == "ignored"
+    assert "queued 1 webhook deliveries whose jobs were lost" in log.read_text()
