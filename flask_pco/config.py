@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_pco.exceptions import ConfigError
+from flask_pco.redaction import redact_url
 
 __all__ = ["DEFAULTS", "PcoConfig", "load_config", "settings_from_env"]
 
@@ -79,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     #: queue, so a burst costs a forked work horse per batch rather than per delivery.
     #: 1 gives each delivery its own job (and work horse).
     "PCO_WEBHOOK_BATCH": 100,
+    #: Seconds after which a worker re-queues a delivery still ``received`` whose job Redis no
+    #: longer holds (Redis restarted empty); workers look on start-up and this often.
+    "PCO_WEBHOOK_REQUEUE_AFTER": 120,
     #: Largest webhook body accepted, in bytes; PCO's deliveries are a few kilobytes.
     "PCO_WEBHOOK_MAX_BYTES": 512 * 1024,
     #: The church's time zone, for the nightly sync hour and date-only PCO filters.
@@ -117,6 +121,7 @@ class PcoConfig:
     run_stale_after: int
     webhook_gap: int
     webhook_batch: int
+    webhook_requeue_after: int
     webhook_max_bytes: int
     time_zone: str
     public_url: str
@@ -181,6 +186,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         run_stale_after=_integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
         webhook_gap=_integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),
         webhook_batch=_integer(config, "PCO_WEBHOOK_BATCH", 1, 10_000),
+        webhook_requeue_after=_integer(config, "PCO_WEBHOOK_REQUEUE_AFTER", 10, 86_400),
         webhook_max_bytes=_integer(config, "PCO_WEBHOOK_MAX_BYTES", 1024, 50 * 1024 * 1024),
         time_zone=_time_zone(config),
         public_url=_optional_url(config, "PCO_PUBLIC_URL"),
@@ -213,7 +219,7 @@ def _url(config: Mapping[str, Any], key: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.netloc:
         allowed = " or ".join(f"{s}://" for s in schemes)
-        raise ConfigError(f"{key} must be an absolute {allowed} URL, got {value!r}")
+        raise ConfigError(f"{key} must be an absolute {allowed} URL, got {redact_url(value)!r}")
     return value.rstrip("/")
 
 

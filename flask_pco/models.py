@@ -258,6 +258,12 @@ class WebhookDeliveryTable(_Table):
     """A webhook delivery as received; stored before it is applied so none is lost."""
 
     __tablename__ = "pco_webhook_delivery"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # Workers look every few minutes for deliveries still received (a lost job).
+        return (Index("ix_pco_webhook_delivery_status", "status", "received_at"),)
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))

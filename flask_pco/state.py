@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AccessCheck", "Extension", "PcoState", "current_pco"]
 
+#: Seconds to wait for Redis to accept a connection.
+REDIS_CONNECT_TIMEOUT = 5.0
+
 #: Decides whether the current request may use the admin page: ``True`` allows, ``False``
 #: answers 403, and a response (a login redirect, say) is returned as it is.
 AccessCheck = Callable[[], Any]
@@ -97,7 +100,11 @@ class PcoState:
         if "redis" not in self.cache:
             from redis import Redis
 
-            self.cache["redis"] = Redis.from_url(self.config.redis_url)
+            # A Redis that is down (or a firewall that drops the packets) costs each look a few
+            # seconds, not the minutes of the OS's own connect timeout.
+            self.cache["redis"] = Redis.from_url(
+                self.config.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT
+            )
         return cast("Redis", self.cache["redis"])
 
 

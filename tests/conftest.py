@@ -8,6 +8,9 @@ one server never meet; each test starts from empty tables.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,3 +172,52 @@ def redis_url() -> Iterator[str]:
     yield REDIS_TEST_URL
     connection.flushdb()
     connection.close()
+
+
+class RedisServer:
+    """A ``redis-server`` of the test's own on a free port, to stop and start mid-test.
+
+    It keeps nothing on disk, so a restart comes back empty, as a Redis without persistence
+    does; it asks for a password, so tests can check that no message shows it.
+    """
+
+    PASSWORD = "redis-password-not-to-show"
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://default:{self.PASSWORD}@127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        command += ["--requirepass", self.PASSWORD]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        connection = redis_lib.Redis.from_url(self.url)
+        try:
+            for _ in range(500):
+                try:
+                    connection.ping()
+                    return
+                except redis_lib.ConnectionError:
+                    time.sleep(0.01)
+            raise RuntimeError(f"redis-server on port {self.port} did not start")
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A running Redis of this test's own (never the shared one), stopped at the end."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()

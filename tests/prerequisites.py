@@ -21,6 +21,7 @@ NEEDS_BY_FIXTURE = {
     "postgres_url": "postgresql",
     "redis_url": "redis",
     "redis_url_module": "redis",
+    "redis_server": "redis-server",
     "chromium_path": "chromium",
 }
 
@@ -52,6 +53,7 @@ def probes(postgres_url: str, redis_url: str) -> dict[str, Callable[[], str | No
     return {
         "postgresql": lambda: _postgres(postgres_url),
         "redis": lambda: _redis(redis_url),
+        "redis-server": _redis_server,
         "chromium": _chromium,
         "htmx": _htmx,
     }
@@ -87,6 +89,12 @@ def _redis(url: str) -> str | None:
     finally:
         connection.close()
     return None
+
+
+def _redis_server() -> str | None:
+    if shutil.which("redis-server"):
+        return None
+    return "redis-server is not on PATH (Debian: apt-get install redis-server)"
 
 
 def _chromium() -> str | None:

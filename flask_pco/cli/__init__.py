@@ -3,8 +3,8 @@
 Each module here holds the commands of one concern and imports what they need at its top;
 the group loads a module only when one of its commands runs (Click's lazy subcommands), so
 ``flask pco config`` does not pay for RQ and Redis. Every failure a user can fix (bad
-arguments, missing configuration, PCO refusing the credentials, a sync already running)
-ends as one line and exit code 1.
+arguments, missing configuration, PCO refusing the credentials, a sync already running, a
+database or Redis that does not answer) ends as one line and exit code 1.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
-from flask_pco.cli.common import database_problem
+from flask_pco.cli.common import database_problem, redis_problem_line
 from flask_pco.exceptions import PcoError
 from flask_pco.redaction import first_line
 
@@ -65,13 +65,19 @@ class PcoGroup(AppGroup):
         return group.commands.get(name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Any command's flask-pco or database failure ends as one line, not a traceback."""
+        """Any command's flask-pco, database or Redis failure ends as one line, not a
+        traceback."""
         try:
             return super().invoke(ctx)
         except DBAPIError as error:
             raise click.ClickException(database_problem(error)) from None
         except PcoError as error:
             raise click.ClickException(first_line(error)) from None
+        except Exception as error:
+            line = redis_problem_line(error)
+            if line is None:
+                raise
+            raise click.ClickException(line) from None
 
 
 pco_cli = PcoGroup("pco", help="Sync this site with Planning Center Online.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +29,19 @@ def database_problem(error: DBAPIError) -> str:
     except Exception:  # the message still says what failed, only not where
         url = None
     return describe_database_error(error, url)
+
+
+def redis_problem_line(error: BaseException) -> str | None:
+    """The one line for a Redis that does not answer, or None if ``error`` is something else.
+
+    Redis is imported only by commands that use it, so an error can only be Redis' once it is.
+    """
+    exceptions = sys.modules.get("redis.exceptions")
+    if exceptions is None or not isinstance(error, exceptions.RedisError):
+        return None
+    from flask_pco.jobs.outage import redis_down_message
+
+    return redis_down_message(current_pco(), error)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from flask_pco.cli.common import NeedsApproval, one_line_errors, positive_limit
 from flask_pco.cli.progress import live_view, watch
+from flask_pco.jobs.outage import redis_problem
 from flask_pco.jobs.queue import (
     Mode,
     cancel_run,
@@ -129,6 +130,9 @@ def status_command(limit: int) -> None:
     if runs:
         click.echo()
         click.echo(_table(runs))
+    problem = redis_problem(current_pco())
+    if problem:  # what the database says is shown; a monitor still learns that work waits
+        raise click.ClickException(problem)
 
 
 def _describe_current(current: Any) -> None:
@@ -191,3 +195,6 @@ def cancel_command(run_id: int | None) -> None:
             raise click.ClickException("no sync is queued or running")
         raise click.ClickException(f"run {run_id} is not queued or running")
     click.echo(f"cancel requested for {'the current run' if run_id is None else f'run {run_id}'}")
+    problem = redis_problem(current_pco())
+    if problem:  # the run is cancelled in the database; a worker skips its job when it runs
+        click.echo(f"note: {problem}", err=True)

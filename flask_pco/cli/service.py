@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from flask_pco.cli.common import one_line_errors
 from flask_pco.database import check_tables
 from flask_pco.jobs.queue import get_schedule, set_schedule, sync_queue
-from flask_pco.jobs.workers import NightlyScheduler, make_worker
+from flask_pco.jobs.workers import NightlyScheduler, run_worker
 from flask_pco.state import current_pco
 
 commands = AppGroup("pco")
@@ -49,9 +49,9 @@ def worker_command(burst: bool, simple: bool) -> None:
     """Run an RQ worker for flask-pco's jobs inside this app (PCO_REDIS_URL, PCO_QUEUE)."""
     with one_line_errors():
         check_tables(current_pco())  # a site that did not migrate hears it now, not per job
-        worker = make_worker(simple=simple)
-    # with_scheduler: retries wait in RQ's scheduled registry; some worker must move them.
-    worker.work(burst=burst, with_scheduler=True)
+        # Redis down, at start-up or later: a long-running worker waits for it (one log line
+        # per attempt); a --burst worker ends with one line (PcoGroup).
+        run_worker(burst=burst, simple=simple)
 
 
 @commands.command("scheduler")

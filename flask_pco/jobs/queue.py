@@ -40,6 +40,7 @@ from flask_pco.exceptions import (
     SyncInProgressError,
     TransportError,
 )
+from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.models import Direction, Roles
@@ -181,7 +182,7 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the job: {error}")
         if isinstance(error, RedisError):
-            raise TransportError(f"could not reach Redis (PCO_REDIS_URL): {error}") from error
+            raise TransportError(redis_down_message(state, error)) from error
         raise
     run.job_id = job_id
     state.db.session.commit()
@@ -305,7 +306,7 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
     if mode == "enqueue":
         queue = sync_queue(state)
         job_id = webhook_job_id(state, delivery_id)
-        if not _is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
+        if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
             queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
     elif mode == "thread":
         _in_thread(apply_webhook_job, delivery_id)
@@ -313,7 +314,8 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
         apply_webhook_job(delivery_id)
 
 
-def _is_pending(queue: Queue, job_id: str) -> bool:
+def is_pending(queue: Queue, job_id: str) -> bool:
+    """Whether the job waits in the queue or runs now (a duplicate would apply twice)."""
     try:
         status = Job.fetch(job_id, connection=queue.connection).get_status()
     except NoSuchJobError:

@@ -8,10 +8,14 @@ from this host (``sync/runner.py``) or its RQ job is dead (ended, missing, or st
 worker no longer registered), and queued runs whose job is gone (Redis flushed, job deleted);
 runs on other hosts are released when their heartbeat goes stale (``PCO_RUN_STALE_AFTER``).
 A run whose work horse died while RQ holds its job for a retry is left to that retry.
+
+Asking RQ is advisory: when Redis does not answer, a run is never released on that account
+(its job may well be waiting); the database alone decides, and the heartbeat still tells.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,6 +53,8 @@ __all__ = [
     "summary_line",
 ]
 
+log = logging.getLogger(__name__)
+
 ABANDONED = "abandoned: the worker stopped without finishing; the next run resumes safely"
 QUEUED_LOST = "lost: its job is no longer queued; start it again"
 #: RQ job statuses of a job that will run (again): a run whose process died is not lost.
@@ -82,13 +88,18 @@ def cancel_run(run_id: int | None = None) -> bool:
 
 
 def _drop_job(state: PcoState, job_id: str) -> None:
+    """Take a cancelled run's job off the queue; if Redis does not answer, the job stays and
+    does nothing when a worker takes it (``run_sync_job`` claims only queued runs)."""
     redis = state.redis()
     if redis is None:
         return
-    with suppress(NoSuchJobError, InvalidJobOperation):
-        job = Job.fetch(job_id, connection=redis)
-        if job.get_status() != JobStatus.STARTED:
-            job.cancel()
+    try:
+        with suppress(NoSuchJobError, InvalidJobOperation):
+            job = Job.fetch(job_id, connection=redis)
+            if job.get_status() != JobStatus.STARTED:
+                job.cancel()
+    except RedisError as error:
+        log.info("flask-pco: job %s stays queued and will be skipped: %s", job_id, error)
 
 
 def current_run() -> Any | None:
@@ -145,8 +156,10 @@ def _running_run_lost(state: PcoState, run: Any) -> str | None:
         return None
     job = _job(state, run.job_id) if run.job_id else None
     if gone:
-        if job is not None and job.status in WAITING:
-            return None  # RQ retries the job (its horse died); the retry resumes this run
+        if job is not None and (job.status in WAITING or job is UNKNOWN):
+            # RQ retries the job (its horse died), or may: Redis cannot say. The retry resumes
+            # this run; if none comes, the heartbeat goes stale.
+            return None
         where = f"pid {run.runner_pid} on {run.runner_host}"
         return f"abandoned: its process ({where}) is gone; the next run resumes safely"
     if job is not None and job.dead:
@@ -172,8 +185,12 @@ class _JobState:
     dead: bool
 
 
+#: What RQ says when Redis does not answer: nothing, so nothing is concluded.
+UNKNOWN = _JobState("unknown", dead=False)
+
+
 def _job(state: PcoState, job_id: str) -> _JobState | None:
-    """The job as RQ sees it, or None when that cannot be known (no Redis, Redis down)."""
+    """The job as RQ sees it: None without Redis, ``UNKNOWN`` when Redis does not answer."""
     redis = state.redis()
     if redis is None:
         return None
@@ -188,7 +205,7 @@ def _job(state: PcoState, job_id: str) -> _JobState | None:
     except NoSuchJobError:
         return _JobState("missing", dead=True)
     except RedisError:
-        return None
+        return UNKNOWN
     return _JobState(status.value, dead=status in ENDED)
 
 

@@ -4,23 +4,36 @@
 Redis and the database); ``flask --app yourapp pco scheduler`` runs one ``NightlyScheduler``
 (the nightly sync, and hourly webhook housekeeping). Both run inside the Flask app, so jobs
 find their configuration through ``current_app``.
+
+A worker outlives Redis outages (``run_worker``): when Redis drops it waits and starts a new
+RQ worker once Redis answers, and every worker re-queues webhook deliveries whose jobs a
+restarted Redis lost (on start-up, then every ``PCO_WEBHOOK_REQUEUE_AFTER`` seconds).
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import logging
+import signal
+import time
 from datetime import datetime
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
 from rq.job import Job
+from rq.logutils import setup_loghandlers
 from rq.utils import now
 from rq.worker import BaseWorker
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+from flask_pco.exceptions import PcoError
+from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
     SYNC_JOB_TIMEOUT,
     nightly_sync_job,
@@ -31,7 +44,22 @@ from flask_pco.jobs.rq_internals import cron_entries, request_stop
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 from flask_pco.state import current_pco
 
-__all__ = ["AppWorker", "NightlyCronJob", "NightlyScheduler", "make_worker", "prepare_to_fork"]
+__all__ = [
+    "AppSimpleWorker",
+    "AppWorker",
+    "NightlyCronJob",
+    "NightlyScheduler",
+    "make_worker",
+    "prepare_to_fork",
+    "run_worker",
+]
+
+log = logging.getLogger(__name__)
+
+#: Longest wait, in seconds, between two attempts to reach Redis again (1, 2, 4 ... 30).
+REDIS_RETRY_MAX = 30
+#: A worker that ran this many seconds before Redis dropped waits from 1 s again.
+FRESH_AFTER = 60
 
 HOUSEKEEPING_JOB_NAME = "flask-pco webhook housekeeping"
 #: Hourly, off the top of the hour when other sites' crons crowd PCO.
@@ -60,7 +88,38 @@ def prepare_to_fork() -> None:
     configure_mappers()
 
 
-class AppWorker(Worker):
+class _AppWorkerMixin:
+    """What both worker kinds add to RQ's: a stop that works while Redis is down, and the
+    check for webhook deliveries whose jobs Redis lost, run with RQ's maintenance."""
+
+    #: Set by SIGINT/SIGTERM: the loop ended because it was asked to.
+    stop_asked = False
+
+    def request_stop(self, signum: int, frame: Any) -> None:
+        self.stop_asked = True
+        try:
+            super().request_stop(signum, frame)  # type: ignore[misc]
+        except RedisError:
+            # RQ asks Redis whether a job runs before stopping; it cannot answer, so stop now
+            # (a forked work horse finishes its run on its own).
+            raise StopRequested() from None
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[misc]
+        state = current_pco()
+        try:
+            requeued = requeue_lost_deliveries(state)
+        except (SQLAlchemyError, PcoError) as error:
+            state.db.session.rollback()
+            log.warning("flask-pco worker: could not look for lost webhook jobs: %s", error)
+            return
+        if requeued:
+            log.info(
+                "flask-pco worker: queued %d webhook deliveries whose jobs were lost", requeued
+            )
+
+
+class AppWorker(_AppWorkerMixin, Worker):
     """RQ's forking worker, run inside the Flask app; each work horse starts with fresh
     database and PCO connections instead of sharing the parent's sockets."""
 
@@ -81,11 +140,118 @@ class AppWorker(Worker):
         super().main_work_horse(job, queue)
 
 
+class AppSimpleWorker(_AppWorkerMixin, SimpleWorker):
+    """RQ's non-forking worker with the same stop and the same delivery check."""
+
+
 def make_worker(*, simple: bool = False) -> BaseWorker:
     """A worker for the flask-pco queue, to run inside the app context."""
     queue = sync_queue()
-    worker_class = SimpleWorker if simple else AppWorker
-    return worker_class([queue], connection=queue.connection)
+    worker_class = AppSimpleWorker if simple else AppWorker
+    every = current_pco().config.webhook_requeue_after
+    # RQ wakes from its wait for a job every worker_ttl - 15 s (405 s by default), and runs
+    # maintenance (with the delivery check) once maintenance_interval has passed.
+    worker = worker_class(
+        [queue],
+        connection=queue.connection,
+        maintenance_interval=every,
+        worker_ttl=min(every, 405) + 15,
+    )
+    worker.max_connection_wait_time = REDIS_RETRY_MAX  # RQ's own wait inside its loop
+    return worker
+
+
+class WorkerLoopEndedError(Exception):
+    """RQ's loop ended without being asked to: Redis dropped during a job, or RQ logged why."""
+
+
+def run_worker(*, burst: bool = False, simple: bool = False) -> None:
+    """Work until stopped by SIGINT/SIGTERM (with ``burst``: until the queue is empty).
+
+    When Redis drops, or is down at start-up, a long-running worker waits 1, 2, 4 ... 30 s
+    between attempts (one log line each) and starts a new RQ worker once Redis answers. A
+    burst worker is a one-off: a Redis error ends it.
+    """
+    setup_loghandlers("INFO", name=__name__)
+    for name in ("rq.worker", "rq.scheduler"):
+        logging.getLogger(name).addFilter(_redis_errors_in_one_line)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if burst:
+            _work(simple, burst=True)
+            return
+        while not _retrying()(_work, simple, burst=False):
+            pass  # the worker had been up a while: wait from 1 s again
+    except StopRequested:
+        log.info("flask-pco worker: stopped")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _redis_errors_in_one_line(record: logging.LogRecord) -> bool:
+    """RQ logs a lost Redis connection with a 60-line traceback; one line says as much."""
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, RedisError):
+        record.msg, record.args = f"{record.getMessage()} ({error})", None
+        record.exc_info = record.exc_text = None
+        return True
+    # RQ's scheduler puts the traceback in the message itself.
+    first, *rest = record.getMessage().strip().splitlines() or [""]
+    if rest and rest[-1].startswith("redis.exceptions."):
+        record.msg, record.args = f"{first} ({rest[-1].split(': ', 1)[-1]})", None
+    return True
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise StopRequested()
+
+
+def _retrying() -> Retrying:
+    return Retrying(
+        retry=retry_if_exception_type((RedisError, WorkerLoopEndedError)),
+        wait=wait_exponential(multiplier=1, max=REDIS_RETRY_MAX),
+        before_sleep=_say_retrying,
+        reraise=True,
+    )
+
+
+def _say_retrying(retry_state: RetryCallState) -> None:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    wait = retry_state.next_action.sleep if retry_state.next_action else 0
+    if isinstance(error, RedisError):
+        why = redis_unreachable(current_pco(), error)
+    else:
+        why = "the RQ worker stopped without being asked to (see above)"
+    log.warning("flask-pco worker: %s; trying again in %.0f s", why, wait)
+
+
+def _work(simple: bool, *, burst: bool) -> bool:
+    """One RQ worker from start to end: True when it ended as asked, False when it ran a
+    while before its loop ended; raises when it could not start or ended at once."""
+    started = time.monotonic()
+    worker: Any = None
+    try:
+        worker = make_worker(simple=simple)
+        # with_scheduler: retries wait in RQ's scheduled registry; some worker must move them.
+        worker.work(burst=burst, with_scheduler=True)
+    except RedisError:
+        if worker is not None and worker.stop_asked:
+            return True
+        if burst or time.monotonic() - started < FRESH_AFTER:
+            raise
+        return False
+    finally:
+        # RQ stops its pub/sub listener only after telling Redis it leaves; with Redis down
+        # that fails, and the listener would retry beside the next worker for ever.
+        listener = getattr(worker, "pubsub_thread", None)
+        if listener is not None:
+            listener.stop()
+    if worker.stop_asked or burst:
+        return True
+    if time.monotonic() - started < FRESH_AFTER:
+        raise WorkerLoopEndedError()
+    return False
 
 
 class NightlyCronJob(CronJob):

@@ -168,25 +168,32 @@ def progress() -> Any:
     While the run is active the poll reads only that run (``live_progress``). The answer that
     finds it ended is the last one: its card no longer polls, and it carries the sections the
     run changed (buttons, history, held matches and conflicts) as out-of-band swaps, so they
-    refresh once. Without JavaScript nothing polls; the page itself is always complete.
+    refresh once. Every answer carries the Redis banner, shown while Redis does not answer.
+    Without JavaScript nothing polls; the page itself is always complete.
     """
+    from flask_pco.jobs.outage import redis_problem
     from flask_pco.web.admin_data import dashboard, live_progress
 
     state = current_pco()
     active = live_progress(state)
+    problem = redis_problem(state)
+    banner = render_template("pco/_redis.html", oob=True, redis_problem=problem)
     if request.args.get("idle"):
         # The idle card looks every 15 s for a run started elsewhere (the CLI, the nightly
-        # job, another admin): nothing new is an empty answer, which htmx leaves in place.
-        if active is None:
+        # job, another admin) and for Redis going down or coming back: nothing new is an
+        # empty answer, which htmx leaves in place.
+        if active is None and bool(problem) == bool(request.args.get("redis_down")):
             return "", 204
         data = dashboard(state)
-        return render_template("pco/_progress.html", **data) + render_template(
-            "pco/_actions.html", oob=True, **data
+        return (
+            render_template("pco/_progress.html", **data)
+            + render_template("pco/_actions.html", oob=True, **data)
+            + banner
         )
     if active is not None:
-        return render_template("pco/_progress.html", active=active)
+        return render_template("pco/_progress.html", active=active) + banner
     data = dashboard(state)
-    html = render_template("pco/_progress.html", **data)
+    html = render_template("pco/_progress.html", **data) + banner
     if is_htmx() and data["active"] is None:
         for section in ("_actions", "_history", "_issues"):
             html += render_template(f"pco/{section}.html", oob=True, **data)

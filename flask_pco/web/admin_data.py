@@ -194,6 +194,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         state.models.Conflict,
     )
     session = state.db.session
+    from flask_pco.jobs.outage import redis_problem
     from flask_pco.jobs.queue import current_run
 
     session.expire_all()  # another thread or process is writing the run rows
@@ -224,6 +225,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         ),
         "recent_issues": recent_issues(state),
         "waiting": waiting_runs(state),
+        "redis_problem": redis_problem(state),
         **site_actions(state),
     }
 

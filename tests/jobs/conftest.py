@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +16,11 @@ from rq import SimpleWorker
 from flask_pco.extension import current_pco
 from flask_pco.jobs.queue import sync_queue
 from flask_pco.sync import engine
-from tests.conftest import make_app
+from tests.conftest import RedisServer, make_app
 
 from .steps_for_tests import ATTEMPTS, TEST_STEPS
 
+ROOT = Path(__file__).resolve().parents[2]
 #: A local port nothing listens on: a step that really calls PCO fails here, never off-box.
 NOWHERE = "http://127.0.0.1:9"
 
@@ -24,6 +29,14 @@ NOWHERE = "http://127.0.0.1:9"
 def redis_app(database_url: str, redis_url: str) -> Iterator[Flask]:
     """The example app on each database with PCO_REDIS_URL set, inside an app context."""
     application = make_app(database_url, PCO_REDIS_URL=redis_url, PCO_API_URL=NOWHERE)
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def own_redis_app(database_url: str, redis_server: RedisServer) -> Iterator[Flask]:
+    """The example app on each database with a Redis of the test's own, to stop and start."""
+    application = make_app(database_url, PCO_REDIS_URL=redis_server.url, PCO_API_URL=NOWHERE)
     with application.app_context():
         yield application
 
@@ -59,3 +72,23 @@ def reload(run: Any) -> Any:
     state = current_pco()
     state.db.session.rollback()
     return state.db.session.get(state.models.SyncRun, run.id)
+
+
+def start_worker(
+    database_url: str, redis_url: str, log: Path, command: str = "worker", *args: str
+) -> subprocess.Popen[bytes]:
+    """`flask pco <command>` in its own process, on the test's database and Redis."""
+    env = {
+        "SLOW_STEP_TICKS": "100000",
+        **os.environ,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "PCO_REDIS_URL": redis_url,
+        "PCO_APP_ID": "test-app-id",
+        "PCO_SECRET": "test-secret",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "tests/jobs/worker_app.py", "pco"]
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [*flask, command, *args], cwd=ROOT, env=env, stdout=output, stderr=output
+        )

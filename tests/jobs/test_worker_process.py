@@ -23,31 +23,9 @@ from flask_pco.jobs.queue import current_run, set_schedule, start_sync, sync_que
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, next_nightly_run
 from flask_pco.sync.runner import process_gone
 
-from .conftest import reload
-
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import ROOT, reload, start_worker
 
 pytestmark = pytest.mark.usefixtures("test_steps")
-
-
-def start_worker(
-    database_url: str, redis_url: str, log: Path, command: str = "worker", *args: str
-) -> subprocess.Popen[bytes]:
-    """`flask pco <command>` in its own process, on the test's database and Redis."""
-    env = {
-        "SLOW_STEP_TICKS": "100000",
-        **os.environ,
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": database_url,
-        "PCO_REDIS_URL": redis_url,
-        "PCO_APP_ID": "test-app-id",
-        "PCO_SECRET": "test-secret",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "tests/jobs/worker_app.py", "pco"]
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            [*flask, command, *args], cwd=ROOT, env=env, stdout=output, stderr=output
-        )
 
 
 def wait_until_running(run: Any, worker: subprocess.Popen[bytes], log: Path) -> None:
