@@ -199,7 +199,7 @@ def chaos_pull(
     killed = 0
     sandbox.control.set_faults(latency_ms=30)
     with app.app_context(), Workers(config, count=1, log_dir=log_dir):
-        run = start_sync("pull", "people", trigger="bench", mode="enqueue")
+        run_id = start_sync("pull", "people", trigger="bench", mode="enqueue").id
         time.sleep(1.0)
         redis.stop()
         time.sleep(outage)
@@ -209,24 +209,28 @@ def chaos_pull(
             killed = kill_connections(database_url)
         sandbox.control.set_faults()
         for _ in range(6):
-            run = _finished(run.id)
-            statuses.append(run.status)
-            if run.status == "succeeded":
+            status = _finished(run_id)
+            statuses.append(status)
+            if status.startswith("succeeded"):
                 break
-            run = start_sync("pull", "people", trigger="bench", mode="enqueue")
+            run_id = start_sync("pull", "people", trigger="bench", mode="enqueue").id
     return statuses, killed
 
 
-def _finished(run_id: int) -> Any:
-    """The run once it ended; a dropped database connection is replaced while waiting."""
+def _finished(run_id: int) -> str:
+    """How the run ended; a dropped database connection is replaced while waiting."""
     from sqlalchemy.exc import DBAPIError
 
     for _ in range(5):
         try:
-            return wait_for_run(run_id, timeout=600)
+            return _described(wait_for_run(run_id, timeout=600))
         except DBAPIError:
             time.sleep(0.5)
-    return wait_for_run(run_id, timeout=600)
+    return _described(wait_for_run(run_id, timeout=600))
+
+
+def _described(run: Any) -> str:
+    return str(run.status) + (f" ({run.error_message})" if run.error_message else "")
 
 
 def reordered_webhooks(
@@ -373,7 +377,7 @@ def main() -> None:
     args = parser.parse_args()
     result = harden_chaos(args.people, args.database, args.outage)
     print(f"people in PCO            {result.people:,} ({result.bad_records} that no column holds)")
-    print(f"runs                     {', '.join(result.runs)}")
+    print("runs                     " + "\n                         ".join(result.runs))
     print(f"Redis down               {result.redis_stopped_seconds:.1f} s mid-run")
     print(f"connections killed       {result.connections_killed}")
     print(

@@ -98,11 +98,11 @@ def _descendants(pid: int) -> list[int]:
 
 def _serve_worker() -> None:
     """Entry point of a worker process: the app from ``$PCO_BENCH_APP_CONFIG``, one RQ worker."""
-    from flask_pco.jobs.workers import make_worker
+    from flask_pco.jobs.workers import run_worker
 
     app = build_app(json.loads(os.environ[WORKER_CONFIG]))
     with app.app_context():
-        make_worker().work(with_scheduler=True)
+        run_worker()  # as `flask pco worker`: waits out a Redis outage
 
 
 @contextmanager
