@@ -12,7 +12,6 @@ from flask_pco.sync.context import RunReporter, SyncContext
 from flask_pco.sync.pull.people import apply_person, deactivate_person, fetch_person
 from flask_pco.sync.removals import settle_removals
 from flask_pco.sync.runs import queue_run
-
 from tests.sync.conftest import sandbox_person
 
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from flask_pco.sync.context import RunReporter
 from flask_pco.sync.pull import writer as pull_people_module
-
 from tests.sync.conftest import sandbox_person
 
 #: Older than any cursor overlap, so only a change that moves ``updated_at`` is re-read.
