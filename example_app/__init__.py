@@ -1,7 +1,8 @@
 """A small church site that uses flask-pco: people, families, groups, logins with roles.
 
 Configuration comes from the environment: ``SECRET_KEY`` (required), ``DATABASE_URL`` (default: a
-SQLite file in the instance folder), and the ``PCO_*`` keys of flask-pco.
+SQLite file in the instance folder), and every ``PCO_*`` key of flask-pco (``settings_from_env``),
+so a malformed one (``PCO_PER_PAGE=0``) stops start-up with one line instead of being ignored.
 """
 
 from __future__ import annotations
@@ -18,21 +19,9 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from flask_pco import PCO, ConfigError
+from flask_pco import PCO, ConfigError, settings_from_env
 
 from .models import MODEL_ROLES, User, db
-
-ENV_KEYS = (
-    "SECRET_KEY",
-    "PCO_APP_ID",
-    "PCO_SECRET",
-    "PCO_WEBHOOK_SECRET",
-    "PCO_API_URL",
-    "PCO_REDIS_URL",
-    "PCO_PUBLIC_URL",
-    "PCO_TIME_ZONE",
-    "PCO_WEBHOOK_BATCH",
-)
 
 #: Seconds a SQLite connection waits for another one's write lock before "database is locked".
 #: Python's default is 5; a webhook storm with workers needs more (README, "Databases").
@@ -70,7 +59,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _build(overrides: Mapping[str, Any]) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.update({k: os.environ[k] for k in ENV_KEYS if os.environ.get(k)})
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    app.config.update(settings_from_env())
     default_db = f"sqlite:///{Path(app.instance_path) / 'church.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL") or default_db
     app.config.update(overrides)

@@ -7,8 +7,10 @@ so a missing or malformed value fails at start-up with one line that names the k
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,13 +146,15 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
 
     Flask's ``from_prefixed_env()`` reads only ``FLASK_*``, and ``from_prefixed_env("PCO")``
     strips the prefix (``PCO_APP_ID`` would become ``APP_ID``) and turns ``"123"`` into a number.
-    Values stay strings here, as ``load_config`` reads them; ``PCO_API_VERSIONS`` is JSON. Other
-    ``PCO_*`` names are not flask-pco's and are left out.
+    Every key of ``DEFAULTS`` is read. Values stay strings here, as ``load_config`` reads and
+    checks them; ``PCO_API_VERSIONS`` is JSON. An empty variable counts as unset (the default
+    applies), as a compose file or ``export PCO_X=`` leaves one. Other ``PCO_*`` names are not
+    flask-pco's and are left out.
     """
     environ = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
-        if key not in environ:
+        if not environ.get(key, "").strip():
             continue
         value: Any = environ[key]
         if isinstance(default, Mapping):
@@ -172,7 +176,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         api_url=_url(config, "PCO_API_URL", ("http", "https")),
         redis_url=_redis_url(config),
         per_page=_integer(config, "PCO_PER_PAGE", 1, 100),
-        timeout=_number(config, "PCO_TIMEOUT"),
+        timeout=_seconds(config, "PCO_TIMEOUT", MAX_TIMEOUT),
         rate_limit=_integer(config, "PCO_RATE_LIMIT", 1, 100_000),
         rate_period=_integer(config, "PCO_RATE_PERIOD", 1, 3600),
         api_versions=_versions(config.get("PCO_API_VERSIONS")),
@@ -235,21 +239,41 @@ def _redis_url(config: Mapping[str, Any]) -> str:
 
 def _integer(config: Mapping[str, Any], key: str, low: int, high: int) -> int:
     value = config.get(key)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+    number = _whole(value)
+    if number is None or not low <= number <= high:
         raise ConfigError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
-    return value
+    return number
 
 
-def _number(config: Mapping[str, Any], key: str) -> float:
+def _whole(value: Any) -> int | None:
+    """An ``int``, or the text of one in ASCII digits (as the environment gives it); anything
+    else (a bool, a float, ``"١٢"``, thousands of digits) is None, never a traceback."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 18:
+            return int(text)
+    return None
+
+
+#: The longest PCO_TIMEOUT: a request PCO has not answered in ten minutes never will, and a
+#: socket refuses a timeout too large for its clock.
+MAX_TIMEOUT = 600.0
+
+
+def _seconds(config: Mapping[str, Any], key: str, high: float) -> float:
+    """A finite number of seconds above 0 and at most ``high``: ``nan`` and ``inf`` parse as
+    floats, and would make every request wait forever or fail in the socket layer."""
     value = config.get(key)
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = -1.0
-    if number <= 0:
-        raise ConfigError(f"{key} must be a positive number of seconds, got {value!r}")
+    number = -1.0
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with suppress(ValueError, OverflowError):
+            number = float(value)
+    if not (math.isfinite(number) and 0 < number <= high):
+        raise ConfigError(
+            f"{key} must be a number of seconds above 0 and at most {high:g}, got {value!r}"
+        )
     return number
 
 

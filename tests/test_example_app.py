@@ -115,6 +115,35 @@ def test_malformed_api_url_is_one_line_at_start_up() -> None:
     assert result.stderr.strip().startswith("example_app: PCO_API_URL must be an absolute")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("PCO_PER_PAGE", "0", "PCO_PER_PAGE must be a whole number from 1 to 100, got '0'"),
+        ("PCO_TIMEOUT", "-1", "PCO_TIMEOUT must be a number of seconds above 0 and at most 600"),
+        ("PCO_TIMEOUT", "nan", "PCO_TIMEOUT must be a number of seconds above 0 and at most 600"),
+        ("PCO_MAX_REMOVALS_PERCENT", "101", "PCO_MAX_REMOVALS_PERCENT must be a whole number"),
+    ],
+)
+def test_a_bad_pco_setting_in_the_environment_is_one_line_at_start_up(
+    key: str, value: str, message: str
+) -> None:
+    result = flask_cli("pco", "config", SECRET_KEY="x", **{key: value})
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"example_app: {message}") and line.endswith(f"got {value!r}")
+
+
+def test_every_pco_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from example_app import create_app
+
+    monkeypatch.setenv("PCO_PER_PAGE", "25")
+    monkeypatch.setenv("PCO_TIMEOUT", "7.5")
+    monkeypatch.setenv("PCO_GROUPS_DEPARTMENT", "Small Groups")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    config = app.extensions["pco"].config
+    assert (config.per_page, config.timeout, config.groups_department) == (25, 7.5, "Small Groups")
+
+
 def test_create_admin_makes_a_login(tmp_path: Path) -> None:
     env = {"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite'}"}
     assert flask_cli("db", "upgrade", **env).returncode == 0

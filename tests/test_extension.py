@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 import flask_pco
 from flask_pco import PCO, ConfigError, current_pco
-from flask_pco.config import DEFAULTS
+from flask_pco.config import DEFAULTS, load_config
 
 
 def bare_app(**config: object) -> Flask:
@@ -56,7 +58,7 @@ def test_second_registration_on_one_app_says_what_to_do(pco: PCO) -> None:
         ("PCO_API_URL", "api.planningcenteronline.com", "PCO_API_URL must be an absolute"),
         ("PCO_API_URL", "ftp://example.org", "PCO_API_URL must be an absolute"),
         ("PCO_PER_PAGE", 500, "PCO_PER_PAGE must be a whole number from 1 to 100"),
-        ("PCO_TIMEOUT", 0, "PCO_TIMEOUT must be a positive number"),
+        ("PCO_TIMEOUT", 0, "PCO_TIMEOUT must be a number of seconds above 0 and at most 600"),
         ("PCO_REDIS_URL", "localhost:6379", "PCO_REDIS_URL must be an absolute"),
         ("PCO_TIME_ZONE", "Mars/Olympus", "PCO_TIME_ZONE must be a tz database name"),
         ("PCO_WEBHOOK_SECRET", 42, "PCO_WEBHOOK_SECRET must be a string"),
@@ -226,3 +228,51 @@ def test_a_site_configured_from_the_environment_has_its_credentials(pco: PCO) ->
 def test_settings_from_env_names_a_setting_that_is_not_json() -> None:
     with pytest.raises(ConfigError, match="PCO_API_VERSIONS must be a JSON object"):
         flask_pco.settings_from_env({"PCO_API_VERSIONS": "people=2023-02-15"})
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["nan", "inf", "-inf", float("nan"), float("inf"), "1e400", 10**400, "-1", "601", True, "x"],
+)
+def test_a_timeout_must_be_finite_and_in_range(pco: PCO, value: object) -> None:
+    message = f"PCO_TIMEOUT must be a number of seconds above 0 and at most 600, got {value!r}"
+    with pytest.raises(ConfigError) as raised:
+        pco.init_app(bare_app(PCO_TIMEOUT=value))
+    assert str(raised.value) == message
+
+
+def test_a_timeout_may_be_a_fraction_of_a_second_given_as_text(pco: PCO) -> None:
+    app = bare_app(PCO_TIMEOUT=" 2.5 ")
+    pco.init_app(app)
+    assert current_state(app).config.timeout == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "+5", "2.5", 2.5, True, "١٢", "9" * 5000, "", None])
+def test_a_whole_number_setting_refuses_anything_but_digits_in_range(
+    pco: PCO, value: object
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        pco.init_app(bare_app(PCO_PER_PAGE=value))
+    assert str(raised.value) == f"PCO_PER_PAGE must be a whole number from 1 to 100, got {value!r}"
+
+
+def _as_environment_text(value: object) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value) if value != "" else "x"
+
+
+def test_settings_from_env_reads_every_key_and_load_config_takes_each_as_text() -> None:
+    """Each setting, given as the environment gives it, is read and parsed to its own type."""
+    environ = {key: _as_environment_text(default) for key, default in DEFAULTS.items()}
+    environ.update(PCO_API_URL="http://127.0.0.1:5055", PCO_PUBLIC_URL="https://example.org")
+    environ.update(PCO_REDIS_URL="redis://127.0.0.1:6379/0")
+    settings = flask_pco.settings_from_env(environ)
+    assert set(settings) == set(DEFAULTS)
+    config = load_config(settings)
+    assert (config.per_page, config.timeout, config.webhook_gap) == (100, 30.0, 6 * 3600)
+    assert config.api_versions == DEFAULTS["PCO_API_VERSIONS"]
+
+
+def test_settings_from_env_takes_an_empty_variable_as_unset() -> None:
+    assert flask_pco.settings_from_env({"PCO_PER_PAGE": "", "PCO_API_URL": " "}) == {}

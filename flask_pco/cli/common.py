@@ -1,4 +1,9 @@
-"""What every command module shares: one-line errors and the exit code for held removals."""
+"""What every command module shares: one-line errors and the exit codes a cron job reads.
+
+``sync`` and ``push`` run inline exit 0 only when every record went through; 1 when the run
+failed (or never began: bad arguments, configuration); 3 when its removals wait for approval;
+4 when it finished but left records failed or held (``flask pco issues`` says which).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,13 @@ class NeedsApproval(click.ClickException):
     """The run ended, but its removals wait for an admin: exit code 3, so a cron job can tell."""
 
     exit_code = 3
+
+
+class RecordsLeft(click.ClickException):
+    """The run finished, but some records failed or wait for an admin: exit code 4, so a
+    scheduled script can tell a clean run from one that left people unpushed."""
+
+    exit_code = 4
 
 
 def database_problem(error: DBAPIError) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from flask_pco.cli.common import NeedsApproval, one_line_errors, positive_limit
+from flask_pco.cli.common import NeedsApproval, RecordsLeft, one_line_errors, positive_limit
 from flask_pco.cli.progress import live_view, watch
 from flask_pco.jobs.outage import redis_problem
 from flask_pco.jobs.queue import (
@@ -103,6 +103,13 @@ def _run(direction: Direction, sync_type: str, enqueue: bool, **kwargs: Any) -> 
         return
     run = watch(run.id)
     click.echo(summary_line(run))
+    _exit_for(run)
+
+
+def _exit_for(run: Any) -> None:
+    """Exit 0 only when every record went through: a failed run is 1, one waiting for approval
+    3 (whatever else it left), one that left records failed or held 4. Skipped records are
+    ones a sync leaves on purpose (a person without a name) and do not change the code."""
     if run.status == "needs_approval":
         raise NeedsApproval(
             f"run {run.id} waits for approval: {run.error_message}; see `flask pco status`, "
@@ -110,6 +117,12 @@ def _run(direction: Direction, sync_type: str, enqueue: bool, **kwargs: Any) -> 
         )
     if run.status != "succeeded":
         raise click.ClickException(f"run {run.id} {run.status}: {run.error_message or ''}".strip())
+    left = run.failed + run.held
+    if left:
+        raise RecordsLeft(
+            f"run {run.id} finished, but left {left} record{'s' if left != 1 else ''}: "
+            f"{run.failed} failed, {run.held} held; `flask pco issues` says which and why"
+        )
 
 
 @commands.command("status")

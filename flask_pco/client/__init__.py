@@ -11,9 +11,10 @@ It knows nothing of Flask or the database::
 (``jsonapi``) or raise the ``flask_pco.exceptions`` tree. What callers can rely on:
 
 * every process using one credential shares one rate-limit budget in Redis (``RateLimiter``),
-  learned from PCO's headers; a 429 makes every process wait ``Retry-After`` and is retried
-  for any method, so it only surfaces (as ``RateLimitError``) after ``max_rate_limit_wait``
-  seconds (15 min) of waiting;
+  learned from PCO's headers; a 429 makes every process wait ``Retry-After`` (1 s when it is
+  unreadable, negative or not finite; at most 120 s) and is retried for any method, so it only
+  surfaces (as ``RateLimitError``) after ``max_rate_limit_wait`` seconds (15 min) of waiting;
+* ``Document.total_count`` is None unless PCO gave a whole number a listing could hold;
 * GETs retry timeouts, connection errors and 5xx (``max_attempts`` = 5 in all, jittered
   backoff from 0.5 s, capped at 30 s); POST/PATCH/DELETE raise them at once, so a create
   whose outcome is unknown must be reconciled by the caller;

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -90,18 +91,33 @@ def transport_error(exc: requests.RequestException, method: str, url: str) -> Tr
     return TransportError(f"{method} {redact_url(url)} {kind}: {type(exc).__name__}")
 
 
+#: The wait after a 429 whose ``Retry-After`` is absent or unreadable (``nan``, ``-5``, text).
+DEFAULT_RETRY_AFTER = 1.0
+#: The longest wait one 429 can ask for: PCO's window is 20 s, so a larger value is a broken
+#: header or proxy, and waiting it out would end the run (``RetryPolicy.max_wait``) for nothing.
+MAX_RETRY_AFTER = 120.0
+
+
 def retry_after(headers: Mapping[str, str]) -> float:
-    """Seconds from ``Retry-After`` (delta or HTTP date); 1 s when absent or unreadable."""
+    """Seconds from ``Retry-After`` (delta or HTTP date), at most ``MAX_RETRY_AFTER``;
+    ``DEFAULT_RETRY_AFTER`` when absent, unreadable, negative or not finite."""
     value = (headers.get("Retry-After") or "").strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = _seconds_until(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        return DEFAULT_RETRY_AFTER
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+def _seconds_until(value: str) -> float:
+    """Seconds until an HTTP date (0 once it is past), or -1 when ``value`` is not one."""
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 1.0
-    return max(when.timestamp() - time.time(), 0.0)
+        return max(when.timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return -1.0
 
 
 def _error_objects(response: requests.Response) -> list[Mapping[str, Any]]:

@@ -19,6 +19,9 @@ from flask_pco.exceptions import DocumentError
 __all__ = ["Document", "Identifier", "Resource", "parse_document", "parse_resource"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+#: The largest ``meta.total_count`` believed: far above any church's records, and a sum of a
+#: run's listings still fits the 32-bit ``progress_total`` column.
+MAX_TOTAL_COUNT = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +91,13 @@ class Document:
 
     @property
     def total_count(self) -> int | None:
+        """How many records the listing holds, or None when PCO does not say or says something
+        no listing could hold (not a whole number, negative, over ``MAX_TOTAL_COUNT``): it only
+        sizes a progress bar, and an absurd value must not reach an integer column."""
         value = self.meta.get("total_count")
-        return value if isinstance(value, int) else None
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        return value if 0 <= value <= MAX_TOTAL_COUNT else None
 
 
 def parse_document(body: Any) -> Document:

@@ -94,7 +94,8 @@ def _next_offset(document: Document) -> int | None:
     if isinstance(nxt, Mapping) and isinstance(nxt.get("offset"), int):
         return int(nxt["offset"])
     values = parse_qs(urlsplit(document.next_url or "").query).get("offset")
-    return int(values[0]) if values and values[0].isdigit() else None
+    text = values[0] if values else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 class Paginator:

@@ -65,7 +65,7 @@ class RateInfo:
 
 def _leading_int(value: str | None) -> int | None:
     match = _LEADING_INT.match(value or "")
-    return int(match.group(1)) if match else None
+    return int(match.group(1)) if match and len(match.group(1)) <= 18 else None
 
 
 def parse_rate_headers(headers: Mapping[str, str]) -> RateInfo | None:

@@ -36,6 +36,15 @@ __all__ = ["OUTCOMES", "RunReporter", "SyncContext", "counts_text", "reporting"]
 OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "removed", "skipped", "held", "failed")
 #: Issue kinds that wait for an admin's decision, listed once per record until resolved.
 HELD = ("ambiguous",)
+#: How an issue counts when its caller does not say: a record waiting for an admin is held; one
+#: PCO refused or no longer has was not written although the run meant to, so it failed (and
+#: the CLI exits 4); anything else (bad data, a record left on purpose) is skipped.
+KIND_OUTCOMES: dict[str, Outcome] = {
+    "ambiguous": "held",
+    "held": "held",
+    "rejected": "failed",
+    "failed": "failed",
+}
 
 
 @dataclass
@@ -106,7 +115,8 @@ class RunReporter:
 
         A record held for an admin is listed once however many runs meet it: an unresolved
         hold is brought up to date (this run, its reason and candidates) rather than repeated.
-        It counts as ``held``; anything else as ``skipped`` unless ``outcome`` says otherwise.
+        It counts as ``KIND_OUTCOMES`` says (``skipped`` for other kinds) unless ``outcome``
+        says otherwise.
         """
         reason = redact(reason)[:2000]
         details = {"run_id": self._run_id, "reason": reason, "candidates": list(candidates)}
@@ -124,7 +134,7 @@ class RunReporter:
         else:
             for name, value in details.items():
                 setattr(held, name, value)
-        self.count(outcome or ("held" if kind in HELD else "skipped"))
+        self.count(outcome or KIND_OUTCOMES.get(kind, "skipped"))
 
     def _open_hold(
         self, kind: str, resource_type: str, pco_id: str | None, local_id: int | None

@@ -1,7 +1,7 @@
 """Selective pulls: the people of chosen PCO Lists (``list_ids``), or one PCO group (``group_id``).
 
 Each option narrows one pull and means nothing to any other sync, and its ids go into URL
-paths, so an id must be a PCO id (digits). ``check_selection`` refuses anything else before a
+paths, so an id must be a PCO id (digits, not starting with 0). ``check_selection`` refuses anything else before a
 run row exists or a request is made: a wrong option used to be ignored silently, running a
 full pull instead of the small one asked for.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_pco.client.ids import is_pco_id
 from flask_pco.exceptions import ConfigError
 
 __all__ = ["SELECTIVE_OPTIONS", "Selector", "check_selection", "missing_message"]
@@ -71,9 +72,10 @@ def _values(value: Any) -> list[Any]:
 
 def _pco_id(selector: Selector, value: Any) -> str:
     text = str(value)
-    if not (text.isascii() and text.isdigit()):
+    if not is_pco_id(text):
         raise ConfigError(
-            f"{selector.flag} {text!r} is not a PCO {selector.names} id (digits only)"
+            f"{selector.flag} {text!r} is not a PCO {selector.names} id "
+            "(digits, not starting with 0)"
         )
     return text
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask import abort
 from sqlalchemy import func, select
 
+from flask_pco.client.ids import is_pco_id
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import Direction, utcnow
 from flask_pco.sync.approvals import waiting_runs
@@ -79,8 +80,10 @@ def sync_request(form: Mapping[str, str]) -> SyncAction:
     scope = form.get("scope", "")
     if scope in _SELECTIVE:
         pco_id = form.get("pco_id", "").strip()
-        if not pco_id.isdigit():
-            raise ConfigError(f"enter the PCO {scope} id: digits only, got {pco_id!r}")
+        if not is_pco_id(pco_id):
+            raise ConfigError(
+                f"enter the PCO {scope} id: digits, not starting with 0, got {pco_id!r}"
+            )
         sync_type, option = _SELECTIVE[scope]
         value: Any = [pco_id] if option == "list_ids" else pco_id
         return SyncAction("pull", sync_type, f"{scope} {pco_id}", options={option: value})

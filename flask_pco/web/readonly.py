@@ -119,12 +119,11 @@ def fetch_page(state: PcoState, view: ReadOnlyView, page: int) -> ReadOnlyPage:
     def load() -> ReadOnlyPage:
         document = state.client().get(view.path, params)
         rows = tuple(view.parse(resource, document) for resource in document.data)
-        total = document.meta.get("total_count")
         return ReadOnlyPage(
             view=view,
             rows=rows,
             page=page,
-            total_count=total if isinstance(total, int) else None,
+            total_count=document.total_count,
             has_next=bool(document.links.get("next") or document.meta.get("next")),
             skipped=len(document.skipped),
         )

@@ -40,12 +40,23 @@ def test_a_selective_option_on_a_sync_that_does_not_take_it_is_refused(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--list", "abc"), "--list 'abc' is not a PCO list id (digits only)"),
-        (("--list", "../../x"), "--list '../../x' is not a PCO list id (digits only)"),
-        (("--list", "12", "--list", ""), "--list '' is not a PCO list id (digits only)"),
-        (("--group", "-1"), "--group '-1' is not a PCO group id (digits only)"),
-        (("--group", "4%2F2"), "--group '4%2F2' is not a PCO group id (digits only)"),
-        (("--group", ""), "--group '' is not a PCO group id (digits only)"),
+        (("--list", "abc"), "--list 'abc' is not a PCO list id (digits, not starting with 0)"),
+        (
+            ("--list", "../../x"),
+            "--list '../../x' is not a PCO list id (digits, not starting with 0)",
+        ),
+        (
+            ("--list", "12", "--list", ""),
+            "--list '' is not a PCO list id (digits, not starting with 0)",
+        ),
+        (("--group", "-1"), "--group '-1' is not a PCO group id (digits, not starting with 0)"),
+        (
+            ("--group", "4%2F2"),
+            "--group '4%2F2' is not a PCO group id (digits, not starting with 0)",
+        ),
+        (("--group", ""), "--group '' is not a PCO group id (digits, not starting with 0)"),
+        (("--group", "0"), "--group '0' is not a PCO group id (digits, not starting with 0)"),
+        (("--list", "007"), "--list '007' is not a PCO list id (digits, not starting with 0)"),
     ],
 )
 def test_an_id_that_is_not_a_pco_id_is_refused_before_any_request(

@@ -6,6 +6,7 @@ import tracemalloc
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import responses
 
 from flask_pco.client import PcoClient
@@ -168,3 +169,24 @@ def test_paging_memory_stays_flat_however_many_pages() -> None:
     tracemalloc.stop()
     assert count == 1000
     assert grown < 200_000
+
+
+def _page_with_total(mocked: responses.RequestsMock, total: Any) -> None:
+    document = example("people_list_last_page")
+    document["meta"]["total_count"] = total
+    add(mocked, "GET", PEOPLE, document)
+
+
+def test_a_listing_s_total_count_sizes_its_progress(
+    pco: PcoClient, mocked: responses.RequestsMock
+) -> None:
+    _page_with_total(mocked, 1234)
+    assert next(iter(pco.pages(PEOPLE))).total_count == 1234
+
+
+@pytest.mark.parametrize("total", [10**30, 10_000_001, -1, 12.5, "12", True, None, [3]])
+def test_a_total_count_no_listing_could_hold_is_unknown(
+    pco: PcoClient, mocked: responses.RequestsMock, total: Any
+) -> None:
+    _page_with_total(mocked, total)
+    assert next(iter(pco.pages(PEOPLE))).total_count is None

@@ -148,3 +148,30 @@ def test_429s_are_retried_until_a_generous_total_then_raise(
         client.get(PATH)
     assert caught.value.retry_after == 19.0
     assert fake_time.sleeps == [19.0] * 5
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("2.5", 2.5),
+        ("nan", 1.0),
+        ("inf", 1.0),
+        ("-inf", 1.0),
+        ("1e400", 1.0),
+        ("-5", 1.0),
+        ("soon", 1.0),
+        ("9" * 5000, 1.0),
+        ("Mon, 32 Foo 2025 25:61:61 GMT", 1.0),
+        ("600", 120.0),
+        ("1e9", 120.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 120.0),
+    ],
+)
+def test_an_unusable_retry_after_waits_one_second_and_a_huge_one_is_capped(
+    pco: PcoClient, mocked: responses.RequestsMock, fake_time: FakeTime, header: str, wait: float
+) -> None:
+    limited = {"Retry-After": header}
+    add(mocked, "GET", PATH, example("error_429_rate_limited"), status=429, headers=limited)
+    add(mocked, "GET", PATH, example("person_show"))
+    assert pco.get(PATH).data[0].id == "90000101"
+    assert fake_time.sleeps == [wait]

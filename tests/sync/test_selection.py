@@ -44,6 +44,9 @@ def test_options_without_ids_pass_unchanged() -> None:
         ),
         ("pull", "people", {"list_ids": []}, "--list needs a PCO list id"),
         ("pull", "people", {"list_ids": ["١٢"]}, "--list '١٢' is not a PCO list id"),
+        ("pull", "people", {"list_ids": ["0"]}, "--list '0' is not a PCO list id"),
+        ("pull", "people", {"list_ids": ["007"]}, "--list '007' is not a PCO list id"),
+        ("pull", "groups", {"group_id": "9" * 20}, f"--group '{'9' * 20}' is not a PCO group id"),
         ("pull", "groups", {"group_id": "1,2"}, "--group takes one PCO group id, got 2"),
     ],
 )

@@ -79,7 +79,7 @@ def test_a_non_numeric_pco_id_is_refused_and_starts_nothing(queue_client: FlaskC
     response = post(
         queue_client, f"{ADMIN_URL}runs", {"scope": "list", "pco_id": "12; drop"}, htmx=True
     )
-    assert "digits only" in response.get_data(as_text=True)
+    assert "digits, not starting with 0" in response.get_data(as_text=True)
     assert runs() == []
 
 

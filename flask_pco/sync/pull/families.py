@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.households import HouseholdData, household_from_resource
@@ -83,7 +84,7 @@ def _recheck_missed_households(ctx: SyncContext, listed: set[str]) -> None:
             continue  # read by this run already
         try:
             document = ctx.client.get(
-                f"/people/v2/households/{household_id}", params={"include": "people"}
+                f"/people/v2/households/{path_id(household_id)}", params={"include": "people"}
             )
         except NotFoundError:
             household_missed(ctx, [row_id], "PCO answered 404 for it after a look had missed it")

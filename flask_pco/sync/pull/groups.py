@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.groups import (
@@ -74,7 +74,7 @@ def pull_memberships(ctx: SyncContext, group_pco_id: str) -> None:
         return
     seen: set[str] = set()
     refused: list[bool] = []
-    path = f"/groups/v2/groups/{group_pco_id}/memberships"
+    path = f"/groups/v2/groups/{path_id(group_pco_id)}/memberships"
     pages = skippable_pages(ctx, path, "Membership", include=("person",))
     run_pages(ctx, pages, _membership_handler(ctx, group, seen, refused), progress=False)
     if not refused:
@@ -85,7 +85,7 @@ def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
     """Pull one group, its area and its members; a group PCO does not have fails the run."""
     try:
         document = ctx.client.get(
-            f"/groups/v2/groups/{quote(pco_id, safe='')}", params={"include": "group_type"}
+            f"/groups/v2/groups/{path_id(pco_id)}", params={"include": "group_type"}
         )
     except NotFoundError:
         reason = missing_message("group", [pco_id])
@@ -101,7 +101,7 @@ def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
     for type_id in missing:  # its area first, so the group lands under it
         run_pages(
             ctx,
-            skippable_pages(ctx, f"/groups/v2/group_types/{type_id}", "GroupType"),
+            skippable_pages(ctx, f"/groups/v2/group_types/{path_id(type_id)}", "GroupType"),
             _types_handler(ctx),
         )
     pulled: list[str] = []

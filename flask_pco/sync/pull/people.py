@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
 from flask_pco.mapping.people import PersonData, person_from_resource
@@ -146,7 +146,7 @@ def fetch_person(ctx: SyncContext, pco_id: str) -> PersonData | None:
     """One PCO person with their contacts (one GET), or ``None`` if PCO no longer has them."""
     try:
         document = ctx.client.get(
-            f"/people/v2/people/{pco_id}", params={"include": ",".join(PERSON_INCLUDES)}
+            f"/people/v2/people/{path_id(pco_id)}", params={"include": ",".join(PERSON_INCLUDES)}
         )
     except NotFoundError:
         return None
@@ -189,7 +189,7 @@ def _pull_lists(ctx: SyncContext, listing: _PeopleListing, list_ids: list[str]) 
 
 
 def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
-    path = f"/people/v2/lists/{quote(str(list_id), safe='')}/people"
+    path = f"/people/v2/lists/{path_id(list_id)}/people"
     return ctx.client.pages(path, per_page=ctx.config.per_page, include=PERSON_INCLUDES)
 
 

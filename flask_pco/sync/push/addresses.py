@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flask_pco.client.ids import path_id
 from flask_pco.mapping.payloads import address_attributes, new_address_attributes
 from flask_pco.mapping.people import person_from_resource
 from flask_pco.sync.policy import comparable, merge
@@ -48,7 +49,7 @@ def push_family_address(ctx: SyncContext, family: Any) -> None:
     """Create or update the contact's primary address; PCO's value wins a conflict."""
     contact = family.pco_snapshot["primary_contact"]
     try:
-        document = ctx.client.get(f"{PEOPLE_PATH}/{contact}", {"include": "addresses"})
+        document = ctx.client.get(f"{PEOPLE_PATH}/{path_id(contact)}", {"include": "addresses"})
     except REFUSED as error:
         record_rejected(ctx, "Address", family, error)
         return
@@ -99,6 +100,10 @@ def _write(
     version = ctx.client.versions.get("people", "")
     if record is None:
         attributes = new_address_attributes(local, people_version=version)
-        return ctx.client.create(f"{PEOPLE_PATH}/{contact}/addresses", "Address", attributes)
+        return ctx.client.create(
+            f"{PEOPLE_PATH}/{path_id(contact)}/addresses", "Address", attributes
+        )
     attributes = address_attributes(changes, people_version=version)
-    return ctx.client.update(f"/people/v2/addresses/{record.id}", "Address", record.id, attributes)
+    return ctx.client.update(
+        f"/people/v2/addresses/{path_id(record.id)}", "Address", record.id, attributes
+    )

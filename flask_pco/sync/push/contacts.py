@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.mapping.payloads import (
     EMAIL_ATTRIBUTES,
     PHONE_ATTRIBUTES,
@@ -97,7 +98,7 @@ CONTACTS: tuple[ContactSpec, ...] = (
         ),
         find=RemotePerson.email,
         attributes=EMAIL_ATTRIBUTES,
-        member_path=lambda _person, contact: f"/people/v2/emails/{contact}",
+        member_path=lambda _person, contact: f"/people/v2/emails/{path_id(contact)}",
         listed=lambda remote: remote.emails,
     ),
     ContactSpec(
@@ -112,7 +113,9 @@ CONTACTS: tuple[ContactSpec, ...] = (
         ),
         find=RemotePerson.phone,
         attributes=PHONE_ATTRIBUTES,
-        member_path=lambda person, contact: f"{PEOPLE_PATH}/{person}/phone_numbers/{contact}",
+        member_path=lambda person, contact: (
+            f"{PEOPLE_PATH}/{path_id(person)}/phone_numbers/{path_id(contact)}"
+        ),
         listed=lambda remote: remote.phones,
     ),
 )
@@ -147,7 +150,7 @@ def _push_contact(
         row,
         f"{spec.role} {spec.value(ctx, row)!r}",
         send=lambda: ctx.client.create(
-            f"{PEOPLE_PATH}/{person.pco_id}/{spec.collection}",
+            f"{PEOPLE_PATH}/{path_id(person.pco_id)}/{spec.collection}",
             spec.resource_type,
             spec.payload(ctx, row),
         ),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.households import HouseholdData, household_from_resource
 from flask_pco.mapping.payloads import (
@@ -117,7 +118,7 @@ def _renamed(ctx: SyncContext, family: Any) -> bool:
 
 def _push_household_name(ctx: SyncContext, family: Any) -> None:
     """PATCH a household's new name, unless PCO renamed it too (then PCO's name wins)."""
-    path = f"{HOUSEHOLDS_PATH}/{family.pco_id}"
+    path = f"{HOUSEHOLDS_PATH}/{path_id(family.pco_id)}"
     try:
         household = ctx.client.get(path).data[0]
     except NotFoundError:
@@ -234,7 +235,7 @@ def _find_household(
     ctx: SyncContext, family: Any, contact: str, member_ids: list[str]
 ) -> HouseholdData | None:
     """A household of the primary contact with the family's name or all its members."""
-    path = f"{PEOPLE_PATH}/{contact}/households"
+    path = f"{PEOPLE_PATH}/{path_id(contact)}/households"
     try:
         resources = list(ctx.client.iterate(path, include=("people",)))
     except NotFoundError:
@@ -253,7 +254,7 @@ def _find_household(
 
 def _household_memberships(ctx: SyncContext, household_id: str) -> dict[str, str]:
     """Membership id by person id for one PCO household."""
-    path = f"{HOUSEHOLDS_PATH}/{household_id}/household_memberships"
+    path = f"{HOUSEHOLDS_PATH}/{path_id(household_id)}/household_memberships"
     found: dict[str, str] = {}
     for membership in ctx.client.iterate(path):
         person_id = membership.related_id("person") or membership.get("person_id")
@@ -283,7 +284,7 @@ def _link_members(ctx: SyncContext, family: Any, members: list[Member]) -> None:
 
 def _add_member(ctx: SyncContext, family: Any, row: Any, person_id: str) -> str | None:
     attributes, relationships = household_membership_payload(person_id)
-    path = f"{HOUSEHOLDS_PATH}/{family.pco_id}/household_memberships"
+    path = f"{HOUSEHOLDS_PATH}/{path_id(family.pco_id)}/household_memberships"
     return create_or_reconcile(
         ctx,
         "HouseholdMembership",

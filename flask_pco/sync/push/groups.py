@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.exceptions import NotFoundError
 from flask_pco.mapping.groups import MembershipData
 from flask_pco.mapping.payloads import group_membership_attributes, membership_role
@@ -120,7 +121,7 @@ def _create_membership(
 ) -> MembershipData | None:
     is_leader = bool(local_values(row, _ROLE, ctx.roles).get("is_leader"))
     attributes = group_membership_attributes(person_id, is_leader=is_leader)
-    path = f"/groups/v2/groups/{group_pco_id}/memberships"
+    path = f"/groups/v2/groups/{path_id(group_pco_id)}/memberships"
 
     def send() -> MembershipData:
         created = ctx.client.create(path, "Membership", attributes)
@@ -148,7 +149,7 @@ def _update_membership(
         return
     local = local_values(row, _ROLE, ctx.roles)
     result = merge(row.pco_snapshot, local, {"is_leader": existing.is_leader}, PCO_OWNED[_ROLE])
-    path = f"/groups/v2/groups/{group_pco_id}/memberships/{row.pco_id}"
+    path = f"/groups/v2/groups/{path_id(group_pco_id)}/memberships/{path_id(row.pco_id)}"
     settle_merge(
         ctx,
         row,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import path_id
 from flask_pco.mapping.payloads import person_attributes
 from flask_pco.sync.policy import PCO_OWNED, local_values, merge
 from flask_pco.sync.push.contacts import CONTACTS, push_contacts
@@ -135,7 +136,10 @@ class PersonPusher:
     def _write_remote_id(self, person: Any, remote: RemotePerson) -> RemotePerson | None:
         try:
             updated = self.ctx.client.update(
-                f"{PEOPLE_PATH}/{remote.id}", "Person", remote.id, {"remote_id": int(person.id)}
+                f"{PEOPLE_PATH}/{path_id(remote.id)}",
+                "Person",
+                remote.id,
+                {"remote_id": int(person.id)},
             )
         except REFUSED as error:
             record_rejected(self.ctx, "Person", person, error)
@@ -203,7 +207,7 @@ class PersonPusher:
 
     def _patch(self, remote: RemotePerson, changes: dict[str, Any]) -> Resource:
         updated = self.ctx.client.update(
-            f"{PEOPLE_PATH}/{remote.id}", "Person", remote.id, person_attributes(changes)
+            f"{PEOPLE_PATH}/{path_id(remote.id)}", "Person", remote.id, person_attributes(changes)
         )
         self._remember(updated, remote)
         return updated

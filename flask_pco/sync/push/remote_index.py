@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_pco.client.ids import path_id
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.mapping.groups import MembershipData, membership_from_resource
 from flask_pco.mapping.payloads import normalize_email
@@ -238,7 +239,9 @@ def _fetch_rest(
         return False
     for pco_id in missing:
         try:
-            document = client.get(f"{PEOPLE_PATH}/{pco_id}", {"include": ",".join(_CONTACTS)})
+            document = client.get(
+                f"{PEOPLE_PATH}/{path_id(pco_id)}", {"include": ",".join(_CONTACTS)}
+            )
         except NotFoundError:
             continue  # deleted or merged in PCO: the push reports it
         index.add(remote_person(document.data[0], document))
@@ -254,7 +257,7 @@ def find_people_by_remote_id(client: PcoClient, remote_id: int) -> list[RemotePe
 def group_memberships(client: PcoClient, group_pco_id: str) -> dict[str, MembershipData]:
     """A PCO group's memberships keyed by person id (PCO allows one per person and group)."""
     found: dict[str, MembershipData] = {}
-    for resource in client.iterate(f"/groups/v2/groups/{group_pco_id}/memberships"):
+    for resource in client.iterate(f"/groups/v2/groups/{path_id(group_pco_id)}/memberships"):
         try:
             membership = membership_from_resource(resource, group_pco_id)
         except DocumentError as error:

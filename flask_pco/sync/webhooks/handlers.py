@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from flask_pco.client.ids import is_pco_id, path_id
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.models import DeliveryStatus
 from flask_pco.sync.context import RunReporter, SyncContext
@@ -77,6 +78,8 @@ def delivery_context(state: PcoState) -> SyncContext:
 
 def apply_person_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     pco_id = delivery.resource.id
+    if not is_pco_id(pco_id):
+        return not_a_pco_id("person", pco_id)
     if delivery.action == "destroyed":
         if deactivate(ctx, pco_id):
             return "applied", None
@@ -103,6 +106,8 @@ def apply_household_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     household_id = delivery.resource.id
     if not (ctx.roles.has("family") and ctx.roles.has("family_member")):
         return "ignored", "this site has no family models registered"
+    if not is_pco_id(household_id):
+        return not_a_pco_id("household", household_id)
     from flask_pco.sync.pull.base import PageTally
     from flask_pco.sync.pull.families import FamilyWriter
 
@@ -110,7 +115,7 @@ def apply_household_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
         return _household_gone(ctx, household_id)
     try:
         document = ctx.client.get(
-            f"/people/v2/households/{household_id}", params={"include": "people"}
+            f"/people/v2/households/{path_id(household_id)}", params={"include": "people"}
         )
     except NotFoundError:
         return _household_gone(ctx, household_id)
@@ -142,6 +147,9 @@ def apply_merger_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     )
     if not keep or not remove:
         return "ignored", f"person merger {resource.id} names no kept or removed person"
+    for pco_id in (keep, remove):
+        if not is_pco_id(pco_id):
+            return not_a_pco_id("person", pco_id)
     kept, removed = linked_person(ctx, keep), linked_person(ctx, remove)
     if removed is None:
         return "ignored", f"no local person is linked to the removed PCO person {remove}"
@@ -239,6 +247,13 @@ def local_owner(ctx: SyncContext, delivery: EventDelivery) -> str | None:
     return person.pco_id if person is not None else None
 
 
+def not_a_pco_id(what: str, value: str) -> Outcome:
+    """A payload id that is not a PCO id is never put in a request: the delivery is ignored
+    (a retry would not fix it), with the id quoted the way Python shows text, so a NUL or a
+    newline cannot break the note."""
+    return "ignored", f"{value[:40]!r} is not a PCO {what} id; nothing was asked of PCO"
+
+
 def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome:
     """Re-fetch a person with our pinned version and apply it as a pull would.
 
@@ -248,6 +263,8 @@ def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome:
     """
     from flask_pco.sync.pull.people import apply_person, fetch_person
 
+    if not is_pco_id(pco_id):  # a contact's owner, a merger's kept person: payload ids
+        return not_a_pco_id("person", pco_id)
     lock_record(ctx.session, "person", pco_id)
     person = fetch_person(ctx, pco_id)
     if person is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from flask_pco.client.ids import path_id
 from flask_pco.exceptions import ApiError, ConfigError
 from flask_pco.models import utcnow
 
@@ -105,7 +106,7 @@ def install_subscriptions(state: PcoState, client: PcoClient | None = None) -> I
             )
             created.append(name)
         elif not resource.get("active"):
-            path = f"{SUBSCRIPTIONS_PATH}/{resource.id}"
+            path = f"{SUBSCRIPTIONS_PATH}/{path_id(resource.id)}"
             resource = client.update(path, "Subscription", resource.id, {"active": True})
             reactivated.append(name)
         else:

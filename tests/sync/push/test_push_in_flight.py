@@ -57,7 +57,7 @@ def test_a_create_leaves_no_trace_once_pco_answered(db, sandbox):
 def test_a_refused_create_leaves_no_trace(db, sandbox):
     add_person(db, first_name="")  # PCO refuses a person without a first name
     reporter = run_push("people")
-    assert reporter.counts["skipped"] == 1
+    assert reporter.counts["failed"] == 1
     assert in_flight(db) == set()
 
 

@@ -112,14 +112,14 @@ def test_family_sharing_one_email_gets_one_pco_person_each(db, sandbox):
     assert db.session.scalars(select(Person.pco_id)).all().count(None) == 0
 
 
-def test_invalid_email_is_skipped_with_pcos_reason_and_the_person_still_created(db, sandbox):
+def test_invalid_email_fails_with_pcos_reason_and_the_person_is_still_created(db, sandbox):
     person = add_person(db, emails=("not-an-email",), phones=(("+15550107788", None),))
     report = run_push("people")
     assert len(_pco_people(sandbox)) == 1 and len(records(sandbox, "PhoneNumber")) == 1
     issue = db.session.scalar(select(current_pco().models.SyncIssue))
     assert (issue.kind, issue.resource_type) == ("rejected", "Email")
     assert "address is invalid" in issue.reason
-    assert report.counts["skipped"] == 1
+    assert (report.counts["failed"], report.counts["skipped"]) == (1, 0)
     assert db.session.get(Person, person.id).pco_id is not None
 
 
