@@ -163,8 +163,16 @@ def clean_pull(sandbox: Sandbox, database: str) -> list[tuple[Any, ...]]:
             if wait_for_run(run.id).status != "succeeded":
                 raise RuntimeError("the clean pull did not succeed")
             view = people_view()
-            app.extensions["sqlalchemy"].engines[None].dispose()
+            _close_connections()
     return view
+
+
+def _close_connections() -> None:
+    """Hand back the app's connections before its database is dropped or killed."""
+    from example_app.models import db
+
+    db.session.remove()
+    db.engine.dispose()
 
 
 def kill_connections(database_url: str) -> int:
@@ -200,7 +208,12 @@ def chaos_pull(
     sandbox.control.set_faults(latency_ms=30)
     with app.app_context(), Workers(config, count=1, log_dir=log_dir):
         run_id = start_sync("pull", "people", trigger="bench", mode="enqueue").id
-        time.sleep(1.0)
+        for _ in range(300):  # until the worker has started it (its start-up takes a while)
+            if _status(run_id) != "queued":
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+        statuses.append(f"{_status(run_id)} when Redis stopped")
         redis.stop()
         time.sleep(outage)
         redis.start()
@@ -214,19 +227,40 @@ def chaos_pull(
             if status.startswith("succeeded"):
                 break
             run_id = start_sync("pull", "people", trigger="bench", mode="enqueue").id
+        _close_connections()
     return statuses, killed
 
 
-def _finished(run_id: int) -> str:
-    """How the run ended; a dropped database connection is replaced while waiting."""
+def _finished(run_id: int, timeout: float = 600) -> str:
+    """How the run ended, looking as the admin page's poll does: each look releases a run that
+    nothing can finish any more (its work horse gone with Redis). A dropped database
+    connection is replaced on the next look."""
     from sqlalchemy.exc import DBAPIError
 
-    for _ in range(5):
+    from flask_pco.extension import current_pco
+    from flask_pco.jobs.run_status import release_lost_runs
+
+    state = current_pco()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
-            return _described(wait_for_run(run_id, timeout=600))
+            state.db.session.rollback()
+            release_lost_runs(state)
+            run = state.db.session.get(state.models.SyncRun, run_id)
+            if run is not None and run.status not in ("queued", "running"):
+                return _described(run)
         except DBAPIError:
-            time.sleep(0.5)
-    return _described(wait_for_run(run_id, timeout=600))
+            state.db.session.rollback()
+        time.sleep(0.5)
+    raise TimeoutError(f"run {run_id} did not finish within {timeout:.0f} s")
+
+
+def _status(run_id: int) -> str:
+    from flask_pco.extension import current_pco
+
+    state = current_pco()
+    state.db.session.rollback()
+    return str(state.db.session.get(state.models.SyncRun, run_id).status)
 
 
 def _described(run: Any) -> str:
@@ -328,7 +362,7 @@ def leaks(log_dir: Path, planted: list[str]) -> list[str]:
 
 
 def harden_chaos(
-    people: int = 300, database: str = "postgresql", outage: float = 3.0
+    people: int = 300, database: str = "postgresql", outage: float = 3.0, edited: int = 5
 ) -> ChaosResult:
     started = time.perf_counter()
     with (
@@ -348,10 +382,10 @@ def harden_chaos(
                 view = people_view()
                 differences = [str(row) for row in set(view) ^ set(clean)][:10]
                 named = named_in_issues(bad)
-                edited = [row[0] for row in view if row[0] not in (*bad, nul)][:5]
-                statuses, at_latest = reordered_webhooks(sandbox, config, edited)
+                chosen = [row[0] for row in view if row[0] not in (*bad, nul)][:edited]
+                statuses, at_latest = reordered_webhooks(sandbox, config, chosen)
                 found = leaks(log_dir, [REDIS_PASSWORD, sandbox.secret, SECRET])
-                app.extensions["sqlalchemy"].engines[None].dispose()
+                _close_connections()
     return ChaosResult(
         people=people + 3,
         runs=runs,
@@ -362,7 +396,7 @@ def harden_chaos(
         bad_records=len(bad),
         bad_records_named=named,
         webhook_statuses=statuses,
-        webhook_people=len(edited),
+        webhook_people=len(chosen),
         webhook_people_at_latest=at_latest,
         leaks=found,
         seconds=time.perf_counter() - started,
