@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "scheduler": ("flask_pco.cli.service", None),
     "config": ("flask_pco.cli.connection", None),
     "webhooks": ("flask_pco.cli.webhooks", None),
+    "health": ("flask_pco.cli.health", None),
     # An optional part of the package: left out of the list when it cannot be imported.
     "sandbox": ("flask_pco.sandbox.cli", "sandbox_command"),
 }

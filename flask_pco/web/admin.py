@@ -195,7 +195,7 @@ def progress() -> Any:
     data = dashboard(state)
     html = render_template("pco/_progress.html", **data) + banner
     if is_htmx() and data["active"] is None:
-        for section in ("_actions", "_history", "_issues"):
+        for section in ("_health", "_actions", "_history", "_issues"):
             html += render_template(f"pco/{section}.html", oob=True, **data)
         if data["runs"]:
             last = data["runs"][0]
@@ -276,7 +276,7 @@ def resolve_issue_route(issue_id: int) -> Any:
     from flask_pco.web.admin_data import resolve_issue
 
     resolve_issue(current_pco(), issue_id)
-    return respond(f"Issue {issue_id} marked resolved.", "_issues")
+    return respond(f"Issue {issue_id} marked resolved.", "_issues", "_health")
 
 
 @admin_blueprint.post("/issues/<int:issue_id>/link")

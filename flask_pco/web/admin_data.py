@@ -197,6 +197,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         state.models.Conflict,
     )
     session = state.db.session
+    from flask_pco.jobs.health import health
     from flask_pco.jobs.outage import redis_problem
     from flask_pco.jobs.queue import current_run
 
@@ -229,6 +230,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         "recent_issues": recent_issues(state),
         "waiting": waiting_runs(state),
         "redis_problem": redis_problem(state),
+        "health": health(state),
         **site_actions(state),
     }
 

@@ -172,3 +172,25 @@ def test_cancel_stops_the_running_sync(page: Any, site: LiveServer, sandbox: San
     history_row = page.locator("#pco-history tbody tr").first
     expect(history_row.locator(".pco-badge")).to_have_text("Cancelled", timeout=60_000)
     expect(page.get_by_role("button", name="Full Sync")).to_be_enabled()
+
+
+def test_health_groups_failures_and_retries_them(page: Any, site: LiveServer) -> None:
+    from tests.web.conftest import make_issue, make_run
+
+    with site.app.app_context():
+        run = make_run("succeeded", direction="pull", sync_type="people")
+        for n in range(2):
+            make_issue(kind="invalid", run_id=run.id, pco_id=str(800 + n), candidates=[],
+                       reason=f"not written: last_name is {170 + n} characters long")  # fmt: skip
+    log_in(page, site)
+
+    health = page.locator("#pco-health")
+    expect(health.locator(".pco-badge")).to_have_text("Degraded")
+    health.locator("summary").first.click()  # opens the group
+    expect(health).to_contain_text("PCO 801")
+    ARTIFACTS.mkdir(exist_ok=True)
+    health.screenshot(path=str(ARTIFACTS / "admin-health.png"))  # docs/health.png in README
+    health.get_by_role("button", name="Retry these").click()
+
+    expect(page.locator("#pco-notice")).to_contain_text("Retrying 2 records: started pull people")
+    expect(page.locator("#pco-history")).to_contain_text("people", timeout=20_000)

@@ -31,6 +31,7 @@ COMMANDS = [
     "worker",
     "scheduler",
     "config",
+    "health",
 ]
 
 pytestmark = pytest.mark.usefixtures("test_steps")

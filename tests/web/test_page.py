@@ -100,8 +100,9 @@ def test_only_the_latest_20_skipped_records_are_listed(admin_client: FlaskClient
     for n in range(25):
         make_issue(kind="rejected", reason=f"PCO refused record {n:02d}", candidates=[])
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
-    assert "PCO refused record 24" in html and "PCO refused record 05" in html
-    assert "PCO refused record 04" not in html
+    section = html.split('id="pco-issues"')[1].split("</section>")[0]
+    assert "PCO refused record 24" in section and "PCO refused record 05" in section
+    assert "PCO refused record 04" not in section
 
 
 def test_webhook_section_shows_the_url_and_secret_status(admin_client: FlaskClient) -> None:

@@ -39,6 +39,7 @@ MAX_ATTEMPT = 10_000
 #: Event ids (UUIDs), organisation ids and resource ids: printable, no separator or control
 #: character that could end up in a URL path or a database error.
 TOKEN = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_ORGANIZATION_ID = 40
 MAX_RESOURCE_TYPE = 40
 MAX_RESOURCE_ID = 64
@@ -146,9 +147,16 @@ def parse_payload(payload: str, where: str = "payload") -> tuple[Resource, Mappi
     if len(document.data) != 1:
         raise DeliveryFormatError(f"{where}: the payload document must hold exactly one resource")
     resource = document.data[0]
-    if not _token(resource.type, MAX_RESOURCE_TYPE) or not _token(resource.id, MAX_RESOURCE_ID):
+    if not _token(resource.type, MAX_RESOURCE_TYPE) or not _storable(resource.id, MAX_RESOURCE_ID):
         raise DeliveryFormatError(f"{where}: the payload's resource has an unusable type or id")
     return resource, document.meta
+
+
+def _storable(value: object, longest: int) -> TypeGuard[str]:
+    """Text a table can keep: no control character (PostgreSQL refuses NUL), not too long.
+    Whether it is a PCO id is the handler's question: an odd one is stored and ignored with a
+    note, since PCO retries (and in the end deactivates the subscription on) any refusal."""
+    return isinstance(value, str) and 0 < len(value) <= longest and not _CONTROL.search(value)
 
 
 def _token(value: object, longest: int) -> TypeGuard[str]:

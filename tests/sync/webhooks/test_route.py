@@ -257,8 +257,12 @@ def _payload_with(resource):
             id="nul-in-resource-id",
         ),
         pytest.param(
-            _signed_envelope(attributes__payload=_payload_with({**GROUP, "id": "../../x"})),
-            id="path-in-resource-id",
+            _signed_envelope(attributes__payload=_payload_with({**GROUP, "id": "7\x1f1"})),
+            id="control-in-resource-id",
+        ),
+        pytest.param(
+            _signed_envelope(attributes__payload=_payload_with({**GROUP, "id": "7" * 65})),
+            id="long-resource-id",
         ),
         pytest.param(
             _signed_envelope(attributes__payload=_payload_with({**GROUP, "type": "G" * 41})),
