@@ -95,6 +95,8 @@ DEFAULTS: dict[str, Any] = {
     "PCO_READONLY_CACHE_SECONDS": 60,
     #: Name of the local department that PCO groups are created under.
     "PCO_GROUPS_DEPARTMENT": "PCO Groups",
+    #: Bearer token a Prometheus scraper sends to ``/api/pco/metrics``; empty: no endpoint.
+    "PCO_METRICS_TOKEN": "",
 }
 
 
@@ -129,6 +131,8 @@ class PcoConfig:
     public_url: str
     readonly_cache_seconds: int
     groups_department: str
+    #: A secret like the others: never printed, compared in constant time.
+    metrics_token: str = ""
 
     @property
     def has_credentials(self) -> bool:
@@ -196,6 +200,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         public_url=_optional_url(config, "PCO_PUBLIC_URL"),
         readonly_cache_seconds=_integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
         groups_department=_string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
+        metrics_token=_string(config, "PCO_METRICS_TOKEN"),
     )
 
 

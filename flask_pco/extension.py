@@ -91,6 +91,10 @@ class PCO:
         app.register_blueprint(admin_blueprint)
         app.register_blueprint(readonly_blueprint)
         app.register_blueprint(webhook_blueprint)
+        if config.metrics_token:
+            from flask_pco.web.metrics import metrics_blueprint  # the optional ``metrics`` extra
+
+            app.register_blueprint(metrics_blueprint)
         _exempt_webhook_from_csrf(app)
         app.cli.add_command(pco_cli)
 
