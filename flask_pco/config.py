@@ -97,6 +97,9 @@ DEFAULTS: dict[str, Any] = {
     "PCO_GROUPS_DEPARTMENT": "PCO Groups",
     #: Bearer token a Prometheus scraper sends to ``/api/pco/metrics``; empty: no endpoint.
     "PCO_METRICS_TOKEN": "",
+    #: Apprise URLs alerts go to (``mailtos://...``, ``slack://...``, ``json://...``), comma-
+    #: separated or a list; empty: no alerts.
+    "PCO_ALERT_URLS": "",
 }
 
 
@@ -133,6 +136,8 @@ class PcoConfig:
     groups_department: str
     #: A secret like the others: never printed, compared in constant time.
     metrics_token: str = ""
+    #: Where alerts go; they hold tokens and passwords, so they are never printed either.
+    alert_urls: tuple[str, ...] = ()
 
     @property
     def has_credentials(self) -> bool:
@@ -201,7 +206,20 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         readonly_cache_seconds=_integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
         groups_department=_string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
         metrics_token=_string(config, "PCO_METRICS_TOKEN"),
+        alert_urls=_list(config, "PCO_ALERT_URLS"),
     )
+
+
+def _list(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """A list setting given as a list or as one comma-separated string (the environment)."""
+    value = config.get(key)
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    raise ConfigError(f"{key} must be a comma-separated string or a list of strings")
 
 
 def _string(config: Mapping[str, Any], key: str) -> str:

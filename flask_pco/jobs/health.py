@@ -35,6 +35,9 @@ from flask_pco.sync.webhooks.subscriptions import webhook_overview
 __all__ = ["FailureGroup", "Health", "failure_groups", "group_csv", "health", "ignore_group"]
 
 HealthState = Literal["healthy", "degraded", "failing", "stale"]
+#: One reason: its state, the text shown to an admin, and the text an alert may carry (counts
+#: and ids, never a record's values or an error's words).
+Finding = tuple[HealthState, str, str]
 #: Worst first: the state shown is the worst one any reason gives.
 SEVERITY: tuple[HealthState, ...] = ("failing", "stale", "degraded", "healthy")
 #: A nightly pull may run late (a long run before it, a restarted scheduler) by this much.
@@ -70,15 +73,22 @@ class FailureGroup:
 
     @property
     def label(self) -> str:
+        return f"{self.summary}: {self.cause}"
+
+    @property
+    def summary(self) -> str:
+        """The label without the cause, whose words may quote a record."""
         what = f"{self.count} {self.resource_type} record{'s' if self.count != 1 else ''}"
         source = "webhooks" if self.direction == "webhook" else f"{self.direction} {self.sync_type}"
-        return f"{source}: {what} {self.kind}: {self.cause}"
+        return f"{source}: {what} {self.kind}"
 
 
 @dataclass(frozen=True)
 class Health:
     state: HealthState
     reasons: list[str]
+    #: The reasons as an alert may state them.
+    alerts: list[str]
     last_pull: datetime | None
     last_push: datetime | None
     last_delivery: datetime | None
@@ -91,7 +101,7 @@ class Health:
 
 def health(state: PcoState) -> Health:
     """The state, the reasons for it (worst first), the last successes and the failure groups."""
-    found: list[tuple[HealthState, str]] = []
+    found: list[Finding] = []
     last = {direction: _last_success(state, direction) for direction in ("pull", "push")}
     found += _failing(state)
     found += _stale(state, last["pull"])
@@ -102,7 +112,8 @@ def health(state: PcoState) -> Health:
     overview = webhook_overview(state)
     return Health(
         state=worst,
-        reasons=[reason for _, reason in found],
+        reasons=[text for _, text, _ in found],
+        alerts=[alert for _, _, alert in found],
         last_pull=last["pull"],
         last_push=last["push"],
         last_delivery=overview.last_delivery_at,
@@ -143,32 +154,31 @@ def _latest_runs(state: PcoState) -> list[Any]:
     return runs
 
 
-def _failing(state: PcoState) -> list[tuple[HealthState, str]]:
+def _failing(state: PcoState) -> list[Finding]:
     return [
         (
             "failing",
             f"the last {run.direction} ({run.sync_type}, run {run.id}) failed: "
             f"{run.error_message or 'no reason recorded'}",
+            f"the last {run.direction} ({run.sync_type}, run {run.id}) failed",
         )
         for run in _latest_runs(state)
         if run.status == "failed"
     ]
 
 
-def _stale(state: PcoState, last_pull: datetime | None) -> list[tuple[HealthState, str]]:
-    found: list[tuple[HealthState, str]] = []
+def _stale(state: PcoState, last_pull: datetime | None) -> list[Finding]:
+    found: list[Finding] = []
     now = utcnow()
     if get_schedule().enabled and (
         last_pull is None or now - last_pull > timedelta(days=1) + NIGHTLY_GRACE
     ):
         when = f"since {last_pull:%Y-%m-%d %H:%M} UTC" if last_pull else "ever"
-        found.append(
-            (
-                "stale",
-                f"the nightly sync is on, but no pull has succeeded {when}: "
-                "is `flask pco scheduler` running?",
-            )
+        text = (
+            f"the nightly sync is on, but no pull has succeeded {when}: "
+            "is `flask pco scheduler` running?"
         )
+        found.append(("stale", text, text))
     SyncRun = state.models.SyncRun
     waiting = state.db.session.scalar(
         select(func.min(SyncRun.queued_at)).where(
@@ -177,54 +187,44 @@ def _stale(state: PcoState, last_pull: datetime | None) -> list[tuple[HealthStat
     )
     if waiting is not None and now - waiting > QUEUED_TOO_LONG:
         minutes = int((now - waiting).total_seconds() // 60)
-        found.append(
-            (
-                "stale",
-                f"a run has waited {minutes} min in the queue: is `flask pco worker` running?",
-            )
-        )
+        text = f"a run has waited {minutes} min in the queue: is `flask pco worker` running?"
+        found.append(("stale", text, text))
     overview = webhook_overview(state)
     gap = timedelta(seconds=state.config.webhook_gap)
     if overview.active_subscriptions and (
         overview.last_delivery_at is None or now - overview.last_delivery_at > gap
     ):
-        found.append(
-            (
-                "stale",
-                f"no webhook delivery for more than {gap}: PCO may have "
-                "stopped sending (see `flask pco webhooks status`)",
-            )
+        text = (
+            f"no webhook delivery for more than {gap}: PCO may have "
+            "stopped sending (see `flask pco webhooks status`)"
         )
+        found.append(("stale", text, text))
     return found
 
 
-def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[tuple[HealthState, str]]:
-    found: list[tuple[HealthState, str]] = [("degraded", group.label) for group in groups]
+def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[Finding]:
+    found: list[Finding] = [("degraded", group.label, group.summary) for group in groups]
     SyncIssue = state.models.SyncIssue
     held = state.db.session.scalar(
         select(func.count()).where(SyncIssue.kind == "ambiguous", SyncIssue.resolved_at.is_(None))
     )
     if held:
-        found.append(
-            ("degraded", f"{held} held match{'es' if held != 1 else ''} wait for a decision")
-        )
+        text = f"{held} held match{'es' if held != 1 else ''} wait for a decision"
+        found.append(("degraded", text, text))
     for waiting in waiting_runs(state):
-        found.append(
-            ("degraded", f"run {waiting.run.id} waits for approval of {waiting.count} removals")
-        )
+        text = f"run {waiting.run.id} waits for approval of {waiting.count} removals"
+        found.append(("degraded", text, text))
     overview = webhook_overview(state)
     inactive = overview.subscriptions - overview.active_subscriptions
     if inactive:
-        found.append(
-            (
-                "degraded",
-                f"{inactive} webhook subscription{'s are' if inactive != 1 else ' is'} "
-                "inactive in PCO: run `flask pco webhooks install`",
-            )
+        text = (
+            f"{inactive} webhook subscription{'s are' if inactive != 1 else ' is'} "
+            "inactive in PCO: run `flask pco webhooks install`"
         )
+        found.append(("degraded", text, text))
     problem = redis_problem(state)
     if problem:
-        found.append(("degraded", problem))
+        found.append(("degraded", problem, "Redis does not answer: queued work waits"))
     return found
 
 

@@ -40,6 +40,7 @@ from flask_pco.exceptions import (
     SyncInProgressError,
     TransportError,
 )
+from flask_pco.jobs.alerts import check_alerts
 from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
@@ -219,7 +220,20 @@ def _execute(run_id: int) -> str:
         if run.status in ACTIVE:  # failed before the run began, e.g. no credentials
             finish_run(state, run, "failed", str(error).splitlines()[0] if str(error) else "failed")
         raise
+    finally:
+        _alert(state)
     return str(run.status)
+
+
+def _alert(state: PcoState) -> None:
+    """Tell a person what the run changed about the sync's health (``PCO_ALERT_URLS``); an
+    alert that cannot be worked out never hides how the run itself ended."""
+    try:
+        state.db.session.rollback()
+        check_alerts(state)
+    except Exception as error:
+        state.db.session.rollback()
+        log.warning("flask-pco could not check alerts: %s", redact(error))
 
 
 def run_sync_job(run_id: int) -> str:
@@ -342,5 +356,6 @@ def webhook_housekeeping_job() -> str:
     from flask_pco.jobs.webhooks import webhook_housekeeping
 
     result = webhook_housekeeping(state)
+    _alert(state)  # a stale schedule is noticed even when nothing runs
     catch_up = "; catch-up pull queued" if result.catch_up_queued else ""
     return f"{result.deliveries_retried} deliveries applied again{catch_up}"
