@@ -221,3 +221,22 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def refused_last_name() -> Iterator[Any]:
+    """``refused_last_name(db, "Name")``: the site's database refuses people with that last
+    name until ``allow_last_names`` (called at the end in any case: the PostgreSQL schema is
+    shared by the session's tests)."""
+    from tests.helpers import allow_last_names, refuse_last_name
+
+    databases: list[Any] = []
+
+    def refuse(db: Any, last_name: str) -> None:
+        databases.append(db)
+        db.session.rollback()
+        refuse_last_name(db.engine, last_name)
+
+    yield refuse
+    for db in databases:
+        allow_last_names(db)

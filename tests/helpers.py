@@ -32,3 +32,35 @@ def dead_runner() -> Any:
     finally:
         process.kill()
         process.wait()
+
+
+def refuse_last_name(engine: Any, last_name: str) -> None:
+    """A rule of the site's own database that refuses people with this last name, as a host's
+    CHECK constraint might (SQLite: a trigger, since it cannot add a constraint). Tests take it
+    through the ``refused_last_name`` fixture, which drops it again."""
+    from sqlalchemy import text
+
+    if engine.dialect.name == "postgresql":
+        rule = f"ALTER TABLE people ADD CONSTRAINT refused_name CHECK (last_name <> '{last_name}')"
+    else:
+        rule = (
+            f"CREATE TRIGGER refused_name BEFORE INSERT ON people WHEN NEW.last_name = "
+            f"'{last_name}' BEGIN SELECT RAISE(ABORT, 'the site refuses this person'); END"
+        )
+    with engine.begin() as connection:
+        connection.execute(text(rule))
+
+
+def allow_last_names(db: Any) -> None:
+    """Drop the rule ``refuse_last_name`` added: the site has fixed what refused them. The
+    session's open read is ended first: PostgreSQL's ALTER TABLE waits for every reader."""
+    from sqlalchemy import text
+
+    db.session.rollback()
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        rule = "ALTER TABLE people DROP CONSTRAINT IF EXISTS refused_name"
+    else:
+        rule = "DROP TRIGGER IF EXISTS refused_name"
+    with engine.begin() as connection:
+        connection.execute(text(rule))

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from flask_pco.extension import current_pco
 from tests.web.conftest import ADMIN_URL, csrf_token, log_in, make_user
@@ -73,25 +73,12 @@ def test_a_password_in_the_redis_url_is_never_shown(
     assert_nowhere(REDIS_PASSWORD, *outputs, stored_messages(), caplog.text)
 
 
-def refuse_the_surname(db: Any) -> None:
-    """A constraint of the site's own that refuses one surname, as a host's rule might."""
-    if db.engine.dialect.name == "postgresql":
-        rule = f"ALTER TABLE people ADD CONSTRAINT no_planted CHECK (last_name <> '{SURNAME}')"
-    else:
-        rule = (
-            f"CREATE TRIGGER no_planted BEFORE INSERT ON people WHEN NEW.last_name = '{SURNAME}' "
-            "BEGIN SELECT RAISE(ABORT, 'the site refuses this person'); END"
-        )
-    with db.engine.begin() as connection:
-        connection.execute(text(rule))
-
-
 def test_a_database_error_never_quotes_the_members_row(
-    sandbox_cli: Any, sandbox: Any, caplog: pytest.LogCaptureFixture
+    sandbox_cli: Any, sandbox: Any, caplog: pytest.LogCaptureFixture, refused_last_name: Any
 ) -> None:
     caplog.set_level(logging.DEBUG)
     pco = sandbox_cli()
-    refuse_the_surname(current_pco().db)
+    refused_last_name(current_pco().db, SURNAME)
     sandbox.add_person(first_name="Ann", last_name=SURNAME, birthdate="1980-02-03")
 
     outputs = [pco("sync", "people").output, pco("issues").output, pco("status").output]

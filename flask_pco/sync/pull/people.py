@@ -69,6 +69,9 @@ def pull_people(ctx: SyncContext) -> None:
         _people_missing(ctx, listing.listed.ids)
     elif since is not None:
         _recheck_missed_people(ctx, listing)
+    from flask_pco.sync.pull.retry import retry_left_behind  # retry builds on this module
+
+    retry_left_behind(ctx, listing.listed.ids)
     advance_cursor(ctx, "people", started)
 
 
