@@ -40,7 +40,6 @@ from flask_pco.exceptions import (
     SyncInProgressError,
     TransportError,
 )
-from flask_pco.jobs.alerts import check_alerts
 from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
@@ -228,6 +227,10 @@ def _execute(run_id: int) -> str:
 def _alert(state: PcoState) -> None:
     """Tell a person what the run changed about the sync's health (``PCO_ALERT_URLS``); an
     alert that cannot be worked out never hides how the run itself ended."""
+    # Loaded on first use: health reads most of sync/, which a process that only queues a
+    # job (the CLI's --enqueue, the web process) need not import.
+    from flask_pco.jobs.alerts import check_alerts
+
     try:
         state.db.session.rollback()
         check_alerts(state)
