@@ -127,6 +127,20 @@ def test_retry_runs_again_the_sync_that_left_the_records(admin_client: FlaskClie
     response = post(admin_client, f"{ADMIN_URL}health/{group.key}/retry", htmx=True)
 
     assert "Retrying 2 records: started pull people" in response.get_data(as_text=True)
+    wait_for_the_run_to_end()
+
+
+def wait_for_the_run_to_end(timeout: float = 30) -> None:
+    """The retry runs in a thread of this process: let it finish before the test's database
+    goes away."""
+    import time
+
+    from flask_pco.jobs.queue import current_run
+
+    deadline = time.monotonic() + timeout
+    while current_run() is not None:
+        assert time.monotonic() < deadline, "the retry run did not end"
+        time.sleep(0.1)
 
 
 def test_an_unknown_group_is_a_404_for_csv(admin_client: FlaskClient) -> None:
