@@ -145,8 +145,10 @@ class PcoConfig:
 
     @property
     def organization_key(self) -> str:
-        """Identifies the PCO organisation for run guards and rate-limit budgets."""
-        return self.app_id or "oauth"
+        """The organisation's key as far as configuration alone tells: a Personal Access
+        Token's app id (it belongs to one organisation). Empty for an OAuth token: which
+        church it belongs to only PCO can say (``PcoState.organization_key``)."""
+        return self.app_id if not self.access_token else ""
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -6,14 +6,17 @@ web. Every layer above receives a ``PcoState`` (or asks ``current_pco()`` at its
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
+from redis.exceptions import RedisError
 
 from flask_pco.config import PcoConfig
-from flask_pco.exceptions import ConfigError
+from flask_pco.exceptions import ConfigError, PcoError
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -87,11 +90,53 @@ class PcoState:
                 per_page=config.per_page,
                 timeout=config.timeout,
                 redis_url=config.redis_url,
+                # OAuth: each token draws on its own budget (PCO counts per user).
                 organization_key=config.organization_key,
                 rate_limit=config.rate_limit,
                 rate_period=config.rate_period,
             )
         return cast("PcoClient", self.cache["client"])
+
+    def organization_key(self) -> str:
+        """The key of the PCO organisation this app's credential belongs to: it names run
+        slots, cursors, job ids and settings, so two churches on one Redis never share them.
+
+        A Personal Access Token's app id is one organisation's. An OAuth token's organisation
+        is asked of PCO once (``GET /people/v2``), then kept in this process and, with Redis,
+        for the others, under a digest of the token (never the token).
+        """
+        if self.config.organization_key:
+            return self.config.organization_key
+        if "organization_key" not in self.cache:
+            self.cache["organization_key"] = f"org-{self._organization_id()}"
+        return cast(str, self.cache["organization_key"])
+
+    def _organization_id(self) -> str:
+        from flask_pco.client.ids import is_pco_id
+        from flask_pco.redaction import first_line
+
+        digest = hashlib.sha256(self.config.access_token.encode()).hexdigest()[:24]
+        key = f"pco:organization:{digest}"
+        redis = self.redis()
+        if redis is not None:
+            with suppress(RedisError):
+                known = redis.get(key)
+                if isinstance(known, bytes) and known:
+                    return known.decode()
+        try:
+            document = self.client().get("/people/v2")
+        except PcoError as error:
+            raise ConfigError(
+                f"cannot tell which PCO organisation PCO_ACCESS_TOKEN belongs to: "
+                f"{first_line(error)}"
+            ) from None
+        organization = document.data[0].id if document.data else ""
+        if not is_pco_id(organization):
+            raise ConfigError("PCO answered GET /people/v2 without an organisation id")
+        if redis is not None:
+            with suppress(RedisError):
+                redis.set(key, organization, ex=7 * 86_400)
+        return organization
 
     def redis(self) -> Redis | None:
         """The Redis connection for jobs and the shared budget, or None to run inline."""

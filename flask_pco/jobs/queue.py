@@ -313,7 +313,7 @@ def apply_webhook_job(delivery_id: int) -> Any:
 
 def webhook_job_id(state: PcoState, delivery_id: int | str) -> str:
     """The RQ job id of a delivery: one job per delivery, whoever queues it."""
-    return job_id_for(state.config.organization_key, "webhook", str(delivery_id))
+    return job_id_for(state.organization_key(), "webhook", str(delivery_id))
 
 
 def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:

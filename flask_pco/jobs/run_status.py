@@ -115,7 +115,7 @@ def recent_runs(limit: int = 20) -> list[Any]:
     SyncRun = state.models.SyncRun
     query = (
         select(SyncRun)
-        .where(SyncRun.organization == state.config.organization_key, SyncRun.parent_id.is_(None))
+        .where(SyncRun.organization == state.organization_key(), SyncRun.parent_id.is_(None))
         .order_by(SyncRun.id.desc())
         .limit(limit)
     )

@@ -21,6 +21,7 @@ from flask_pco.sandbox.control import control
 from flask_pco.sandbox.core import Sandbox, Settings
 from flask_pco.sandbox.errors import SandboxApiError, not_found, unauthorized
 from flask_pco.sandbox.routes import ROUTES, Route
+from flask_pco.sandbox.specs import ORGANIZATION_ID
 from flask_pco.sandbox.store import utc_stamp
 from flask_pco.sandbox.versions import processed_version
 
@@ -43,6 +44,7 @@ def create_sandbox_app(
     rate_limit: int = 100,
     rate_period: int = 20,
     organization_name: str = "Grace Church Sandbox",
+    organization_id: str = ORGANIZATION_ID,
     bearer_tokens: tuple[str, ...] | list[str] = (),
     webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0),
     base_url: str | None = None,
@@ -54,6 +56,7 @@ def create_sandbox_app(
         secret=secret,
         bearer_tokens=tuple(bearer_tokens),
         organization_name=organization_name,
+        organization_id=organization_id,
         time_zone=time_zone,
         base_url=base_url,
         webhook_retry_delays=tuple(webhook_retry_delays),

@@ -40,6 +40,9 @@ class Settings:
     secret: str = "sandbox-secret"
     bearer_tokens: tuple[str, ...] = ()
     organization_name: str = "Grace Church Sandbox"
+    #: The Organization's id (``GET /people/v2``); two sandboxes with different ids are two
+    #: churches. Payload ``meta.parent`` and webhook envelopes keep PCO's example id.
+    organization_id: str = ORGANIZATION_ID
     time_zone: str = "America/New_York"
     country_code: str = "US"
     base_url: str | None = None
@@ -78,7 +81,7 @@ class Sandbox:
 
     def _organization(self) -> dict[str, Any]:
         return {
-            "id": ORGANIZATION_ID,
+            "id": self.settings.organization_id,
             "name": self.settings.organization_name,
             "time_zone": self.settings.time_zone,
             "country_code": self.settings.country_code,

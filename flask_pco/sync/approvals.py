@@ -160,7 +160,7 @@ def webhook_approval_run(ctx: SyncContext) -> Any:
     SyncRun = ctx.models.SyncRun
     run = ctx.session.scalar(
         select(SyncRun).where(
-            SyncRun.organization == ctx.config.organization_key,
+            SyncRun.organization == ctx.state.organization_key(),
             SyncRun.direction == "webhook",
             SyncRun.sync_type == "removals",
             SyncRun.status == WAITING,
@@ -169,7 +169,7 @@ def webhook_approval_run(ctx: SyncContext) -> Any:
     if run is None:
         now = utcnow()
         run = SyncRun(
-            organization=ctx.config.organization_key,
+            organization=ctx.state.organization_key(),
             sync_type="removals",
             direction="webhook",
             status=WAITING,

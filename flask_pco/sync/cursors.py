@@ -39,7 +39,7 @@ def advance_cursor(ctx: SyncContext, resource: str, started_at: datetime) -> Non
     if row is None:
         ctx.session.add(
             ctx.models.SyncCursor(
-                organization=ctx.config.organization_key, resource=resource, synced_from=started_at
+                organization=ctx.state.organization_key(), resource=resource, synced_from=started_at
             )
         )
     elif row.synced_from < started_at:
@@ -51,7 +51,7 @@ def _row(ctx: SyncContext, resource: str) -> Any:
     SyncCursor = ctx.models.SyncCursor
     return ctx.session.scalar(
         select(SyncCursor).where(
-            SyncCursor.organization == ctx.config.organization_key,
+            SyncCursor.organization == ctx.state.organization_key(),
             SyncCursor.resource == resource,
         )
     )

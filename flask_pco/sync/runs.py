@@ -58,7 +58,7 @@ def queue_run(
     mark_abandoned_runs(state)
     SyncRun = state.models.SyncRun
     run = SyncRun(
-        organization=state.config.organization_key,
+        organization=state.organization_key(),
         sync_type=sync_type,
         direction=direction,
         status="queued",
@@ -94,7 +94,7 @@ def active_run(state: PcoState) -> Any | None:
     SyncRun = state.models.SyncRun
     return state.db.session.scalar(
         select(SyncRun).where(
-            SyncRun.organization == state.config.organization_key, text(ACTIVE_TOP_LEVEL)
+            SyncRun.organization == state.organization_key(), text(ACTIVE_TOP_LEVEL)
         )
     )
 

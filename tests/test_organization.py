@@ -1,0 +1,92 @@
+"""Every credential resolves to its PCO organisation, and that names run slots, cursors and job
+ids: two churches holding OAuth tokens on one Redis (and here one database) never share them.
+
+Until 4 Dec 2026 every OAuth token reported the organisation key ``oauth``: two churches
+shared one run slot, one set of cursors and one job id per sync, and blocked each other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_pco.exceptions import ConfigError
+from flask_pco.jobs.queue import webhook_job_id
+from flask_pco.sandbox import SandboxServer, create_sandbox_app
+from flask_pco.sync.runs import queue_run
+from tests.conftest import make_app
+
+
+@pytest.fixture
+def churches() -> Iterator[dict[str, SandboxServer]]:
+    """Two PCO organisations, each with its own OAuth token."""
+    apps = {
+        "tok-grace": create_sandbox_app(bearer_tokens=("tok-grace",), organization_id="300001"),
+        "tok-hope": create_sandbox_app(bearer_tokens=("tok-hope",), organization_id="300002"),
+    }
+    with SandboxServer(apps["tok-grace"]) as grace, SandboxServer(apps["tok-hope"]) as hope:
+        yield {"tok-grace": grace, "tok-hope": hope}
+
+
+def church_app(database_url: str, redis_url: str, server: SandboxServer, token: str) -> Flask:
+    return make_app(
+        database_url,
+        PCO_APP_ID="",
+        PCO_SECRET="",
+        PCO_ACCESS_TOKEN=token,
+        PCO_API_URL=server.url,
+        PCO_REDIS_URL=redis_url,
+    )
+
+
+def test_two_oauth_churches_get_their_own_keys_slots_and_job_ids(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    seen: dict[str, Any] = {}
+    for token, server in churches.items():
+        app = church_app(database_url, redis_url, server, token)
+        with app.app_context():
+            state = app.extensions["pco"]
+            run = queue_run(state, "people", "pull")  # both take a slot at once
+            seen[token] = (
+                state.organization_key(),
+                run.organization,
+                webhook_job_id(state, 7),
+                state.client().limiter.key,
+            )
+
+    grace, hope = seen["tok-grace"], seen["tok-hope"]
+    assert grace[:2] == ("org-300001", "org-300001")
+    assert hope[:2] == ("org-300002", "org-300002")
+    assert grace[2] != hope[2]
+    assert grace[3] != hope[3] and grace[3] != "oauth"
+
+
+def test_the_organisation_is_asked_once_and_shared_through_redis(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    server = churches["tok-grace"]
+    with church_app(database_url, redis_url, server, "tok-grace").app_context() as context:
+        assert context.app.extensions["pco"].organization_key() == "org-300001"
+    server.control.clear_requests()
+
+    other = church_app(database_url, redis_url, server, "tok-grace")
+    with other.app_context():
+        assert other.extensions["pco"].organization_key() == "org-300001"
+
+    assert server.control.requests() == []
+
+
+def test_an_unknown_organisation_is_one_line_not_a_shared_key(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    app = church_app(database_url, redis_url, churches["tok-grace"], "tok-revoked")
+
+    with app.app_context(), pytest.raises(ConfigError, match="cannot tell which PCO organisation"):
+        app.extensions["pco"].organization_key()
+
+
+def test_a_personal_access_token_keeps_its_app_id_as_the_key(app: Flask) -> None:
+    assert app.extensions["pco"].organization_key() == "test-app-id"
