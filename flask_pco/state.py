@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
-from redis.exceptions import RedisError
 
 from flask_pco.config import PcoConfig
 from flask_pco.exceptions import ConfigError, PcoError
@@ -102,11 +100,13 @@ class PcoState:
         slots, cursors, job ids and settings, so two churches on one Redis never share them.
 
         A Personal Access Token's app id is one organisation's. An OAuth token's organisation
-        is asked of PCO once (``GET /people/v2``), then kept in this process and, with Redis,
-        for the others, under a digest of the token (never the token).
+        is asked of PCO once (``GET /people/v2``) and kept in the settings table under a digest
+        of the token (never the token), so every process and every restart knows it, even
+        while PCO is down. Without credentials nothing can run, and the key only names the
+        empty history.
         """
-        if self.config.organization_key:
-            return self.config.organization_key
+        if not self.config.access_token:
+            return self.config.app_id or "unconfigured"
         if "organization_key" not in self.cache:
             self.cache["organization_key"] = f"org-{self._organization_id()}"
         return cast(str, self.cache["organization_key"])
@@ -116,13 +116,11 @@ class PcoState:
         from flask_pco.redaction import first_line
 
         digest = hashlib.sha256(self.config.access_token.encode()).hexdigest()[:24]
-        key = f"pco:organization:{digest}"
-        redis = self.redis()
-        if redis is not None:
-            with suppress(RedisError):
-                known = redis.get(key)
-                if isinstance(known, bytes) and known:
-                    return known.decode()
+        key = f"organization:{digest}"
+        Setting = self.models.Setting
+        known = self.db.session.get(Setting, key)
+        if known is not None and isinstance(known.value, str) and is_pco_id(known.value):
+            return known.value
         try:
             document = self.client().get("/people/v2")
         except PcoError as error:
@@ -133,9 +131,8 @@ class PcoState:
         organization = document.data[0].id if document.data else ""
         if not is_pco_id(organization):
             raise ConfigError("PCO answered GET /people/v2 without an organisation id")
-        if redis is not None:
-            with suppress(RedisError):
-                redis.set(key, organization, ex=7 * 86_400)
+        self.db.session.merge(Setting(key=key, value=organization))
+        self.db.session.commit()
         return organization
 
     def redis(self) -> Redis | None:

@@ -64,17 +64,18 @@ def test_two_oauth_churches_get_their_own_keys_slots_and_job_ids(
     assert grace[3] != hope[3] and grace[3] != "oauth"
 
 
-def test_the_organisation_is_asked_once_and_shared_through_redis(
+def test_the_organisation_is_asked_once_and_kept_for_every_process(
     database_url: str, redis_url: str, churches: dict[str, SandboxServer]
 ) -> None:
     server = churches["tok-grace"]
-    with church_app(database_url, redis_url, server, "tok-grace").app_context() as context:
-        assert context.app.extensions["pco"].organization_key() == "org-300001"
-    server.control.clear_requests()
+    app = church_app(database_url, redis_url, server, "tok-grace")
+    with app.app_context():
+        state = app.extensions["pco"]
+        assert state.organization_key() == "org-300001"
+        server.control.clear_requests()
+        state.cache.clear()  # another process, or a restart: nothing in memory
 
-    other = church_app(database_url, redis_url, server, "tok-grace")
-    with other.app_context():
-        assert other.extensions["pco"].organization_key() == "org-300001"
+        assert state.organization_key() == "org-300001"
 
     assert server.control.requests() == []
 
@@ -90,3 +91,10 @@ def test_an_unknown_organisation_is_one_line_not_a_shared_key(
 
 def test_a_personal_access_token_keeps_its_app_id_as_the_key(app: Flask) -> None:
     assert app.extensions["pco"].organization_key() == "test-app-id"
+
+
+def test_without_credentials_the_page_and_the_cli_still_work(database_url: str) -> None:
+    app = make_app(database_url, PCO_APP_ID="", PCO_SECRET="")
+
+    with app.app_context():
+        assert app.extensions["pco"].organization_key() == "unconfigured"
