@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import PcoLinkedMixin, utcnow
@@ -131,11 +132,31 @@ def _move_references(ctx: SyncContext, survivor: Any, merged: Any) -> int:
         if role is not None:
             moved += _move_role_rows(ctx, role, survivor, merged)
             continue
-        result = ctx.session.execute(
-            update(table).where(column == merged.id).values({column.name: survivor.id})
-        )
-        moved += result.rowcount or 0
+        moved += _move_table_rows(ctx, table, column, survivor, merged)
     return moved
+
+
+def _move_table_rows(
+    ctx: SyncContext, table: Table, column: Any, survivor: Any, merged: Any
+) -> int:
+    """Re-point a host table's rows at once. A constraint of the host's that refuses it (one
+    badge per person, and both have one) leaves them where they were, said in an issue, rather
+    than failing every pull that meets this merge."""
+    statement = update(table).where(column == merged.id).values({column.name: survivor.id})
+    try:
+        with ctx.session.begin_nested():
+            result = ctx.session.execute(statement)
+    except IntegrityError as error:
+        why = str(error.orig).splitlines()[0] if error.orig else "a constraint refused it"
+        ctx.report.issue(
+            "invalid",
+            "Person",
+            f"merging local person {merged.id} into {survivor.id}: the rows of "
+            f"{table.name}.{column.name} stay with {merged.id} ({why})",
+            local_id=merged.id,
+        )
+        return 0
+    return result.rowcount or 0
 
 
 def _references(ctx: SyncContext) -> Iterator[tuple[Table, Any]]:
