@@ -163,6 +163,25 @@ def test_a_merge_read_twice_changes_nothing_the_second_time(sandbox, run_sync, m
     assert [p.is_active for p in people(models)] == [True, False]
 
 
+def test_a_dry_run_counts_the_merge_and_changes_nothing(sandbox, run_sync, models):
+    keep = sandbox_person(sandbox, "Naomi", "Moab")
+    remove = sandbox_person(sandbox, "Naomi", "Mara")
+    run_sync("pull", "people")
+    give_local_data(models, remove, **LOCAL_ONLY)
+    models.db.session.add(models.CheckIn(person_id=local(models, remove).id))
+    models.db.session.commit()
+    sandbox.merge_people(keep, remove)
+
+    run = run_sync("pull", "people", incremental=True, dry_run=True)
+
+    assert (run.status, run.updated) == ("succeeded", 1)
+    assert [(p.pco_id, p.is_active, p.allergies) for p in people(models)] == [
+        (keep, True, None),
+        (remove, True, "peanuts"),
+    ]
+    assert models.db.session.scalar(select(models.CheckIn.person_id)) == local(models, remove).id
+
+
 @pytest.fixture
 def merges_by_hand(state):
     """The site says it cannot merge people automatically (``PCO_AUTO_MERGE = False``)."""
