@@ -95,6 +95,9 @@ DEFAULTS: dict[str, Any] = {
     "PCO_READONLY_CACHE_SECONDS": 60,
     #: Name of the local department that PCO groups are created under.
     "PCO_GROUPS_DEPARTMENT": "PCO Groups",
+    #: When PCO merges two people who both have a local row, move the site's data onto the
+    #: kept one at once. False: hold each such merge for an admin (``flask pco merge``).
+    "PCO_AUTO_MERGE": True,
     #: Bearer token a Prometheus scraper sends to ``/api/pco/metrics``; empty: no endpoint.
     "PCO_METRICS_TOKEN": "",
     #: Apprise URLs alerts go to (``mailtos://...``, ``slack://...``, ``json://...``), comma-
@@ -134,6 +137,7 @@ class PcoConfig:
     public_url: str
     readonly_cache_seconds: int
     groups_department: str
+    auto_merge: bool
     #: A secret like the others: never printed, compared in constant time.
     metrics_token: str = ""
     #: Where alerts go; they hold tokens and passwords, so they are never printed either.
@@ -207,6 +211,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         public_url=_optional_url(config, "PCO_PUBLIC_URL"),
         readonly_cache_seconds=_integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
         groups_department=_string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
+        auto_merge=_flag(config, "PCO_AUTO_MERGE"),
         metrics_token=_string(config, "PCO_METRICS_TOKEN"),
         alert_urls=_list(config, "PCO_ALERT_URLS"),
     )
@@ -231,6 +236,21 @@ def _string(config: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{key} must be a string, got {type(value).__name__}")
     return value.strip()
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(config: Mapping[str, Any], key: str) -> bool:
+    """A bool, or its text as the environment gives it (``true``/``false``, ``1``/``0``,
+    ``yes``/``no``, ``on``/``off``, any case)."""
+    value = config.get(key)
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise ConfigError(f"{key} must be true or false, got {value!r}")
 
 
 def _secrets(value: Any) -> tuple[str, ...]:

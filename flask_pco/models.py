@@ -106,6 +106,9 @@ class PcoLinkedMixin:
     pco_removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     #: The sync run that removed it (NULL for a webhook delivery, or while current).
     pco_removed_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The local row this one was merged into (PCO merged their two profiles): this row is
+    #: kept, inactive, and its local data lives on there. NULL unless merged.
+    pco_merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
@@ -238,7 +241,12 @@ class SyncCursorTable(_Table):
 
 
 class ConflictTable(_Table):
-    """A field changed both locally and in PCO since the last sync; PCO's value was kept."""
+    """A field changed both locally and in PCO since the last sync; PCO's value was kept.
+
+    Or (``merged_from`` set) two local rows PCO merged held different values of a column the
+    site owns: the surviving row's value (``pco_value``) was kept, the merged row's is
+    ``local_value``.
+    """
 
     __tablename__ = "pco_conflict"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -252,6 +260,8 @@ class ConflictTable(_Table):
     detected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     resolution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    #: The local row a merge took ``local_value`` from; NULL for a conflict with PCO.
+    merged_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class WebhookDeliveryTable(_Table):

@@ -1,7 +1,7 @@
 """A host site unlike example_app: its own table and column names, and no optional column.
 
 ``members`` has ``given_name``, ``surname`` and ``birth_date`` but no gender, child or active
-flag; its emails and phones point at it through ``member_id`` and carry neither a primary flag
+flag, and ``badges`` (one per member) point at it; its emails and phones point at it through ``member_id`` and carry neither a primary flag
 nor a kind; ``households`` keep no address and ``household_members`` no relationship. Tests
 register any subset of its roles, as a site that has only some of them would.
 """
@@ -31,6 +31,15 @@ class Member(PcoLinkedMixin, lean_db.Model):  # type: ignore[name-defined,misc]
     given_name: Mapped[str] = mapped_column(String(100))
     surname: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Badge(lean_db.Model):  # type: ignore[name-defined,misc]
+    """The site's own table, which no sync names: one name badge per member, a rule of its own."""
+
+    __tablename__ = "badges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    code: Mapped[str] = mapped_column(String(20))
 
 
 class MemberEmail(PcoLinkedMixin, lean_db.Model):  # type: ignore[name-defined,misc]

@@ -64,6 +64,7 @@ def test_second_registration_on_one_app_says_what_to_do(pco: PCO) -> None:
         ("PCO_WEBHOOK_SECRET", 42, "PCO_WEBHOOK_SECRET must be a string"),
         ("PCO_API_VERSIONS", "2022-07-14", "PCO_API_VERSIONS must map"),
         ("PCO_WEBHOOK_BATCH", 0, "PCO_WEBHOOK_BATCH must be a whole number from 1 to 10000"),
+        ("PCO_AUTO_MERGE", "maybe", "PCO_AUTO_MERGE must be true or false"),
     ],
 )
 def test_malformed_config_fails_at_start_up_naming_the_key(
@@ -85,6 +86,15 @@ def test_webhook_secrets_accept_a_comma_separated_list(pco: PCO) -> None:
     app = bare_app(PCO_WEBHOOK_SECRET="old-secret, new-secret")
     pco.init_app(app)
     assert current_state(app).config.webhook_secrets == ("old-secret", "new-secret")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("off", False), ("FALSE", False), ("1", True)])
+def test_auto_merge_takes_the_words_an_environment_gives(
+    pco: PCO, value: str, expected: bool
+) -> None:
+    app = bare_app(PCO_AUTO_MERGE=value)
+    pco.init_app(app)
+    assert current_state(app).config.auto_merge is expected
 
 
 def test_client_without_credentials_is_a_config_error(pco: PCO) -> None:

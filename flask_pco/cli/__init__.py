@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "approve": ("flask_pco.cli.records", None),
     "issues": ("flask_pco.cli.records", None),
     "resolve": ("flask_pco.cli.records", None),
+    "merge": ("flask_pco.cli.records", None),
     "test-connection": ("flask_pco.cli.connection", None),
     "schedule": ("flask_pco.cli.service", None),
     "worker": ("flask_pco.cli.service", None),

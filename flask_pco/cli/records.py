@@ -11,7 +11,8 @@ from flask_pco.cli.common import one_line_errors, positive_limit
 from flask_pco.state import current_pco
 from flask_pco.sync import holds
 from flask_pco.sync.approvals import approve_run, refuse_run
-from flask_pco.web.admin_data import held_matches, recent_issues
+from flask_pco.sync.merges import merge_held
+from flask_pco.web.admin_data import held_matches, held_merges, recent_issues
 
 commands = AppGroup("pco")
 
@@ -32,8 +33,12 @@ def issues_command(limit: int) -> None:
         click.echo(f"held: {_issue_line(issue)}")
         click.echo(f"  {side} candidates: {offered}")
         click.echo(f"  settle: `flask pco resolve {issue.id} --link ID` or `--create-new`")
+    merges = held_merges(state, limit)
+    for issue in merges:
+        click.echo(f"held merge: {_issue_line(issue)}")
+        click.echo(f"  carry it out: `flask pco merge {issue.id}`")
     issues = recent_issues(state, limit)
-    if not issues and not held:
+    if not issues and not held and not merges:
         click.echo("nothing skipped or held")
     for issue in issues:
         click.echo(_issue_line(issue))
@@ -63,6 +68,16 @@ def resolve_command(issue_id: int, link_to: str | None, create_new: bool) -> Non
             message = holds.link_held(state, issue_id, link_to)
         else:
             message = holds.create_new(state, issue_id)
+    click.echo(message)
+
+
+@commands.command("merge")
+@click.argument("issue_id", type=int)
+def merge_command(issue_id: int) -> None:
+    """Carry out a merge held for an admin (PCO_AUTO_MERGE off; see `flask pco issues`): the
+    site's data moves to the person PCO kept, the other is deactivated and points at them."""
+    with one_line_errors():
+        message = merge_held(current_pco(), issue_id)
     click.echo(message)
 
 

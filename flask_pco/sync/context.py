@@ -34,13 +34,15 @@ __all__ = ["OUTCOMES", "RunReporter", "SyncContext", "counts_text", "reporting"]
 
 #: What a run counts, in the order every summary lists them.
 OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "removed", "skipped", "held", "failed")
-#: Issue kinds that wait for an admin's decision, listed once per record until resolved.
-HELD = ("ambiguous",)
+#: Issue kinds that wait for an admin's decision, listed once per record until resolved: an
+#: ambiguous match, and a merge of two local people the site does not make by itself.
+HELD = ("ambiguous", "merged")
 #: How an issue counts when its caller does not say: a record waiting for an admin is held; one
 #: PCO refused or no longer has was not written although the run meant to, so it failed (and
 #: the CLI exits 4); anything else (bad data, a record left on purpose) is skipped.
 KIND_OUTCOMES: dict[str, Outcome] = {
     "ambiguous": "held",
+    "merged": "held",
     "held": "held",
     "rejected": "failed",
     "failed": "failed",

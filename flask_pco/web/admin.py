@@ -295,6 +295,18 @@ def link_held_route(issue_id: int) -> Any:
     return respond(message, "_issues")
 
 
+@admin_blueprint.post("/issues/<int:issue_id>/merge")
+def merge_held_route(issue_id: int) -> Any:
+    """Carry out a merge held for an admin, as ``flask pco merge`` does."""
+    from flask_pco.sync.merges import merge_held
+
+    try:
+        message = merge_held(current_pco(), issue_id)
+    except ConfigError as error:
+        return respond(str(error), "_issues", level="error")
+    return respond(message, "_issues")
+
+
 @admin_blueprint.post("/conflicts/<int:conflict_id>/resolve")
 def resolve_conflict_route(conflict_id: int) -> Any:
     from flask_pco.web.admin_data import resolve_conflict

@@ -20,6 +20,7 @@ from flask_pco.models import Direction, utcnow
 from flask_pco.sync.approvals import waiting_runs
 from flask_pco.sync.context import OUTCOMES
 from flask_pco.sync.engine import offered
+from flask_pco.sync.merges import HELD_MERGE
 from flask_pco.sync.runs import ACTIVE, active_run
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "SyncAction",
     "dashboard",
     "held_matches",
+    "held_merges",
     "live_progress",
     "reference_data",
     "resolve_conflict",
@@ -227,6 +229,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         "conflict_count": session.scalar(
             select(func.count()).select_from(open_conflicts.subquery())
         ),
+        "merges": held_merges(state),
         "recent_issues": recent_issues(state),
         "waiting": waiting_runs(state),
         "redis_problem": redis_problem(state),
@@ -262,6 +265,19 @@ def held_matches(state: PcoState, limit: int = OPEN_ITEMS_SHOWN) -> list[Any]:
     )
 
 
+def held_merges(state: PcoState, limit: int = OPEN_ITEMS_SHOWN) -> list[Any]:
+    """Merges of two local people waiting for an admin (``PCO_AUTO_MERGE`` off), newest first."""
+    SyncIssue = state.models.SyncIssue
+    return list(
+        state.db.session.scalars(
+            select(SyncIssue)
+            .where(SyncIssue.resolved_at.is_(None), SyncIssue.kind == HELD_MERGE)
+            .order_by(SyncIssue.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any]:
     """The latest records a sync or webhook skipped, held back or could not write, with why:
     a count on the history says how many, these say which and what to do."""
@@ -269,7 +285,8 @@ def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any
     return list(
         state.db.session.scalars(
             select(SyncIssue)
-            .where(SyncIssue.kind != "ambiguous")  # those are listed, and resolved, as held
+            # Held ones are listed, and settled, on their own.
+            .where(SyncIssue.kind.not_in(("ambiguous", HELD_MERGE)))
             .order_by(SyncIssue.id.desc())
             .limit(limit)
         )
@@ -311,6 +328,9 @@ def resolve_conflict(state: PcoState, conflict_id: int, keep: str) -> str:
     conflict.resolution = keep
     state.db.session.commit()
     column = state.roles.column(conflict.role, conflict.field)
+    if conflict.merged_from is not None:
+        source = conflict.merged_from if keep == "local" else conflict.local_id
+        return f"Kept the {column} of local person {source}."
     if keep == "local":
         return f"Kept the local {column}; the next push sends it to PCO."
     return f"Kept PCO's {column}."

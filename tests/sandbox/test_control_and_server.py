@@ -86,6 +86,21 @@ def test_control_merge_creates_person_merger_and_removes_the_duplicate(
     assert (merger["person_to_keep_id"], merger["person_to_remove_id"]) == (90000001, 90000002)
 
 
+def test_person_mergers_are_listed_by_created_at_as_a_pull_polls_them(
+    api: requests.Session, url: str, control: SandboxControl
+) -> None:
+    control.set_clock("2026-02-01T09:00:00Z")
+    control.merge_people("90000001", "90000002")
+    control.set_clock(None)
+    listing = url + "/people/v2/person_mergers?order=created_at&where[created_at][gte]="
+
+    before = api.get(listing + "2026-02-01T08:59:00Z").json()["data"]
+    after = api.get(listing + "2026-02-01T09:00:01Z").json()["data"]
+
+    assert [m["attributes"]["created_at"] for m in before] == ["2026-02-01T09:00:00Z"]
+    assert after == []
+
+
 def _contact_ids(api: requests.Session, url: str, control: SandboxControl) -> tuple[str, str, str]:
     pid = control.add_person(
         first_name="C", last_name="D", emails=["c@example.org"], phone_numbers=["3125550123"]

@@ -26,6 +26,7 @@ from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
+from flask_pco.sync.locks import lock_record
 from flask_pco.sync.pull.base import Listed, PageTally, refresh_statistics, run_pages
 from flask_pco.sync.pull.writer import PeopleWriter
 from flask_pco.sync.removals import count_misses, person_label, propose, restore
@@ -38,6 +39,7 @@ __all__ = [
     "fetch_person",
     "organization_country",
     "pull_people",
+    "refresh_person",
 ]
 
 PERSON_INCLUDES = ("emails", "phone_numbers", "addresses")
@@ -50,7 +52,10 @@ _DEACTIVATE_BATCH = 500
 @step("pull", "people")
 def pull_people(ctx: SyncContext) -> None:
     """Pull PCO people (all, changed since the cursor, or those of chosen Lists)."""
+    from flask_pco.sync.pull.mergers import pull_mergers
+
     started = utcnow()
+    pull_mergers(ctx)  # before any matching: a merged profile is relinked, never duplicated
     list_ids = selected_ids(ctx.options.get("list_ids"))
     since = None if list_ids else incremental_since(ctx, "people")
     listing = _PeopleListing(ctx)
@@ -127,6 +132,23 @@ def apply_person(ctx: SyncContext, person: PersonData) -> Outcome:
     ambiguous match is recorded on ``ctx.report`` as an issue. The caller commits.
     """
     return PeopleWriter(ctx, ctx.report).apply([person])[0]
+
+
+def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome | None:
+    """Re-fetch one person with our pinned version and apply it as a pull would; ``None`` if
+    PCO no longer has them.
+
+    The person's lock is taken before the re-fetch (``sync/locks.py``): of two writers of one
+    person, the one that commits later also fetched later, so PCO's latest state wins whatever
+    order PCO's answers arrive in.
+    """
+    lock_record(ctx.session, "person", pco_id)
+    person = fetch_person(ctx, pco_id)
+    if person is None:
+        return None
+    for problem in person.problems:
+        ctx.report.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=pco_id)
+    return apply_person(ctx, person)
 
 
 def deactivate_person(ctx: SyncContext, pco_id: str, why: str = "deleted in PCO") -> bool:

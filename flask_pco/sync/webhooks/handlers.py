@@ -27,7 +27,6 @@ from flask_pco.client.ids import is_pco_id, path_id
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.models import DeliveryStatus
 from flask_pco.sync.context import RunReporter, SyncContext
-from flask_pco.sync.locks import lock_record
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
 from flask_pco.sync.webhooks.deliveries import EventDelivery, parse_timestamp
@@ -91,7 +90,7 @@ def apply_person_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     stale = stale_reason(ctx, pco_id, delivery)
     if stale:
         return "ignored", stale
-    return refresh_person(ctx, pco_id)
+    return refresh_person(ctx, pco_id, new_in_pco=delivery.action == "created")
 
 
 def apply_contact_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
@@ -139,36 +138,15 @@ def _household_gone(ctx: SyncContext, household_id: str) -> Outcome:
 
 
 def apply_merger_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
-    """Relink the local row of the removed profile, or hold both rows for an admin."""
-    resource = delivery.resource
-    keep = str(resource.get("person_to_keep_id") or resource.related_id("person_to_keep") or "")
-    remove = str(
-        resource.get("person_to_remove_id") or resource.related_id("person_to_remove") or ""
-    )
-    if not keep or not remove:
-        return "ignored", f"person merger {resource.id} names no kept or removed person"
-    for pco_id in (keep, remove):
-        if not is_pco_id(pco_id):
-            return not_a_pco_id("person", pco_id)
-    kept, removed = linked_person(ctx, keep), linked_person(ctx, remove)
-    if removed is None:
-        return "ignored", f"no local person is linked to the removed PCO person {remove}"
-    if kept is None:
-        removed.pco_id, removed.pco_updated_at = keep, None
-        ctx.session.flush()
-        refresh_person(ctx, keep)
-        return "applied", f"local person {removed.id} relinked from PCO {remove} to {keep}"
-    deactivate(ctx, remove)
-    ctx.report.issue(
-        "merged",
-        "Person",
-        f"merged in PCO: PCO person {remove} was merged into {keep}; local person {removed.id} "
-        f"was deactivated and kept with its data, local person {kept.id} holds the kept profile",
-        pco_id=remove,
-        local_id=removed.id,
-        candidates=[kept.id],
-    )
-    return "applied", f"both profiles exist locally: person {removed.id} held for an admin"
+    """Apply the merge exactly as a pull applies the merges it reads (``pull/mergers.py``)."""
+    from flask_pco.mapping.mergers import merger_from_resource
+    from flask_pco.sync.pull.mergers import apply_merger
+
+    try:
+        merger = merger_from_resource(delivery.resource)
+    except DocumentError as error:
+        return "ignored", str(error)
+    return apply_merger(ctx, merger)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -254,24 +232,25 @@ def not_a_pco_id(what: str, value: str) -> Outcome:
     return "ignored", f"{value[:40]!r} is not a PCO {what} id; nothing was asked of PCO"
 
 
-def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome:
+def refresh_person(ctx: SyncContext, pco_id: str, *, new_in_pco: bool = False) -> Outcome:
     """Re-fetch a person with our pinned version and apply it as a pull would.
 
-    The person's lock is taken before the re-fetch (``sync/locks.py``): of two deliveries for
-    one person, the one that commits later also fetched later, so PCO's latest state wins
-    whatever order PCO's answers arrive in.
+    A person not linked here may be the profile PCO kept in a merge this site has not heard of
+    yet (its event can come before the merger's): the merges since the cursor are applied
+    first, so the removed profile's row is relinked rather than a new person created. That
+    costs one request, and is skipped for a person PCO has just created.
     """
-    from flask_pco.sync.pull.people import apply_person, fetch_person
+    from flask_pco.sync.pull.mergers import pull_mergers
+    from flask_pco.sync.pull.people import refresh_person as refresh
 
     if not is_pco_id(pco_id):  # a contact's owner, a merger's kept person: payload ids
         return not_a_pco_id("person", pco_id)
-    lock_record(ctx.session, "person", pco_id)
-    person = fetch_person(ctx, pco_id)
-    if person is None:
+    if not new_in_pco and linked_person(ctx, pco_id) is None:
+        pull_mergers(ctx)
+    outcome = refresh(ctx, pco_id)
+    if outcome is None:
         return "ignored", f"PCO person {pco_id} no longer exists"
-    for problem in person.problems:
-        ctx.report.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=pco_id)
-    return PERSON_OUTCOMES[apply_person(ctx, person)]
+    return PERSON_OUTCOMES[outcome]
 
 
 def deactivate(ctx: SyncContext, pco_id: str) -> bool:

@@ -76,7 +76,9 @@ def test_deactivate_person_marks_inactive_once(sandbox, ctx, models):
     assert deactivate_person(ctx, "nobody") is False
 
 
-def test_a_page_costs_the_same_number_of_statements_whatever_its_size(sandbox, run_sync, models):
+def test_a_page_costs_the_same_number_of_statements_whatever_its_size(
+    sandbox, run_sync, models, state
+):
     """No query per record: 5 and 10 people on one page cost the same statements."""
     statements = []
     event.listen(models.db.engine, "before_cursor_execute", lambda *a: statements.append(1))
@@ -94,7 +96,12 @@ def test_a_page_costs_the_same_number_of_statements_whatever_its_size(sandbox, r
         statements.clear()
         run_sync("pull", "people")
         counts.append(len(statements))
-        for model in (models.PersonEmail, models.PersonPhone, models.Person):
+        for model in (
+            models.PersonEmail,
+            models.PersonPhone,
+            models.Person,
+            state.models.SyncCursor,
+        ):
             models.db.session.query(model).delete()
         models.db.session.commit()
     assert counts[0] == counts[1]

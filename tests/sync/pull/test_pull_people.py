@@ -289,7 +289,8 @@ def test_list_selective_pull_takes_only_that_lists_people(sandbox, run_sync, mod
     run = run_sync("pull", "people", list_ids=[list_id])
     assert run.status == "succeeded"
     assert set(people_by_pco_id(models)) == members
-    assert models.db.session.scalar(select(state.models.SyncCursor)) is None
+    Cursor = state.models.SyncCursor
+    assert models.db.session.scalar(select(Cursor).where(Cursor.resource == "people")) is None
 
 
 def test_a_list_pco_does_not_have_fails_the_run_naming_it_after_the_others_are_pulled(

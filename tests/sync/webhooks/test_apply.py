@@ -204,25 +204,6 @@ def test_merger_relinks_the_local_row_of_the_removed_profile(church):
     assert_local_data_kept(row)
 
 
-def test_merger_with_both_profiles_local_deactivates_the_removed_and_asks_an_admin(church):
-    keep = church.add_pco_person(first="Dana", last="Newcomer")
-    remove = church.add_pco_person(first="Danna", last="Newcomer")
-    created_locally(church, keep)
-    removed_row = created_locally(church, remove)
-    merger_id = church.sandbox.control.merge_people(keep, remove)
-
-    church.post(merger_event(church, merger_id, keep, remove))
-
-    assert church.local(keep).is_active is True
-    removed_row = church.local(remove)
-    assert removed_row.is_active is False
-    assert_local_data_kept(removed_row)
-    [issue] = db.session.scalars(db.select(pco.models.SyncIssue)).all()
-    assert (issue.kind, issue.local_id, issue.candidates) == ("merged", removed_row.id, [1])
-    assert "merged in PCO" in issue.reason
-    assert db.session.scalar(db.select(db.func.count(Person.id))) == 2
-
-
 def merger_event(church, merger_id: str, keep: str, remove: str) -> bytes:
     resource = {
         "type": "PersonMerger",

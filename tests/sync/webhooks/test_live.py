@@ -121,18 +121,23 @@ def test_duplicated_and_shuffled_deliveries_end_in_pcos_state(site):
     assert len(deliveries(db)) == len({d["event"] for d in sent})  # ...stored once
 
 
-def test_merge_in_pco_of_two_local_people_is_held_for_an_admin(site):
+def test_merge_in_pco_of_two_local_people_moves_the_local_data_to_the_kept_one(site):
+    site.control.set_webhook_chaos(duplicate_rate=1.0, shuffle=True)
     keep = site.control.add_person(first_name="Naomi", last_name="Moab")
     remove = site.control.add_person(first_name="Naomi", last_name="Mara")
     site.deliver()
+    removed_row = site.person(remove)
+    removed_row.allergies = "peanuts"
+    db.session.commit()
 
     site.control.merge_people(keep, remove)
     site.deliver()
 
-    assert (site.person(keep).is_active, site.person(remove).is_active) == (True, False)
-    [issue] = db.session.scalars(db.select(pco.models.SyncIssue)).all()
-    assert (issue.kind, issue.pco_id) == ("merged", remove)
+    kept, removed = site.person(keep), site.person(remove)
+    assert (kept.is_active, kept.allergies) == (True, "peanuts")
+    assert (removed.is_active, removed.pco_merged_into) == (False, kept.id)
     assert site.people_count() == 2
+    assert db.session.scalars(db.select(pco.models.SyncIssue)).all() == []
 
 
 def test_forged_delivery_to_the_live_site_is_refused(site):
