@@ -15,7 +15,6 @@ from flask_pco.sandbox.query import paging, parse_query, select
 from flask_pco.sandbox.registry import SPECS
 from flask_pco.sandbox.routes import Route
 from flask_pco.sandbox.serialize import (
-    ORGANIZATION_PARENT,
     RenderContext,
     discovery_meta,
     parse_includes,
@@ -36,7 +35,7 @@ def _scope(
 ) -> tuple[list[str] | None, dict[str, str]]:
     """Ids allowed under a nested URL (None when not nested) and the ``meta.parent``."""
     if route.scope is None:
-        return None, ORGANIZATION_PARENT
+        return None, {"id": sandbox.settings.organization_id, "type": "Organization"}
     parent_spec = SPECS[route.scope[0]]
     parent = sandbox.store.get(parent_spec.table, parent_id)
     if parent is None:

@@ -50,7 +50,8 @@ def create_sandbox_app(
     base_url: str | None = None,
     time_zone: str = "America/New_York",
 ) -> Flask:
-    """A WSGI app emulating one PCO organization with ``people`` generated people."""
+    """A WSGI app emulating one PCO organization with ``people`` generated people; two with
+    different ``organization_id`` are two churches."""
     settings = Settings(
         app_id=app_id,
         secret=secret,

@@ -40,8 +40,8 @@ class Settings:
     secret: str = "sandbox-secret"
     bearer_tokens: tuple[str, ...] = ()
     organization_name: str = "Grace Church Sandbox"
-    #: The Organization's id (``GET /people/v2``); two sandboxes with different ids are two
-    #: churches. Payload ``meta.parent`` and webhook envelopes keep PCO's example id.
+    #: The Organization's id (``GET /people/v2``, every ``meta.parent``, webhook envelopes):
+    #: two sandboxes with different ids are two churches.
     organization_id: str = ORGANIZATION_ID
     time_zone: str = "America/New_York"
     country_code: str = "US"
@@ -59,7 +59,9 @@ class Sandbox:
         self.store = Store(index_columns())
         self.limiter = RateLimiter(rate_limit, rate_period)
         self.faults = Faults()
-        self.webhooks = WebhookDispatcher(self.store, self._payload, settings.webhook_retry_delays)
+        self.webhooks = WebhookDispatcher(
+            self.store, self._payload, settings.webhook_retry_delays, settings.organization_id
+        )
         self.store.listeners.append(self.webhooks.on_change)
         #: Bounded so a long-running sandbox (benchmarks, the CLI) cannot grow without limit.
         self.request_log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
@@ -93,7 +95,8 @@ class Sandbox:
         }
 
     def context(self, base_url: str | None, version: str) -> RenderContext:
-        return RenderContext(self.store, (base_url or self.base_url).rstrip("/"), version)
+        base = (base_url or self.base_url).rstrip("/")
+        return RenderContext(self.store, base, version, self.settings.organization_id)
 
     def log_request(self, entry: dict[str, Any]) -> None:
         with self.log_lock:
@@ -107,7 +110,7 @@ class Sandbox:
             resource = render_resource(spec, record, ctx)
             data = {key: resource[key] for key in ("type", "id", "relationships")}
             data["links"] = {"self": ctx.url(self_path(spec, record))}
-            document: dict[str, Any] = {"data": data, "meta": {"parent": _org_parent()}}
+            document: dict[str, Any] = {"data": data, "meta": {"parent": ctx.organization_parent}}
         else:
             document = single_document(spec, record, ctx, [])
             document["meta"].update(event_time=utc_stamp(), idempotency_token=str(uuid.uuid4()))
@@ -126,10 +129,6 @@ class Sandbox:
 
     def member_ids(self, parent: str, relation: str, record: dict[str, Any]) -> list[str]:
         return related_ids(self.store, SPECS[parent].relations[relation], record)
-
-
-def _org_parent() -> dict[str, str]:
-    return {"id": ORGANIZATION_ID, "type": "Organization"}
 
 
 def _available_event(name: str) -> dict[str, Any]:

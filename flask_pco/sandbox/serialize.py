@@ -11,8 +11,6 @@ from flask_pco.sandbox.registry import SPECS
 from flask_pco.sandbox.specs import ORGANIZATION_ID, Relation, ResourceSpec
 from flask_pco.sandbox.store import Store
 
-ORGANIZATION_PARENT = {"id": ORGANIZATION_ID, "type": "Organization"}
-
 
 @dataclass(frozen=True)
 class RenderContext:
@@ -21,6 +19,12 @@ class RenderContext:
     store: Store
     base_url: str
     version: str
+    #: The emulated organisation's id: the ``meta.parent`` of every top-level document.
+    organization_id: str = ORGANIZATION_ID
+
+    @property
+    def organization_parent(self) -> dict[str, str]:
+        return {"id": self.organization_id, "type": "Organization"}
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -117,7 +121,7 @@ def single_document(
     meta: dict[str, Any] = {}
     if spec.can_include:
         meta["can_include"] = list(spec.can_include)
-    meta["parent"] = parent or ORGANIZATION_PARENT
+    meta["parent"] = parent or ctx.organization_parent
     data = render_resource(spec, record, ctx, includes)
     return {"data": data, "included": render_included(spec, [data], ctx, includes), "meta": meta}
 

@@ -51,7 +51,13 @@ def sign_body(raw: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
-def delivery_body(event_uuid: str, name: str, attempt: int, payload: str) -> bytes:
+def delivery_body(
+    event_uuid: str,
+    name: str,
+    attempt: int,
+    payload: str,
+    organization_id: str = ORGANIZATION_ID,
+) -> bytes:
     """The compact EventDelivery envelope; the signature covers exactly these bytes."""
     body = {
         "data": [
@@ -60,7 +66,7 @@ def delivery_body(event_uuid: str, name: str, attempt: int, payload: str) -> byt
                 "type": "EventDelivery",
                 "attributes": {"name": name, "attempt": attempt, "payload": payload},
                 "relationships": {
-                    "organization": {"data": {"type": "Organization", "id": ORGANIZATION_ID}}
+                    "organization": {"data": {"type": "Organization", "id": organization_id}}
                 },
             }
         ]
@@ -91,9 +97,14 @@ class WebhookDispatcher:
     """A queue of deliveries and the one thread that sends them."""
 
     def __init__(
-        self, store: Store, build_payload: PayloadBuilder, retry_delays: tuple[float, ...]
+        self,
+        store: Store,
+        build_payload: PayloadBuilder,
+        retry_delays: tuple[float, ...],
+        organization_id: str = ORGANIZATION_ID,
     ):
         self.store = store
+        self.organization_id = organization_id
         self.build_payload = build_payload
         self.retry_delays = tuple(retry_delays)
         self.duplicate_rate = 0.0
@@ -228,7 +239,13 @@ class WebhookDispatcher:
             self._cond.notify_all()
 
     def _send(self, delivery: Delivery, secret: str) -> int:
-        body = delivery_body(delivery.event_uuid, delivery.name, delivery.attempt, delivery.payload)
+        body = delivery_body(
+            delivery.event_uuid,
+            delivery.name,
+            delivery.attempt,
+            delivery.payload,
+            self.organization_id,
+        )
         headers = {
             "Content-Type": "application/json",
             "X-PCO-Webhooks-Authenticity": sign_body(body, secret),

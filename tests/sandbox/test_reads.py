@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import requests
 
-from flask_pco.sandbox import SandboxControl
+from flask_pco.sandbox import SandboxControl, create_sandbox_app
 
 VND = "application/vnd.api+json; charset=utf-8"
 
@@ -232,6 +233,16 @@ def test_organization_is_served_at_people_v2(api: requests.Session, url: str) ->
     attributes = get(api, url, "/people/v2")["data"]["attributes"]
     assert attributes["name"] == "Grace Church Sandbox"
     assert (attributes["time_zone"], attributes["country_code"]) == ("America/New_York", "US")
+
+
+def test_a_second_church_is_a_sandbox_with_its_own_organization_id() -> None:
+    app = create_sandbox_app(people=1, organization_id="400002")
+    auth = {"Authorization": "Basic " + base64.b64encode(b"sandbox:sandbox-secret").decode()}
+    with app.test_client() as browser:
+        organization = browser.get("/people/v2", headers=auth).get_json()["data"]
+        listing = browser.get("/people/v2/people", headers=auth).get_json()
+    assert (organization["type"], organization["id"]) == ("Organization", "400002")
+    assert listing["meta"]["parent"] == {"id": "400002", "type": "Organization"}
 
 
 def test_nested_collection_has_parent_meta(api: requests.Session, url: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from flask_pco.sandbox import SandboxControl, sign_body
+from flask_pco.sandbox.webhooks import delivery_body
 
 from .conftest import Receiver
 
@@ -239,3 +240,9 @@ def test_delayed_deliveries_still_arrive_by_flush(
     assert receiver.received == []
     control.flush_webhooks()
     assert len(receiver.received) == 1
+
+
+def test_a_delivery_names_the_sandboxs_own_organisation() -> None:
+    body = json.loads(delivery_body("e1", "people.v2.events.person.created", 1, "{}", "400002"))
+    organization = body["data"][0]["relationships"]["organization"]["data"]
+    assert organization == {"type": "Organization", "id": "400002"}
