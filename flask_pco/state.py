@@ -7,11 +7,15 @@ web. Every layer above receives a ``PcoState`` (or asks ``current_pco()`` at its
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
+from sqlalchemy import and_, delete, not_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
 
 from flask_pco.config import PcoConfig
 from flask_pco.exceptions import ConfigError, PcoError
@@ -24,6 +28,11 @@ if TYPE_CHECKING:
     from flask_pco.models import PcoModels, Roles
 
 __all__ = ["AccessCheck", "Extension", "PcoState", "current_pco"]
+
+log = logging.getLogger(__name__)
+
+#: The key every OAuth token had before it came from PCO: rows stored under it are adopted.
+LEGACY_OAUTH_KEY = "oauth"
 
 #: Seconds to wait for Redis to accept a connection.
 REDIS_CONNECT_TIMEOUT = 5.0
@@ -108,8 +117,20 @@ class PcoState:
         if not self.config.access_token:
             return self.config.app_id or "unconfigured"
         if "organization_key" not in self.cache:
-            self.cache["organization_key"] = f"org-{self._organization_id()}"
+            key = f"org-{self._organization_id()}"
+            self._adopt_legacy_rows(key)
+            self.cache["organization_key"] = key
         return cast(str, self.cache["organization_key"])
+
+    def _adopt_legacy_rows(self, key: str) -> None:
+        """Move runs and cursors stored under the key an OAuth token had before (the app id
+        when one was set too, else ``oauth``) to ``key``: history, approvals waiting and
+        incremental cursors carry over. Only PCO knows the id, so no migration can do it."""
+        legacy = self.config.app_id or LEGACY_OAUTH_KEY
+        try:
+            _move_rows(self.db, self.models, legacy, key)
+        except SQLAlchemyError as error:  # the next process tries again; nothing is lost
+            log.warning("flask-pco: runs stored under %r stay there for now: %s", legacy, error)
 
     def _organization_id(self) -> str:
         from flask_pco.client.ids import is_pco_id
@@ -148,6 +169,44 @@ class PcoState:
                 self.config.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT
             )
         return cast("Redis", self.cache["redis"])
+
+
+def _move_rows(db: SQLAlchemy, models: PcoModels, old: str, new: str) -> None:
+    """Re-key runs and cursors from ``old`` to ``new`` in a transaction of its own (the caller
+    may be inside one); a look first, as only the first process after an upgrade finds any."""
+    SyncRun, SyncCursor = models.SyncRun, models.SyncCursor
+    with db.engine.begin() as connection:
+        found = (
+            select(SyncRun.id)
+            .where(SyncRun.organization == old)
+            .union_all(select(SyncCursor.id).where(SyncCursor.organization == old))
+        )
+        if connection.execute(found.limit(1)).first() is None:
+            return
+        # A cursor the new key already has is newer than the old one's.
+        taken = select(SyncCursor.resource).where(SyncCursor.organization == new)
+        connection.execute(
+            update(SyncCursor)
+            .where(SyncCursor.organization == old, SyncCursor.resource.not_in(taken))
+            .values(organization=new)
+        )
+        connection.execute(delete(SyncCursor).where(SyncCursor.organization == old))
+        connection.execute(
+            update(SyncRun)
+            .where(SyncRun.organization == old, not_(_holds_slot(SyncRun)))
+            .values(organization=new)
+        )
+        # A run still active under the old key keeps the slot, unless one already holds it.
+        other = aliased(SyncRun)
+        held = select(other.id).where(other.organization == new, _holds_slot(other)).exists()
+        connection.execute(
+            update(SyncRun).where(SyncRun.organization == old, ~held).values(organization=new)
+        )
+
+
+def _holds_slot(run: Any) -> Any:
+    """``ACTIVE_TOP_LEVEL`` as columns, so it can name either side of a self-join."""
+    return and_(run.parent_id.is_(None), run.status.in_(("queued", "running")))
 
 
 def current_pco() -> PcoState:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
-from flask_pco.exceptions import ConfigError
+from flask_pco.exceptions import ConfigError, SyncInProgressError
 from flask_pco.jobs.queue import webhook_job_id
+from flask_pco.models import utcnow
 from flask_pco.sandbox import SandboxServer, create_sandbox_app
 from flask_pco.sync.runs import queue_run
 from tests.conftest import make_app
@@ -98,3 +100,58 @@ def test_without_credentials_the_page_and_the_cli_still_work(database_url: str) 
 
     with app.app_context():
         assert app.extensions["pco"].organization_key() == "unconfigured"
+
+
+def old_oauth_rows(state: Any) -> tuple[Any, Any, Any]:
+    """What a site on OAuth stored before its organisation was asked for: all under 'oauth'."""
+    SyncRun, SyncCursor = state.models.SyncRun, state.models.SyncCursor
+    done = SyncRun(organization="oauth", sync_type="people", direction="pull", status="succeeded")
+    running = SyncRun(organization="oauth", sync_type="full", direction="pull", status="running")
+    cursor = SyncCursor(organization="oauth", resource="people", synced_from=utcnow())
+    state.db.session.add_all([done, running, cursor])
+    state.db.session.commit()
+    return done, running, cursor
+
+
+def test_runs_and_cursors_stored_under_oauth_carry_over_to_the_organisation(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    app = church_app(database_url, redis_url, churches["tok-grace"], "tok-grace")
+    with app.app_context():
+        state = app.extensions["pco"]
+        rows = old_oauth_rows(state)
+
+        assert state.organization_key() == "org-300001"
+
+        state.db.session.expire_all()
+        assert {row.organization for row in rows} == {"org-300001"}
+
+
+def test_a_run_active_under_oauth_keeps_the_slot_after_the_upgrade(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    app = church_app(database_url, redis_url, churches["tok-grace"], "tok-grace")
+    with app.app_context():
+        state = app.extensions["pco"]
+        _done, running, _cursor = old_oauth_rows(state)
+
+        with pytest.raises(SyncInProgressError, match=rf"pull full \(run {running.id}, running\)"):
+            queue_run(state, "people", "pull")
+
+
+def test_a_cursor_the_organisation_already_has_wins_over_the_old_one(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    app = church_app(database_url, redis_url, churches["tok-grace"], "tok-grace")
+    with app.app_context():
+        state = app.extensions["pco"]
+        SyncCursor = state.models.SyncCursor
+        newer = SyncCursor(organization="org-300001", resource="people", synced_from=utcnow())
+        state.db.session.add(newer)
+        state.db.session.commit()
+        old_oauth_rows(state)  # an old-version worker wrote during a rolling upgrade
+
+        state.organization_key()
+
+        cursors = state.db.session.scalars(select(SyncCursor)).all()
+        assert [(c.organization, c.id) for c in cursors] == [("org-300001", newer.id)]
