@@ -5,7 +5,9 @@ Each class says whether the operation that raised it may succeed if simply tried
 
     PcoError
      ├── ConfigError              a setting, model or table is wrong (also a     fatal
-     │                            click.ClickException: one line in the CLI)
+     │    │                       click.ClickException: one line in the CLI)
+     │    └── OrganizationUnknownError  PCO did not say which organisation an    as its
+     │                            OAuth token is for (unreachable, refused)      cause
      ├── ApiError                 PCO answered with an error status
      │    ├── AuthenticationError 401/403: bad credentials, no access to an app  fatal
      │    ├── NotFoundError       404                                            skippable
@@ -38,6 +40,7 @@ __all__ = [
     "DatabaseBusyError",
     "DocumentError",
     "NotFoundError",
+    "OrganizationUnknownError",
     "PcoError",
     "RateLimitError",
     "ServerError",
@@ -65,6 +68,19 @@ class ConfigError(PcoError, click.ClickException):
     in the host's ``create_app``), the command line shows ``Error: <message>`` and exits 1
     instead of a traceback, as Flask does for its own ``NoAppException``.
     """
+
+
+class OrganizationUnknownError(ConfigError):
+    """PCO did not say which organisation an OAuth token belongs to.
+
+    Runs, job ids and settings are keyed by it, and a key shared with other churches would
+    let them block each other, so nothing starts until PCO answers. Retriable when its cause
+    is (PCO unreachable): a worker tries again; fatal when PCO refused the token.
+    """
+
+    def __init__(self, message: str, *, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.retriable = retriable
 
 
 class ApiError(PcoError):

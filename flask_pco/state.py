@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from flask_pco.config import PcoConfig
-from flask_pco.exceptions import ConfigError, PcoError
+from flask_pco.exceptions import ConfigError, OrganizationUnknownError, PcoError
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 #: The key every OAuth token had before it came from PCO: rows stored under it are adopted.
 LEGACY_OAUTH_KEY = "oauth"
+
+#: Seconds a failure to learn the organisation is given again without asking PCO.
+ORGANIZATION_RETRY_AFTER = 15.0
 
 #: Seconds to wait for Redis to accept a connection.
 REDIS_CONNECT_TIMEOUT = 5.0
@@ -117,7 +121,7 @@ class PcoState:
         if not self.config.access_token:
             return self.config.app_id or "unconfigured"
         if "organization_key" not in self.cache:
-            key = f"org-{self._organization_id()}"
+            key = f"org-{self._organization_id_or_recent_failure()}"
             self._adopt_legacy_rows(key)
             self.cache["organization_key"] = key
         return cast(str, self.cache["organization_key"])
@@ -132,6 +136,19 @@ class PcoState:
         except SQLAlchemyError as error:  # the next process tries again; nothing is lost
             log.warning("flask-pco: runs stored under %r stay there for now: %s", legacy, error)
 
+    def _organization_id_or_recent_failure(self) -> str:
+        """``_organization_id``, but a failure is given again for a few seconds without asking:
+        while PCO is down the admin page's poll would otherwise wait out PCO's retries."""
+        until, message, retriable = self.cache.get("organization_failure", (0.0, "", False))
+        if time.monotonic() < until:
+            raise OrganizationUnknownError(message, retriable=retriable)
+        try:
+            return self._organization_id()
+        except OrganizationUnknownError as error:
+            until = time.monotonic() + ORGANIZATION_RETRY_AFTER
+            self.cache["organization_failure"] = (until, str(error), error.retriable)
+            raise
+
     def _organization_id(self) -> str:
         from flask_pco.client.ids import is_pco_id
         from flask_pco.redaction import first_line
@@ -145,13 +162,14 @@ class PcoState:
         try:
             document = self.client().get("/people/v2")
         except PcoError as error:
-            raise ConfigError(
+            raise OrganizationUnknownError(
                 f"cannot tell which PCO organisation PCO_ACCESS_TOKEN belongs to: "
-                f"{first_line(error)}"
+                f"{first_line(error)}",
+                retriable=error.retriable,
             ) from None
         organization = document.data[0].id if document.data else ""
         if not is_pco_id(organization):
-            raise ConfigError("PCO answered GET /people/v2 without an organisation id")
+            raise OrganizationUnknownError("PCO answered GET /people/v2 without an organisation id")
         self.db.session.merge(Setting(key=key, value=organization))
         self.db.session.commit()
         return organization

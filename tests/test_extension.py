@@ -165,6 +165,7 @@ PUBLIC_API = {
     "DatabaseBusyError",
     "DocumentError",
     "NotFoundError",
+    "OrganizationUnknownError",
     "PcoError",
     "PcoLinkedMixin",
     "PcoState",

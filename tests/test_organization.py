@@ -6,19 +6,23 @@ shared one run slot, one set of cursors and one job id per sync, and blocked eac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from flask_pco.exceptions import ConfigError, SyncInProgressError
-from flask_pco.jobs.queue import webhook_job_id
+from flask_pco.exceptions import ConfigError, OrganizationUnknownError, SyncInProgressError
+from flask_pco.jobs.queue import sync_queue, webhook_job_id
+from flask_pco.jobs.webhooks import dispatch_deliveries
 from flask_pco.models import utcnow
 from flask_pco.sandbox import SandboxServer, create_sandbox_app
 from flask_pco.sync.runs import queue_run
 from tests.conftest import make_app
+from tests.jobs.conftest import NOWHERE
 
 
 @pytest.fixture
@@ -155,3 +159,58 @@ def test_a_cursor_the_organisation_already_has_wins_over_the_old_one(
 
         cursors = state.db.session.scalars(select(SyncCursor)).all()
         assert [(c.organization, c.id) for c in cursors] == [("org-300001", newer.id)]
+
+
+def test_an_unreachable_pco_starts_nothing_and_a_worker_may_try_again(
+    tmp_path: Path, redis_url: str
+) -> None:
+    # One database is enough: nothing reaches it, and the ask waits out PCO's retries.
+    app = make_app(
+        f"sqlite:///{tmp_path / 'site.db'}",
+        PCO_APP_ID="",
+        PCO_SECRET="",
+        PCO_ACCESS_TOKEN="tok-offline",
+        PCO_API_URL=NOWHERE,
+        PCO_REDIS_URL=redis_url,
+    )
+    with app.app_context():
+        state = app.extensions["pco"]
+        with pytest.raises(
+            OrganizationUnknownError, match="people/v2 failed: ConnectionError"
+        ) as raised:
+            queue_run(state, "people", "pull")
+        assert raised.value.retriable
+        assert "tok-offline" not in str(raised.value)
+        assert state.db.session.scalars(select(state.models.SyncRun)).all() == []
+
+
+def test_a_refused_token_is_not_retried_and_not_asked_again_at_once(
+    database_url: str, redis_url: str, churches: dict[str, SandboxServer]
+) -> None:
+    server = churches["tok-grace"]
+    app = church_app(database_url, redis_url, server, "tok-revoked")
+    with app.app_context():
+        state = app.extensions["pco"]
+        with pytest.raises(OrganizationUnknownError, match="HTTP 401") as first:
+            state.organization_key()
+        server.control.clear_requests()
+        with pytest.raises(OrganizationUnknownError, match="HTTP 401"):
+            state.organization_key()  # the admin page's next poll
+    assert not first.value.retriable
+    assert server.control.requests() == []
+
+
+def test_a_webhook_delivery_waits_stored_while_the_organisation_is_unknown(
+    database_url: str,
+    redis_url: str,
+    churches: dict[str, SandboxServer],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Alembic's fileConfig (tests/test_migrations.py) disables the loggers that existed then.
+    monkeypatch.setattr(logging.getLogger("flask_pco.jobs.webhooks"), "disabled", False)
+    app = church_app(database_url, redis_url, churches["tok-grace"], "tok-revoked")
+    with app.app_context():
+        dispatch_deliveries(app.extensions["pco"], (7,))  # PCO is answered 200: the row is kept
+        assert len(sync_queue()) == 0
+    assert "delivery 7 waits: cannot tell which PCO organisation" in caplog.text

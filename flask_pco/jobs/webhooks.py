@@ -6,13 +6,15 @@ chores (retrying failed deliveries, catching up on a gap in deliveries).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
-from flask_pco.exceptions import SyncInProgressError
+from flask_pco.exceptions import OrganizationUnknownError, SyncInProgressError
 from flask_pco.jobs.queue import Mode, enqueue_webhook, start_sync
+from flask_pco.redaction import first_line
 from flask_pco.sync.webhooks.events import apply_now, retry_failed_deliveries
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ __all__ = [
     "dispatch_deliveries",
     "webhook_housekeeping",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def dispatch_deliveries(state: PcoState, delivery_ids: tuple[int, ...]) -> None:
@@ -41,6 +45,9 @@ def dispatch_deliveries(state: PcoState, delivery_ids: tuple[int, ...]) -> None:
             enqueue_webhook(delivery_id)
         except RedisError:
             apply_now(state, delivery_id)
+        except OrganizationUnknownError as error:
+            # Stored and waiting: a worker queues it again once PCO names the organisation.
+            log.warning("flask-pco: delivery %s waits: %s", delivery_id, first_line(error))
 
 
 def check_webhook_gap(state: PcoState, *, mode: Mode = "auto") -> bool:

@@ -15,8 +15,9 @@ from flask import abort
 from sqlalchemy import func, select
 
 from flask_pco.client.ids import is_pco_id
-from flask_pco.exceptions import ConfigError
+from flask_pco.exceptions import ConfigError, OrganizationUnknownError
 from flask_pco.models import Direction, utcnow
+from flask_pco.redaction import first_line
 from flask_pco.sync.approvals import waiting_runs
 from flask_pco.sync.context import OUTCOMES
 from flask_pco.sync.engine import offered
@@ -184,6 +185,8 @@ def live_progress(state: PcoState) -> RunView | None:
     from flask_pco.jobs.run_status import looks_lost, release_lost_runs
 
     state.db.session.expire_all()  # another thread or process is writing the run rows
+    if organization_problem(state):
+        return None
     run = active_run(state)
     if run is not None and looks_lost(state, run):
         release_lost_runs(state)
@@ -204,7 +207,9 @@ def dashboard(state: PcoState) -> dict[str, Any]:
     from flask_pco.jobs.queue import current_run
 
     session.expire_all()  # another thread or process is writing the run rows
-    active = current_run()  # also fails runs whose worker is gone, so the page never hangs
+    unknown = organization_problem(state)
+    # No run starts under an organisation not known yet; the page says why instead of failing.
+    active = None if unknown else current_run()  # also fails runs whose worker is gone
     runs = session.scalars(
         select(SyncRun)
         .where(SyncRun.parent_id.is_(None))
@@ -233,9 +238,20 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         "recent_issues": recent_issues(state),
         "waiting": waiting_runs(state),
         "redis_problem": redis_problem(state),
+        "organization_problem": unknown,
         "health": health(state),
         **site_actions(state),
     }
+
+
+def organization_problem(state: PcoState) -> str | None:
+    """Why PCO did not say which organisation the OAuth token belongs to, or None when it did
+    (or the key needs no request)."""
+    try:
+        state.organization_key()
+    except OrganizationUnknownError as error:
+        return first_line(error)
+    return None
 
 
 def site_actions(state: PcoState) -> dict[str, Any]:
