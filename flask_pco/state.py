@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import and_, delete, not_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import and_, delete, insert, not_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from flask_pco.config import PcoConfig
 from flask_pco.exceptions import ConfigError, OrganizationUnknownError, PcoError
+from flask_pco.models import utcnow
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -170,8 +171,7 @@ class PcoState:
         organization = document.data[0].id if document.data else ""
         if not is_pco_id(organization):
             raise OrganizationUnknownError("PCO answered GET /people/v2 without an organisation id")
-        self.db.session.merge(Setting(key=key, value=organization))
-        self.db.session.commit()
+        _remember_setting(self.db, Setting, key, organization)
         return organization
 
     def redis(self) -> Redis | None:
@@ -220,6 +220,18 @@ def _move_rows(db: SQLAlchemy, models: PcoModels, old: str, new: str) -> None:
         connection.execute(
             update(SyncRun).where(SyncRun.organization == old, ~held).values(organization=new)
         )
+
+
+def _remember_setting(db: SQLAlchemy, Setting: Any, key: str, value: str) -> None:
+    """Store a setting in a transaction of its own: the caller's pending changes are the
+    caller's to commit. Two processes learning the same id at once store the same value."""
+    table = Setting.__table__
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.key == key))
+            connection.execute(insert(table).values(key=key, value=value, updated_at=utcnow()))
+    except IntegrityError:
+        pass  # another process stored it first
 
 
 def _holds_slot(run: Any) -> Any:
