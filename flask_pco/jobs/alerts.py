@@ -12,11 +12,10 @@ never an error's words or a record's values (``Health.alerts``), and no URL or s
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_pco.jobs.health import health
+from flask_pco.jobs.health import cause_of, health
 from flask_pco.models import utcnow
 from flask_pco.redaction import first_line
 from flask_pco.state import PcoState
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 #: The same cause is alerted at most this often.
 ALERT_EVERY = timedelta(hours=1)
 SETTING_KEY = "alerts"
-_NUMBER = re.compile(r"\d+")
 
 
 def check_alerts(state: PcoState, now: datetime | None = None) -> list[str]:
@@ -50,18 +48,13 @@ def check_alerts(state: PcoState, now: datetime | None = None) -> list[str]:
         _remember(state, {"state": "healthy", "causes": {}})
         return sent
     causes: dict[str, str] = dict(memory.get("causes") or {})
-    due = [line for line in report.alerts if _due(causes.get(_cause(line)), now)]
+    due = [line for line in report.alerts if _due(causes.get(cause_of(line)), now)]
     for line in due:
-        causes[_cause(line)] = now.isoformat()
+        causes[cause_of(line)] = now.isoformat()
     if due:
         _send(state, f"Planning Center sync: {report.state}", due)
     _remember(state, {"state": report.state, "causes": causes})
     return due
-
-
-def _cause(line: str) -> str:
-    """The same trouble with other numbers (another run, more records) is the same cause."""
-    return _NUMBER.sub("#", line)
 
 
 def _due(last: str | None, now: datetime) -> bool:

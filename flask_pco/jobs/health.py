@@ -30,7 +30,7 @@ from flask_pco.jobs.schedule import get_schedule
 from flask_pco.models import Direction, utcnow
 from flask_pco.state import PcoState
 from flask_pco.sync.approvals import waiting_runs
-from flask_pco.sync.webhooks.subscriptions import webhook_overview
+from flask_pco.sync.webhooks.subscriptions import WebhookOverview, webhook_overview
 
 __all__ = ["FailureGroup", "Health", "failure_groups", "group_csv", "health", "ignore_group"]
 
@@ -101,15 +101,14 @@ class Health:
 
 def health(state: PcoState) -> Health:
     """The state, the reasons for it (worst first), the last successes and the failure groups."""
-    found: list[Finding] = []
     last = {direction: _last_success(state, direction) for direction in ("pull", "push")}
-    found += _failing(state)
-    found += _stale(state, last["pull"])
-    groups = failure_groups(state)
-    found += _degraded(state, groups)
+    runs = _latest_runs(state)
+    overview = webhook_overview(state)
+    groups = failure_groups(state, runs)
+    found = [*_failing(runs), *_stale(state, last["pull"], overview)]
+    found += _degraded(state, groups, overview)
     found.sort(key=lambda item: SEVERITY.index(item[0]))
     worst = found[0][0] if found else "healthy"
-    overview = webhook_overview(state)
     return Health(
         state=worst,
         reasons=[text for _, text, _ in found],
@@ -154,7 +153,7 @@ def _latest_runs(state: PcoState) -> list[Any]:
     return runs
 
 
-def _failing(state: PcoState) -> list[Finding]:
+def _failing(runs: list[Any]) -> list[Finding]:
     return [
         (
             "failing",
@@ -162,12 +161,12 @@ def _failing(state: PcoState) -> list[Finding]:
             f"{run.error_message or 'no reason recorded'}",
             f"the last {run.direction} ({run.sync_type}, run {run.id}) failed",
         )
-        for run in _latest_runs(state)
+        for run in runs
         if run.status == "failed"
     ]
 
 
-def _stale(state: PcoState, last_pull: datetime | None) -> list[Finding]:
+def _stale(state: PcoState, last_pull: datetime | None, overview: WebhookOverview) -> list[Finding]:
     found: list[Finding] = []
     now = utcnow()
     if get_schedule().enabled and (
@@ -189,7 +188,6 @@ def _stale(state: PcoState, last_pull: datetime | None) -> list[Finding]:
         minutes = int((now - waiting).total_seconds() // 60)
         text = f"a run has waited {minutes} min in the queue: is `flask pco worker` running?"
         found.append(("stale", text, text))
-    overview = webhook_overview(state)
     gap = timedelta(seconds=state.config.webhook_gap)
     if overview.active_subscriptions and (
         overview.last_delivery_at is None or now - overview.last_delivery_at > gap
@@ -202,7 +200,9 @@ def _stale(state: PcoState, last_pull: datetime | None) -> list[Finding]:
     return found
 
 
-def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[Finding]:
+def _degraded(
+    state: PcoState, groups: list[FailureGroup], overview: WebhookOverview
+) -> list[Finding]:
     found: list[Finding] = [("degraded", group.label, group.summary) for group in groups]
     SyncIssue = state.models.SyncIssue
     held = state.db.session.scalar(
@@ -214,7 +214,6 @@ def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[Finding]:
     for waiting in waiting_runs(state):
         text = f"run {waiting.run.id} waits for approval of {waiting.count} removals"
         found.append(("degraded", text, text))
-    overview = webhook_overview(state)
     inactive = overview.subscriptions - overview.active_subscriptions
     if inactive:
         text = (
@@ -228,12 +227,12 @@ def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[Finding]:
     return found
 
 
-def failure_groups(state: PcoState) -> list[FailureGroup]:
-    """The open issues of the latest runs (and recent webhook deliveries), grouped by cause,
-    largest group first."""
+def failure_groups(state: PcoState, latest: list[Any] | None = None) -> list[FailureGroup]:
+    """The open issues of the latest runs (``latest``, when the caller has read them already)
+    and of recent webhook deliveries, grouped by cause, largest group first."""
     SyncRun, SyncIssue = state.models.SyncRun, state.models.SyncIssue
     session = state.db.session
-    runs = {run.id: run for run in _latest_runs(state)}
+    runs = {run.id: run for run in (_latest_runs(state) if latest is None else latest)}
     children = session.execute(
         select(SyncRun.id, SyncRun.parent_id).where(SyncRun.parent_id.in_(list(runs)))
     ).all()
@@ -255,7 +254,7 @@ def failure_groups(state: PcoState) -> list[FailureGroup]:
     for issue in issues:
         run = owner.get(issue.run_id) if issue.run_id is not None else None
         source = (run.direction, run.sync_type) if run is not None else ("webhook", "deliveries")
-        key = (*source, issue.kind, issue.resource_type, _cause(issue.reason))
+        key = (*source, issue.kind, issue.resource_type, cause_of(issue.reason))
         grouped.setdefault(key, []).append(issue)
     groups = [
         FailureGroup(
@@ -273,8 +272,9 @@ def failure_groups(state: PcoState) -> list[FailureGroup]:
     return sorted(groups, key=lambda g: (-g.count, g.label))
 
 
-def _cause(reason: str) -> str:
-    """A reason without the values that differ from record to record."""
+def cause_of(reason: str) -> str:
+    """A reason without the values that differ from record to record (numbers, quoted
+    values): the same trouble met by other records, or by another run, reads the same."""
     return _NUMBER.sub("#", _QUOTED.sub("…", reason or "")).strip()
 
 
