@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import DBAPIError
 
 from flask_pco.models import utcnow
+from flask_pco.redaction import first_line
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.policy import PCO_OWNED, comparable, merge, record_conflicts
 
@@ -113,6 +115,15 @@ def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]]) -> Non
     column = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
     params = [{column[k].key: v for k, v in row.items()} for row in rows]
     ctx.session.execute(insert(mapper.local_table), params)
+
+
+#: How the issue of a record the site's database refused begins: pulls look for it to retry.
+NOT_WRITTEN = "not written: "
+
+
+def not_written(error: DBAPIError) -> str:
+    """The issue reason for a record the database refused: its one-line, redacted reason."""
+    return NOT_WRITTEN + (first_line(error.orig) if error.orig else type(error).__name__)
 
 
 def too_long(ctx: SyncContext, role: str, values: Mapping[str, Any]) -> str | None:

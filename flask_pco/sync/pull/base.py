@@ -23,8 +23,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, ValidationError
 from flask_pco.models import Outcome
-from flask_pco.redaction import first_line
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.rows import not_written
 
 __all__ = [
     "PageTally",
@@ -142,8 +142,7 @@ def _apply_page(ctx: SyncContext, document: Document, handle: PageHandler) -> Pa
             tally.add(_apply_records(ctx, replace(document, data=(resource,)), handle))
         except REFUSED as error:
             ctx.session.rollback()
-            reason = first_line(error.orig) if error.orig else type(error).__name__
-            tally.issue("invalid", resource.type, f"not written: {reason}", pco_id=resource.id)
+            tally.issue("invalid", resource.type, not_written(error), pco_id=resource.id)
     return tally
 
 

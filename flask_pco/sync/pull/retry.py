@@ -17,15 +17,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from flask_pco.models import utcnow
-from flask_pco.redaction import first_line
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.pull.people import apply_person, fetch_person
+from flask_pco.sync.rows import NOT_WRITTEN, not_written
 
 __all__ = ["MAX_ATTEMPTS", "retry_left_behind"]
 
 #: Runs that may try one person again before it waits for an admin.
 MAX_ATTEMPTS = 3
-LEFT_BEHIND = "not written: %"
+LEFT_BEHIND = NOT_WRITTEN + "%"
 
 
 def retry_left_behind(ctx: SyncContext, listed: Collection[str]) -> int:
@@ -70,8 +70,7 @@ def _try_again(ctx: SyncContext, pco_id: str) -> bool:
         ctx.session.commit()
     except (DataError, IntegrityError) as error:
         ctx.session.rollback()
-        reason = first_line(error.orig) if error.orig else type(error).__name__
-        ctx.report.issue("invalid", "Person", f"not written: {reason}", pco_id=pco_id)
+        ctx.report.issue("invalid", "Person", not_written(error), pco_id=pco_id)
         return False
     if outcome in ("created", "updated"):
         ctx.report.count(outcome)

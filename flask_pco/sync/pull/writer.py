@@ -28,6 +28,7 @@ from flask_pco.sync.pull.household_links import (
     family_relationships,
 )
 from flask_pco.sync.rows import (
+    NOT_WRITTEN,
     insert_rows,
     merge_into,
     remember_pco_values,
@@ -103,7 +104,7 @@ class PeopleWriter:
         ]
         why = next((w for role, values in checks if (w := too_long(self.ctx, role, values))), None)
         if why is not None:
-            self.recorder.issue("invalid", "Person", f"not written: {why}", pco_id=person.pco_id)
+            self.recorder.issue("invalid", "Person", f"{NOT_WRITTEN}{why}", pco_id=person.pco_id)
         return why is not None
 
     def _apply(self, people: Sequence[PersonData]) -> list[Outcome]:
