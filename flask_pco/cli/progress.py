@@ -12,7 +12,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
 
 from flask_pco.jobs.run_status import cancel_run, counts_text, progress_line
 from flask_pco.state import current_pco
-from flask_pco.web.admin_data import RunView, run_view
+from flask_pco.web.run_views import RunView, run_view
 
 #: Seconds between two looks at the run row while a sync runs in this process.
 POLL_SECONDS = 0.5

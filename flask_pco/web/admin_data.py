@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import abort
@@ -19,10 +19,10 @@ from flask_pco.exceptions import ConfigError, OrganizationUnknownError
 from flask_pco.models import Direction, utcnow
 from flask_pco.redaction import first_line
 from flask_pco.sync.approvals import waiting_runs
-from flask_pco.sync.context import OUTCOMES
 from flask_pco.sync.engine import offered
 from flask_pco.sync.merges import HELD_MERGE
-from flask_pco.sync.runs import ACTIVE, active_run
+from flask_pco.sync.runs import active_run
+from flask_pco.web.run_views import RunView, history, last_failure, run_view
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -98,83 +98,6 @@ def sync_request(form: Mapping[str, str]) -> SyncAction:
     return SyncAction(action.direction, action.sync_type, f"{action.direction} {action.label}")
 
 
-@dataclass(frozen=True, slots=True)
-class RunView:
-    """A sync-log row as the page shows it, with live counts while it runs."""
-
-    id: int
-    sync_type: str
-    direction: str
-    status: str
-    trigger: str
-    incremental: bool
-    dry_run: bool
-    current_step: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    created: int
-    updated: int
-    skipped: int
-    failed: int
-    requests_used: int
-    error_message: str | None
-    cancel_requested: bool
-    #: Records gone through, of how many (None: not known yet); a full run's are its
-    #: running step's.
-    progress_done: int = 0
-    progress_total: int | None = None
-    removed: int = 0
-    held: int = 0
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def duration(self) -> str:
-        if self.started_at is None:
-            return ""
-        seconds = int(((self.finished_at or utcnow()) - self.started_at).total_seconds())
-        return str(timedelta(seconds=max(seconds, 0)))
-
-
-def run_view(state: PcoState, run: Any) -> RunView:
-    """``run`` with the counts of its running step added: a full run's own counts only grow
-    when a step ends, and an admin wants to see the step's records move."""
-    counts = {name: getattr(run, name) or 0 for name in OUTCOMES}
-    progress = (run.progress_done or 0, run.progress_total)
-    if run.status == "running":
-        SyncRun = state.models.SyncRun
-        # Steps are created after their run, so ``id >`` confines the lookup to the few rows
-        # written since it began, through the primary key (parent_id has no index).
-        for child in state.db.session.scalars(
-            select(SyncRun).where(
-                SyncRun.id > run.id, SyncRun.parent_id == run.id, SyncRun.status == "running"
-            )
-        ):
-            for name in counts:
-                counts[name] += getattr(child, name) or 0
-            progress = (child.progress_done or 0, child.progress_total)
-    return RunView(
-        id=run.id,
-        sync_type=run.sync_type,
-        direction=run.direction,
-        status=run.status,
-        trigger=run.trigger,
-        incremental=bool(run.incremental),
-        dry_run=bool(run.dry_run),
-        current_step=run.current_step or "",
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        requests_used=run.requests_used or 0,
-        error_message=run.error_message,
-        cancel_requested=bool(run.cancel_requested),
-        progress_done=progress[0],
-        progress_total=progress[1],
-        **counts,
-    )
-
-
 def live_progress(state: PcoState) -> RunView | None:
     """The active run with its running step's counts, for the 3 s poll: the slot's index
     lookup and, during a run, its running steps; nothing about history, issues or conflicts.
@@ -196,11 +119,7 @@ def live_progress(state: PcoState) -> RunView | None:
 
 def dashboard(state: PcoState) -> dict[str, Any]:
     """Everything the page and its partials render that lives in the database."""
-    SyncRun, SyncIssue, Conflict = (
-        state.models.SyncRun,
-        state.models.SyncIssue,
-        state.models.Conflict,
-    )
+    SyncIssue, Conflict = state.models.SyncIssue, state.models.Conflict
     session = state.db.session
     from flask_pco.jobs.health import health
     from flask_pco.jobs.outage import redis_problem
@@ -210,20 +129,14 @@ def dashboard(state: PcoState) -> dict[str, Any]:
     unknown = organization_problem(state)
     # No run starts under an organisation not known yet; the page says why instead of failing.
     active = None if unknown else current_run()  # also fails runs whose worker is gone
-    runs = session.scalars(
-        select(SyncRun)
-        .where(SyncRun.parent_id.is_(None))
-        .order_by(SyncRun.id.desc())
-        .limit(HISTORY_LENGTH)
-    ).all()
     open_issues = select(SyncIssue).where(
         SyncIssue.resolved_at.is_(None), SyncIssue.kind == "ambiguous"
     )
     open_conflicts = select(Conflict).where(Conflict.resolved_at.is_(None))
-    return {
+    data = {
         "config": state.config,
         "active": run_view(state, active) if active is not None else None,
-        "runs": [run_view(state, run) for run in runs],
+        "runs": history(state, HISTORY_LENGTH),
         "issues": session.scalars(
             open_issues.order_by(SyncIssue.id.desc()).limit(OPEN_ITEMS_SHOWN)
         ).all(),
@@ -240,8 +153,38 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         "redis_problem": redis_problem(state),
         "organization_problem": unknown,
         "health": health(state),
+        "last_failure": last_failure(state),
         **site_actions(state),
     }
+    data["person_names"] = people_names(state, _local_people(data))
+    return data
+
+
+def _local_people(data: Mapping[str, Any]) -> set[int]:
+    """The local people the listed items name by id, so the page can name them."""
+    ids: set[int] = set()
+    for issue in [*data["issues"], *data["merges"], *data["recent_issues"]]:
+        if issue.resource_type == "Person" and issue.local_id is not None:
+            ids.add(issue.local_id)
+        if issue.local_id is None or issue.kind == HELD_MERGE:  # candidates are local rows
+            ids.update(c for c in issue.candidates or () if isinstance(c, int))
+    for conflict in data["conflicts"]:
+        if conflict.role == "person":
+            ids.update(i for i in (conflict.local_id, conflict.merged_from) if i is not None)
+    return ids
+
+
+def people_names(state: PcoState, ids: set[int]) -> dict[int, str]:
+    """Local people's names by id, in one query: an admin decides on "Ada Lovelace", not on
+    "person #2002"."""
+    if not ids or not state.roles.has("person"):
+        return {}
+    roles = state.roles
+    Person = roles.model("person")
+    first, last = (getattr(Person, roles.column("person", f)) for f in ("first_name", "last_name"))
+    rows = state.db.session.execute(select(Person.id, first, last).where(Person.id.in_(ids)))
+    names = {row[0]: f"{row[1] or ''} {row[2] or ''}".strip() for row in rows}
+    return {id_: name for id_, name in names.items() if name}
 
 
 def organization_problem(state: PcoState) -> str | None:
