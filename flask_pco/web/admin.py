@@ -8,6 +8,7 @@ with htmx the same routes answer with the partial (``templates/pco/_*.html``) to
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,7 +116,7 @@ def format_when(value: datetime | None) -> str:
     if value is None:
         return ""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    local = aware.astimezone(ZoneInfo(current_pco().config.time_zone))
+    local = aware.astimezone(ZoneInfo(current_pco().time_zone()))
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
@@ -135,8 +136,15 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def respond(message: str, *partials: str, level: str = "info", **context: Any) -> Any:
-    """Answer an action: the partials plus a notice for htmx, else flash and go back."""
+def respond(
+    message: str, *partials: str, level: str = "info", focus: str = "", **context: Any
+) -> Any:
+    """Answer an action: the partials plus a notice for htmx, else flash and go back.
+
+    ``focus`` names the element keyboard focus moves to once htmx has swapped the answer in
+    (admin.js), so it does not fall back to the top of the page: the progress card after a
+    start, the section a resolved item was in.
+    """
     if not is_htmx():
         flash(message, f"pco-{level}")
         return redirect(url_for("pco_admin.index"))
@@ -148,7 +156,10 @@ def respond(message: str, *partials: str, level: str = "info", **context: Any) -
         data.update(reference_data(state))
     html = "".join(render_template(f"pco/{name}.html", oob=True, **data) for name in partials)
     notice = render_template("pco/_notice.html", message=message, level=level, oob=True)
-    return html + notice
+    answer = make_response(html + notice)
+    if focus:
+        answer.headers["HX-Trigger-After-Settle"] = json.dumps({"pco-focus": f"#{focus}"})
+    return answer
 
 
 @admin_blueprint.get("/")
@@ -188,10 +199,12 @@ def progress() -> Any:
         return (
             render_template("pco/_progress.html", **data)
             + render_template("pco/_actions.html", oob=True, **data)
+            + render_template("pco/_history.html", oob=True, **data)
             + banner
         )
     if active is not None:
-        return render_template("pco/_progress.html", active=active) + banner
+        badge = render_template("pco/_run_status.html", run=active, badge_oob=True)
+        return render_template("pco/_progress.html", active=active) + badge + banner
     data = dashboard(state)
     html = render_template("pco/_progress.html", **data) + banner
     if is_htmx() and data["active"] is None:
@@ -212,6 +225,7 @@ def test_connection_route() -> Any:
     state = current_pco()
     try:
         info, error = test_connection(state.client()), None
+        state.remember_time_zone(info.time_zone)
     except PcoError as failure:
         info, error = None, first_line(failure)
     if not is_htmx():
@@ -241,7 +255,13 @@ def start_run() -> Any:
         )
     except PcoError as error:  # SyncInProgressError, unknown sync type, bad list id ...
         return respond(str(error), "_actions", "_progress", level="error")
-    return respond(f"Started {action.label} (run {run.id}).", "_actions", "_progress", "_history")
+    return respond(
+        f"Started {action.label} (run {run.id}).",
+        "_actions",
+        "_progress",
+        "_history",
+        focus="pco-progress-title",
+    )
 
 
 @admin_blueprint.post("/runs/<int:run_id>/cancel")
@@ -268,7 +288,7 @@ def decide_run_route(run_id: int) -> Any:
         message = approve_run(state, run_id) if decision == "approve" else refuse_run(state, run_id)
     except ConfigError as error:
         return respond(str(error), "_issues", "_history", level="error")
-    return respond(message, "_issues", "_history", level="success")
+    return respond(message, "_issues", "_history", level="success", focus="pco-issues-title")
 
 
 @admin_blueprint.post("/issues/<int:issue_id>/resolve")
@@ -276,7 +296,9 @@ def resolve_issue_route(issue_id: int) -> Any:
     from flask_pco.web.admin_data import resolve_issue
 
     resolve_issue(current_pco(), issue_id)
-    return respond(f"Issue {issue_id} marked resolved.", "_issues", "_health")
+    return respond(
+        f"Issue {issue_id} marked resolved.", "_issues", "_health", focus="pco-issues-title"
+    )
 
 
 @admin_blueprint.post("/issues/<int:issue_id>/link")
@@ -292,7 +314,7 @@ def link_held_route(issue_id: int) -> Any:
             message = holds.link_held(state, issue_id, request.form.get("candidate", ""))
     except ConfigError as error:
         return respond(str(error), "_issues", level="error")
-    return respond(message, "_issues")
+    return respond(message, "_issues", focus="pco-issues-title")
 
 
 @admin_blueprint.post("/issues/<int:issue_id>/merge")
@@ -304,7 +326,7 @@ def merge_held_route(issue_id: int) -> Any:
         message = merge_held(current_pco(), issue_id)
     except ConfigError as error:
         return respond(str(error), "_issues", level="error")
-    return respond(message, "_issues")
+    return respond(message, "_issues", focus="pco-issues-title")
 
 
 @admin_blueprint.post("/conflicts/<int:conflict_id>/resolve")
@@ -316,7 +338,7 @@ def resolve_conflict_route(conflict_id: int) -> Any:
         message = resolve_conflict(current_pco(), conflict_id, choice)
     except ConfigError as error:
         return respond(str(error), "_issues", level="error")
-    return respond(message, "_issues")
+    return respond(message, "_issues", focus="pco-issues-title")
 
 
 @admin_blueprint.post("/schedule")

@@ -42,7 +42,7 @@ def retry_group_route(key: str) -> Any:
         return respond(str(error), "_health", level="error")
     return respond(
         f"Retrying {group.count} records: started {direction} {sync_type} (run {run.id}).",
-        "_health", "_actions", "_progress", "_history",
+        "_health", "_actions", "_progress", "_history", focus="pco-progress-title",
     )  # fmt: skip
 
 
@@ -52,7 +52,7 @@ def ignore_group_route(key: str) -> Any:
     from flask_pco.jobs.health import ignore_group
 
     dismissed = ignore_group(current_pco(), key)
-    return respond(f"Ignored {dismissed} records.", "_health", "_issues")
+    return respond(f"Ignored {dismissed} records.", "_health", "_issues", focus="pco-health-title")
 
 
 @admin_blueprint.get("/health/<key>.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -307,3 +308,10 @@ def test_refusing_on_the_page_changes_nothing(admin_client: FlaskClient) -> None
     post(admin_client, f"{ADMIN_URL}runs/{run.id}/decide", {"decision": "refuse"})
     current_pco().db.session.expire_all()
     assert (person.is_active, run.status) == (True, "refused")
+
+
+def test_starting_moves_focus_to_the_progress_card(queue_client: FlaskClient) -> None:
+    response = post(queue_client, f"{ADMIN_URL}runs", {"action": "pull:people"}, htmx=True)
+    trigger = json.loads(response.headers["HX-Trigger-After-Settle"])
+    assert trigger == {"pco-focus": "#pco-progress-title"}
+    assert 'id="pco-progress-title" tabindex="-1"' in response.get_data(as_text=True)

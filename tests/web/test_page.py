@@ -141,3 +141,12 @@ def test_a_host_template_overrides_the_packaged_one(app, admin_client: FlaskClie
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
     assert "Our own webhook notes" in html
     assert "URL to give PCO" not in html
+
+
+def test_held_matches_name_the_local_candidates(admin_client: FlaskClient) -> None:
+    from .conftest import make_issue, make_person
+
+    ada = make_person(first_name="Ada", last_name="Lovelace")
+    make_issue(candidates=[ada.id])
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert f"Link to local person Ada Lovelace (#{ada.id})" in html
