@@ -88,7 +88,7 @@ DEFAULTS: dict[str, Any] = {
     #: Largest webhook body accepted, in bytes; PCO's deliveries are a few kilobytes.
     "PCO_WEBHOOK_MAX_BYTES": 512 * 1024,
     #: The church's time zone, for the nightly sync hour and date-only PCO filters.
-    "PCO_TIME_ZONE": "UTC",
+    "PCO_TIME_ZONE": "",
     #: Public base URL of this site, used to build the webhook URL given to PCO.
     "PCO_PUBLIC_URL": "",
     #: Seconds a read-only PCO view is cached, so page views do not burn the rate budget.
@@ -331,7 +331,10 @@ def _versions(value: Any) -> Mapping[str, str]:
 
 
 def _time_zone(config: Mapping[str, Any]) -> str:
-    name = _string(config, "PCO_TIME_ZONE") or "UTC"
+    """A tz database name, or "" for the organisation's own (``PcoState.time_zone``)."""
+    name = _string(config, "PCO_TIME_ZONE")
+    if not name:
+        return ""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

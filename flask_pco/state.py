@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import and_, delete, insert, not_, select, update
@@ -38,6 +39,9 @@ LEGACY_OAUTH_KEY = "oauth"
 
 #: Seconds a failure to learn the organisation is given again without asking PCO.
 ORGANIZATION_RETRY_AFTER = 15.0
+#: How long a failed look at PCO's time zone is not repeated (times show in UTC meanwhile).
+TIME_ZONE_RETRY_AFTER = 300.0
+TIME_ZONE_TIMEOUT = 5.0
 
 #: Seconds to wait for Redis to accept a connection.
 REDIS_CONNECT_TIMEOUT = 5.0
@@ -174,6 +178,66 @@ class PcoState:
         _remember_setting(self.db, Setting, key, organization)
         return organization
 
+    def time_zone(self) -> str:
+        """The church's time zone: ``PCO_TIME_ZONE`` when set, else the one PCO reports for
+        the organisation, else UTC. PCO's is read once (``GET /people/v2``) and kept in the
+        settings table; a connection test refreshes it. While PCO cannot say, UTC, and the
+        look is not repeated for a few minutes, so a page never waits on PCO for it."""
+        if self.config.time_zone:
+            return self.config.time_zone
+        if "time_zone" not in self.cache:
+            until = self.cache.get("time_zone_failure", 0.0)
+            known = self._stored_time_zone()
+            if known is None and time.monotonic() >= until:
+                known = self._ask_time_zone()
+            if known is None:
+                return "UTC"
+            self.cache["time_zone"] = known
+        return cast(str, self.cache["time_zone"])
+
+    def remember_time_zone(self, name: str) -> None:
+        """Keep the time zone PCO reported (a connection test, an OAuth organisation look)."""
+        if not _is_zone(name) or self.cache.get("time_zone") == name:
+            return
+        key = f"time_zone:{self.organization_key()}"
+        _remember_setting(self.db, self.models.Setting, key, name)
+        self.cache["time_zone"] = name
+
+    def _stored_time_zone(self) -> str | None:
+        try:
+            key = f"time_zone:{self.organization_key()}"
+            stored = self.db.session.get(self.models.Setting, key)
+        except (PcoError, SQLAlchemyError):
+            return None
+        value = stored.value if stored is not None else None
+        return value if isinstance(value, str) and _is_zone(value) else None
+
+    def _ask_time_zone(self) -> str | None:
+        """One attempt, a short timeout: a page that needs the zone does not wait out PCO's
+        retries (the client, its budget and connections are shared)."""
+        from flask_pco.client import test_connection
+        from flask_pco.client.session import PcoClient
+        from flask_pco.redaction import first_line
+
+        try:
+            shared = self.client()
+            once = PcoClient(
+                shared.base_url,
+                shared.auth,
+                shared.versions,
+                timeout=TIME_ZONE_TIMEOUT,
+                limiter=shared.limiter,
+                session=shared.session,
+                max_attempts=1,
+            )
+            name = test_connection(once).time_zone
+            self.remember_time_zone(name)
+        except (PcoError, SQLAlchemyError) as error:
+            log.info("flask-pco: times are shown in UTC for now: %s", first_line(error))
+            self.cache["time_zone_failure"] = time.monotonic() + TIME_ZONE_RETRY_AFTER
+            return None
+        return name if _is_zone(name) else None
+
     def redis(self) -> Redis | None:
         """The Redis connection for jobs and the shared budget, or None to run inline."""
         if not self.config.redis_url:
@@ -232,6 +296,14 @@ def _remember_setting(db: SQLAlchemy, Setting: Any, key: str, value: str) -> Non
             connection.execute(insert(table).values(key=key, value=value, updated_at=utcnow()))
     except IntegrityError:
         pass  # another process stored it first
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(name)
 
 
 def _holds_slot(run: Any) -> Any:

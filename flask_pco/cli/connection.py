@@ -17,7 +17,9 @@ commands = AppGroup("pco")
 def test_connection_command() -> None:
     """Check the PCO credentials: print the organisation and the rate-limit budget."""
     with one_line_errors():
-        info = test_connection(current_pco().client())
+        state = current_pco()
+        info = test_connection(state.client())
+        state.remember_time_zone(info.time_zone)
     click.echo(f"connected to {info.organization_name} (time zone {info.time_zone or 'unknown'})")
     if info.rate_limit:
         click.echo(

@@ -77,7 +77,7 @@ def get_schedule() -> Schedule:
     return Schedule(
         enabled=bool(value.get("enabled", False)),
         hour=int(value.get("hour", DEFAULT_HOUR)),
-        time_zone=state.config.time_zone,
+        time_zone=state.time_zone(),
     )
 
 
