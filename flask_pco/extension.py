@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, request
 
+from flask_pco import logfields
 from flask_pco.config import DEFAULTS, load_config
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
@@ -72,6 +73,7 @@ class PCO:
                 "flask-pco is already registered on this app. Call PCO(db).init_app(app) once "
                 "per app; to change settings, set PCO_* keys in app.config before init_app."
             )
+        logfields.install()
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, copy.deepcopy(value))
         if not app.config.get("SECRET_KEY"):

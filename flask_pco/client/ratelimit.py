@@ -27,7 +27,7 @@ import math
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
@@ -124,6 +124,7 @@ class _MemoryState:
         self._lock = threading.Lock()
         self._budget: str | None = None
         self._blocked_until = 0.0
+        self._answers: Counter[str] = Counter()
 
     def read(self) -> tuple[str | None, float]:
         with self._lock:
@@ -137,6 +138,14 @@ class _MemoryState:
         with self._lock:
             self._blocked_until = max(self._blocked_until, until)
 
+    def tally(self, outcome: str) -> None:
+        with self._lock:
+            self._answers[outcome] += 1
+
+    def answers(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._answers)
+
 
 class _RedisState:
     """Budget and block in Redis, seen by every process using the same credential."""
@@ -145,6 +154,7 @@ class _RedisState:
         self._redis = connection
         self._budget_key = f"{prefix}:budget"
         self._blocked_key = f"{prefix}:blocked_until"
+        self._answers_key = f"{prefix}:answers"
         self._block = connection.register_script(_BLOCK_SCRIPT)
 
     def read(self) -> tuple[str | None, float]:
@@ -157,6 +167,13 @@ class _RedisState:
 
     def block_until(self, until: float, seconds: float) -> None:
         self._block(keys=[self._blocked_key], args=[repr(until), math.ceil(seconds * 1000) + 1000])
+
+    def tally(self, outcome: str) -> None:
+        self._redis.hincrby(self._answers_key, outcome, 1)
+
+    def answers(self) -> dict[str, int]:
+        raw = cast(dict[bytes, bytes], self._redis.hgetall(self._answers_key))
+        return {key.decode(): int(value) for key, value in raw.items()}
 
 
 class RateLimiter:
@@ -264,6 +281,19 @@ class RateLimiter:
             self._state.write_budget(budget)
         except redis_lib.RedisError as exc:  # the next acquire reports Redis being down
             log.warning("could not share the learned rate limit through Redis: %s", exc)
+
+    def tally(self, outcome: str) -> None:
+        """Count one answer from PCO (its HTTP status, or ``error`` when none came), for every
+        process when the budget is in Redis: the metrics' requests by status and 429s."""
+        try:
+            self._state.tally(outcome)
+        except redis_lib.RedisError as exc:  # a count is not worth failing a request for
+            log.debug("could not count a PCO answer in Redis: %s", exc)
+
+    def answers(self) -> dict[str, int]:
+        """PCO's answers so far by status (all processes sharing the budget, since Redis
+        started; this process only without Redis)."""
+        return self._state.answers()
 
     def block(self, seconds: float) -> None:
         """After a 429: no process sends anything for ``seconds``."""

@@ -215,8 +215,10 @@ class PcoClient:
                 method, url, params=params, json=json, headers=headers, timeout=self.timeout
             )
         except requests.RequestException as exc:
+            self.limiter.tally("error")
             raise transport_error(exc, method, url) from exc
         self.limiter.observe(time.monotonic() - started)
+        self.limiter.tally(str(response.status_code))
         self._observe(response)
         return response
 

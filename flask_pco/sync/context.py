@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from flask_pco.exceptions import PcoError, SyncCancelledError
+from flask_pco.logfields import log_context
 from flask_pco.models import Outcome, utcnow
 from flask_pco.redaction import redact
 from flask_pco.sync.runs import finish_run
@@ -274,7 +275,8 @@ def reporting(
     """
     reporter = RunReporter(state, run, requests=lambda: client.request_count, records=records)
     try:
-        yield reporter
+        with log_context(run.id, run.organization):
+            yield reporter
     except SyncCancelledError as error:
         state.db.session.rollback()  # the half-written batch; every committed one stays
         reporter._write()

@@ -5,7 +5,8 @@ scraper sends the token as ``Authorization: Bearer ...`` (a scraper cannot log i
 page). Every figure is read from the database at scrape time, so every process (web, workers,
 CLI) is counted without a shared registry: runs by type and status, records by outcome,
 requests made to PCO, webhook deliveries by status, runs waiting in the queue, the last
-successes, and the health state.
+successes, and the health state. PCO's answers by status (429s included) and the budget used
+come from the shared rate limiter (Redis), so they too cover every process.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class SyncCollector(Collector):
         yield self._deliveries()
         yield self._queued()
         yield self._health()
+        yield from self._pco()
 
     def _runs(self) -> Iterator[Metric]:
         SyncRun = self.state.models.SyncRun
@@ -131,6 +133,30 @@ class SyncCollector(Collector):
         for name in SEVERITY:
             family.add_metric([name], 1 if name == current else 0)
         return family
+
+    def _pco(self) -> Iterator[Metric]:
+        """PCO's answers by status (429s among them) and the rate budget, as the shared
+        limiter counts them: every process using the budget, when it is kept in Redis."""
+        if not self.state.config.has_credentials:
+            return
+        limiter = self.state.client().limiter
+        answers = CounterMetricFamily(
+            "pco_api_requests",
+            "Requests sent to PCO by the answer's HTTP status ('error': no answer)",
+            labels=["status"],
+        )
+        for status, count in sorted(limiter.answers().items()):
+            answers.add_metric([status], count)
+        yield answers
+        yield GaugeMetricFamily(
+            "pco_api_rate_limit", "Requests PCO allows per period", value=limiter.limit
+        )
+        _, remaining = limiter.window_stats()
+        yield GaugeMetricFamily(
+            "pco_api_budget_used",
+            "Requests of the current rate window already used",
+            value=max(limiter.limit - remaining, 0),
+        )
 
 
 def _unix(moment: datetime) -> float:

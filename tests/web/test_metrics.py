@@ -86,3 +86,24 @@ def test_there_is_no_endpoint_without_a_token(app: Any) -> None:
 
     assert "pco_metrics" not in app.blueprints
     assert response.status_code != 200 and b"pco_sync_runs" not in response.data
+
+
+def test_pco_answers_by_status_and_429s_are_counted_across_processes(
+    database_url: str, redis_url: str, sandbox: Any
+) -> None:
+    from tests.helpers import sandbox_settings
+
+    settings = sandbox_settings(sandbox.url, PCO_METRICS_TOKEN=TOKEN, PCO_REDIS_URL=redis_url)
+    worker, web = make_app(database_url, **settings), make_app(database_url, **settings)
+    sandbox.control.set_faults(storm_seconds=1)  # PCO answers 429 for a second
+    with worker.app_context():
+        from flask_pco.state import current_pco
+
+        current_pco().client().get("/people/v2")  # waits out the 429, then 200
+    sandbox.control.set_faults()
+    with web.app_context():  # another process: it sees the worker's counts through Redis
+        values = scrape(web)
+    assert values[("pco_api_requests_total", (("status", "429"),))] >= 1
+    assert values[("pco_api_requests_total", (("status", "200"),))] >= 1
+    assert values[("pco_api_rate_limit", ())] == 100
+    assert values[("pco_api_budget_used", ())] >= 2

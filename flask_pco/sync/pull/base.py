@@ -9,6 +9,7 @@ PCO record meanwhile), the page is rolled back and applied once more against fre
 
 from __future__ import annotations
 
+import contextvars
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -114,10 +115,16 @@ def prefetched(pages: Iterable[Document]) -> Iterator[Document]:
     """
     iterator = iter(pages)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pco-prefetch")
+    # The fetching thread logs as the run does (its run id and organisation: logfields).
+    context = contextvars.copy_context()
+
+    def fetch() -> Document | None:
+        return context.run(next, iterator, None)
+
     try:
-        ahead = pool.submit(next, iterator, None)
+        ahead = pool.submit(fetch)
         while (page := ahead.result()) is not None:
-            ahead = pool.submit(next, iterator, None)
+            ahead = pool.submit(fetch)
             yield page
     finally:
         # A stopped run does not wait for the page in flight; the thread ends with its fetch.
