@@ -67,6 +67,8 @@ class MemberPuller:
         if not self.mergers_read:
             pull_mergers(ctx)
             self.mergers_read = True
+            linked = rows_by_pco_id(ctx, "person", wanted)  # a merge may have relinked some
+            wanted = [pco_id for pco_id in wanted if pco_id not in linked]
         people = []
         for pco_id in wanted:
             # Locked before the fetch, as ``refresh_person`` does: the later writer fetched later.
