@@ -72,3 +72,10 @@ def test_a_person_can_join_a_group_once(
         f"{url}/_sandbox/groups/1500001/memberships", json={"person_id": joined[0]}, timeout=10
     )
     assert again.status_code == 422
+
+
+def test_the_sandbox_command_subscribes_a_site_to_every_event_flask_pco_applies() -> None:
+    from flask_pco.sandbox.webhooks import SITE_EVENT_NAMES
+    from flask_pco.sync.webhooks.subscriptions import WANTED_EVENTS
+
+    assert sorted(SITE_EVENT_NAMES) == sorted(WANTED_EVENTS)
