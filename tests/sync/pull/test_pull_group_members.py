@@ -128,3 +128,18 @@ def test_a_groups_pull_before_any_people_pull_brings_the_members(
     assert pulled == members
     assert count(models.GroupMembership) == len(sandbox.state()["records"]["Membership"])
     assert models.db.session.scalar(select(func.count()).select_from(state.models.SyncIssue)) == 0
+
+
+def test_a_dry_run_of_one_group_counts_its_new_members_and_writes_nothing(
+    sandbox, run_sync, models, count
+):
+    sandbox.reset(people=30, seed=3)
+    group, memberships = chosen_group(sandbox)
+
+    dry = run_sync("pull", "groups", group_id=group["id"], dry_run=True)
+    written = count(models.Person), count(models.GroupMembership)
+    real = run_sync("pull", "groups", group_id=group["id"])
+
+    assert written == (0, 0)
+    assert (dry.status, dry.created) == ("succeeded", real.created)
+    assert real.created == 2 + 2 * len(memberships)
