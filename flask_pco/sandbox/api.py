@@ -24,7 +24,6 @@ from flask_pco.sandbox.serialize import (
     single_document,
 )
 from flask_pco.sandbox.specs import ResourceSpec
-from flask_pco.sandbox.store import utc_stamp
 from flask_pco.sandbox.writes import checked_attributes, payload_data, relationship_ids
 
 Document = tuple[dict[str, Any] | None, int]
@@ -127,14 +126,16 @@ def _create_household_membership(
 def _create_group_membership(
     sandbox: Sandbox, data: dict[str, Any], attrs: dict[str, Any]
 ) -> dict[str, Any]:
-    attrs["person_id"] = _person_ref(sandbox, data, attrs)
-    existing = sandbox.store.lookup("Membership", "person_id", attrs["person_id"])
-    if any(
-        sandbox.store.tables["Membership"][m]["group_id"] == attrs["group_id"] for m in existing
-    ):
+    person_id = _person_ref(sandbox, data, attrs)
+    if mutations.group_membership_of(sandbox.store, attrs["group_id"], person_id) is not None:
         raise _taken(SPECS["Membership"], "person_id")
-    attrs.setdefault("joined_at", utc_stamp())
-    return sandbox.store.insert("Membership", attrs)
+    return mutations.add_group_membership(
+        sandbox.store,
+        attrs["group_id"],
+        person_id,
+        attrs.get("role") or "member",
+        attrs.get("joined_at"),
+    )
 
 
 def _create_subscription(

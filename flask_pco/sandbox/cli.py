@@ -6,6 +6,7 @@ import click
 
 from flask_pco.sandbox.app import create_sandbox_app
 from flask_pco.sandbox.testing import SandboxServer
+from flask_pco.sandbox.webhooks import SITE_EVENT_NAMES
 
 
 @click.command("sandbox", help="Run a local emulator of the Planning Center API.")
@@ -21,7 +22,8 @@ from flask_pco.sandbox.testing import SandboxServer
     "--webhook-url",
     "webhook_urls",
     multiple=True,
-    help="Subscribe this URL to all People events (repeatable); prints the signing secret.",
+    help="Subscribe this URL to People and Groups membership events (repeatable); prints the "
+    "signing secret.",
 )
 def sandbox_command(
     host: str,
@@ -43,7 +45,8 @@ def sandbox_command(
     click.echo(f"  PCO_API_URL={server.url} PCO_APP_ID={app_id} PCO_SECRET={secret}")
     with server:
         for url in webhook_urls:
-            click.echo(f"  webhooks -> {url} secret {server.control.subscribe(url)}")
+            secret = server.control.subscribe(url, names=list(SITE_EVENT_NAMES))
+            click.echo(f"  webhooks -> {url} secret {secret}")
         _wait_forever()
 
 

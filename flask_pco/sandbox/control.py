@@ -106,6 +106,22 @@ def add_household_member(record_id: str) -> ResponseReturnValue:
     return jsonify(id=member["id"]), 201
 
 
+@control.post("/groups/<group_id>/memberships")
+def add_group_membership(group_id: str) -> ResponseReturnValue:
+    """Join a group "in PCO" (``{"person_id": ..., "role": "leader"}``): one
+    ``groups.v2.events.membership.created``, as a leader adding someone in Groups sends."""
+    body, sandbox = _body(), _sandbox()
+    person_id, role = str(body.get("person_id")), str(body.get("role") or "member")
+    store = sandbox.store
+    with store.lock:
+        if store.get("Group", group_id) is None or store.get("Person", person_id) is None:
+            return _missing("groups", f"{group_id}/{person_id}")
+        if mutations.group_membership_of(store, group_id, person_id) is not None:
+            return jsonify(error=f"person {person_id} is in group {group_id} already"), 422
+        membership = mutations.add_group_membership(store, group_id, person_id, role)
+    return jsonify(id=membership["id"]), 201
+
+
 @control.patch("/<kind>/<record_id>")
 def edit(kind: str, record_id: str) -> ResponseReturnValue:
     sandbox = _sandbox()

@@ -122,6 +122,23 @@ def add_household_member(
     return membership
 
 
+def add_group_membership(
+    store: Store, group_id: str, person_id: str, role: str = "member", joined_at: str | None = None
+) -> dict[str, Any]:
+    """Join a Groups group (one ``membership.created``); the caller checks the person is not
+    in the group already (PCO allows one active membership per person and group)."""
+    record = {"group_id": group_id, "person_id": person_id, "role": role}
+    return store.insert("Membership", {**record, "joined_at": joined_at or utc_stamp()})
+
+
+def group_membership_of(store: Store, group_id: str, person_id: str) -> str | None:
+    """The id of the person's membership of the group, if they have one."""
+    for membership_id in store.lookup("Membership", "person_id", person_id):
+        if store.tables["Membership"][membership_id]["group_id"] == group_id:
+            return membership_id
+    return None
+
+
 def delete_household_membership(store: Store, membership_id: str) -> None:
     membership = store.delete("HouseholdMembership", membership_id)
     touch(store, "Household", membership["household_id"])

@@ -52,6 +52,11 @@ class SandboxControl:
         body = {"person_id": person_id}
         return str(self._call("POST", f"/households/{household_id}/members", body)["id"])
 
+    def add_group_membership(self, group_id: str, person_id: str, role: str = "member") -> str:
+        """Join a Groups group "in PCO" (one ``membership.created`` webhook)."""
+        body = {"person_id": person_id, "role": role}
+        return str(self._call("POST", f"/groups/{group_id}/memberships", body)["id"])
+
     def edit(self, kind: str, record_id: str, **changes: Any) -> dict[str, Any]:
         return self._object("PATCH", f"/{kind}/{record_id}", changes)
 

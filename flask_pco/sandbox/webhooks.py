@@ -43,6 +43,9 @@ EVENT_NAMES = tuple(
 )
 #: What ``control.subscribe`` listens to by default: all People events.
 PEOPLE_EVENT_NAMES = tuple(name for name in EVENT_NAMES if name.startswith("people."))
+#: What ``flask pco sandbox --webhook-url`` subscribes a site to: People and Groups membership
+#: events, the ones flask-pco applies.
+SITE_EVENT_NAMES = (*PEOPLE_EVENT_NAMES, *(n for n in EVENT_NAMES if n.startswith("groups.")))
 SEND_TIMEOUT = 5.0
 
 

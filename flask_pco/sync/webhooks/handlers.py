@@ -137,6 +137,13 @@ def _household_gone(ctx: SyncContext, household_id: str) -> Outcome:
     return "applied", "removed"
 
 
+def apply_membership_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
+    """A Groups membership event: see ``webhooks/memberships.py``, which builds on this module."""
+    from flask_pco.sync.webhooks.memberships import apply_membership
+
+    return apply_membership(ctx, delivery)
+
+
 def apply_merger_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     """Apply the merge exactly as a pull applies the merges it reads (``pull/mergers.py``)."""
     from flask_pco.mapping.mergers import merger_from_resource
@@ -156,6 +163,7 @@ HANDLERS: dict[str, Handler] = {
     "address": apply_contact_event,
     "household": apply_household_event,
     "person_merger": apply_merger_event,
+    "membership": apply_membership_event,
 }
 
 
@@ -193,13 +201,14 @@ def payload_matches_snapshot(row: Any, delivery: EventDelivery) -> bool:
 
 
 def destroyed_after(ctx: SyncContext, pco_id: str, delivery: EventDelivery) -> bool:
-    """True if this person's deletion was applied and this event does not clearly come later."""
+    """True if this record's deletion was applied and this event does not clearly come later
+    (a person, a Groups membership: the record of the delivery's own kind)."""
     Delivery = ctx.models.WebhookDelivery
     times = ctx.session.scalars(
         select(Delivery.event_time).where(
-            Delivery.resource_type == "Person",
+            Delivery.resource_type == delivery.resource.type,
             Delivery.resource_id == pco_id,
-            Delivery.name.like("%.person.destroyed"),
+            Delivery.name.like(f"%.{delivery.resource_name}.destroyed"),
             Delivery.status == "applied",
         )
     ).all()

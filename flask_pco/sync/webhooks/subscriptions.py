@@ -51,6 +51,7 @@ WANTED_EVENTS: tuple[str, ...] = (
         for action in ("created", "updated", "destroyed")
     ),
     "people.v2.events.person_merger.created",
+    *(f"groups.v2.events.membership.{action}" for action in ("created", "updated", "destroyed")),
 )
 
 
