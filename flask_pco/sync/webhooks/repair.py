@@ -101,7 +101,7 @@ def check_subscriptions(state: PcoState, client: PcoClient | None = None) -> Sub
         return SubscriptionCheck()
     try:
         client = client or state.client()
-        live = list(client.iterate(SUBSCRIPTIONS_PATH))
+        live = list(client.iterate(SUBSCRIPTIONS_PATH, per_page=100))  # PCO's largest page
     except PcoError as error:
         result = SubscriptionCheck(error=first_line(error))
         _remember(state, result, listing_failed=True)
