@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
@@ -16,6 +18,15 @@ from flask_pco.sync.webhooks.repair import check_subscriptions, webhook_warning
 from flask_pco.sync.webhooks.subscriptions import WANTED_EVENTS, install_subscriptions
 
 PERSON_CREATED = "people.v2.events.person.created"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """A sandbox whose 16 retries (PCO's number) come 10 ms apart, not over 5.4 days."""
+    from flask_pco.sandbox import SandboxServer, create_sandbox_app
+
+    with SandboxServer(create_sandbox_app(webhook_retry_delays=(0.01,))) as server:
+        yield server
 
 
 def stored() -> dict[str, Any]:
@@ -156,3 +167,24 @@ def test_nothing_installed_means_no_request(live, sandbox):
 
     assert result.ok
     assert requests_made(sandbox) == []
+
+
+def test_a_subscription_pco_gave_up_on_is_mended_and_deliveries_flow_again(church, sandbox):
+    installed(sandbox)
+    for row in stored().values():
+        row.secret = "lost"  # say, the database was restored from an older backup
+    db.session.commit()
+    first = church.add_pco_person("Ruth", "Moab")
+    sandbox.control.flush_webhooks()
+    tries = [d for d in sandbox.control.deliveries() if d["name"] == PERSON_CREATED]
+    assert (len(tries), tries[-1]["status"]) == (17, 401)  # the first attempt and 16 retries
+    assert in_pco(sandbox)[PERSON_CREATED]["active"] is False
+
+    result = check_subscriptions(current_pco())
+    second = church.add_pco_person("Naomi", "Moab")
+    sandbox.control.flush_webhooks()
+
+    assert result.reactivated == (PERSON_CREATED,)
+    assert len(result.secrets_updated) == len(WANTED_EVENTS) - 1
+    assert church.local(first) is None  # PCO gave up on it: a pull brings it
+    assert church.local(second).first_name == "Naomi"
