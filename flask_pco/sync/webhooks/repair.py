@@ -8,7 +8,10 @@ installed:
 
 * inactive: reactivates it (PATCH ``active``), as ``flask pco webhooks install`` does;
 * gone: creates it again for the same event and URL;
-* a secret other than the stored one (every delivery would be refused): stores PCO's secret.
+* a secret other than the stored one (every delivery would be refused): stores PCO's secret;
+
+and subscribes to events the sync applies that the site has no subscription for yet (after an
+upgrade of flask-pco, say).
 
 What it could not mend stays inactive locally, with PCO's answer kept (setting
 ``webhook_check``), so ``webhook_warning`` can say it on the admin page, in ``flask pco status``
@@ -28,7 +31,10 @@ from flask_pco.redaction import first_line
 from flask_pco.sync.webhooks.subscriptions import (
     CHECK_SETTING,
     SUBSCRIPTIONS_PATH,
+    WANTED_EVENTS,
+    available_names,
     ensure_subscription,
+    webhook_url,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +54,8 @@ class SubscriptionCheck:
 
     reactivated: tuple[str, ...] = ()
     recreated: tuple[str, ...] = ()
+    #: Events the sync now applies that this site had no subscription for yet.
+    added: tuple[str, ...] = ()
     secrets_updated: tuple[str, ...] = ()
     #: Subscriptions that do not work in PCO and could not be mended.
     unrepaired: tuple[str, ...] = ()
@@ -56,7 +64,7 @@ class SubscriptionCheck:
 
     @property
     def repaired(self) -> tuple[str, ...]:
-        return (*self.reactivated, *self.recreated, *self.secrets_updated)
+        return (*self.reactivated, *self.recreated, *self.added, *self.secrets_updated)
 
     @property
     def ok(self) -> bool:
@@ -74,18 +82,23 @@ class WebhookWarning:
 @dataclass
 class _Tally:
     done: dict[str, list[str]] = field(
-        default_factory=lambda: {"reactivated": [], "created": [], "secret": [], "failed": []}
+        default_factory=lambda: {
+            k: [] for k in ("reactivated", "created", "added", "secret", "failed")
+        }
     )
     error: str | None = None
+    #: New events not to ask PCO for again (not offered, or refused).
+    skipped: list[str] = field(default_factory=list)
 
     def result(self) -> SubscriptionCheck:
         d = self.done
         return SubscriptionCheck(
-            tuple(d["reactivated"]),
-            tuple(d["created"]),
-            tuple(d["secret"]),
-            tuple(d["failed"]),
-            self.error,
+            reactivated=tuple(d["reactivated"]),
+            recreated=tuple(d["created"]),
+            added=tuple(d["added"]),
+            secrets_updated=tuple(d["secret"]),
+            unrepaired=tuple(d["failed"]),
+            error=self.error,
         )
 
 
@@ -109,12 +122,52 @@ def check_subscriptions(state: PcoState, client: PcoClient | None = None) -> Sub
     tally = _Tally()
     by_id = {resource.id: resource for resource in live}
     by_place = {(resource.get("name"), resource.get("url")): resource for resource in live}
+    installed = {row.name for row in rows}
     for row in rows:
         resource = by_id.get(row.pco_id) or by_place.get((row.name, row.url))
         _mend(state, client, row, resource, tally)
+    _subscribe_new_events(state, client, installed, by_place, tally)
     result = tally.result()
-    _remember(state, result, listing_failed=False)
+    _remember(state, result, listing_failed=False, skipped=tally.skipped)
     return result
+
+
+def _subscribe_new_events(
+    state: PcoState,
+    client: PcoClient,
+    installed: set[str],
+    by_place: dict[tuple[Any, Any], Any],
+    tally: _Tally,
+) -> None:
+    """Subscribe to events the sync has learnt to apply since this site installed its
+    subscriptions (a new version of flask-pco), as ``install`` would.
+
+    The catalog is read (one more request) only while such an event is neither installed nor
+    known to be out of reach; one PCO does not offer, or refused, is not asked for again until
+    an admin installs the webhooks.
+    """
+    skipped = set(_recall(state).get("skipped") or ())
+    tally.skipped = sorted(skipped)
+    new = [n for n in WANTED_EVENTS if n not in installed and n not in skipped]
+    if not new or not state.config.public_url:
+        return
+    url = webhook_url(state)
+    offered = available_names(client)
+    for name in new:
+        if name in offered and _subscribe(state, client, name, url, by_place.get((name, url))):
+            tally.done["added"].append(name)
+        else:
+            tally.skipped.append(name)
+
+
+def _subscribe(state: PcoState, client: PcoClient, name: str, url: str, resource: Any) -> bool:
+    try:
+        ensure_subscription(state, client, name, url, resource)
+    except PcoError:
+        state.db.session.rollback()
+        return False
+    state.db.session.commit()
+    return True
 
 
 def _mend(
@@ -181,8 +234,17 @@ def _recall(state: PcoState) -> dict[str, Any]:
     return row.value if row is not None and isinstance(row.value, dict) else {}
 
 
-def _remember(state: PcoState, result: SubscriptionCheck, *, listing_failed: bool) -> None:
+def _remember(
+    state: PcoState,
+    result: SubscriptionCheck,
+    *,
+    listing_failed: bool,
+    skipped: list[str] | None = None,
+) -> None:
+    if skipped is None:  # PCO did not answer: keep what an earlier check learnt
+        skipped = list(_recall(state).get("skipped") or ())
     value = {
+        "skipped": skipped,
         "checked_at": utcnow().isoformat(),
         "listing_failed": listing_failed,
         "error": result.error,

@@ -29,6 +29,7 @@ __all__ = [
     "InstallResult",
     "SubscriptionStatus",
     "WebhookOverview",
+    "available_names",
     "ensure_subscription",
     "install_subscriptions",
     "last_delivery_at",

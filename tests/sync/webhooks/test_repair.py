@@ -188,3 +188,41 @@ def test_a_subscription_pco_gave_up_on_is_mended_and_deliveries_flow_again(churc
     assert len(result.secrets_updated) == len(WANTED_EVENTS) - 1
     assert church.local(first) is None  # PCO gave up on it: a pull brings it
     assert church.local(second).first_name == "Naomi"
+
+
+def forget_locally(name: str) -> None:
+    """As if this site installed its webhooks before the sync applied ``name``'s event."""
+    db.session.delete(stored()[name])
+    db.session.commit()
+
+
+def test_an_event_the_sync_now_applies_is_subscribed_to_by_the_next_check(live, sandbox):
+    remote = installed(sandbox)
+    sandbox.control.delete_subscription(remote[PERSON_CREATED]["id"])
+    forget_locally(PERSON_CREATED)
+
+    result = check_subscriptions(current_pco())
+
+    assert result.added == (PERSON_CREATED,)
+    assert in_pco(sandbox)[PERSON_CREATED]["active"] is True
+    assert stored()[PERSON_CREATED].secret == in_pco(sandbox)[PERSON_CREATED]["authenticity_secret"]
+    assert requests_made(sandbox) == [
+        "GET /webhooks/v2/subscriptions",
+        "GET /webhooks/v2/available_events",
+        "POST /webhooks/v2/subscriptions",
+    ]
+
+
+def test_an_event_pco_refuses_is_not_asked_for_every_hour(live, sandbox):
+    remote = installed(sandbox)
+    sandbox.control.delete_subscription(remote[PERSON_CREATED]["id"])
+    forget_locally(PERSON_CREATED)
+    sandbox.control.set_faults(error_rate=1.0, error_methods=("POST",))
+    check_subscriptions(current_pco())
+    sandbox.control.clear_requests()
+
+    result = check_subscriptions(current_pco())
+
+    assert result.ok and result.added == ()
+    assert requests_made(sandbox) == ["GET /webhooks/v2/subscriptions"]
+    assert webhook_warning(current_pco()) is None
