@@ -24,6 +24,7 @@ from flask_pco.jobs.run_status import elapsed_seconds, progress_line, summary_li
 from flask_pco.models import Direction
 from flask_pco.state import current_pco
 from flask_pco.sync.approvals import waiting_runs
+from flask_pco.sync.webhooks.repair import webhook_warning
 
 commands = AppGroup("pco")
 
@@ -139,6 +140,9 @@ def status_command(limit: int) -> None:
         _describe_current(current)
     _describe_waiting()
     click.echo(get_schedule().describe())
+    warning = webhook_warning(current_pco())
+    if warning is not None:
+        click.echo(f"warning: {warning.text}")
     runs = recent_runs(limit)
     if runs:
         click.echo()

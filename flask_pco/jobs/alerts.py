@@ -19,6 +19,7 @@ from flask_pco.jobs.health import cause_of, health
 from flask_pco.models import utcnow
 from flask_pco.redaction import first_line
 from flask_pco.state import PcoState
+from flask_pco.sync.webhooks.repair import INACTIVE, UNCHECKED
 
 __all__ = ["ALERT_EVERY", "check_alerts"]
 
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 #: The same cause is alerted at most this often.
 ALERT_EVERY = timedelta(hours=1)
 SETTING_KEY = "alerts"
+#: Alert lines about the subscriptions, whose end gets a notice of its own.
+WEBHOOK_CAUSES = (INACTIVE, UNCHECKED)
 
 
 def check_alerts(state: PcoState, now: datetime | None = None) -> list[str]:
@@ -40,21 +43,33 @@ def check_alerts(state: PcoState, now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     memory = _recall(state)
     report = health(state)
+    causes: dict[str, str] = dict(memory.get("causes") or {})
+    recovered = _webhooks_recovered(causes, report.alerts)
     if report.healthy:
         sent = []
         if memory.get("state", "healthy") != "healthy":
-            sent = ["the sync is healthy again"]
+            sent = [*recovered, "the sync is healthy again"]
             _send(state, "Planning Center sync: healthy again", sent)
         _remember(state, {"state": "healthy", "causes": {}})
         return sent
-    causes: dict[str, str] = dict(memory.get("causes") or {})
     due = [line for line in report.alerts if _due(causes.get(cause_of(line)), now)]
     for line in due:
         causes[cause_of(line)] = now.isoformat()
-    if due:
-        _send(state, f"Planning Center sync: {report.state}", due)
+    if due or recovered:
+        _send(state, f"Planning Center sync: {report.state}", [*recovered, *due])
     _remember(state, {"state": report.state, "causes": causes})
-    return due
+    return [*recovered, *due]
+
+
+def _webhooks_recovered(causes: dict[str, str], alerts: list[str]) -> list[str]:
+    """The recovery notice when webhooks alerted before and work now (other causes may stay),
+    forgetting their cause so a new outage alerts at once."""
+    before = [cause for cause in causes if cause.startswith(WEBHOOK_CAUSES)]
+    if not before or any(line.startswith(WEBHOOK_CAUSES) for line in alerts):
+        return []
+    for cause in before:
+        del causes[cause]
+    return ["webhooks work again: every subscription is active in PCO"]
 
 
 def _due(last: str | None, now: datetime) -> bool:

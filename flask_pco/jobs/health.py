@@ -6,7 +6,8 @@
   a run has waited in the queue with no worker taking it, or webhooks are installed and none
   arrived for ``PCO_WEBHOOK_GAP``;
 * **degraded**: it works, but something waits for a person: records the latest runs could not
-  write, held matches, removals waiting for approval, inactive subscriptions, Redis down;
+  write, held matches, removals waiting for approval, webhook subscriptions that do not work
+  in PCO (or PCO could not be asked about them), Redis down;
 * **healthy**: none of these.
 
 Failures are grouped by cause: the reasons of the latest runs' issues with their numbers and
@@ -30,6 +31,7 @@ from flask_pco.jobs.schedule import get_schedule
 from flask_pco.models import Direction, utcnow
 from flask_pco.state import PcoState
 from flask_pco.sync.approvals import waiting_runs
+from flask_pco.sync.webhooks.repair import webhook_warning
 from flask_pco.sync.webhooks.subscriptions import WebhookOverview, webhook_overview
 
 __all__ = ["FailureGroup", "Health", "failure_groups", "group_csv", "health", "ignore_group"]
@@ -106,7 +108,7 @@ def health(state: PcoState) -> Health:
     overview = webhook_overview(state)
     groups = failure_groups(state, runs)
     found = [*_failing(runs), *_stale(state, last["pull"], overview)]
-    found += _degraded(state, groups, overview)
+    found += _degraded(state, groups)
     found.sort(key=lambda item: SEVERITY.index(item[0]))
     worst = found[0][0] if found else "healthy"
     return Health(
@@ -200,9 +202,7 @@ def _stale(state: PcoState, last_pull: datetime | None, overview: WebhookOvervie
     return found
 
 
-def _degraded(
-    state: PcoState, groups: list[FailureGroup], overview: WebhookOverview
-) -> list[Finding]:
+def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[Finding]:
     found: list[Finding] = [("degraded", group.label, group.summary) for group in groups]
     SyncIssue = state.models.SyncIssue
     held = state.db.session.scalar(
@@ -214,13 +214,9 @@ def _degraded(
     for waiting in waiting_runs(state):
         text = f"run {waiting.run.id} waits for approval of {waiting.count} removals"
         found.append(("degraded", text, text))
-    inactive = overview.subscriptions - overview.active_subscriptions
-    if inactive:
-        text = (
-            f"{inactive} webhook subscription{'s are' if inactive != 1 else ' is'} "
-            "inactive in PCO: run `flask pco webhooks install`"
-        )
-        found.append(("degraded", text, text))
+    warning = webhook_warning(state)
+    if warning is not None:
+        found.append(("degraded", warning.text, warning.alert))
     problem = redis_problem(state)
     if problem:
         found.append(("degraded", problem, "Redis does not answer: queued work waits"))

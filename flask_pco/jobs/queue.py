@@ -353,12 +353,17 @@ def nightly_sync_job() -> str:
 
 
 def webhook_housekeeping_job() -> str:
-    """RQ cron job (hourly): retry failed webhook deliveries; catch up if deliveries stopped
-    (PCO silently disables a subscription that keeps failing)."""
+    """RQ cron job (hourly): mend the PCO subscriptions (PCO silently disables one that keeps
+    failing), retry failed webhook deliveries, catch up if deliveries stopped."""
     state = _job_state()
     from flask_pco.jobs.webhooks import webhook_housekeeping
 
     result = webhook_housekeeping(state)
     _alert(state)  # a stale schedule is noticed even when nothing runs
     catch_up = "; catch-up pull queued" if result.catch_up_queued else ""
-    return f"{result.deliveries_retried} deliveries applied again{catch_up}"
+    checked = result.subscriptions
+    mended = (
+        f"; {len(checked.repaired)} subscriptions mended" if checked and checked.repaired else ""
+    )
+    broken = f", {len(checked.unrepaired)} could not be" if checked and checked.unrepaired else ""
+    return f"{result.deliveries_retried} deliveries applied again{catch_up}{mended}{broken}"

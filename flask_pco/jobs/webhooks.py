@@ -1,5 +1,6 @@
 """Webhook work that starts jobs: handing stored deliveries to the workers, and the periodic
-chores (retrying failed deliveries, catching up on a gap in deliveries).
+chores (checking and mending PCO's subscriptions, retrying failed deliveries, catching up on a
+gap in deliveries).
 
 ``sync.webhooks`` decides and applies; this module is where that meets the queue.
 """
@@ -16,11 +17,13 @@ from flask_pco.exceptions import OrganizationUnknownError, SyncInProgressError
 from flask_pco.jobs.queue import Mode, enqueue_webhook, start_sync
 from flask_pco.redaction import first_line
 from flask_pco.sync.webhooks.events import apply_now, retry_failed_deliveries
+from flask_pco.sync.webhooks.repair import SubscriptionCheck, check_subscriptions
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
 
 __all__ = [
+    "GAP_CATCH_UP_STEPS",
     "WebhookHousekeeping",
     "check_webhook_gap",
     "dispatch_deliveries",
@@ -28,6 +31,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: What a gap catch-up pulls: everything a webhook would have brought (people, households,
+#: group memberships), in one run, since only one sync runs at a time.
+GAP_CATCH_UP_STEPS = ("people", "families", "groups")
 
 
 def dispatch_deliveries(state: PcoState, delivery_ids: tuple[int, ...]) -> None:
@@ -51,7 +58,9 @@ def dispatch_deliveries(state: PcoState, delivery_ids: tuple[int, ...]) -> None:
 
 
 def check_webhook_gap(state: PcoState, *, mode: Mode = "auto") -> bool:
-    """Start an incremental people pull if deliveries stopped for longer than ``PCO_WEBHOOK_GAP``.
+    """Start a catch-up pull if deliveries stopped for longer than ``PCO_WEBHOOK_GAP``: an
+    incremental ``full`` pull of the steps webhooks feed (``GAP_CATCH_UP_STEPS``) that this
+    site's models allow.
 
     Once per gap. Returns True if a sync was started. ``mode`` is ``start_sync``'s: a
     short-lived process without Redis passes ``"inline"`` so the catch-up is not a daemon
@@ -63,7 +72,14 @@ def check_webhook_gap(state: PcoState, *, mode: Mode = "auto") -> bool:
     if not webhook_gap_due(state):
         return False
     try:
-        start_sync("pull", "people", incremental=True, trigger="webhook-gap", mode=mode)
+        start_sync(
+            "pull",
+            "full",
+            incremental=True,
+            options={"steps": list(GAP_CATCH_UP_STEPS)},
+            trigger="webhook-gap",
+            mode=mode,
+        )
     except SyncInProgressError:
         return False  # a sync is running already; it catches up just the same
     note_gap_catch_up(state)
@@ -74,12 +90,18 @@ def check_webhook_gap(state: PcoState, *, mode: Mode = "auto") -> bool:
 class WebhookHousekeeping:
     catch_up_queued: bool
     deliveries_retried: int
+    #: None when there was nothing to check (no credentials, no subscription installed).
+    subscriptions: SubscriptionCheck | None = None
 
 
 def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
     """The periodic webhook chores, for the nightly job or an hourly cron.
 
-    Re-applies failed or stuck deliveries, then starts a catch-up pull if deliveries stopped.
+    Asks PCO for the subscriptions and mends them (``check_subscriptions``: one request when all
+    is well), so a subscription PCO deactivated works again within the hour with nobody typing
+    a command; then re-applies failed or stuck deliveries, and starts a catch-up pull if
+    deliveries stopped.
     """
+    checked = check_subscriptions(state) if state.config.has_credentials else None
     retried = retry_failed_deliveries(state)
-    return WebhookHousekeeping(check_webhook_gap(state), retried)
+    return WebhookHousekeeping(check_webhook_gap(state), retried, checked)

@@ -24,6 +24,7 @@ from flask_pco.sandbox.routes import ROUTES, Route
 from flask_pco.sandbox.specs import ORGANIZATION_ID
 from flask_pco.sandbox.store import utc_stamp
 from flask_pco.sandbox.versions import processed_version
+from flask_pco.sandbox.webhooks import PCO_RETRIES
 
 ALL_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
 ERROR_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -47,6 +48,7 @@ def create_sandbox_app(
     organization_id: str = ORGANIZATION_ID,
     bearer_tokens: tuple[str, ...] | list[str] = (),
     webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0),
+    webhook_retries: int = PCO_RETRIES,
     base_url: str | None = None,
     time_zone: str = "America/New_York",
 ) -> Flask:
@@ -61,6 +63,7 @@ def create_sandbox_app(
         time_zone=time_zone,
         base_url=base_url,
         webhook_retry_delays=tuple(webhook_retry_delays),
+        webhook_retries=webhook_retries,
     )
     sandbox = Sandbox(settings, rate_limit, rate_period)
     sandbox.reset(people, seed)
@@ -133,7 +136,7 @@ def _guard() -> None:
     g.started = time.perf_counter()
     if sandbox.settings.base_url is None:
         sandbox.settings.base_url = request.host_url.rstrip("/")
-    sandbox.faults.apply(sandbox.limiter.limit, sandbox.limiter.period)
+    sandbox.faults.apply(sandbox.limiter.limit, sandbox.limiter.period, request.method)
     g.credential = _authenticate(sandbox)
     g.rate = sandbox.limiter.hit(g.credential, _offset())
     app_name = request.path.split("/")[1]

@@ -28,6 +28,8 @@ EDITABLE = {
     "households": "Household",
     "household_memberships": "HouseholdMembership",
     "group_memberships": "Membership",
+    #: ``{"active": false}`` or ``{"authenticity_secret": ...}`` (null: a fresh one), as in PCO's UI.
+    "subscriptions": "Subscription",
 }
 CONTACT_KINDS = (("emails", "Email", "address"), ("phone_numbers", "PhoneNumber", "number"),
                  ("addresses", "Address", "street_line_1"))  # fmt: skip
@@ -130,7 +132,12 @@ def edit(kind: str, record_id: str) -> ResponseReturnValue:
         if table is None:
             return _missing(kind, record_id)
         region = sandbox.settings.country_code
-        return jsonify(mutations.update(sandbox.store, table, record_id, _body(), region))
+        changes = _body()
+        if table == "Subscription" and "authenticity_secret" in changes:
+            changes["authenticity_secret"] = (
+                changes["authenticity_secret"] or mutations.new_secret()
+            )
+        return jsonify(mutations.update(sandbox.store, table, record_id, changes, region))
 
 
 @control.delete("/<kind>/<record_id>")

@@ -23,7 +23,7 @@ from flask_pco.sandbox.serialize import (
 )
 from flask_pco.sandbox.specs import ORGANIZATION_ID
 from flask_pco.sandbox.store import Store, utc_stamp
-from flask_pco.sandbox.webhooks import EVENT_NAMES, WebhookDispatcher
+from flask_pco.sandbox.webhooks import EVENT_NAMES, PCO_RETRIES, WebhookDispatcher
 
 #: Webhook payloads come in a version the subscriber does not choose (REFERENCE §6.3);
 #: captures show the oldest People shape, so that is what the sandbox sends.
@@ -47,6 +47,8 @@ class Settings:
     country_code: str = "US"
     base_url: str | None = None
     webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0)
+    #: Retries of a failed delivery before the subscription is deactivated (PCO: 16).
+    webhook_retries: int = PCO_RETRIES
     #: Apps (path prefixes such as "groups") the credential's user may not use: 401 TRASH_PANDA.
     denied_apps: frozenset[str] = frozenset()
 
@@ -60,7 +62,11 @@ class Sandbox:
         self.limiter = RateLimiter(rate_limit, rate_period)
         self.faults = Faults()
         self.webhooks = WebhookDispatcher(
-            self.store, self._payload, settings.webhook_retry_delays, settings.organization_id
+            self.store,
+            self._payload,
+            settings.webhook_retry_delays,
+            settings.organization_id,
+            settings.webhook_retries,
         )
         self.store.listeners.append(self.webhooks.on_change)
         #: Bounded so a long-running sandbox (benchmarks, the CLI) cannot grow without limit.

@@ -57,6 +57,9 @@ class Faults:
     lost_answer_seconds: float = 0.0
     #: How long the answer to every GET is held after PCO read what it holds.
     slow_read_seconds: float = 0.0
+    #: The HTTP methods ``error_rate`` strikes (all when empty): ``{"PATCH", "POST"}`` is a PCO
+    #: whose reads work while its writes fail.
+    error_methods: frozenset[str] = frozenset()
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,12 +71,16 @@ class Faults:
         latency_ms = int(_number(settings, "latency_ms", 0))
         rates = {k: _number(settings, k, 0.0, 1.0) for k in _RATES}
         seconds = {k: _number(settings, k, _SECONDS[k]) for k in _SECONDS}
+        methods = settings.get("error_methods") or ()
+        if isinstance(methods, str) or not all(isinstance(m, str) for m in methods):
+            raise ValueError(f"error_methods must be a list of HTTP methods, not {methods!r}")
         seed = settings.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer, not {seed!r}")
         with self.lock:
             self.latency_ms = latency_ms
             self.error_rate, self.timeout_rate, self.lost_answer_rate = rates.values()
+            self.error_methods = frozenset(m.upper() for m in methods)
             self.timeout_seconds = seconds["timeout_seconds"]
             self.lost_answer_seconds = seconds["lost_answer_seconds"]
             self.slow_read_seconds = seconds["slow_read_seconds"]
@@ -82,11 +89,12 @@ class Faults:
             if seed is not None:
                 self.rng.seed(seed)
 
-    def settings(self) -> dict[str, float]:
+    def settings(self) -> dict[str, Any]:
         storm_left = max(0.0, self.storm_until - time.monotonic())
         return {
             "latency_ms": self.latency_ms,
             "error_rate": self.error_rate,
+            "error_methods": sorted(self.error_methods),
             "timeout_rate": self.timeout_rate,
             "timeout_seconds": self.timeout_seconds,
             "storm_seconds": round(storm_left, 3),
@@ -95,7 +103,7 @@ class Faults:
             "slow_read_seconds": self.slow_read_seconds,
         }
 
-    def apply(self, limit: int, period: int) -> None:
+    def apply(self, limit: int, period: int, method: str = "GET") -> None:
         """Delay or fail this request as configured; raises the error to answer with."""
         storm_left = self.storm_until - time.monotonic()
         if storm_left > 0:
@@ -106,7 +114,8 @@ class Faults:
             time.sleep(self.latency_ms / 1000)
         if roll_timeout < self.timeout_rate:
             time.sleep(self.timeout_seconds)
-        if roll_error < self.error_rate:
+        strikes = not self.error_methods or method.upper() in self.error_methods
+        if roll_error < self.error_rate and strikes:
             raise server_error()
 
     def lose_answer(self) -> bool:

@@ -107,17 +107,21 @@ class SandboxControl:
         lost_answer_seconds: float = 0.0,
         slow_read_seconds: float = 0.0,
         seed: int | None = None,
-    ) -> dict[str, float]:
+        error_methods: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
         """Replace every fault switch (the defaults are all off); returns what is now in force.
 
         ``lost_answer_rate``: share of successful writes carried out in full whose answer is
         replaced by a 504 (after ``lost_answer_seconds``). ``slow_read_seconds``: how long
         every GET's answer is held after PCO read its records. ``seed`` makes the dice repeatable.
+        ``error_methods`` limits ``error_rate`` to those methods (``("PATCH", "POST")``: reads
+        work, writes fail).
         """
         body = {"latency_ms": latency_ms, "error_rate": error_rate, "timeout_rate": timeout_rate,
                 "storm_seconds": storm_seconds, "timeout_seconds": timeout_seconds,
                 "lost_answer_rate": lost_answer_rate, "lost_answer_seconds": lost_answer_seconds,
-                "slow_read_seconds": slow_read_seconds, "seed": seed}  # fmt: skip
+                "slow_read_seconds": slow_read_seconds, "seed": seed,
+                "error_methods": list(error_methods)}  # fmt: skip
         return dict(self._call("POST", "/faults", body))
 
     def set_clock(self, at: str | None) -> None:
@@ -133,6 +137,15 @@ class SandboxControl:
         return str(
             self._call("POST", "/webhooks/subscribe", {"url": url, "names": names})["secret"]
         )
+
+    def edit_subscription(self, subscription_id: str, **changes: Any) -> dict[str, Any]:
+        """Change a subscription as PCO would: ``active=False`` (PCO gave up on it), or a new
+        ``authenticity_secret`` (rotated in PCO's UI; ``None`` draws a fresh random one)."""
+        return self.edit("subscriptions", subscription_id, **changes)
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        """Remove a subscription, as someone deleting it in PCO's UI."""
+        self.delete("subscriptions", subscription_id)
 
     def flush_webhooks(self, timeout: float = 15.0) -> None:
         self._call("POST", "/webhooks/flush", {"timeout": timeout})

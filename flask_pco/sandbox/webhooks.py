@@ -1,8 +1,11 @@
 """Signed webhook deliveries in PCO's EventDelivery format (REFERENCE §6.3-6.7).
 
 Changes are turned into payload strings at change time (the state a subscriber would see),
-then a background thread POSTs them, retrying non-2xx on a short schedule with the same event
-uuid and a growing ``attempt``. A 410 deactivates the subscription.
+then a background thread POSTs them, retrying non-2xx with the same event uuid and a growing
+``attempt``. As in PCO (REFERENCE §6.5) a failed delivery is retried up to 16 times, and when
+the last retry fails too the subscription is deactivated; a 410 deactivates it at once. Only the
+schedule is shorter: PCO's waits (30 s up to a day) become ``retry_delays`` (the last one
+repeated), so a test sees a subscription die in seconds rather than in 5.4 days.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ PEOPLE_EVENT_NAMES = tuple(name for name in EVENT_NAMES if name.startswith("peop
 #: events, the ones flask-pco applies.
 SITE_EVENT_NAMES = (*PEOPLE_EVENT_NAMES, *(n for n in EVENT_NAMES if n.startswith("groups.")))
 SEND_TIMEOUT = 5.0
+#: Retries after a failed first attempt before PCO gives up and deactivates the subscription.
+PCO_RETRIES = 16
 
 
 def sign_body(raw: bytes, secret: str) -> str:
@@ -105,11 +110,13 @@ class WebhookDispatcher:
         build_payload: PayloadBuilder,
         retry_delays: tuple[float, ...],
         organization_id: str = ORGANIZATION_ID,
+        retries: int = PCO_RETRIES,
     ):
         self.store = store
         self.organization_id = organization_id
         self.build_payload = build_payload
         self.retry_delays = tuple(retry_delays)
+        self.retries = retries
         self.duplicate_rate = 0.0
         self.shuffle = False
         self.delay_ms = 0
@@ -221,21 +228,26 @@ class WebhookDispatcher:
         status = self._send(delivery, secret) if secret else 0
         if secret and self._rng.random() < self.duplicate_rate:
             self._send(delivery, secret)
-        if status == 410:
-            with self.store.lock:
-                self.store.update(
-                    "Subscription", delivery.subscription_id, {"active": False}, emit=False
-                )
-        retry = secret and not 200 <= status < 300 and status != 410
-        if retry and delivery.attempt <= len(self.retry_delays):
+        failed = bool(secret) and not 200 <= status < 300
+        if failed and status != 410 and delivery.attempt <= self.retries:
             self._requeue(delivery)
             return
+        if failed:  # a 410, or the last retry failed too: PCO stops sending to this subscription
+            self._deactivate(delivery)
         with self._cond:
             self._pending -= 1
             self._cond.notify_all()
 
+    def _deactivate(self, delivery: Delivery) -> None:
+        with self.store.lock:
+            if self.store.get("Subscription", delivery.subscription_id) is not None:
+                self.store.update(
+                    "Subscription", delivery.subscription_id, {"active": False}, emit=False
+                )
+
     def _requeue(self, delivery: Delivery) -> None:
-        delivery.due = time.monotonic() + self.retry_delays[delivery.attempt - 1]
+        delays = self.retry_delays or (0.0,)
+        delivery.due = time.monotonic() + delays[min(delivery.attempt, len(delays)) - 1]
         delivery.attempt += 1
         with self._cond:
             heapq.heappush(self._queue, delivery)

@@ -144,11 +144,14 @@ def _run_full(
     state: PcoState, parent: Any, client: PcoClient, parent_report: RunReporter, scratch: Any
 ) -> None:
     people_created: set[str] = set()  # the people step's, for the families step
+    only = (parent.options or {}).get("steps")  # a catch-up names the steps it needs
     for name in FULL_ORDER[parent.direction]:
         if (parent.direction, name) not in _STEPS or not offered(
             state.roles, parent.direction, name
         ):
             continue  # not built, or not for this site's models
+        if only and name not in only:
+            continue
         parent_report.step(name)
         child = queue_run(
             state,

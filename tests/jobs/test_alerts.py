@@ -1,5 +1,5 @@
 """Alerts through Apprise to a real HTTP receiver: one per cause per hour, one when healthy
-again, counts and run numbers only."""
+again (and one when webhooks work again), counts and run numbers only."""
 
 from __future__ import annotations
 
@@ -135,3 +135,65 @@ def wait_for(condition: Any, timeout: float = 20) -> None:
     while not condition():
         assert time.monotonic() < deadline, "nothing arrived"
         time.sleep(0.05)
+
+
+INACTIVE_LINE = "webhooks inactive: 1 of 2 webhook subscriptions do not work in PCO"
+BACK = "webhooks work again: every subscription is active in PCO"
+
+
+def subscriptions(*active: bool) -> list:
+    state = current_pco()
+    rows = [
+        state.models.WebhookSubscription(
+            pco_id=str(4410001 + n), name=f"people.v2.events.e{n}.updated",
+            url="https://church.example.org/api/pco/webhook", secret="s", active=on,
+        )
+        for n, on in enumerate(active)
+    ]  # fmt: skip
+    state.db.session.add_all(rows)
+    # A delivery a moment ago: the webhooks are not stale, so what is said is about them.
+    state.db.session.add(
+        state.models.WebhookDelivery(event_id="e-now", name=rows[0].name, payload="{}")
+    )
+    state.db.session.commit()
+    return rows
+
+
+def test_inactive_webhooks_are_alerted_once_an_hour(alerting: Flask, receiver: Receiver) -> None:
+    subscriptions(True, False)
+    state = current_pco()
+
+    assert check_alerts(state) == [INACTIVE_LINE]
+    assert check_alerts(state) == []
+    assert check_alerts(state, now=utcnow() + timedelta(minutes=61)) == [INACTIVE_LINE]
+    [first, again] = receiver.take()
+    assert INACTIVE_LINE in first["message"] and INACTIVE_LINE in again["message"]
+
+
+def test_webhooks_working_again_get_a_notice_while_other_trouble_stays(
+    alerting: Flask, receiver: Receiver
+) -> None:
+    rows = subscriptions(True, False)
+    make_run("failed", direction="pull", sync_type="people")
+    state = current_pco()
+    check_alerts(state)
+    receiver.take()
+    rows[1].active = True
+    state.db.session.commit()
+
+    assert check_alerts(state) == [BACK]
+    assert check_alerts(state) == []
+    [notice] = receiver.take()
+    assert BACK in notice["message"]
+
+
+def test_webhooks_working_again_and_nothing_else_is_healthy_again(
+    alerting: Flask, receiver: Receiver
+) -> None:
+    rows = subscriptions(True, False)
+    state = current_pco()
+    check_alerts(state)
+    rows[1].active = True
+    state.db.session.commit()
+
+    assert check_alerts(state) == [BACK, "the sync is healthy again"]

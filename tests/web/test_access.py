@@ -21,6 +21,7 @@ POST_ROUTES = [
     f"{ADMIN_URL}issues/1/resolve",
     f"{ADMIN_URL}conflicts/1/resolve",
     f"{ADMIN_URL}schedule",
+    f"{ADMIN_URL}webhooks/install",
 ]
 
 

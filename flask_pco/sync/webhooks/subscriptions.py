@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
 
@@ -23,11 +23,14 @@ if TYPE_CHECKING:
     from flask_pco.state import PcoState
 
 __all__ = [
+    "CHECK_SETTING",
     "SUBSCRIPTIONS_PATH",
     "WANTED_EVENTS",
     "InstallResult",
     "SubscriptionStatus",
     "WebhookOverview",
+    "available_names",
+    "ensure_subscription",
     "install_subscriptions",
     "last_delivery_at",
     "note_gap_catch_up",
@@ -42,6 +45,11 @@ AVAILABLE_EVENTS_PATH = "/webhooks/v2/available_events"
 WEBHOOK_PATH = "/api/pco/webhook"
 #: Setting key holding when the last gap catch-up was queued, so one gap queues one sync.
 GAP_SETTING = "webhook_gap_sync_at"
+#: Setting key holding what the last hourly check of the subscriptions found (``repair``).
+CHECK_SETTING = "webhook_check"
+
+#: What ``ensure_subscription`` had to do.
+Ensured = Literal["created", "reactivated", "existing"]
 
 #: The events the sync applies (see ``event_handlers.HANDLERS``).
 WANTED_EVENTS: tuple[str, ...] = (
@@ -98,24 +106,42 @@ def install_subscriptions(state: PcoState, client: PcoClient | None = None) -> I
     client = client or state.client()
     names = available_names(client)
     existing = {r.get("name"): r for r in client.iterate(SUBSCRIPTIONS_PATH) if r.get("url") == url}
-    created, reactivated, kept = [], [], []
+    done: dict[Ensured, list[str]] = {"created": [], "reactivated": [], "existing": []}
     for name in names:
-        resource = existing.get(name)
-        if resource is None:
-            resource = client.create(
-                SUBSCRIPTIONS_PATH, "Subscription", {"name": name, "url": url, "active": True}
-            )
-            created.append(name)
-        elif not resource.get("active"):
-            path = f"{SUBSCRIPTIONS_PATH}/{path_id(resource.id)}"
-            resource = client.update(path, "Subscription", resource.id, {"active": True})
-            reactivated.append(name)
-        else:
-            kept.append(name)
-        _store_subscription(state, resource, name, url)
+        done[ensure_subscription(state, client, name, url, existing.get(name))].append(name)
         state.db.session.commit()  # per subscription: a failure half-way keeps every secret so far
     unavailable = tuple(n for n in WANTED_EVENTS if n not in names)
-    return InstallResult(tuple(created), tuple(reactivated), tuple(kept), unavailable)
+    _forget_check(state)  # PCO answered and everything is active: an earlier warning is over
+    return InstallResult(
+        tuple(done["created"]), tuple(done["reactivated"]), tuple(done["existing"]), unavailable
+    )
+
+
+def ensure_subscription(
+    state: PcoState, client: PcoClient, name: str, url: str, resource: Any | None
+) -> Ensured:
+    """Make one subscription exist and be active in PCO, and store it with PCO's secret.
+
+    ``resource`` is PCO's record for it from a listing (None: PCO has none). One request at
+    most: a POST for a missing one, a PATCH for an inactive one. The caller commits.
+    """
+    done: Ensured = "existing"
+    if resource is None:
+        attributes = {"name": name, "url": url, "active": True}
+        resource, done = client.create(SUBSCRIPTIONS_PATH, "Subscription", attributes), "created"
+    elif not resource.get("active"):
+        path = f"{SUBSCRIPTIONS_PATH}/{path_id(resource.id)}"
+        resource = client.update(path, "Subscription", resource.id, {"active": True})
+        done = "reactivated"
+    _store_subscription(state, resource, name, url)
+    return done
+
+
+def _forget_check(state: PcoState) -> None:
+    row = state.db.session.get(state.models.Setting, CHECK_SETTING)
+    if row is not None:
+        state.db.session.delete(row)
+        state.db.session.commit()
 
 
 def available_names(client: PcoClient) -> tuple[str, ...]:

@@ -98,7 +98,7 @@ def test_recent_delivery_means_no_catch_up(queued):
     assert sync_runs() == []
 
 
-def test_gap_in_deliveries_queues_one_incremental_people_pull(queued):
+def test_gap_in_deliveries_queues_one_incremental_catch_up_pull(queued):
     add_delivery(hours_ago(7))  # PCO_WEBHOOK_GAP defaults to 6 hours
 
     assert check_webhook_gap(current_pco()) is True
@@ -107,10 +107,11 @@ def test_gap_in_deliveries_queues_one_incremental_people_pull(queued):
     [run] = sync_runs()
     assert (run.direction, run.sync_type, run.incremental, run.trigger) == (
         "pull",
-        "people",
+        "full",
         True,
         "webhook-gap",
     )
+    assert run.options == {"steps": ["people", "families", "groups"]}
     assert sync_queue().count == 1
 
 
