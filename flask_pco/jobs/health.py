@@ -3,8 +3,9 @@
 
 * **failing**: the latest run of a direction failed;
 * **stale**: the nightly pull is on but nothing pulled successfully within a day and a grace,
-  a run has waited in the queue with no worker taking it, or webhooks are installed and none
-  arrived for ``PCO_WEBHOOK_GAP``;
+  a run has waited in the queue with no worker taking it, or webhooks are installed, none
+  arrived for ``PCO_WEBHOOK_GAP``, and an incremental pull since found changes PCO made (a
+  quiet week sends no webhooks and is not stale);
 * **degraded**: it works, but something waits for a person: records the latest runs could not
   write, held matches, removals waiting for approval, webhook subscriptions that do not work
   in PCO (or PCO could not be asked about them), Redis down;
@@ -191,15 +192,34 @@ def _stale(state: PcoState, last_pull: datetime | None, overview: WebhookOvervie
         text = f"a run has waited {minutes} min in the queue: is `flask pco worker` running?"
         found.append(("stale", text, text))
     gap = timedelta(seconds=state.config.webhook_gap)
-    if overview.active_subscriptions and (
-        overview.last_delivery_at is None or now - overview.last_delivery_at > gap
-    ):
-        text = (
-            f"no webhook delivery for more than {gap}: PCO may have "
-            "stopped sending (see `flask pco webhooks status`)"
-        )
-        found.append(("stale", text, text))
+    quiet_since = overview.last_delivery_at
+    if overview.active_subscriptions and (quiet_since is None or now - quiet_since > gap):
+        missed = _changes_pulled_since(state, quiet_since)
+        if missed is not None:
+            text = (
+                f"no webhook delivery for more than {gap}, yet run {missed.id} pulled "
+                f"{missed.created + missed.updated + missed.removed} changes PCO made: PCO may "
+                "have stopped sending (see `flask pco webhooks status`)"
+            )
+            found.append(("stale", text, text))
     return found
+
+
+def _changes_pulled_since(state: PcoState, quiet_since: datetime | None) -> Any:
+    """The latest successful incremental pull since the last delivery that found PCO changes:
+    a quiet church sends no webhooks, but changes a pull finds should have come as some."""
+    SyncRun = state.models.SyncRun
+    query = select(SyncRun).where(
+        SyncRun.parent_id.is_(None),
+        SyncRun.direction == "pull",
+        SyncRun.incremental.is_(True),
+        SyncRun.dry_run.is_(False),
+        SyncRun.status == "succeeded",
+        SyncRun.created + SyncRun.updated + SyncRun.removed > 0,
+    )
+    if quiet_since is not None:
+        query = query.where(SyncRun.started_at > quiet_since)
+    return state.db.session.scalars(query.order_by(SyncRun.id.desc()).limit(1)).first()
 
 
 def _degraded(state: PcoState, groups: list[FailureGroup]) -> list[Finding]:

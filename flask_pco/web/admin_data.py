@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import abort
@@ -46,6 +46,7 @@ HISTORY_LENGTH = 20
 OPEN_ITEMS_SHOWN = 50
 #: Records skipped or failed (with PCO's or our reason) that the page lists, newest first.
 RECENT_ISSUES_SHOWN = 20
+RECENT_ISSUES_COUNTED_FOR = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,7 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         ),
         "merges": held_merges(state),
         "recent_issues": recent_issues(state),
+        "recent_issue_count": recent_issue_count(state),
         "waiting": waiting_runs(state),
         "redis_problem": redis_problem(state),
         "organization_problem": unknown,
@@ -234,6 +236,21 @@ def held_merges(state: PcoState, limit: int = OPEN_ITEMS_SHOWN) -> list[Any]:
             .order_by(SyncIssue.id.desc())
             .limit(limit)
         )
+    )
+
+
+def recent_issue_count(state: PcoState) -> int:
+    """How many records syncs and webhooks left out this past week: the 20 listed are the
+    latest, and an admin needs to know whether they are all there is."""
+    SyncIssue = state.models.SyncIssue
+    return int(
+        state.db.session.scalar(
+            select(func.count()).where(
+                SyncIssue.kind.not_in(("ambiguous", HELD_MERGE)),
+                SyncIssue.created_at >= utcnow() - RECENT_ISSUES_COUNTED_FOR,
+            )
+        )
+        or 0
     )
 
 

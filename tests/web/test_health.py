@@ -145,3 +145,40 @@ def wait_for_the_run_to_end(timeout: float = 30) -> None:
 
 def test_an_unknown_group_is_a_404_for_csv(admin_client: FlaskClient) -> None:
     assert admin_client.get(f"{ADMIN_URL}health/000000000000.csv").status_code == 404
+
+
+def quiet_webhooks(hours: int) -> None:
+    """Active subscriptions whose last delivery came ``hours`` ago."""
+    state = current_pco()
+    state.db.session.add(
+        state.models.WebhookSubscription(
+            pco_id="4410001", name="people.v2.events.person.updated",
+            url="https://church.example.org/api/pco/webhook", secret="s", active=True,
+        )
+    )  # fmt: skip
+    state.db.session.add(
+        state.models.WebhookDelivery(
+            event_id="e-old", name="people.v2.events.person.updated", payload="{}",
+            received_at=utcnow() - timedelta(hours=hours),
+        )
+    )  # fmt: skip
+    state.db.session.commit()
+
+
+def test_quiet_webhooks_while_pco_changed_nothing_are_not_stale(app: Any) -> None:
+    quiet_webhooks(hours=30)  # a quiet weekend
+    make_run("succeeded", direction="pull", incremental=True)  # found nothing new
+
+    report = health(current_pco())
+
+    assert report.state == "healthy", report.reasons
+
+
+def test_quiet_webhooks_while_a_pull_found_pco_changes_are_stale(app: Any) -> None:
+    quiet_webhooks(hours=30)
+    run = make_run("succeeded", direction="pull", incremental=True, updated=4)
+
+    report = health(current_pco())
+
+    assert report.state == "stale"
+    assert any(f"run {run.id} pulled 4 changes" in reason for reason in report.reasons)

@@ -150,3 +150,13 @@ def test_held_matches_name_the_local_candidates(admin_client: FlaskClient) -> No
     make_issue(candidates=[ada.id])
     html = admin_client.get(ADMIN_URL).get_data(as_text=True)
     assert f"Link to local person Ada Lovelace (#{ada.id})" in html
+
+
+def test_skipped_records_say_how_many_there_are_beyond_the_20_listed(
+    admin_client: FlaskClient,
+) -> None:
+    for n in range(23):
+        make_issue(kind="skipped", resource_type="Household", pco_id=str(700 + n), candidates=[],
+                   reason="household has no members in PCO")  # fmt: skip
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "(latest 20 of 23 this week; Health groups them by cause)" in html
