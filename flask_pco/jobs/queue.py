@@ -24,14 +24,12 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
+import weakref
 from contextlib import suppress
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from flask import current_app, has_app_context
-from redis.exceptions import RedisError
-from rq import Queue, Retry, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from flask_pco.exceptions import (
     ConfigError,
@@ -55,6 +53,12 @@ from flask_pco.sync.runs import (
     requeue_run,
 )
 from flask_pco.sync.selection import check_selection
+
+if TYPE_CHECKING:
+    from rq import Queue, Retry
+
+# RQ and Redis are imported where a job is queued or run: a sync in this process without
+# Redis (the CLI, a site without workers) never loads them.
 
 __all__ = [
     "MODES",
@@ -83,6 +87,8 @@ SYNC_JOB_TIMEOUT = 4 * 3600
 
 
 def _retry() -> Retry:
+    from rq import Retry
+
     return Retry(max=3, interval=[10, 30, 60])
 
 
@@ -119,10 +125,27 @@ def start_sync(
     if mode == "enqueue":
         _enqueue_run(state, run)
     elif mode == "thread":
-        _in_thread(_execute, run.id)
+        _run_threads[run.id] = _in_thread(_execute, run.id)
     else:
         _execute(run.id)
     return run
+
+
+#: The thread of each run this process runs in one (``mode="thread"``), while it lives.
+_run_threads: weakref.WeakValueDictionary[int, threading.Thread] = weakref.WeakValueDictionary()
+
+
+def wait_for_run(run_id: int, timeout: float) -> None:
+    """Return as soon as the run this process runs in a thread ends, or after ``timeout``.
+
+    The CLI learns a run ended the moment its thread does, instead of on its next look at
+    the run row. A run of another process (or one already over) just waits ``timeout``.
+    """
+    thread = _run_threads.get(run_id)
+    if thread is None:
+        time.sleep(timeout)
+    else:
+        thread.join(timeout)
 
 
 def check_sync_type(direction: str, sync_type: str, roles: Roles | None = None) -> None:
@@ -153,6 +176,8 @@ def sync_queue(state: PcoState | None = None) -> Queue:
     redis = state.redis()
     if redis is None:
         raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
+    from rq import Queue
+
     return Queue(state.config.queue, connection=redis)
 
 
@@ -165,6 +190,10 @@ def job_id_for(*parts: str) -> str:
 
 
 def _enqueue_run(state: PcoState, run: Any) -> None:
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
     queue = sync_queue(state)
     job_id = job_id_for(run.organization, run.direction, run.sync_type)
     try:
@@ -227,12 +256,14 @@ def _execute(run_id: int) -> str:
 def _alert(state: PcoState) -> None:
     """Tell a person what the run changed about the sync's health (``PCO_ALERT_URLS``); an
     alert that cannot be worked out never hides how the run itself ended."""
-    # Loaded on first use: health reads most of sync/, which a process that only queues a
-    # job (the CLI's --enqueue, the web process) need not import.
-    from flask_pco.jobs.alerts import check_alerts
-
     try:
         state.db.session.rollback()
+        if not state.config.alert_urls:
+            return  # checked here too: a site without alerts never loads the health report
+        # Loaded on first use: health reads most of sync/, which a process that only queues a
+        # job (the CLI's --enqueue, the web process) need not import.
+        from flask_pco.jobs.alerts import check_alerts
+
         check_alerts(state)
     except Exception as error:
         state.db.session.rollback()
@@ -245,6 +276,8 @@ def run_sync_job(run_id: int) -> str:
     run = _claim(state, run_id)
     if run is None:
         return "skipped: the run is no longer queued"
+    from rq import get_current_job
+
     job = get_current_job()
     try:
         return _execute(run_id)
@@ -260,6 +293,8 @@ def run_sync_job(run_id: int) -> str:
 def _stop_retries() -> None:
     """Keep RQ from retrying the current job: a fatal error (credentials, configuration) or a
     bug will fail the same way again, and the sync log already says why."""
+    from rq import get_current_job
+
     job = get_current_job()
     if job is not None:
         job.retries_left = 0
@@ -292,6 +327,8 @@ def apply_webhook_job(delivery_id: int) -> Any:
     delivery is already finished does nothing more for it. Returns its own delivery's status.
     """
     state = _job_state()
+    from rq import get_current_job
+
     from flask_pco.sync.webhooks.events import apply_delivery
 
     job = get_current_job()
@@ -333,6 +370,9 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
 
 def is_pending(queue: Queue, job_id: str) -> bool:
     """Whether the job waits in the queue or runs now (a duplicate would apply twice)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
     try:
         status = Job.fetch(job_id, connection=queue.connection).get_status()
     except NoSuchJobError:
