@@ -4,6 +4,7 @@ it leaves in ``sys.modules`` are the ones it loaded."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -57,7 +58,7 @@ def loaded_by(*args: str, **env: str) -> tuple[list[str], str]:
     )
     *output, last = result.stdout.strip().splitlines() or [""]
     assert last.startswith("loaded: "), result.stdout + result.stderr
-    return eval(last.removeprefix("loaded: ")), "\n".join(output) + result.stderr  # noqa: S307
+    return ast.literal_eval(last.removeprefix("loaded: ")), "\n".join(output) + result.stderr
 
 
 @pytest.fixture
