@@ -25,7 +25,6 @@ import logging
 import re
 import threading
 import time
-import weakref
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -125,27 +124,38 @@ def start_sync(
     if mode == "enqueue":
         _enqueue_run(state, run)
     elif mode == "thread":
+        _forget_ended_threads()
         _run_threads[run.id] = _in_thread(_execute, run.id)
     else:
         _execute(run.id)
     return run
 
 
-#: The thread of each run this process runs in one (``mode="thread"``), while it lives.
-_run_threads: weakref.WeakValueDictionary[int, threading.Thread] = weakref.WeakValueDictionary()
+#: The thread of each run this process runs in one (``mode="thread"``). An ended thread
+#: stays until a wait sees it ended or the next run starts, so a run that ends before its
+#: watcher looks is still known to have ended.
+_run_threads: dict[int, threading.Thread] = {}
+
+
+def _forget_ended_threads() -> None:
+    for run_id, thread in list(_run_threads.items()):
+        if not thread.is_alive():
+            _run_threads.pop(run_id, None)
 
 
 def wait_for_run(run_id: int, timeout: float) -> None:
     """Return as soon as the run this process runs in a thread ends, or after ``timeout``.
 
     The CLI learns a run ended the moment its thread does, instead of on its next look at
-    the run row. A run of another process (or one already over) just waits ``timeout``.
+    the run row. A run of another process just waits ``timeout``.
     """
     thread = _run_threads.get(run_id)
     if thread is None:
         time.sleep(timeout)
-    else:
-        thread.join(timeout)
+        return
+    thread.join(timeout)
+    if not thread.is_alive():
+        _run_threads.pop(run_id, None)
 
 
 def check_sync_type(direction: str, sync_type: str, roles: Roles | None = None) -> None:

@@ -8,6 +8,7 @@ import ast
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,23 @@ def test_the_cli_sees_a_run_end_as_soon_as_its_thread_does(
     result = sandbox_cli()("sync", "people")
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 30
+
+
+def test_a_run_that_ended_before_its_watcher_looked_is_still_seen_ended(
+    cli_app: Any, test_steps: None
+) -> None:
+    """The watcher may look only after the run's thread is over and collected."""
+    import gc
+
+    from flask_pco.jobs.queue import start_sync, wait_for_run
+
+    cli_app()
+    run = start_sync("pull", "counting", mode="thread", trigger="cli")
+    deadline = time.monotonic() + 30
+    while any(t.name == "flask-pco" and t.is_alive() for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gc.collect()
+    started = time.monotonic()
+    wait_for_run(run.id, 20.0)
+    assert time.monotonic() - started < 5

@@ -4,10 +4,11 @@ was applied goes through the writer, and every other rule still sees the unchang
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 
 from flask_pco import current_pco
 from flask_pco.sync.rows import NOT_WRITTEN
@@ -130,11 +131,12 @@ def test_a_person_an_earlier_run_could_not_write_goes_through_the_writer_again(
             kind="invalid", resource_type="Person", pco_id=left, reason=f"{NOT_WRITTEN}too long"
         )
     )
-    long_ago = person(models, left).pco_synced_at.replace(year=2000)
-    models.db.session.execute(update(models.Person).values(pco_synced_at=long_ago))
+    settled = {}  # as if the first pull had run an hour after PCO's last edit
+    for row in models.db.session.scalars(select(models.Person)):
+        row.pco_synced_at = settled[row.pco_id] = row.pco_updated_at + timedelta(hours=1)
     models.db.session.commit()
 
     run_sync("pull", "people")
 
-    assert person(models, left).pco_synced_at != long_ago  # the writer noted it agrees
-    assert person(models, other).pco_synced_at == long_ago  # skipped: not even touched
+    assert person(models, left).pco_synced_at != settled[left]  # the writer noted it agrees
+    assert person(models, other).pco_synced_at == settled[other]  # skipped: not even touched
