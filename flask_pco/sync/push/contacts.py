@@ -72,11 +72,7 @@ class ContactSpec:
         if not ctx.roles.has(self.role):
             return set()
         column = ctx.roles.column(self.role, "person_id")
-        return {
-            getattr(row, column)
-            for row in local_rows(ctx, self.role, column)
-            if row.pco_id is None or changed_locally(row, self.role, ctx)
-        }
+        return {getattr(row, column) for row, needs in local_rows(ctx, self.role, column) if needs}
 
     def value(self, ctx: SyncContext, row: Any) -> str:
         return str(getattr(row, ctx.roles.column(self.role, self.value_field)) or "")

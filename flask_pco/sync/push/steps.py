@@ -48,7 +48,11 @@ def push_people(ctx: SyncContext) -> None:
     # Ids, not rows: a row kept here would stay in the session, and every per-record commit
     # expires every row the session holds (5,000 people: 25 million expirations). Plain
     # streamed rows, not objects: only what needs a push is kept (``local_rows``).
-    work = [(p.id, p.pco_id) for p in local_rows(ctx, "person") if people.needs_push(p)]
+    work = [
+        (row.id, row.pco_id)
+        for row, needs in local_rows(ctx, "person")
+        if needs or row.id in people.contacts_pending
+    ]
     people.expect([pco_id for _, pco_id in work])
     ctx.report.expect(len(work))
     for person_id, _ in work:
