@@ -44,14 +44,14 @@ def push_people(ctx: SyncContext) -> None:
     """Link or create every unlinked local person; PATCH linked people changed locally."""
     people = PersonPusher(ctx)
     Person = ctx.roles.model("person")
-    people.contacts_pending  # noqa: B018  (read before the people's stream, not inside it)
+    contacts_pending = people.contacts_pending  # read before the people's stream, not in it
     # Ids, not rows: a row kept here would stay in the session, and every per-record commit
     # expires every row the session holds (5,000 people: 25 million expirations). Plain
     # streamed rows, not objects: only what needs a push is kept (``local_rows``).
     work = [
         (row.id, row.pco_id)
         for row, needs in local_rows(ctx, "person")
-        if needs or row.id in people.contacts_pending
+        if needs or row.id in contacts_pending
     ]
     people.expect([pco_id for _, pco_id in work])
     ctx.report.expect(len(work))
