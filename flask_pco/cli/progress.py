@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
 
-from flask_pco.jobs.queue import wait_for_run
 from flask_pco.jobs.run_status import cancel_run, counts_text, progress_line
+from flask_pco.jobs.threads import wait_for_run
 from flask_pco.state import current_pco
 
 if TYPE_CHECKING:

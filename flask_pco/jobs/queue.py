@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
 from flask_pco.exceptions import (
     ConfigError,
@@ -40,8 +38,9 @@ from flask_pco.exceptions import (
 from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
+from flask_pco.jobs.threads import in_thread, run_in_thread
 from flask_pco.models import Direction, Roles
-from flask_pco.redaction import first_line, raise_redacted, redact, redacted_traceback
+from flask_pco.redaction import raise_redacted, redact
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -124,38 +123,10 @@ def start_sync(
     if mode == "enqueue":
         _enqueue_run(state, run)
     elif mode == "thread":
-        _forget_ended_threads()
-        _run_threads[run.id] = _in_thread(_execute, run.id)
+        run_in_thread(run.id, in_thread(_execute, run.id))
     else:
         _execute(run.id)
     return run
-
-
-#: The thread of each run this process runs in one (``mode="thread"``). An ended thread
-#: stays until a wait sees it ended or the next run starts, so a run that ends before its
-#: watcher looks is still known to have ended.
-_run_threads: dict[int, threading.Thread] = {}
-
-
-def _forget_ended_threads() -> None:
-    for run_id, thread in list(_run_threads.items()):
-        if not thread.is_alive():
-            _run_threads.pop(run_id, None)
-
-
-def wait_for_run(run_id: int, timeout: float) -> None:
-    """Return as soon as the run this process runs in a thread ends, or after ``timeout``.
-
-    The CLI learns a run ended the moment its thread does, instead of on its next look at
-    the run row. A run of another process just waits ``timeout``.
-    """
-    thread = _run_threads.get(run_id)
-    if thread is None:
-        time.sleep(timeout)
-        return
-    thread.join(timeout)
-    if not thread.is_alive():
-        _run_threads.pop(run_id, None)
 
 
 def check_sync_type(direction: str, sync_type: str, roles: Roles | None = None) -> None:
@@ -225,24 +196,6 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
         raise
     run.job_id = job_id
     state.db.session.commit()
-
-
-def _in_thread(function: Any, *args: Any) -> threading.Thread:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def target() -> None:
-        with app.app_context():
-            try:
-                function(*args)
-            except PcoError as error:  # recorded on the run row or the delivery already
-                log.info("flask-pco background work ended: %s", redact(error))
-            except Exception as error:  # recorded on its row too; no member data in logs
-                log.warning("flask-pco background work failed: %s", first_line(error))
-                log.debug("%s", redacted_traceback(error))
-
-    thread = threading.Thread(target=target, name="flask-pco", daemon=True)
-    thread.start()
-    return thread
 
 
 def _execute(run_id: int) -> str:
@@ -373,7 +326,7 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
         if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
             queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
     elif mode == "thread":
-        _in_thread(apply_webhook_job, delivery_id)
+        in_thread(apply_webhook_job, delivery_id)
     else:
         apply_webhook_job(delivery_id)
 

@@ -129,7 +129,8 @@ def test_a_run_that_ended_before_its_watcher_looked_is_still_seen_ended(
     """The watcher may look only after the run's thread is over and collected."""
     import gc
 
-    from flask_pco.jobs.queue import start_sync, wait_for_run
+    from flask_pco.jobs.queue import start_sync
+    from flask_pco.jobs.threads import wait_for_run
 
     cli_app()
     run = start_sync("pull", "counting", mode="thread", trigger="cli")
