@@ -14,13 +14,13 @@ from typing import Any
 
 from flask import Flask, redirect, request, url_for
 from flask_login import LoginManager, current_user
-from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from flask_pco import PCO, ConfigError, settings_from_env
 
+from .migrations import init_migrations
 from .models import MODEL_ROLES, User, db
 
 #: Seconds a SQLite connection waits for another one's write lock before "database is locked".
@@ -31,7 +31,6 @@ pco = PCO(db)
 pco.register_models(**MODEL_ROLES)
 login_manager = LoginManager()
 login_manager.login_view = "site.login"
-migrate = Migrate()
 csrf = CSRFProtect()
 
 
@@ -71,7 +70,7 @@ def _build(overrides: Mapping[str, Any]) -> Flask:
     _wait_for_sqlite_writers(app)
     db.init_app(app)
     _use_wal_on_sqlite(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    init_migrations(app, db)
     login_manager.init_app(app)
     csrf.init_app(app)
     pco.init_app(app)

@@ -14,8 +14,6 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from flask_pco import current_pco
-from flask_pco.cli.runs import sync_command
-from flask_pco.sandbox import SandboxServer, create_sandbox_app
 
 from .models import ChurchGroup, Family, Person, db
 
@@ -27,6 +25,10 @@ from .models import ChurchGroup, Family, Person, db
 @with_appcontext
 def demo_command(ctx: click.Context, people: int, seed: int) -> None:
     """Pull a generated church from an embedded PCO sandbox into this site's database."""
+    # Imported here: every other command of the site loads this module without needing them.
+    from flask_pco.cli.runs import sync_command
+    from flask_pco.sandbox import SandboxServer, create_sandbox_app
+
     state = current_pco()
     with SandboxServer(create_sandbox_app(people=people, seed=seed)) as server:
         state.config = dataclasses.replace(

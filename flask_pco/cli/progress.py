@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import sys
-import time
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_fixed
 
 from flask_pco.jobs.run_status import cancel_run, counts_text, progress_line
+from flask_pco.jobs.threads import wait_for_run
 from flask_pco.state import current_pco
-from flask_pco.web.run_views import RunView, run_view
 
-#: Seconds between two looks at the run row while a sync runs in this process.
-POLL_SECONDS = 0.5
+if TYPE_CHECKING:
+    from flask_pco.web.run_views import RunView
+
+#: Seconds between two redraws of the progress bars while a sync runs in this process.
+DRAW_SECONDS = 0.5
+#: Seconds between two looks at the run row with nothing to draw: the run's thread says at
+#: once when it ends, so this only bounds how long a run of another process goes unseen.
+LOOK_SECONDS = 5.0
 
 
 def watch(run_id: int) -> Any:
@@ -31,7 +36,7 @@ def watch(run_id: int) -> Any:
             while run.status in ("queued", "running"):
                 if bars is not None:
                     bars.show(live_view(run))
-                time.sleep(POLL_SECONDS)
+                wait_for_run(run_id, DRAW_SECONDS if bars is not None else LOOK_SECONDS)
                 run = fresh_run(run_id)
         except KeyboardInterrupt:
             cancel_run(run_id)
@@ -44,6 +49,8 @@ def watch(run_id: int) -> Any:
 
 def live_view(run: Any) -> RunView:
     """The run as the admin page shows it: the current step and its records done of total."""
+    from flask_pco.web.run_views import run_view  # only to draw: a sync need not load it
+
     return run_view(current_pco(), run)
 
 

@@ -30,15 +30,17 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import redis as redis_lib
 from limits import RateLimitItemPerSecond
 from limits.limits import safe_string
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from flask_pco.exceptions import TransportError
+
+if TYPE_CHECKING:
+    import redis as redis_lib
 
 __all__ = ["RateInfo", "RateLimiter", "parse_rate_headers"]
 
@@ -200,6 +202,13 @@ class RateLimiter:
         self._default = f"{limit}/{period}"
         self._clock = clock
         self._owned: redis_lib.Redis | None = None
+        #: What a Redis that does not answer raises; nothing without Redis, whose client a
+        #: process without it never imports.
+        self._redis_errors: tuple[type[Exception], ...] = ()
+        if redis is not None:
+            import redis as redis_lib
+
+            self._redis_errors = (redis_lib.RedisError,)
         if isinstance(redis, str):
             redis = self._owned = redis_lib.Redis.from_url(redis)
         if redis is None:
@@ -248,7 +257,7 @@ class RateLimiter:
         """
         try:
             return self._acquire(sleep)
-        except redis_lib.RedisError as exc:
+        except self._redis_errors as exc:
             raise TransportError(f"the shared rate limit in Redis is unreachable: {exc}") from exc
 
     def _acquire(self, sleep: Callable[[float], None]) -> float:
@@ -279,7 +288,7 @@ class RateLimiter:
         self._budget = budget
         try:
             self._state.write_budget(budget)
-        except redis_lib.RedisError as exc:  # the next acquire reports Redis being down
+        except self._redis_errors as exc:  # the next acquire reports Redis being down
             log.warning("could not share the learned rate limit through Redis: %s", exc)
 
     def tally(self, outcome: str) -> None:
@@ -300,7 +309,7 @@ class RateLimiter:
         log.warning("PCO rate limit hit for %s: every process waits %.1f s", self.key, seconds)
         try:
             self._state.block_until(self._clock() + seconds, seconds)
-        except redis_lib.RedisError as exc:  # this process still waits: the 429 is retried
+        except self._redis_errors as exc:  # this process still waits: the 429 is retried
             log.warning("could not share the 429 wait through Redis: %s", exc)
 
     def blocked_for(self) -> float:

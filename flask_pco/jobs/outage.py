@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from flask_pco.models import utcnow
@@ -50,6 +49,8 @@ def redis_problem(state: PcoState) -> str | None:
     redis = state.redis()
     if redis is None:
         return None
+    from redis.exceptions import RedisError  # loaded with the connection anyway
+
     try:
         redis.ping()
     except RedisError as error:

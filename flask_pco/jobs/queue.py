@@ -23,15 +23,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from contextlib import suppress
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from flask import current_app, has_app_context
-from redis.exceptions import RedisError
-from rq import Queue, Retry, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from flask import has_app_context
 
 from flask_pco.exceptions import (
     ConfigError,
@@ -43,8 +38,9 @@ from flask_pco.exceptions import (
 from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
+from flask_pco.jobs.threads import in_thread, run_in_thread
 from flask_pco.models import Direction, Roles
-from flask_pco.redaction import first_line, raise_redacted, redact, redacted_traceback
+from flask_pco.redaction import raise_redacted, redact
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -55,6 +51,12 @@ from flask_pco.sync.runs import (
     requeue_run,
 )
 from flask_pco.sync.selection import check_selection
+
+if TYPE_CHECKING:
+    from rq import Queue, Retry
+
+# RQ and Redis are imported where a job is queued or run: a sync in this process without
+# Redis (the CLI, a site without workers) never loads them.
 
 __all__ = [
     "MODES",
@@ -83,6 +85,8 @@ SYNC_JOB_TIMEOUT = 4 * 3600
 
 
 def _retry() -> Retry:
+    from rq import Retry
+
     return Retry(max=3, interval=[10, 30, 60])
 
 
@@ -119,7 +123,7 @@ def start_sync(
     if mode == "enqueue":
         _enqueue_run(state, run)
     elif mode == "thread":
-        _in_thread(_execute, run.id)
+        run_in_thread(run.id, in_thread(_execute, run.id))
     else:
         _execute(run.id)
     return run
@@ -153,6 +157,8 @@ def sync_queue(state: PcoState | None = None) -> Queue:
     redis = state.redis()
     if redis is None:
         raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
+    from rq import Queue
+
     return Queue(state.config.queue, connection=redis)
 
 
@@ -165,6 +171,10 @@ def job_id_for(*parts: str) -> str:
 
 
 def _enqueue_run(state: PcoState, run: Any) -> None:
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
     queue = sync_queue(state)
     job_id = job_id_for(run.organization, run.direction, run.sync_type)
     try:
@@ -188,24 +198,6 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
     state.db.session.commit()
 
 
-def _in_thread(function: Any, *args: Any) -> threading.Thread:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def target() -> None:
-        with app.app_context():
-            try:
-                function(*args)
-            except PcoError as error:  # recorded on the run row or the delivery already
-                log.info("flask-pco background work ended: %s", redact(error))
-            except Exception as error:  # recorded on its row too; no member data in logs
-                log.warning("flask-pco background work failed: %s", first_line(error))
-                log.debug("%s", redacted_traceback(error))
-
-    thread = threading.Thread(target=target, name="flask-pco", daemon=True)
-    thread.start()
-    return thread
-
-
 def _execute(run_id: int) -> str:
     """Run one queued run to its end; whatever happens, the row does not stay active."""
     state = current_pco()
@@ -227,12 +219,14 @@ def _execute(run_id: int) -> str:
 def _alert(state: PcoState) -> None:
     """Tell a person what the run changed about the sync's health (``PCO_ALERT_URLS``); an
     alert that cannot be worked out never hides how the run itself ended."""
-    # Loaded on first use: health reads most of sync/, which a process that only queues a
-    # job (the CLI's --enqueue, the web process) need not import.
-    from flask_pco.jobs.alerts import check_alerts
-
     try:
         state.db.session.rollback()
+        if not state.config.alert_urls:
+            return  # checked here too: a site without alerts never loads the health report
+        # Loaded on first use: health reads most of sync/, which a process that only queues a
+        # job (the CLI's --enqueue, the web process) need not import.
+        from flask_pco.jobs.alerts import check_alerts
+
         check_alerts(state)
     except Exception as error:
         state.db.session.rollback()
@@ -245,6 +239,8 @@ def run_sync_job(run_id: int) -> str:
     run = _claim(state, run_id)
     if run is None:
         return "skipped: the run is no longer queued"
+    from rq import get_current_job
+
     job = get_current_job()
     try:
         return _execute(run_id)
@@ -260,6 +256,8 @@ def run_sync_job(run_id: int) -> str:
 def _stop_retries() -> None:
     """Keep RQ from retrying the current job: a fatal error (credentials, configuration) or a
     bug will fail the same way again, and the sync log already says why."""
+    from rq import get_current_job
+
     job = get_current_job()
     if job is not None:
         job.retries_left = 0
@@ -292,6 +290,8 @@ def apply_webhook_job(delivery_id: int) -> Any:
     delivery is already finished does nothing more for it. Returns its own delivery's status.
     """
     state = _job_state()
+    from rq import get_current_job
+
     from flask_pco.sync.webhooks.events import apply_delivery
 
     job = get_current_job()
@@ -326,13 +326,16 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
         if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
             queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
     elif mode == "thread":
-        _in_thread(apply_webhook_job, delivery_id)
+        in_thread(apply_webhook_job, delivery_id)
     else:
         apply_webhook_job(delivery_id)
 
 
 def is_pending(queue: Queue, job_id: str) -> bool:
     """Whether the job waits in the queue or runs now (a duplicate would apply twice)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
     try:
         status = Job.fetch(job_id, connection=queue.connection).get_status()
     except NoSuchJobError:

@@ -21,10 +21,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from redis.exceptions import RedisError
-from rq import Worker
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
 from flask_pco.models import utcnow
@@ -57,10 +53,12 @@ log = logging.getLogger(__name__)
 
 ABANDONED = "abandoned: the worker stopped without finishing; the next run resumes safely"
 QUEUED_LOST = "lost: its job is no longer queued; start it again"
+# RQ and Redis are imported only where a run has a job: a run of this process without Redis
+# (the CLI's) never loads them. The statuses are ``rq.job.JobStatus`` values.
 #: RQ job statuses of a job that will run (again): a run whose process died is not lost.
-WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+WAITING = ("queued", "scheduled", "deferred")
 #: RQ job statuses after which the job never runs again.
-ENDED = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED)
+ENDED = ("finished", "failed", "canceled", "stopped")
 
 
 def cancel_run(run_id: int | None = None) -> bool:
@@ -93,6 +91,10 @@ def _drop_job(state: PcoState, job_id: str) -> None:
     redis = state.redis()
     if redis is None:
         return
+    from redis.exceptions import RedisError
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job, JobStatus
+
     try:
         with suppress(NoSuchJobError, InvalidJobOperation):
             job = Job.fetch(job_id, connection=redis)
@@ -194,6 +196,11 @@ def _job(state: PcoState, job_id: str) -> _JobState | None:
     redis = state.redis()
     if redis is None:
         return None
+    from redis.exceptions import RedisError
+    from rq import Worker
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
     try:
         job = Job.fetch(job_id, connection=redis)
         status = job.get_status()

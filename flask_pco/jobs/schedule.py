@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from rq.utils import now
-
 from flask_pco.exceptions import ConfigError
 from flask_pco.state import current_pco
 
@@ -62,7 +60,7 @@ class Schedule:
         return QUIET_NOTE
 
     def next_run(self, after: datetime | None = None) -> datetime:
-        return next_nightly_run(self.hour, self.time_zone, after or now())
+        return next_nightly_run(self.hour, self.time_zone, after or datetime.now(UTC))
 
     def describe(self) -> str:
         state = "on" if self.enabled else "off"

@@ -19,9 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from flask_pco.jobs.webhooks import dispatch_deliveries
 from flask_pco.state import PcoState, current_pco
-from flask_pco.sync.webhooks.events import DeliveryFormatError, parse_deliveries, store_deliveries
 
 __all__ = ["SIGNATURE_HEADER", "sign_body", "verify_signature", "webhook_blueprint"]
 
@@ -85,6 +83,15 @@ def database_failed(error: DBAPIError) -> ResponseReturnValue:
 @webhook_blueprint.post("/webhook")
 def receive_webhook() -> ResponseReturnValue:
     """Verify, store and apply (or queue) PCO's deliveries; 200 as soon as they are stored."""
+    # Imported on the first delivery, not with the blueprint: every ``flask`` command registers
+    # it, and the sync and queue code behind these would load RQ and Redis for all of them.
+    from flask_pco.jobs.webhooks import dispatch_deliveries
+    from flask_pco.sync.webhooks.events import (
+        DeliveryFormatError,
+        parse_deliveries,
+        store_deliveries,
+    )
+
     state = current_pco()
     raw = read_body(state.config.webhook_max_bytes)
     if raw is None:

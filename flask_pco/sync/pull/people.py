@@ -27,7 +27,13 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
 from flask_pco.sync.locks import lock_record
-from flask_pco.sync.pull.base import Listed, PageTally, refresh_statistics, run_pages
+from flask_pco.sync.pull.base import (
+    Listed,
+    PageTally,
+    changed_only,
+    refresh_statistics,
+    run_pages,
+)
 from flask_pco.sync.pull.writer import PeopleWriter
 from flask_pco.sync.removals import count_misses, person_label, propose, restore
 from flask_pco.sync.selection import missing_message
@@ -88,12 +94,19 @@ class _PeopleListing:
         self.country = organization_country(ctx)
         self.listed = Listed()
         self.pages = 0
+        from flask_pco.sync.pull.retry import left_behind  # retry builds on this module
+
+        #: People earlier runs could not write: always applied, never taken for unchanged.
+        self.retry = left_behind(ctx)
 
     def handle(self, document: Document, tally: PageTally) -> None:
         self.pages += 1
         refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
-        self.listed.note(document)
+        self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
         people = map_people(document, tally, self.country)
+        people = changed_only(self.ctx, "person", people, tally, self.retry)
+        if not people:
+            return
         for outcome in PeopleWriter(self.ctx, tally).apply(people):
             tally.count(outcome)
 

@@ -12,6 +12,7 @@ ignore is not tried again.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DataError, IntegrityError
@@ -21,24 +22,35 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.pull.people import apply_person, fetch_person
 from flask_pco.sync.rows import NOT_WRITTEN, not_written
 
-__all__ = ["MAX_ATTEMPTS", "retry_left_behind"]
+__all__ = ["MAX_ATTEMPTS", "left_behind", "retry_left_behind"]
 
 #: Runs that may try one person again before it waits for an admin.
 MAX_ATTEMPTS = 3
 LEFT_BEHIND = NOT_WRITTEN + "%"
 
 
-def retry_left_behind(ctx: SyncContext, listed: Collection[str]) -> int:
-    """Close the issues of people this run wrote, then try the others again; how many went
-    through this time."""
+def _open_issues(ctx: SyncContext) -> tuple[Any, ...]:
     Issue = ctx.models.SyncIssue
-    open_issues = (
+    return (
         Issue.resource_type == "Person",
         Issue.kind == "invalid",
         Issue.reason.like(LEFT_BEHIND),
         Issue.resolved_at.is_(None),
         Issue.pco_id.is_not(None),
     )
+
+
+def left_behind(ctx: SyncContext) -> set[str]:
+    """PCO ids of the people earlier runs could not write and no run has written since."""
+    Issue = ctx.models.SyncIssue
+    return set(ctx.session.scalars(select(Issue.pco_id).where(*_open_issues(ctx)).distinct()))
+
+
+def retry_left_behind(ctx: SyncContext, listed: Collection[str]) -> int:
+    """Close the issues of people this run wrote, then try the others again; how many went
+    through this time."""
+    Issue = ctx.models.SyncIssue
+    open_issues = _open_issues(ctx)
     this_run = {ctx.report.run.id, ctx.report.run.parent_id} - {None}
     attempts = dict(
         ctx.session.execute(

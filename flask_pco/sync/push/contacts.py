@@ -27,6 +27,7 @@ from flask_pco.sync.push.records import (
     apply_local,
     changed_locally,
     create_or_reconcile,
+    local_rows,
     mark_linked,
     settle_merge,
 )
@@ -70,13 +71,8 @@ class ContactSpec:
         """Ids of people owning a contact of this kind that is unlinked or edited here."""
         if not ctx.roles.has(self.role):
             return set()
-        model = ctx.roles.model(self.role)
         column = ctx.roles.column(self.role, "person_id")
-        return {
-            getattr(row, column)
-            for row in ctx.session.scalars(select(model))
-            if row.pco_id is None or changed_locally(row, self.role, ctx)
-        }
+        return {getattr(row, column) for row, needs in local_rows(ctx, self.role, column) if needs}
 
     def value(self, ctx: SyncContext, row: Any) -> str:
         return str(getattr(row, ctx.roles.column(self.role, self.value_field)) or "")

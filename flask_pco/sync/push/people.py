@@ -56,11 +56,22 @@ class PersonPusher:
         self.ctx = ctx
         self._index: PeopleIndex | None = None
         self._wanted: list[str] | None = None
-        Person = ctx.roles.model(_ROLE)
-        rows = ctx.session.execute(select(Person.id, Person.pco_id)).all()
-        #: PCO id → the local person already linked to it.
-        self.claimed = {row.pco_id: row.id for row in rows if row.pco_id}
-        self.matcher = PushMatcher(ctx, {row.id for row in rows}, self.claimed)
+
+    @cached_property
+    def _people(self) -> list[Any]:
+        """(id, pco_id) of every local person, read when the first unlinked one is matched:
+        a push of linked people only never holds the whole table."""
+        Person = self.ctx.roles.model(_ROLE)
+        return list(self.ctx.session.execute(select(Person.id, Person.pco_id)).all())
+
+    @cached_property
+    def claimed(self) -> dict[str, int]:
+        """PCO id → the local person already linked to it."""
+        return {row.pco_id: row.id for row in self._people if row.pco_id}
+
+    @cached_property
+    def matcher(self) -> PushMatcher:
+        return PushMatcher(self.ctx, {row.id for row in self._people}, self.claimed)
 
     @property
     def index(self) -> PeopleIndex:

@@ -9,7 +9,7 @@ nothing new to apply.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,7 +24,7 @@ from flask_pco.exceptions import (
     ValidationError,
 )
 from flask_pco.models import Outcome, utcnow
-from flask_pco.sync.policy import Merge, comparable, local_values, record_conflicts
+from flask_pco.sync.policy import PCO_OWNED, Merge, comparable, local_values, record_conflicts
 from flask_pco.sync.push.remote_index import parse_pco_time
 
 if TYPE_CHECKING:
@@ -32,12 +32,14 @@ if TYPE_CHECKING:
     from flask_pco.sync.context import SyncContext
 
 __all__ = [
+    "LOCAL_ROWS_BATCH",
     "REFUSED",
     "UNKNOWN_OUTCOME",
     "apply_local",
     "changed_locally",
     "create_or_reconcile",
     "held_create",
+    "local_rows",
     "mark_linked",
     "record_rejected",
     "record_unconfirmed",
@@ -251,3 +253,37 @@ def changed_locally(row: Any, role: str, ctx: SyncContext) -> bool:
         return True
     local = local_values(row, role, ctx.roles)
     return any(comparable(snapshot.get(name)) != value for name, value in local.items())
+
+
+#: Rows fetched at a time by ``local_rows``: the memory it holds, whatever the table's size.
+LOCAL_ROWS_BATCH = 1000
+
+
+def local_rows(ctx: SyncContext, role: str, *extra: str) -> Iterator[tuple[Any, bool]]:
+    """Every row of ``role``'s table, streamed as a plain row (``id``, ``pco_id``, ``extra``)
+    with whether it needs a push: unlinked, or changed here since the two sides last agreed
+    (what ``changed_locally`` says of the object).
+
+    Choosing what to push reads the whole table; as ORM objects, 50,000 people held 300 MB
+    and took seconds to build when there was nothing to push. These rows hold only their
+    batch, never enter the session, and are compared column by column without the per-row
+    lookups ``local_values`` makes.
+    """
+    model = ctx.roles.model(role)
+    owned = [(name, ctx.roles.column(role, name)) for name in PCO_OWNED.get(role, ())]
+    owned = [(name, column) for name, column in owned if hasattr(model, column)]
+    names = ["id", "pco_id", "pco_snapshot", *extra]
+    columns = [getattr(model, name) for name in names] + [getattr(model, c) for _, c in owned]
+    query = select(*columns).order_by(model.id).execution_options(yield_per=LOCAL_ROWS_BATCH)
+    first = len(names)
+    for row in ctx.session.execute(query):
+        snapshot = row[2]
+        needs = (
+            row[1] is None
+            or snapshot is None
+            or any(
+                comparable(snapshot.get(name)) != comparable(row[first + i])
+                for i, (name, _) in enumerate(owned)
+            )
+        )
+        yield row, needs

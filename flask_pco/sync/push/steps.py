@@ -27,12 +27,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from flask_pco.sync.engine import step
 from flask_pco.sync.push.families import push_families_to_pco
 from flask_pco.sync.push.groups import push_group_memberships_to_pco
 from flask_pco.sync.push.people import PersonPusher
+from flask_pco.sync.push.records import local_rows
 
 if TYPE_CHECKING:
     from flask_pco.sync.context import SyncContext
@@ -45,12 +44,14 @@ def push_people(ctx: SyncContext) -> None:
     """Link or create every unlinked local person; PATCH linked people changed locally."""
     people = PersonPusher(ctx)
     Person = ctx.roles.model("person")
+    contacts_pending = people.contacts_pending  # read before the people's stream, not in it
     # Ids, not rows: a row kept here would stay in the session, and every per-record commit
-    # expires every row the session holds (5,000 people: 25 million expirations).
+    # expires every row the session holds (5,000 people: 25 million expirations). Plain
+    # streamed rows, not objects: only what needs a push is kept (``local_rows``).
     work = [
-        (p.id, p.pco_id)
-        for p in ctx.session.scalars(select(Person).order_by(Person.id))
-        if people.needs_push(p)
+        (row.id, row.pco_id)
+        for row, needs in local_rows(ctx, "person")
+        if needs or row.id in contacts_pending
     ]
     people.expect([pco_id for _, pco_id in work])
     ctx.report.expect(len(work))

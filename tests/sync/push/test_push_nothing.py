@@ -1,0 +1,88 @@
+"""A push with nothing to push reads only what could need it: the people and contacts are
+looked at as plain rows, never loaded as objects, and only a changed or unlinked one is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from .conftest import add_person, run_push
+
+
+@pytest.fixture
+def loaded() -> Iterator[list[str]]:
+    """The class name of every person, email or phone object loaded from the database."""
+    from example_app.models import Person, PersonEmail, PersonPhone
+
+    seen: list[str] = []
+
+    def note(target: Any, _context: Any) -> None:
+        seen.append(type(target).__name__)
+
+    for model in (Person, PersonEmail, PersonPhone):
+        event.listen(model, "load", note)
+    yield seen
+    for model in (Person, PersonEmail, PersonPhone):
+        event.remove(model, "load", note)
+
+
+def linked_people(db: Any, count: int) -> list[Any]:
+    people = [
+        add_person(
+            db,
+            f"Person{n}",
+            "Linked",
+            emails=(f"p{n}@example.org",),
+            phones=((f"+1555010{n:04d}", "Home"),),
+        )
+        for n in range(count)
+    ]
+    run_push("people")
+    return people
+
+
+def test_a_push_with_everything_linked_and_unchanged_loads_no_person_or_contact(
+    db, sandbox, loaded
+):
+    linked_people(db, 6)
+    db.session.expunge_all()
+    loaded.clear()
+
+    report = run_push("people")
+
+    assert report.summary().startswith("0 created, 0 updated")
+    assert loaded == []
+
+
+def test_only_the_person_changed_here_is_loaded_and_pushed(db, sandbox, loaded):
+    from example_app.models import Person
+
+    people = linked_people(db, 6)
+    db.session.get(Person, people[2].id).first_name = "Renamed"
+    db.session.commit()
+    db.session.expunge_all()
+    loaded.clear()
+
+    report = run_push("people")
+
+    assert "1 updated" in report.summary()
+    assert loaded.count("Person") == 1  # with its own contacts, which it pushes too
+    names = [p["first_name"] for p in sandbox.state()["records"]["Person"]]
+    assert "Renamed" in names
+
+
+def test_an_email_added_here_to_a_linked_person_is_pushed(db, sandbox):
+    from example_app.models import PersonEmail
+
+    people = linked_people(db, 3)
+    db.session.add(PersonEmail(person_id=people[1].id, email="new@example.org", is_primary=False))
+    db.session.commit()
+
+    run_push("people")
+
+    assert db.session.scalar(
+        select(PersonEmail.pco_id).where(PersonEmail.email == "new@example.org")
+    )
