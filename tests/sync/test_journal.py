@@ -1,0 +1,81 @@
+"""The change journal: each write path leaves its entries, in the transaction of the change."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select
+
+from flask_pco.sync.context import RunReporter, SyncContext
+from flask_pco.sync.rows import set_fields
+from tests.sync.conftest import sandbox_person
+
+
+def entries(models: Any, **where: Any) -> list[Any]:
+    Entry = models.db.Model.registry._class_registry["JournalEntry"]
+    query = select(Entry).filter_by(**where).order_by(Entry.id)
+    return list(models.db.session.scalars(query))
+
+
+def test_a_first_pull_journals_one_create_per_person(sandbox, run_sync, models):
+    sandbox.reset(people=12, seed=3)
+    run = run_sync("pull", "people")
+    created = entries(models, run_id=run.id, record_type="person", action="create")
+    people = {p.pco_id: p for p in models.db.session.scalars(select(models.Person))}
+    assert {(e.local_id, e.pco_id) for e in created} == {(p.id, k) for k, p in people.items()}
+    sample = created[0]
+    assert sample.side == "local"
+    assert sample.new_value["last_name"] == people[sample.pco_id].last_name
+
+
+def test_an_unchanged_second_pull_journals_nothing(sandbox, run_sync, models):
+    sandbox.reset(people=12, seed=3)
+    run_sync("pull", "people")
+    again = run_sync("pull", "people")
+    assert entries(models, run_id=again.id) == []
+
+
+def test_a_rename_in_pco_journals_the_field_with_old_and_new(sandbox, run_sync, models):
+    pco_id = sandbox_person(sandbox, "Maria", "Garcia")
+    run_sync("pull", "people")
+    sandbox.edit_person(pco_id, last_name="García")
+    run = run_sync("pull", "people")
+    [entry] = entries(models, run_id=run.id)
+    person = models.db.session.scalar(select(models.Person).filter_by(pco_id=pco_id))
+    assert (entry.action, entry.record_type, entry.local_id, entry.pco_id) == (
+        "update",
+        "person",
+        person.id,
+        pco_id,
+    )
+    assert (entry.field, entry.old_value, entry.new_value) == ("last_name", "Garcia", "García")
+
+
+def test_linking_a_local_person_journals_the_link(sandbox, run_sync, models, local_person):
+    mine = local_person("Ana", "Ruiz", emails=("ana@example.org",))
+    pco_id = sandbox_person(sandbox, "Ana", "Ruiz", emails=["ana@example.org"])
+    run = run_sync("pull", "people")
+    links = entries(models, run_id=run.id, action="link")
+    assert [(e.local_id, e.old_value, e.new_value) for e in links] == [(mine.id, None, pco_id)]
+
+
+def _context(state: Any) -> SyncContext:
+    run = SimpleNamespace(id=None, parent_id=None, current_step="test")
+    return SyncContext(state, None, RunReporter(state, run))  # type: ignore[arg-type]
+
+
+def test_a_change_rolled_back_leaves_no_entry(state, models, local_person):
+    mine = local_person("Ana", "Ruiz")
+    set_fields(mine, "person", {"last_name": "Ruiz-Gómez"}, _context(state))
+    models.db.session.rollback()
+    models.db.session.commit()
+    assert entries(models) == []
+
+
+def test_a_change_committed_is_journaled_with_it(state, models, local_person):
+    mine = local_person("Ana", "Ruiz")
+    set_fields(mine, "person", {"last_name": "Ruiz-Gómez"}, _context(state))
+    models.db.session.commit()
+    [entry] = entries(models)
+    assert (entry.local_id, entry.old_value, entry.new_value) == (mine.id, "Ruiz", "Ruiz-Gómez")
