@@ -21,15 +21,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, insert
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from flask_pco.models import utcnow
 from flask_pco.sync.policy import comparable
 
 if TYPE_CHECKING:
+    from flask_pco.models import PcoModels
+    from flask_pco.state import PcoState
     from flask_pco.sync.context import SyncContext
 
-__all__ = ["REDACTED", "pending_entries", "record", "record_fields"]
+__all__ = ["REDACTED", "pending_entries", "record", "record_admin_change", "record_fields"]
 
 #: The session ``info`` key the waiting entries are kept under.
 _KEY = "pco_journal"
@@ -64,6 +67,33 @@ def record(
     entry = {
         "run_id": ctx.report.run_id,
         "delivery_id": ctx.delivery_id,
+        **_change(record_type, action, local_id, pco_id, name, old, new, side),
+    }
+    _pending(ctx.session, ctx.models).entries.append((row, entry))
+
+
+def record_admin_change(
+    state: PcoState, record_type: str, row: Any, changes: Mapping[str, tuple[Any, Any]]
+) -> None:
+    """Note an admin's own change of ``row`` (a conflict settled their way): no run, no
+    delivery; written with the admin's commit."""
+    for name, (old, new) in changes.items():
+        entry = {"run_id": None, "delivery_id": None}
+        entry |= _change(record_type, "update", None, None, name, old, new, "local")
+        _pending(state.db.session, state.models).entries.append((row, entry))
+
+
+def _change(
+    record_type: str,
+    action: str,
+    local_id: int | None,
+    pco_id: str | None,
+    name: str | None,
+    old: Any,
+    new: Any,
+    side: str,
+) -> dict[str, Any]:
+    return {
         "side": side,
         "record_type": record_type,
         "local_id": local_id,
@@ -74,7 +104,6 @@ def record(
         "new_value": _value(name, new),
         "created_at": utcnow(),
     }
-    _pending(ctx).entries.append((row, entry))
 
 
 def record_fields(
@@ -97,11 +126,11 @@ def pending_entries(session: Any) -> list[dict[str, Any]]:
     return [entry for _, entry in pending.entries] if pending else []
 
 
-def _pending(ctx: SyncContext) -> _Pending:
-    info = ctx.session.info
+def _pending(session: Any, models: PcoModels) -> _Pending:
+    info = session.info
     pending = info.get(_KEY)
     if pending is None:
-        pending = info[_KEY] = _Pending(ctx.models.JournalEntry.__table__)
+        pending = info[_KEY] = _Pending(sa_inspect(models.JournalEntry).local_table)
     return pending  # type: ignore[no-any-return]
 
 

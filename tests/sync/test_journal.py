@@ -79,3 +79,30 @@ def test_a_change_committed_is_journaled_with_it(state, models, local_person):
     models.db.session.commit()
     [entry] = entries(models)
     assert (entry.local_id, entry.old_value, entry.new_value) == (mine.id, "Ruiz", "Ruiz-Gómez")
+
+
+def test_a_removal_journals_the_deactivation_with_the_run(sandbox, run_sync, models):
+    sandbox.reset(people=40, seed=7)
+    run_sync("pull", "people")
+    gone = models.db.session.scalar(select(models.Person).order_by(models.Person.id))
+    sandbox.delete_person(gone.pco_id)
+    run_sync("pull", "people")
+    run = run_sync("pull", "people")  # the second look makes the removal
+    [entry] = entries(models, run_id=run.id)
+    assert (entry.action, entry.local_id, entry.field, entry.new_value) == (
+        "deactivate",
+        gone.id,
+        "is_active",
+        False,
+    )
+
+
+def test_a_refused_record_leaves_entries_for_the_others_only(sandbox, run_sync, models):
+    sandbox.reset(people=20, seed=3)
+    household_ids = [h["id"] for h in sandbox.state()["records"]["Household"]]
+    sandbox.edit_household(household_ids[0], name="H" * 250)  # families.name holds 200
+    run_sync("pull", "people")
+    run = run_sync("pull", "families")
+    families = {f.pco_id for f in models.db.session.scalars(select(models.Family))}
+    journaled = {e.pco_id for e in entries(models, run_id=run.id, record_type="family")}
+    assert journaled == families  # PostgreSQL refused the long name: no family, no entry
