@@ -354,11 +354,12 @@ def nightly_sync_job() -> str:
 
 def webhook_housekeeping_job() -> str:
     """RQ cron job (hourly): retry failed webhook deliveries; catch up if deliveries stopped
-    (PCO silently disables a subscription that keeps failing)."""
+    (PCO silently disables a subscription that keeps failing); prune the change journal."""
     state = _job_state()
     from flask_pco.jobs.webhooks import webhook_housekeeping
 
     result = webhook_housekeeping(state)
     _alert(state)  # a stale schedule is noticed even when nothing runs
     catch_up = "; catch-up pull queued" if result.catch_up_queued else ""
-    return f"{result.deliveries_retried} deliveries applied again{catch_up}"
+    pruned = f"; {result.journal_pruned} journal entries pruned" if result.journal_pruned else ""
+    return f"{result.deliveries_retried} deliveries applied again{catch_up}{pruned}"

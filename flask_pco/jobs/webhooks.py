@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from flask_pco.exceptions import OrganizationUnknownError, SyncInProgressError
 from flask_pco.jobs.queue import Mode, enqueue_webhook, start_sync
 from flask_pco.redaction import first_line
+from flask_pco.sync.journal import prune_journal
 from flask_pco.sync.webhooks.events import apply_now, retry_failed_deliveries
 
 if TYPE_CHECKING:
@@ -74,12 +75,16 @@ def check_webhook_gap(state: PcoState, *, mode: Mode = "auto") -> bool:
 class WebhookHousekeeping:
     catch_up_queued: bool
     deliveries_retried: int
+    #: Change-journal entries older than ``PCO_JOURNAL_DAYS`` that were deleted.
+    journal_pruned: int = 0
 
 
 def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
     """The periodic webhook chores, for the nightly job or an hourly cron.
 
-    Re-applies failed or stuck deliveries, then starts a catch-up pull if deliveries stopped.
+    Re-applies failed or stuck deliveries, then starts a catch-up pull if deliveries stopped,
+    then prunes the change journal past ``PCO_JOURNAL_DAYS``.
     """
     retried = retry_failed_deliveries(state)
-    return WebhookHousekeeping(check_webhook_gap(state), retried)
+    caught_up = check_webhook_gap(state)
+    return WebhookHousekeeping(caught_up, retried, prune_journal(state))

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import delete, event, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -32,7 +33,14 @@ if TYPE_CHECKING:
     from flask_pco.state import PcoState
     from flask_pco.sync.context import SyncContext
 
-__all__ = ["REDACTED", "pending_entries", "record", "record_admin_change", "record_fields"]
+__all__ = [
+    "REDACTED",
+    "pending_entries",
+    "prune_journal",
+    "record",
+    "record_admin_change",
+    "record_fields",
+]
 
 #: The session ``info`` key the waiting entries are kept under.
 _KEY = "pco_journal"
@@ -165,3 +173,12 @@ def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
     a savepoint's end leaves them, as the outer transaction still decides."""
     if transaction.parent is None and not transaction.nested:
         session.info.pop(_KEY, None)
+
+
+def prune_journal(state: PcoState, now: datetime | None = None) -> int:
+    """Delete entries older than ``PCO_JOURNAL_DAYS`` (the housekeeping job); how many went."""
+    Entry = state.models.JournalEntry
+    cutoff = (now or utcnow()) - timedelta(days=state.config.journal_days)
+    result = state.db.session.execute(delete(Entry).where(Entry.created_at < cutoff))
+    state.db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

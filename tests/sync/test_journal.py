@@ -106,3 +106,30 @@ def test_a_refused_record_leaves_entries_for_the_others_only(sandbox, run_sync, 
     families = {f.pco_id for f in models.db.session.scalars(select(models.Family))}
     journaled = {e.pco_id for e in entries(models, run_id=run.id, record_type="family")}
     assert journaled == families  # PostgreSQL refused the long name: no family, no entry
+
+
+def _entry_at(state: Any, days_ago: int) -> None:
+    from datetime import timedelta
+
+    from flask_pco.models import utcnow
+
+    state.db.session.add(
+        state.models.JournalEntry(
+            side="local",
+            record_type="person",
+            action="update",
+            created_at=utcnow() - timedelta(days=days_ago),
+        )
+    )
+    state.db.session.commit()
+
+
+def test_pruning_deletes_entries_older_than_the_journal_days_only(state, models):
+    from flask_pco.models import utcnow
+    from flask_pco.sync.journal import prune_journal
+
+    _entry_at(state, 91)
+    _entry_at(state, 89)
+    assert prune_journal(state) == 1
+    [kept] = entries(models)
+    assert (utcnow() - kept.created_at).days == 89

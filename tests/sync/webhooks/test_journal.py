@@ -53,3 +53,19 @@ def test_a_destroyed_event_journals_the_deactivation(church):
         True,
         False,
     )
+
+
+def test_the_housekeeping_prunes_the_journal(church):
+    from datetime import timedelta
+
+    from flask_pco import current_pco
+    from flask_pco.jobs.webhooks import webhook_housekeeping
+    from flask_pco.models import utcnow
+
+    old = utcnow() - timedelta(days=current_pco().config.journal_days + 1)
+    db.session.add(
+        pco.models.JournalEntry(side="local", record_type="person", action="update", created_at=old)
+    )
+    db.session.commit()
+    assert webhook_housekeeping(current_pco()).journal_pruned == 1
+    assert entries() == []
