@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str | None]] = {
     "issues": ("flask_pco.cli.records", None),
     "resolve": ("flask_pco.cli.records", None),
     "merge": ("flask_pco.cli.records", None),
+    "history": ("flask_pco.cli.journal", None),
+    "changes": ("flask_pco.cli.journal", None),
     "test-connection": ("flask_pco.cli.connection", None),
     "schedule": ("flask_pco.cli.service", None),
     "worker": ("flask_pco.cli.service", None),
