@@ -133,3 +133,48 @@ def test_pruning_deletes_entries_older_than_the_journal_days_only(state, models)
     assert prune_journal(state) == 1
     [kept] = entries(models)
     assert (utcnow() - kept.created_at).days == 89
+
+
+def _people_state(state: Any) -> dict[int, dict[str, Any]]:
+    from flask_pco.sync.policy import local_values
+
+    Person = state.roles.model("person")
+    rows = state.db.session.scalars(select(Person))
+    return {row.id: local_values(row, "person", state.roles) for row in rows}
+
+
+def _replay(before: dict[int, dict[str, Any]], journal: list[Any]) -> dict[int, dict[str, Any]]:
+    """The people fields after applying a run's entries, in order, to ``before``."""
+    after = {person_id: dict(fields) for person_id, fields in before.items()}
+    for entry in journal:
+        if entry.record_type != "person" or entry.side != "local":
+            continue
+        if entry.action == "create":
+            after[entry.local_id] = {}
+            after[entry.local_id].update(entry.new_value)
+        elif entry.field is not None:
+            after[entry.local_id][entry.field] = entry.new_value
+    return after
+
+
+def _owned(people: dict[int, dict[str, Any]], fields: dict[str, Any]) -> dict[int, Any]:
+    return {i: {f: v.get(f) for f in fields} for i, v in people.items()}
+
+
+def test_replaying_a_run_s_entries_on_the_earlier_state_gives_the_later(
+    sandbox, run_sync, models, state
+):
+    sandbox.reset(people=15, seed=5)
+    first = run_sync("pull", "people")
+    pulled = _people_state(state)
+    fields = next(iter(pulled.values()))
+    assert _owned(_replay({}, entries(models, run_id=first.id)), fields) == _owned(pulled, fields)
+    pco_ids = sorted(p.pco_id for p in models.db.session.scalars(select(models.Person)))
+    sandbox.edit_person(pco_ids[0], last_name="García", first_name="María")
+    sandbox.edit_person(pco_ids[1], birthdate="1971-02-03", gender="F")
+    sandbox.edit_person(pco_ids[2], child=True)
+    sandbox_person(sandbox, "New", "Comer", birthdate="2001-01-01")
+    second = run_sync("pull", "people")
+    replayed = _replay(pulled, entries(models, run_id=second.id))
+    assert _owned(replayed, fields) == _owned(_people_state(state), fields)
+    assert replayed != pulled
