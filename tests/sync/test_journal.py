@@ -178,3 +178,13 @@ def test_replaying_a_run_s_entries_on_the_earlier_state_gives_the_later(
     replayed = _replay(pulled, entries(models, run_id=second.id))
     assert _owned(replayed, fields) == _owned(_people_state(state), fields)
     assert replayed != pulled
+
+
+def test_a_field_that_holds_a_secret_is_journaled_as_changed_not_by_value(state, models):
+    from flask_pco.sync.journal import REDACTED, record
+
+    ctx = _context(state)
+    record(ctx, "person", "update", local_id=1, name="api_token", old="s3cret", new="n3w")
+    models.db.session.commit()
+    [entry] = entries(models)
+    assert (entry.field, entry.old_value, entry.new_value) == ("api_token", REDACTED, REDACTED)
