@@ -39,6 +39,7 @@ __all__ = [
     "prune_journal",
     "record",
     "record_admin_change",
+    "record_admin_link",
     "record_fields",
 ]
 
@@ -89,6 +90,13 @@ def record_admin_change(
         entry = {"run_id": None, "delivery_id": None}
         entry |= _change(record_type, "update", None, None, name, old, new, "local")
         _pending(state.db.session, state.models).entries.append((row, entry))
+
+
+def record_admin_link(state: PcoState, record_type: str, row: Any, pco_id: str) -> None:
+    """Note an admin linking ``row`` to PCO's ``pco_id`` (a held match settled by hand)."""
+    entry = {"run_id": None, "delivery_id": None}
+    entry |= _change(record_type, "link", None, pco_id, None, row.pco_id, pco_id, "local")
+    _pending(state.db.session, state.models).entries.append((row, entry))
 
 
 def _change(

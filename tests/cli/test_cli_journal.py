@@ -80,3 +80,16 @@ def test_history_of_neither_id_nor_email_is_a_one_line_error(pco):
 
 def test_changes_of_an_unknown_run_is_a_one_line_error(pco):
     assert_one_line_error(pco("changes", "4242"), "no run with id 4242")
+
+
+def test_a_held_match_linked_by_hand_shows_in_the_person_s_history(pco):
+    from tests.cli.test_cli import _held_person_match, _local_people
+
+    first, second = _local_people(2)
+    issue = _held_person_match([first.id, second.id])
+    assert pco("resolve", str(issue.id), "--link", str(first.id)).exit_code == 0
+    result = pco("history", str(first.id))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].endswith(
+        "  admin  Pat Doe: linked to PCO 90000001 (local)"
+    )
