@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REDACTED",
-    "pending_entries",
     "prune_journal",
     "record",
     "record_admin_change",
@@ -134,12 +133,6 @@ def record_fields(
     """Note an update of ``row``: one entry per field, ``changes`` being {field: (old, new)}."""
     for name, (old, new) in changes.items():
         record(ctx, record_type, action, row=row, name=name, old=old, new=new, side=side)
-
-
-def pending_entries(session: Any) -> list[dict[str, Any]]:
-    """The entries waiting in ``session`` for its commit (what a dry run would journal)."""
-    pending: _Pending | None = session.info.get(_KEY)
-    return [entry for _, entry in pending.entries] if pending else []
 
 
 def _pending(session: Any, models: PcoModels) -> _Pending:
