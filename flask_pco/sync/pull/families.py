@@ -186,7 +186,7 @@ class FamilyWriter:
                     record_fields(self.ctx, "family_member", link, {"removed": (True, False)})
                     changed = True
                 link.pco_misses, link.pco_removed_at, link.pco_removed_run = 0, None, None
-            current = getattr(link, column("family_member", "relationship"))
+            current = getattr(link, column("family_member", "relationship"), None)
             if link.pco_id is not None and knows and current != relationship:
                 move = {"relationship": (current, relationship)}
                 record_fields(self.ctx, "family_member", link, move)
