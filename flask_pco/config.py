@@ -98,6 +98,9 @@ DEFAULTS: dict[str, Any] = {
     #: When PCO merges two people who both have a local row, move the site's data onto the
     #: kept one at once. False: hold each such merge for an admin (``flask pco merge``).
     "PCO_AUTO_MERGE": True,
+    #: Days the change journal keeps an entry (who changed what, and how to undo it); the
+    #: hourly housekeeping prunes older ones.
+    "PCO_JOURNAL_DAYS": 90,
     #: Bearer token a Prometheus scraper sends to ``/api/pco/metrics``; empty: no endpoint.
     "PCO_METRICS_TOKEN": "",
     #: Apprise URLs alerts go to (``mailtos://...``, ``slack://...``, ``json://...``), comma-
@@ -138,6 +141,7 @@ class PcoConfig:
     readonly_cache_seconds: int
     groups_department: str
     auto_merge: bool
+    journal_days: int = 90
     #: A secret like the others: never printed, compared in constant time.
     metrics_token: str = ""
     #: Where alerts go; they hold tokens and passwords, so they are never printed either.
@@ -212,6 +216,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         readonly_cache_seconds=_integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
         groups_department=_string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
         auto_merge=_flag(config, "PCO_AUTO_MERGE"),
+        journal_days=_integer(config, "PCO_JOURNAL_DAYS", 1, 36_500),
         metrics_token=_string(config, "PCO_METRICS_TOKEN"),
         alert_urls=_list(config, "PCO_ALERT_URLS"),
     )

@@ -2,8 +2,9 @@
 
 The host owns its models. ``PcoLinkedMixin`` adds the PCO id and the bookkeeping the sync needs;
 ``PCO.register_models`` says which host class plays which part. The extension's own tables
-(sync log, cursors, held matches, conflicts, webhook deliveries and subscriptions, settings) are
-defined on the host's ``db`` so that ``flask db migrate`` picks them up with the host's.
+(sync log, cursors, held matches, conflicts, webhook deliveries and subscriptions, settings,
+the change journal) are defined on the host's ``db`` so that ``flask db migrate`` picks them up
+with the host's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from flask_pco.journal_table import JournalEntryTable
 from flask_pco.roles import DEFAULT_FIELDS, ROLES, Roles
 
 if TYPE_CHECKING:
@@ -132,7 +134,7 @@ DeliveryStatus = Literal["received", "applied", "ignored", "failed", "held"]
 #: SQLite uses a partial index only when the query repeats its predicate with the same literals.
 ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
 
-T = TypeVar("T", bound="_Table")
+T = TypeVar("T")
 
 
 class _Table:
@@ -354,6 +356,7 @@ class PcoModels:
     WebhookSubscription: type[WebhookSubscriptionTable]
     Setting: type[SettingTable]
     Removal: type[RemovalTable]
+    JournalEntry: type[JournalEntryTable]
 
 
 _defined: weakref.WeakKeyDictionary[Any, PcoModels] = weakref.WeakKeyDictionary()
@@ -383,4 +386,5 @@ def _build(db: SQLAlchemy) -> PcoModels:
         mapped(WebhookSubscriptionTable),
         mapped(SettingTable),
         mapped(RemovalTable),
+        mapped(JournalEntryTable),
     )

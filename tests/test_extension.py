@@ -65,6 +65,7 @@ def test_second_registration_on_one_app_says_what_to_do(pco: PCO) -> None:
         ("PCO_API_VERSIONS", "2022-07-14", "PCO_API_VERSIONS must map"),
         ("PCO_WEBHOOK_BATCH", 0, "PCO_WEBHOOK_BATCH must be a whole number from 1 to 10000"),
         ("PCO_AUTO_MERGE", "maybe", "PCO_AUTO_MERGE must be true or false"),
+        ("PCO_JOURNAL_DAYS", 0, "PCO_JOURNAL_DAYS must be a whole number from 1 to 36500"),
     ],
 )
 def test_malformed_config_fails_at_start_up_naming_the_key(

@@ -66,6 +66,17 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
         "Carry out a merge held for an admin (PCO_AUTO_MERGE off; see `flask pco issues`): the "
         "site's data moves to the person PCO kept, the other is deactivated and points at them.",
     ),
+    "history": (
+        "flask_pco.cli.journal",
+        None,
+        "What changed for one local person (and their emails and phones): when, on which side, "
+        "and by which run or webhook delivery, oldest first.",
+    ),
+    "changes": (
+        "flask_pco.cli.journal",
+        None,
+        "The changes run RUN_ID made (a full run: those of its steps), in the order made.",
+    ),
     "test-connection": (
         "flask_pco.cli.connection",
         None,

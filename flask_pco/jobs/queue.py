@@ -357,7 +357,8 @@ def nightly_sync_job() -> str:
 
 def webhook_housekeeping_job() -> str:
     """RQ cron job (hourly): mend the PCO subscriptions (PCO silently disables one that keeps
-    failing), retry failed webhook deliveries, catch up if deliveries stopped."""
+    failing), retry failed webhook deliveries, catch up if deliveries stopped, prune the change
+    journal."""
     state = _job_state()
     from flask_pco.jobs.webhooks import webhook_housekeeping
 
@@ -369,4 +370,5 @@ def webhook_housekeeping_job() -> str:
         f"; {len(checked.repaired)} subscriptions mended" if checked and checked.repaired else ""
     )
     broken = f", {len(checked.unrepaired)} could not be" if checked and checked.unrepaired else ""
-    return f"{result.deliveries_retried} deliveries applied again{catch_up}{mended}{broken}"
+    pruned = f"; {result.journal_pruned} journal entries pruned" if result.journal_pruned else ""
+    return f"{result.deliveries_retried} deliveries applied again{catch_up}{mended}{broken}{pruned}"

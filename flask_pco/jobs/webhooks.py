@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from flask_pco.exceptions import OrganizationUnknownError, SyncInProgressError
 from flask_pco.jobs.queue import Mode, enqueue_webhook, start_sync
 from flask_pco.redaction import first_line
+from flask_pco.sync.journal import prune_journal
 from flask_pco.sync.webhooks.events import apply_now, retry_failed_deliveries
 from flask_pco.sync.webhooks.repair import SubscriptionCheck, check_subscriptions
 
@@ -92,6 +93,8 @@ class WebhookHousekeeping:
     deliveries_retried: int
     #: None when there was nothing to check (no credentials, no subscription installed).
     subscriptions: SubscriptionCheck | None = None
+    #: Change-journal entries older than ``PCO_JOURNAL_DAYS`` that were deleted.
+    journal_pruned: int = 0
 
 
 def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
@@ -99,9 +102,10 @@ def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
 
     Asks PCO for the subscriptions and mends them (``check_subscriptions``: one request when all
     is well), so a subscription PCO deactivated works again within the hour with nobody typing
-    a command; then re-applies failed or stuck deliveries, and starts a catch-up pull if
-    deliveries stopped.
+    a command; then re-applies failed or stuck deliveries, starts a catch-up pull if
+    deliveries stopped, and prunes the change journal past ``PCO_JOURNAL_DAYS``.
     """
     checked = check_subscriptions(state) if state.config.has_credentials else None
     retried = retry_failed_deliveries(state)
-    return WebhookHousekeeping(check_webhook_gap(state), retried, checked)
+    caught_up = check_webhook_gap(state)
+    return WebhookHousekeeping(caught_up, retried, checked, prune_journal(state))

@@ -245,6 +245,8 @@ class SyncContext:
 
     #: A dry run's scratch session (``dry_run``); None writes through the app's session.
     scratch: Any = None
+    #: The webhook delivery this context applies (its changes are journaled under it).
+    delivery_id: int | None = None
 
     @property
     def session(self) -> Any:

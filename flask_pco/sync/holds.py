@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import utcnow
+from flask_pco.sync.journal import record_admin_link
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -71,6 +72,7 @@ def link_held(state: PcoState, issue_id: int, candidate: str) -> str:
     else:
         local_id, pco_id = int(held.issue.local_id), candidate
     person = _linkable(state, local_id, pco_id)
+    record_admin_link(state, "person", person, pco_id)
     person.pco_id = pco_id
     person.pco_snapshot = None  # no common base yet: the next sync takes PCO's values
     person.pco_updated_at = None

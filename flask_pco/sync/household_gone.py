@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 
 from flask_pco.models import Outcome
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.journal import record
 from flask_pco.sync.removals import count_misses, propose, restore
 
 __all__ = ["household_missed", "unlink_family", "unlink_missing_families"]
@@ -32,9 +33,16 @@ def unlink_family(
     Called through ``removals`` (two looks, and the cap) for a household gone from PCO.
     """
     household_id = family.pco_id
+    snapshot = family.pco_snapshot  # the entry keeps it: an undo links the family back as it was
+    record(ctx, "family", "unlink", row=family, pco_id=household_id, old=snapshot)
     Member = ctx.roles.model("family_member") if ctx.roles.has("family_member") else None
     if Member is not None:
         family_id = getattr(Member, ctx.roles.column("family_member", "family_id"))
+        linked = select(Member.id, Member.pco_id).where(family_id == family.id)
+        for member_id, member_pco_id in ctx.session.execute(
+            linked.where(Member.pco_id.is_not(None))
+        ):
+            record(ctx, "family_member", "unlink", local_id=member_id, pco_id=member_pco_id)
         ctx.session.execute(
             update(Member)
             .where(family_id == family.id)

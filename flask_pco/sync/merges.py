@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import ConfigError
 from flask_pco.models import PcoLinkedMixin, utcnow
+from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import PCO_OWNED, comparable
 from flask_pco.sync.removals import person_label
 from flask_pco.sync.rows import remember_pco_values, set_fields
@@ -103,8 +104,10 @@ def _move_columns(ctx: SyncContext, survivor: Any, merged: Any) -> int:
             continue
         if _empty(mine):
             if name in unique:  # one row may hold it at a time (a login's id, a badge number)
+                record_fields(ctx, "person", merged, {name: (theirs, None)}, action="merge")
                 setattr(merged, name, None)
                 ctx.session.flush()
+            record_fields(ctx, "person", survivor, {name: (mine, theirs)}, action="merge")
             setattr(survivor, name, theirs)
             continue
         conflicts += 1
@@ -143,6 +146,8 @@ def _move_table_rows(
     badge per person, and both have one) leaves them where they were, said in an issue, rather
     than failing every pull that meets this merge."""
     statement = update(table).where(column == merged.id).values({column.name: survivor.id})
+    keys = list(table.primary_key.columns)
+    ids = ctx.session.scalars(select(keys[0]).where(column == merged.id)).all() if keys else []
     try:
         with ctx.session.begin_nested():
             result = ctx.session.execute(statement)
@@ -156,6 +161,9 @@ def _move_table_rows(
             local_id=merged.id,
         )
         return 0
+    for row_id in ids:  # a host table's rows: the entry names the table, not a role
+        record(ctx, table.name, "merge", local_id=row_id, name=column.name,
+               old=merged.id, new=survivor.id)  # fmt: skip
     return result.rowcount or 0
 
 
@@ -191,6 +199,8 @@ def _move_role_rows(ctx: SyncContext, role: str, survivor: Any, merged: Any) -> 
     moved = 0
     for row in rows:
         if getattr(row, owner) == merged.id and _fold(getattr(row, same)) not in taken:
+            moved_to = {"person_id": (merged.id, survivor.id)}
+            record_fields(ctx, role, row, moved_to, action="merge")
             setattr(row, owner, survivor.id)
             taken.add(_fold(getattr(row, same)))
             moved += 1
@@ -204,8 +214,10 @@ def _fold(value: Any) -> Any:
 
 def _retire(ctx: SyncContext, survivor: Any, merged: Any, reason: str) -> None:
     """Deactivate ``merged`` (never delete it), point it at the survivor, and record it."""
-    if set_fields(merged, "person", {"is_active": False}, ctx):
+    if set_fields(merged, "person", {"is_active": False}, ctx, action="merge"):
         remember_pco_values(merged, {"is_active": False})
+    into = {"merged_into": (merged.pco_merged_into, survivor.id)}
+    record_fields(ctx, "person", merged, into, action="merge")
     merged.pco_removed_at = merged.pco_removed_at or utcnow()
     merged.pco_merged_into = survivor.id
     ctx.session.add(

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from flask_pco.models import utcnow
+from flask_pco.sync.journal import record
 from flask_pco.sync.rows import remember_pco_values, set_fields
 
 if TYPE_CHECKING:
@@ -168,11 +169,13 @@ def apply_removal(ctx: SyncContext, proposal: Proposal, *, run_id: int | None) -
         unlink_family(ctx, row, outcome="removed", commit=False)
         return True
     if proposal.action == "deactivate":
-        if not set_fields(row, "person", {"is_active": False}, ctx):
+        if not set_fields(row, "person", {"is_active": False}, ctx, action="deactivate"):
             return False
         remember_pco_values(row, {"is_active": False})
     elif row.pco_removed_at is not None:
         return False
+    else:
+        record(ctx, proposal.role, "remove", row=row, pco_id=row.pco_id)
     row.pco_removed_at, row.pco_removed_run = utcnow(), run_id
     if proposal.action != "unlink":
         ctx.report.count("removed")

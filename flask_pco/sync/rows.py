@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from flask_pco.models import utcnow
 from flask_pco.redaction import first_line
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import PCO_OWNED, comparable, merge, record_conflicts
 
 __all__ = [
@@ -27,15 +28,24 @@ __all__ = [
 ]
 
 
-def set_fields(row: Any, role: str, values: Mapping[str, Any], ctx: SyncContext) -> bool:
-    """Write logical fields onto a host row (those it has a column for); True if any changed."""
-    changed = False
+def set_fields(
+    row: Any, role: str, values: Mapping[str, Any], ctx: SyncContext, action: str = "update"
+) -> bool:
+    """Write logical fields onto a host row (those it has a column for); True if any changed.
+
+    Each change is journaled under ``action`` (``deactivate`` when a removal clears
+    ``is_active``), with the value it replaced.
+    """
+    changes: dict[str, tuple[Any, Any]] = {}
     for name, value in ctx.roles.known(role, values).items():
         column = ctx.roles.column(role, name)
-        if comparable(getattr(row, column, None)) != comparable(value):
+        old = comparable(getattr(row, column, None))
+        if old != comparable(value):
             setattr(row, column, value)
-            changed = True
-    return changed
+            changes[name] = (old, value)
+    if changes:
+        record_fields(ctx, role, row, changes, action=action)
+    return bool(changes)
 
 
 def new_row(ctx: SyncContext, role: str, values: Mapping[str, Any], **extra: Any) -> Any:
@@ -44,6 +54,8 @@ def new_row(ctx: SyncContext, role: str, values: Mapping[str, Any], **extra: Any
     row = model(**ctx.roles.columns(role, values), **extra)
     remember_pco_values(row, ctx.roles.known(role, values))
     ctx.session.add(row)
+    created = {**values, **{k: v for k, v in extra.items() if k != "pco_id"}}
+    record(ctx, role, "create", row=row, pco_id=extra.get("pco_id"), new=created)
     return row
 
 

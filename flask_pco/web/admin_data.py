@@ -20,6 +20,7 @@ from flask_pco.models import Direction, utcnow
 from flask_pco.redaction import first_line
 from flask_pco.sync.approvals import waiting_runs
 from flask_pco.sync.engine import offered
+from flask_pco.sync.journal import record_admin_change
 from flask_pco.sync.merges import HELD_MERGE
 from flask_pco.sync.runs import active_run
 from flask_pco.web.run_views import RunView, history, last_failure, run_view
@@ -299,6 +300,8 @@ def resolve_conflict(state: PcoState, conflict_id: int, keep: str) -> str:
         if row is None:
             raise ConfigError(f"the local {conflict.role} {conflict.local_id} no longer exists")
         column = state.roles.column(conflict.role, conflict.field)
+        change = {conflict.field: (getattr(row, column, None), conflict.local_value)}
+        record_admin_change(state, conflict.role, row, change)
         setattr(row, column, _from_snapshot(row, column, conflict.local_value))
     conflict.resolved_at = utcnow()
     conflict.resolution = keep

@@ -33,6 +33,7 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
 from flask_pco.sync.engine import step
 from flask_pco.sync.household_gone import household_missed, unlink_missing_families
+from flask_pco.sync.journal import record_fields
 from flask_pco.sync.pull.base import Listed, PageTally, run_pages
 from flask_pco.sync.pull.household_links import apply_family_address, relationship_for
 from flask_pco.sync.removals import person_label, propose, restore
@@ -181,13 +182,14 @@ class FamilyWriter:
                 changed = True
                 continue
             if link.pco_id is not None and (link.pco_misses or link.pco_removed_at):
-                changed |= link.pco_removed_at is not None  # PCO has them again: restored
+                if link.pco_removed_at is not None:  # PCO has them again: restored
+                    record_fields(self.ctx, "family_member", link, {"removed": (True, False)})
+                    changed = True
                 link.pco_misses, link.pco_removed_at, link.pco_removed_run = 0, None, None
-            if (
-                link.pco_id is not None
-                and knows
-                and getattr(link, column("family_member", "relationship")) != relationship
-            ):
+            current = getattr(link, column("family_member", "relationship"), None)
+            if link.pco_id is not None and knows and current != relationship:
+                move = {"relationship": (current, relationship)}
+                record_fields(self.ctx, "family_member", link, move)
                 setattr(link, column("family_member", "relationship"), relationship)
                 changed = True
         for person_id, link in by_person.items():

@@ -15,6 +15,7 @@ from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError
 from flask_pco.models import Outcome
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.pull.base import PageTally
 from flask_pco.sync.rows import merge_into, new_row, stamp
 
@@ -43,14 +44,21 @@ def upsert_row(
         stamp(row, pco_id)
         return "created"
     changed = row.pco_id != pco_id or row.pco_removed_at is not None
+    if row.pco_id != pco_id:
+        record(ctx, role, "link", row=row, pco_id=pco_id, old=row.pco_id, new=pco_id)
     row.pco_id = pco_id
     existing[pco_id] = row
+    if row.pco_removed_at is not None:  # listed by PCO again: restored
+        record_fields(ctx, role, row, {"removed": (True, False)})
     if row.pco_misses or row.pco_removed_at:  # listed by PCO (again): current, and restored
         row.pco_misses, row.pco_removed_at, row.pco_removed_run = 0, None, None
+    moved = {}
     for name in linked:
         if getattr(row, ctx.roles.column(role, name)) != values[name]:
+            moved[name] = (getattr(row, ctx.roles.column(role, name)), values[name])
             setattr(row, ctx.roles.column(role, name), values[name])
             changed = True
+    record_fields(ctx, role, row, moved)
     changed |= merge_into(ctx, row, role, {k: v for k, v in values.items() if k not in linked})
     if changed:
         stamp(row, pco_id)

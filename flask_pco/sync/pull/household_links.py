@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from flask_pco.mapping.people import PersonData
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.journal import record_fields
 from flask_pco.sync.rows import merge_into
 
 __all__ = [
@@ -54,6 +55,8 @@ def family_relationships(ctx: SyncContext, written: Written) -> None:
     for link in ctx.session.scalars(query):
         wanted = relationship_for(child[getattr(link, person_key)])
         if getattr(link, relationship) != wanted:
+            move = {"relationship": (getattr(link, relationship), wanted)}
+            record_fields(ctx, "family_member", link, move)
             setattr(link, relationship, wanted)
 
 

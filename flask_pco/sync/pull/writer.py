@@ -19,8 +19,9 @@ from flask_pco.mapping.people import PersonData
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.holds import pull_decisions
+from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.matching import Match, PersonMatcher
-from flask_pco.sync.policy import comparable
+from flask_pco.sync.policy import PCO_OWNED, comparable
 from flask_pco.sync.pull.household_links import (
     Written,
     address_of,
@@ -149,6 +150,8 @@ class PeopleWriter:
         if _stale(row, person):
             return row, "stale"
         linked = row.pco_id != person.pco_id
+        if linked:
+            record(self.ctx, "person", "link", row=row, old=row.pco_id, new=person.pco_id)
         row.pco_id = person.pco_id
         self.matcher.remember(row)
         changed = merge_into(self.ctx, row, "person", person.demographics())
@@ -174,6 +177,9 @@ class PeopleWriter:
         ids = {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
         for i in new:
             plans[i] = (NewPerson(ids[people[i].pco_id], people[i].pco_id), "created")
+            values = self.ctx.roles.known("person", people[i].demographics())
+            record(self.ctx, "person", "create", local_id=ids[people[i].pco_id],
+                   pco_id=people[i].pco_id, new=values)  # fmt: skip
 
     def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
@@ -255,13 +261,16 @@ class PeopleWriter:
             contact = contact or by_key.pop(_fold(values[kind.key_field]), None)
             if contact is None:
                 new.append(self._new_contact(kind, row, data.pco_id, values))
+                if not isinstance(row, NewPerson):  # a new person's create entry covers it
+                    record(self.ctx, kind.role, "create", pco_id=data.pco_id,
+                           new={**values, "person_id": row.id})  # fmt: skip
                 changed = True
                 continue
             changed |= self._update_contact(kind, contact, row, data.pco_id, values)
             kept.add(id(contact))
         for contact in local:
             if id(contact) not in kept and contact.pco_id and self._owner(kind, contact) == row.id:
-                self.ctx.session.delete(contact)
+                self._remove_contact(kind, contact)
                 changed = True
         return changed
 
@@ -282,12 +291,21 @@ class PeopleWriter:
     ) -> bool:
         changed = merge_into(self.ctx, contact, kind.role, values)
         if self._owner(kind, contact) != row.id:  # PCO moved it (a merge of two people)
+            move = {"person_id": (self._owner(kind, contact), row.id)}
+            record_fields(self.ctx, kind.role, contact, move)
             setattr(contact, self.ctx.roles.column(kind.role, "person_id"), row.id)
             changed = True
         if pco_id and contact.pco_id != pco_id:
             contact.pco_id = pco_id
             changed = True
         return changed
+
+    def _remove_contact(self, kind: _ContactKind, contact: Any) -> None:
+        """Delete a contact PCO no longer has, journaled with its values to restore it from."""
+        fields = (*PCO_OWNED[kind.role], "person_id")
+        old = {f: getattr(contact, self.ctx.roles.column(kind.role, f), None) for f in fields}
+        record(self.ctx, kind.role, "remove", local_id=contact.id, pco_id=contact.pco_id, old=old)
+        self.ctx.session.delete(contact)
 
     def _owner(self, kind: _ContactKind, contact: Any) -> int:
         return cast(int, getattr(contact, self.ctx.roles.column(kind.role, "person_id")))

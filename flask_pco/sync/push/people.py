@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from flask_pco.client.ids import path_id
 from flask_pco.mapping.payloads import person_attributes
+from flask_pco.sync.journal import record_fields
 from flask_pco.sync.policy import PCO_OWNED, local_values, merge
 from flask_pco.sync.push.contacts import CONTACTS, push_contacts
 from flask_pco.sync.push.matching import Hold, PushMatcher
@@ -155,6 +156,8 @@ class PersonPusher:
         except REFUSED as error:
             record_rejected(self.ctx, "Person", person, error)
             return None
+        change = {"remote_id": (None, int(person.id))}
+        record_fields(self.ctx, _ROLE, person, change, side="pco")  # with the link's commit
         return self._remember(updated, remote)
 
     def _create(self, person: Any) -> RemotePerson | None:

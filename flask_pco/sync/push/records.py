@@ -24,6 +24,7 @@ from flask_pco.exceptions import (
     ValidationError,
 )
 from flask_pco.models import Outcome, utcnow
+from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import PCO_OWNED, Merge, comparable, local_values, record_conflicts
 from flask_pco.sync.push.remote_index import parse_pco_time
 
@@ -63,7 +64,11 @@ def mark_linked(
     *,
     snapshot: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store PCO's id and version on a row and commit: from here on a re-run links, never creates."""
+    """Store PCO's id and version on a row and commit: from here on a re-run links, never creates.
+
+    A new link is journaled (in this commit, with whatever the step noted before it)."""
+    if row.pco_id != str(pco_id):
+        record(ctx, role, "link", row=row, pco_id=str(pco_id), old=row.pco_id, new=str(pco_id))
     row.pco_id = str(pco_id)
     if updated_at is not None:
         row.pco_updated_at = updated_at
@@ -99,6 +104,9 @@ def settle_merge(
             record_rejected(ctx, resource_type, row, error)
             return False
         ctx.report.count(outcome)
+        base = row.pco_snapshot or {}  # what PCO had: only the site changed these fields
+        sent = {name: (base.get(name), value) for name, value in result.to_pco.items()}
+        record_fields(ctx, role, row, sent, side="pco")
         if track_version:
             updated_at = parse_pco_time(written.get("updated_at"))
     apply_local(ctx, row, role, result.to_local)
@@ -109,10 +117,15 @@ def settle_merge(
 
 
 def apply_local(ctx: SyncContext, row: Any, role: str, values: Mapping[str, Any]) -> None:
-    """Write PCO's values (logical fields, snapshot form) onto the host row."""
+    """Write PCO's values (logical fields, snapshot form) onto the host row, journaled."""
+    changes: dict[str, tuple[Any, Any]] = {}
     for name, value in ctx.roles.known(role, values).items():
         column = ctx.roles.column(role, name)
-        setattr(row, column, _local_type(getattr(row, column, None), value, name))
+        current = getattr(row, column, None)
+        if comparable(current) != comparable(value):
+            changes[name] = (current, value)
+        setattr(row, column, _local_type(current, value, name))
+    record_fields(ctx, role, row, changes)
 
 
 def _local_type(current: Any, value: Any, name: str) -> Any:
@@ -222,9 +235,32 @@ def create_or_reconcile(
         ctx.session.delete(marker)
         if landed is None:
             record_unconfirmed(ctx, resource_type, row, error)
+        _journal_create(ctx, resource_type, row, landed)
         return landed
     ctx.session.delete(marker)
+    _journal_create(ctx, resource_type, row, created)
     return created
+
+
+#: The journal's record type for a PCO resource a push creates (the local role it mirrors).
+RECORD_TYPES = {
+    "Person": "person",
+    "Household": "family",
+    "HouseholdMembership": "family_member",
+    "Membership": "group_membership",
+    "Email": "email",
+    "PhoneNumber": "phone",
+}
+
+
+def _journal_create(ctx: SyncContext, resource_type: str, row: Any, created: Any) -> None:
+    """Note the create in PCO; written with the commit that stores its id on ``row``."""
+    if created is None:
+        return
+    pco_id = created if isinstance(created, str) else None
+    pco_id = pco_id or getattr(created, "pco_id", None) or getattr(created, "id", None)
+    record_type = RECORD_TYPES.get(resource_type, resource_type.lower())
+    record(ctx, record_type, "create", row=row, pco_id=pco_id and str(pco_id), side="pco")
 
 
 def _in_flight(ctx: SyncContext, resource_type: str, row: Any, what: str) -> Any:

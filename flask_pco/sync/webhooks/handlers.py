@@ -55,7 +55,7 @@ def apply_event(
     handler = HANDLERS.get(delivery.resource_name)
     if handler is None:
         return "ignored", f"{delivery.name} is not an event flask-pco applies"
-    ctx = delivery_context(state)
+    ctx = delivery_context(state, delivery_id)
     outcome = handler(ctx, delivery)
     if ctx.removals:
         held_in = settle_delivery_removals(ctx, delivery_id)
@@ -64,15 +64,16 @@ def apply_event(
     return outcome
 
 
-def delivery_context(state: PcoState) -> SyncContext:
+def delivery_context(state: PcoState, delivery_id: int | None = None) -> SyncContext:
     """A sync context for one delivery.
 
     A delivery records its outcome on its own ``pco_webhook_delivery`` row rather than a sync-log
     row per event (a bulk import in PCO sends thousands), so the reporter's run is a stand-in;
-    issues it records (a merge held for an admin) have no run.
+    issues it records (a merge held for an admin) have no run. Its changes are journaled under
+    ``delivery_id``.
     """
     run = SimpleNamespace(id=None, parent_id=None, current_step="webhook")
-    return SyncContext(state, state.client(), RunReporter(state, run))
+    return SyncContext(state, state.client(), RunReporter(state, run), delivery_id=delivery_id)
 
 
 def apply_person_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
