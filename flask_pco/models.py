@@ -3,7 +3,7 @@
 The host owns its models. ``PcoLinkedMixin`` adds the PCO id and the bookkeeping the sync needs;
 ``PCO.register_models`` says which host class plays which part. The extension's own tables
 (sync log, cursors, held matches, conflicts, webhook deliveries and subscriptions, settings,
-the change journal) are defined on the host's ``db`` so that ``flask db migrate`` picks them up
+the change journal, dry-run plans) are defined on the host's ``db`` so that ``flask db migrate`` picks them up
 with the host's.
 """
 
@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from flask_pco.journal_table import JournalEntryTable
+from flask_pco.plan_table import PlanEntryTable
 from flask_pco.roles import DEFAULT_FIELDS, ROLES, Roles
 
 if TYPE_CHECKING:
@@ -357,6 +358,7 @@ class PcoModels:
     Setting: type[SettingTable]
     Removal: type[RemovalTable]
     JournalEntry: type[JournalEntryTable]
+    PlanEntry: type[PlanEntryTable]
 
 
 _defined: weakref.WeakKeyDictionary[Any, PcoModels] = weakref.WeakKeyDictionary()
@@ -387,4 +389,5 @@ def _build(db: SQLAlchemy) -> PcoModels:
         mapped(SettingTable),
         mapped(RemovalTable),
         mapped(JournalEntryTable),
+        mapped(PlanEntryTable),
     )

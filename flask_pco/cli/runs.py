@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from flask_pco.cli.common import NeedsApproval, RecordsLeft, one_line_errors, positive_limit
+from flask_pco.cli.plan import check_preview_options, show_plan
 from flask_pco.cli.progress import live_view, watch
 from flask_pco.jobs.outage import redis_problem
 from flask_pco.jobs.queue import (
@@ -30,6 +31,19 @@ commands = AppGroup("pco")
 
 _SYNC_OPTIONS = [
     click.option("--dry-run", is_flag=True, help="Report what would change; write nothing."),
+    click.option(
+        "--show",
+        default=20,
+        show_default=True,
+        type=click.IntRange(min=0),
+        help="With --dry-run: how many of the planned changes to print as diffs.",
+    ),
+    click.option(
+        "--plan",
+        "plan_path",
+        type=click.Path(dir_okay=False, writable=True),
+        help="With --dry-run: write every planned change to this file as JSON.",
+    ),
     click.option(
         "--enqueue",
         is_flag=True,
@@ -70,6 +84,7 @@ def sync_command(
     group_id: str | None,
     dry_run: bool,
     enqueue: bool,
+    **preview: Any,
 ) -> None:
     """Pull from PCO: TYPE is people, families, groups, events, locations or full."""
     options: dict[str, Any] = {}
@@ -77,18 +92,29 @@ def sync_command(
         options["list_ids"] = list(list_ids)
     if group_id is not None:
         options["group_id"] = group_id
-    _run("pull", sync_type, enqueue, incremental=incremental, dry_run=dry_run, options=options)
+    _run(
+        "pull",
+        sync_type,
+        enqueue,
+        preview,
+        incremental=incremental,
+        dry_run=dry_run,
+        options=options,
+    )
 
 
 @commands.command("push")
 @click.argument("sync_type", metavar="TYPE")
 @_sync_options
-def push_command(sync_type: str, dry_run: bool, enqueue: bool) -> None:
+def push_command(sync_type: str, dry_run: bool, enqueue: bool, **preview: Any) -> None:
     """Push local changes to PCO: TYPE is people, families, group-memberships or full."""
-    _run("push", sync_type, enqueue, dry_run=dry_run)
+    _run("push", sync_type, enqueue, preview, dry_run=dry_run)
 
 
-def _run(direction: Direction, sync_type: str, enqueue: bool, **kwargs: Any) -> None:
+def _run(
+    direction: Direction, sync_type: str, enqueue: bool, preview: dict[str, Any], **kwargs: Any
+) -> None:
+    check_preview_options(kwargs["dry_run"], enqueue, preview["plan_path"])
     with one_line_errors():
         if not enqueue:
             current_pco().client()  # missing credentials: say so before a run row exists
@@ -104,6 +130,8 @@ def _run(direction: Direction, sync_type: str, enqueue: bool, **kwargs: Any) -> 
         return
     run = watch(run.id)
     click.echo(summary_line(run))
+    if run.dry_run and run.status == "succeeded":
+        show_plan(run.id, preview["show"], preview["plan_path"])
     _exit_for(run)
 
 

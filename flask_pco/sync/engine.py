@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask_pco.exceptions import ConfigError
 from flask_pco.sync.context import RunReporter, SyncContext, reporting
 from flask_pco.sync.dry_run import PlannedWrites, scratch_session
+from flask_pco.sync.preview import save_plan
 from flask_pco.sync.removals import settle_removals
 from flask_pco.sync.runs import begin_run, queue_run
 
@@ -120,6 +121,8 @@ def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
         else:
             step = _STEPS[(run.direction, run.sync_type)]
             _run_step(step, _context(state, run, writer, report, scratch=scratch))
+        if scratch is not None:  # before the scratch, and the entries journaled there, go
+            save_plan(state, run, scratch)
     return report
 
 

@@ -114,8 +114,14 @@ def run_changes(state: PcoState, run_id: int, limit: int | None = None) -> RunCh
     return RunChanges(run, run_ids, list(state.db.session.scalars(query)), total)
 
 
-def labels(state: PcoState, entries: Sequence[Any]) -> dict[tuple[str, int], str]:
-    """Names for the people the entries touch, read in one query: (type, id) → name."""
+def labels(
+    state: PcoState, entries: Sequence[Any], session: Any = None
+) -> dict[tuple[str, int], str]:
+    """Names for the people the entries touch, read in one query: (type, id) → name.
+
+    ``session``: where to read them (a dry run's scratch, where the people it would create
+    exist); the app's session by default.
+    """
     ids = {e.local_id for e in entries if e.record_type == "person" and e.local_id}
     if not ids:
         return {}
@@ -123,7 +129,8 @@ def labels(state: PcoState, entries: Sequence[Any]) -> dict[tuple[str, int], str
     first, last = (
         getattr(Person, state.roles.column("person", f)) for f in ("first_name", "last_name")
     )
-    rows = state.db.session.execute(select(Person.id, first, last).where(Person.id.in_(ids)))
+    query = select(Person.id, first, last).where(Person.id.in_(ids))
+    rows = (session or state.db.session).execute(query)
     return {("person", i): f"{f or ''} {la or ''}".strip() for i, f, la in rows}
 
 

@@ -87,10 +87,11 @@ def _local_changes(sandbox: Any, models: Any, person: dict[str, Any]) -> None:
 
 
 def _local_state(models: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every host row, and every extension table but the run log, as plain tuples."""
+    """Every host row, and every extension table but the run log and the dry run's own plan,
+    as plain tuples."""
     state: dict[str, list[tuple[Any, ...]]] = {}
     for table in models.db.metadata.sorted_tables:
-        if table.name in ("pco_sync_log",):
+        if table.name in ("pco_sync_log", "pco_plan"):
             continue
         rows = models.db.session.execute(select(table).order_by(*table.primary_key.columns))
         state[table.name] = [tuple(row) for row in rows]
