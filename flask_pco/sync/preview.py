@@ -9,6 +9,8 @@ writes them all as JSON; the admin page pages through them.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +19,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 
 from flask_pco.exceptions import ConfigError
-from flask_pco.sync.history import labels
+from flask_pco.sync.history import labels, run_changes
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
 __all__ = [
     "KEPT_PLANS",
     "Plan",
+    "PlanOutcome",
     "comparable_changes",
+    "compare_with_run",
     "plan_changes",
     "plan_names",
     "plan_record",
@@ -167,33 +171,89 @@ def side_by_side(plan: list[Any], run: list[Any]) -> tuple[list[Change], list[Ch
 def comparable_changes(
     entries: list[Any], new_pco_ids: frozenset[str] | set[str] = frozenset()
 ) -> list[Change]:
-    """The entries as comparable tuples, in order, the ids that the run itself gave made
-    ordinals: a record it creates gets a new id each time (a dry run's ``dry-1``, the real
-    run's PCO id; on PostgreSQL a new local id too, as a rolled-back sequence stays advanced),
-    so "the 2nd record created" is what a plan and its run can agree on. ``new_pco_ids``:
-    other PCO ids the run made (``side_by_side``)."""
+    """The entries as comparable tuples, in order, each id the run itself gave replaced by the
+    record's id on the other side: a record a run creates gets a new id each time (a dry run's
+    ``dry-1``, the real run's PCO id; on PostgreSQL a new local id too, as a rolled-back
+    sequence stays advanced), but a pulled person is the same PCO person and a pushed one the
+    same local person in both. ``new_pco_ids``: other PCO ids the run made (``side_by_side``).
+    Values are JSON text, so changes can be counted."""
     given: dict[tuple[str, Any], str] = {}
 
-    def pco(value: Any) -> Any:
+    def assigned(key: tuple[str, Any], entry: Any, other: Any) -> None:
+        other_side = "PCO" if key[0] == "local" else "local"
+        name = f"new {entry.record_type} of {other_side} {other}" if other else None
+        given.setdefault(key, name or f"new #{len(given) + 1}")
+
+    def pco(value: Any, entry: Any) -> Any:
         if value is None:
             return None
         key = ("pco", str(value))
         if str(value).startswith(_PLANNED_ID) or str(value) in new_pco_ids:
-            given.setdefault(key, f"new #{len(given) + 1}")
+            assigned(key, entry, entry.local_id)
         return given.get(key, value)
 
     changes = []
     for entry in entries:
-        if entry.action == "create":
-            given.setdefault(_created_key(entry), f"new #{len(given) + 1}")
+        if entry.action == "create" and entry.side == "pco":
+            assigned(("pco", str(entry.pco_id)), entry, entry.local_id)
+        elif entry.action == "create":
+            assigned(("local", (entry.record_type, entry.local_id)), entry, entry.pco_id)
         local = given.get(("local", (entry.record_type, entry.local_id)), entry.local_id)
-        new = pco(entry.new_value) if entry.action == "link" else entry.new_value
-        record = (entry.side, entry.record_type, local, pco(entry.pco_id))
-        changes.append((*record, entry.action, entry.field, entry.old_value, new))
+        new = pco(entry.new_value, entry) if entry.action == "link" else entry.new_value
+        record = (entry.side, entry.record_type, local, pco(entry.pco_id, entry))
+        values = (_hashable(entry.old_value), _hashable(new))
+        changes.append((*record, entry.action, entry.field, *values))
     return changes
 
 
-def _created_key(entry: Any) -> tuple[str, Any]:
-    if entry.side == "pco":
-        return ("pco", str(entry.pco_id))
-    return ("local", (entry.record_type, entry.local_id))
+def _hashable(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """How a real run's changes compare with the preview it was started from.
+
+    ``unplanned``: journal entries of the run the plan did not have; ``not_done``: plan entries
+    the run did not make. Both empty: the run did what the preview showed. PCO changing in
+    between (a name edited again, a person added) is what makes them differ: the run read PCO
+    afresh and applied what it found, never the plan's values.
+    """
+
+    run: Any
+    planned: int
+    made: int
+    unplanned: list[Any]
+    not_done: list[Any]
+
+    @property
+    def as_planned(self) -> bool:
+        return not self.unplanned and not self.not_done
+
+
+def compare_with_run(state: PcoState, plan_run_id: int, run_id: int) -> PlanOutcome:
+    """Compare dry run ``plan_run_id``'s plan with what run ``run_id`` journaled."""
+    plan = plan_changes(state, plan_run_id).entries
+    found = run_changes(state, run_id)
+    planned, made = side_by_side(plan, found.entries)
+    return PlanOutcome(
+        found.run,
+        len(plan),
+        len(found.entries),
+        unplanned=_left_over(found.entries, made, planned),
+        not_done=_left_over(plan, planned, made),
+    )
+
+
+def _left_over(entries: list[Any], changes: list[Change], other: list[Change]) -> list[Any]:
+    """The entries whose change ``other`` lacks (counted: twice in one, once in other → once)."""
+    remaining = Counter(other)
+    left = []
+    for entry, change in zip(entries, changes, strict=True):
+        if remaining[change] > 0:
+            remaining[change] -= 1
+        else:
+            left.append(entry)
+    return left
