@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from flask_pco.sandbox import SandboxServer
 
-from .conftest import LiveServer, log_in, screenshot
+from .conftest import ARTIFACTS, LiveServer, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +33,12 @@ def test_preview_then_run_it_says_what_pco_changed_in_between(
         re.compile(r"planned changes, 1 to 50 shown")
     )
     screenshot(page, "preview-plan")
+    # The README's picture (docs/preview.png is a copy of it): the plan's first screenful.
+    page.screenshot(
+        path=str(ARTIFACTS / "readme-preview.png"),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": 900},
+    )
     page.get_by_role("link", name="Next →").click()
     expect(page.locator("#pco-plan-count")).to_contain_text("51 to")
 
