@@ -63,7 +63,8 @@ def save_plan(state: PcoState, run: Any, scratch: Any) -> int:
     query = select(Entry).where(Entry.run_id.in_([run.id, *steps])).order_by(Entry.id)
     table = sa_inspect(state.models.PlanEntry).local_table
     saved = 0
-    for batch in _batches(scratch.scalars(query)):
+    # Streamed: a first pull of a large church plans a change per person and contact.
+    for batch in _batches(scratch.scalars(query.execution_options(yield_per=_BATCH))):
         names = labels(state, batch, session=scratch)
         rows = [_plan_row(run.id, entry, names) for entry in batch]
         session.execute(insert(table), rows)

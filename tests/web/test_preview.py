@@ -74,3 +74,9 @@ def test_a_preview_of_an_unknown_sync_starts_nothing(admin_client):
 def test_run_it_of_a_run_that_is_no_preview_is_not_found(admin_client):
     run = make_run(direction="pull", sync_type="people")
     assert post(admin_client, f"{ADMIN_URL}previews/{run.id}/run").status_code == 404
+
+
+def test_a_dry_run_in_the_history_links_to_its_preview(admin_client):
+    run_id = _preview(admin_client)
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert f'href="{ADMIN_URL}previews/{run_id}"' in html
