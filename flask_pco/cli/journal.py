@@ -15,6 +15,7 @@ from flask_pco.sync.history import (
     run_changes,
     source,
 )
+from flask_pco.sync.preview import plan_changes, plan_names
 
 commands = AppGroup("pco")
 
@@ -42,17 +43,21 @@ def history_command(person: str) -> None:
     "--limit", default=500, show_default=True, type=int, help="How many changes to print."
 )
 def changes_command(run_id: int, limit: int) -> None:
-    """The changes run RUN_ID made (a full run: those of its steps), in the order made."""
+    """The changes run RUN_ID made (a full run: those of its steps), in the order made.
+
+    For a dry run: the changes it planned (what the real run would make)."""
     positive_limit(limit)
     state = current_pco()
     with one_line_errors():
         found = run_changes(state, run_id, limit)
     run = found.run
-    click.echo(
-        f"run {run.id}: {run.direction} {run.sync_type}, {run.status}; {found.total} changes"
-    )
-    names = labels(state, found.entries)
-    for entry in found.entries:
+    entries, total, names = found.entries, found.total, labels(state, found.entries)
+    if run.dry_run and run.parent_id is None:  # it journaled nothing: show what it planned
+        plan = plan_changes(state, run_id, limit)
+        entries, total, names = plan.entries, plan.total, plan_names(plan.entries)
+    what = "changes planned (dry run)" if run.dry_run else "changes"
+    click.echo(f"run {run.id}: {run.direction} {run.sync_type}, {run.status}; {total} {what}")
+    for entry in entries:
         click.echo(change_line(entry, names))
-    if found.total > len(found.entries):
-        click.echo(f"... and {found.total - len(found.entries)} more (--limit)")
+    if total > len(entries):
+        click.echo(f"... and {total - len(entries)} more (--limit)")

@@ -121,3 +121,15 @@ def test_plan_with_enqueue_is_refused(sandbox, sandbox_cli, tmp_path):
     result = sandbox_cli()("push", "people", "--dry-run", "--enqueue", "--plan", plan)
     assert result.exit_code == 2
     assert "drop --enqueue" in result.output
+
+
+def test_changes_of_a_dry_run_lists_what_it_planned(sandbox, sandbox_cli):
+    pco = _renamed_maria(sandbox, sandbox_cli)
+    assert pco("sync", "people", "--dry-run").exit_code == 0
+    run_id = current_pco().db.session.scalar(select(func.max(current_pco().models.SyncRun.id)))
+    result = pco("changes", str(run_id))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"run {run_id}: pull people, succeeded; 1 changes planned (dry run)",
+        'Maria García: last_name "Garcia" → "García" (local)',
+    ]
