@@ -20,6 +20,7 @@ from flask_pco.sandbox.api import dispatch, respond
 from flask_pco.sandbox.control import control
 from flask_pco.sandbox.core import Sandbox, Settings
 from flask_pco.sandbox.errors import SandboxApiError, not_found, unauthorized
+from flask_pco.sandbox.oauth import oauth, oauth_control
 from flask_pco.sandbox.routes import ROUTES, Route
 from flask_pco.sandbox.specs import ORGANIZATION_ID
 from flask_pco.sandbox.store import utc_stamp
@@ -72,6 +73,8 @@ def create_sandbox_app(
     for route in ROUTES:
         app.add_url_rule(route.rule, f"pco:{route.rule}", _view(route), methods=ALL_METHODS)
     app.register_blueprint(control, url_prefix="/_sandbox")
+    app.register_blueprint(oauth, url_prefix="/oauth")
+    app.register_blueprint(oauth_control, url_prefix="/_sandbox/oauth")
     app.before_request(_guard)
     app.after_request(_finish)
     app.register_error_handler(SandboxApiError, _api_error)
@@ -84,7 +87,7 @@ def current_sandbox() -> Sandbox:
 
 
 def _is_api() -> bool:
-    return not request.path.startswith("/_sandbox")
+    return not request.path.startswith(("/_sandbox", "/oauth/"))
 
 
 def _view(route: Route) -> Callable[..., Response]:
@@ -121,6 +124,11 @@ def _authenticate(sandbox: Sandbox) -> str:
     elif auth is not None and auth.type == "bearer" and auth.token in settings.bearer_tokens:
         g.auth_method = "OAuth2"
         return f"bearer:{auth.token[:8]}"
+    elif auth is not None and auth.type == "bearer" and auth.token:
+        user = sandbox.oauth.credential(auth.token)  # an issued token: 401 once dead
+        if user is not None:
+            g.auth_method = "OAuth2"
+            return user
     raise unauthorized("BABOON" if auth is not None and auth.type == "bearer" else "CHINCHILLA")
 
 

@@ -159,6 +159,21 @@ class SandboxControl:
     def deliveries(self) -> list[dict[str, Any]]:
         return self._list("/webhooks/deliveries")
 
+    def oauth_counts(self) -> dict[str, int]:
+        """Codes exchanged and refreshes granted so far, and access tokens not revoked."""
+        return cast(dict[str, int], self._call("GET", "/oauth"))
+
+    def set_oauth(self, auto_approve: bool, access_seconds: float = 7200) -> None:
+        """Approve authorize requests without the consent page; access-token lifetime."""
+        body = {"auto_approve": auto_approve, "access_seconds": access_seconds}
+        self._call("POST", "/oauth", body)
+
+    def expire_access_tokens(self) -> None:
+        self._call("POST", "/oauth/expire")
+
+    def revoke_all_grants(self) -> None:
+        self._call("POST", "/oauth/revoke_all")
+
     def close(self) -> None:
         self.session.close()
 
