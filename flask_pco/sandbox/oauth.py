@@ -45,6 +45,8 @@ class OAuthServer:
     client_secret: str = "sandbox-oauth-secret"
     auto_approve: bool = False
     access_seconds: float = ACCESS_SECONDS
+    #: Seconds the token endpoint takes to answer a refresh: a slow PCO, so racing refreshes meet.
+    refresh_delay: float = 0.0
     codes: dict[str, tuple[str, Grant]] = field(default_factory=dict)
     access: dict[str, tuple[float, Grant]] = field(default_factory=dict)
     refresh: dict[str, Grant] = field(default_factory=dict)
@@ -181,7 +183,9 @@ def configure() -> ResponseReturnValue:
     with server.lock:
         server.auto_approve = bool(body.get("auto_approve", server.auto_approve))
         server.access_seconds = float(body.get("access_seconds", server.access_seconds))
-    return jsonify({"auto_approve": server.auto_approve, "access_seconds": server.access_seconds})
+        server.refresh_delay = float(body.get("refresh_delay", server.refresh_delay))
+    return jsonify({"auto_approve": server.auto_approve, "access_seconds": server.access_seconds,
+                    "refresh_delay": server.refresh_delay})  # fmt: skip
 
 
 @oauth_control.post("/expire")

@@ -163,9 +163,13 @@ class SandboxControl:
         """Codes exchanged and refreshes granted so far, and access tokens not revoked."""
         return cast(dict[str, int], self._call("GET", "/oauth"))
 
-    def set_oauth(self, auto_approve: bool, access_seconds: float = 7200) -> None:
-        """Approve authorize requests without the consent page; access-token lifetime."""
-        body = {"auto_approve": auto_approve, "access_seconds": access_seconds}
+    def set_oauth(
+        self, auto_approve: bool, access_seconds: float = 7200, refresh_delay: float = 0.0
+    ) -> None:
+        """Approve authorize requests without the consent page; access-token lifetime; how
+        long a refresh takes."""
+        body = {"auto_approve": auto_approve, "access_seconds": access_seconds,
+                "refresh_delay": refresh_delay}  # fmt: skip
         self._call("POST", "/oauth", body)
 
     def expire_access_tokens(self) -> None:
