@@ -54,6 +54,14 @@ class OAuthConnection:
     #: Why PCO stopped honouring the connection (a revoked or expired refresh token), or "".
     problem: str = ""
 
+    @property
+    def connected_since(self) -> datetime | None:
+        """``connected_at`` as a time, for the page's own formatting."""
+        try:
+            return datetime.fromisoformat(self.connected_at)
+        except ValueError:
+            return None
+
 
 class TokenStore:
     """Reads and writes the connection row; ``refresh_lock`` serialises refreshes."""
