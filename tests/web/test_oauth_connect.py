@@ -185,3 +185,12 @@ def test_reconnecting_clears_the_problem(admin: FlaskClient, sandbox: SandboxSer
     connect(admin)
     assert current_pco().oauth_connection().problem == ""  # type: ignore[union-attr]
     assert current_pco().client().get("/people/v2/people").data
+
+
+def test_flask_pco_config_names_the_connected_organisation(app: Flask, admin: FlaskClient) -> None:
+    runner = app.test_cli_runner()
+    assert "not connected" in runner.invoke(args=["pco", "config"]).output
+    connect(admin)
+    output = runner.invoke(args=["pco", "config"]).output
+    assert f"OAuth connection Grace Church Sandbox (organisation {ORGANIZATION_ID})" in output
+    assert stored_token()["access_token"] not in output
