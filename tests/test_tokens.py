@@ -44,8 +44,8 @@ def oauth_settings(sandbox_url: str, key: str, redis_url: str = "") -> dict[str,
 
 
 def grant(sandbox: SandboxServer) -> dict[str, Any]:
-    """A fresh token pair, as the connect flow gets it (the sandbox approves at once)."""
-    sandbox.control.set_oauth(auto_approve=True)
+    """A fresh token pair, as the connect flow gets it (the sandbox approves at once, for
+    the organisation ``set_oauth`` named)."""
     url = authorize_url(sandbox.url, CLIENT["client_id"], REDIRECT, "people", "s")
     back = requests.get(url, allow_redirects=False, timeout=10)
     code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
@@ -65,6 +65,7 @@ def workers(
     others = [first.config.copy() for _ in range(WORKERS - 1)]
     apps = [first, *(create_app(dict(config)) for config in others)]
     APPS_MADE.extend(apps[1:])
+    sandbox_server.control.set_oauth(auto_approve=True)
     with first.app_context():
         current_pco().token_store().connect(grant(sandbox_server), ORGANIZATION_ID, "Grace")
     yield apps
@@ -139,3 +140,29 @@ def test_a_token_key_that_is_not_a_fernet_key_fails_at_start_up() -> None:
     settings = oauth_settings("http://127.0.0.1:9", key="not-a-key")
     with pytest.raises(ConfigError, match="must be a Fernet key"):
         load_config({**DEFAULTS, **settings})
+
+
+@pytest.fixture(scope="module")
+def two_churches() -> Iterator[SandboxServer]:
+    from flask_pco.sandbox import create_sandbox_app
+
+    app = create_sandbox_app(people=3, organizations=[("300002", "Hope Chapel")])
+    with SandboxServer(app) as server:
+        yield server
+
+
+def test_sites_connected_to_two_churches_of_one_sandbox_keep_them_apart(
+    two_churches: SandboxServer, tmp_path: Any
+) -> None:
+    keys = []
+    for church in (ORGANIZATION_ID, "300002"):
+        two_churches.control.set_oauth(auto_approve=True, organization=church)
+        settings = oauth_settings(two_churches.url, Fernet.generate_key().decode())
+        site = make_app(f"sqlite:///{tmp_path / church}.sqlite", **settings)
+        with site.app_context():
+            token = grant(two_churches)
+            state = current_pco()
+            state.token_store().connect(token, church, "church")
+            assert state.client().get("/people/v2").data[0].id == church
+            keys.append(state.organization_key())
+    assert keys == [f"org-{ORGANIZATION_ID}", "org-300002"]

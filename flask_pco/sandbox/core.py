@@ -12,7 +12,6 @@ from typing import Any
 
 from flask_pco.sandbox.faults import Faults
 from flask_pco.sandbox.generator import generate
-from flask_pco.sandbox.oauth import OAuthServer
 from flask_pco.sandbox.ratelimit import RateLimiter
 from flask_pco.sandbox.registry import SPECS, index_columns
 from flask_pco.sandbox.serialize import (
@@ -62,8 +61,6 @@ class Sandbox:
         self.store = Store(index_columns())
         self.limiter = RateLimiter(rate_limit, rate_period)
         self.faults = Faults()
-        #: OAuth clients, codes and tokens; kept across ``reset`` as PCO's users are.
-        self.oauth = OAuthServer()
         self.webhooks = WebhookDispatcher(
             self.store,
             self._payload,

@@ -31,9 +31,11 @@ ACCESS_SECONDS = 7200
 
 @dataclass
 class Grant:
-    """One authorisation: the tokens issued under it share its fate when it is revoked."""
+    """One authorisation, for one organisation: the tokens issued under it share its fate
+    when it is revoked."""
 
     scope: str
+    organization_id: str
     revoked: bool = False
 
 
@@ -41,6 +43,8 @@ class Grant:
 class OAuthServer:
     """Clients, codes and tokens; one lock, as the web server is threaded."""
 
+    #: The organisation a grant is for unless the consent page names another.
+    default_organization: str = ""
     client_id: str = "sandbox-oauth-client"
     client_secret: str = "sandbox-oauth-secret"
     auto_approve: bool = False
@@ -53,18 +57,24 @@ class OAuthServer:
     counts: dict[str, int] = field(default_factory=lambda: {"codes": 0, "refreshes": 0})
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def credential(self, token: str) -> str | None:
-        """The user a bearer token runs as; raises PCO's 401 for an expired or revoked one."""
+    def organization_of(self, token: str) -> str | None:
         with self.lock:
             issued = self.access.get(token)
-        if issued is None:
+        return issued[1].organization_id if issued is not None else None
+
+    def credential(self, token: str, organization_id: str) -> str | None:
+        """The user a bearer token runs as in ``organization_id`` (None: not a token of that
+        organisation); raises PCO's 401 for an expired or revoked one."""
+        with self.lock:
+            issued = self.access.get(token)
+        if issued is None or issued[1].organization_id != organization_id:
             return None
         expires_at, grant = issued
         if grant.revoked:
             raise unauthorized("CAPUCHIN")
         if time.time() >= expires_at:
             raise unauthorized("BABOON")
-        return f"oauth:{self.client_id}"  # PCO counts the budget per user, not per token
+        return f"oauth:{self.client_id}"  # PCO counts per user (each organisation has its own)
 
     def issue(self, grant: Grant) -> dict[str, Any]:
         access, refresh = secrets.token_hex(32), secrets.token_hex(32)
@@ -82,7 +92,13 @@ class OAuthServer:
 
 
 def _server() -> OAuthServer:
-    return current_app.extensions["pco_sandbox"].oauth  # type: ignore[no-any-return]
+    return current_app.extensions["pco_sandbox_oauth"]  # type: ignore[no-any-return]
+
+
+def _organizations() -> dict[str, str]:
+    """Organisation id -> name, the first one first."""
+    everyone = current_app.extensions["pco_sandboxes"]
+    return {key: sandbox.settings.organization_name for key, sandbox in everyone.items()}
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> Response:
@@ -100,9 +116,13 @@ def authorize() -> ResponseReturnValue:
     redirect_uri = values.get("redirect_uri", "")
     if request.method == "GET" and not server.auto_approve:
         return _consent_page(values.to_dict())
+    organization = values.get("organization") or server.default_organization
+    if organization not in _organizations():
+        return Response("Unknown organisation.", status=400)
     code = secrets.token_hex(16)
     with server.lock:
-        server.codes[code] = (redirect_uri, Grant(scope=values.get("scope", "people")))
+        grant = Grant(scope=values.get("scope", "people"), organization_id=organization)
+        server.codes[code] = (redirect_uri, grant)
     query = urlencode({"code": code, "state": values.get("state", "")})
     return redirect(f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{query}")
 
@@ -113,10 +133,15 @@ def _consent_page(values: dict[str, str]) -> str:
         for k, v in values.items()
     )
     scope = html.escape(values.get("scope", ""))
+    choices = "".join(
+        f'<option value="{html.escape(key)}">{html.escape(name)}</option>'
+        for key, name in _organizations().items()
+    )
     return (
         "<!doctype html><title>Authorize - Planning Center Sandbox</title>"
         f"<h1>Allow access?</h1><p>The application asks for: {scope}</p>"
-        f'<form method="post">{hidden}<button type="submit">Allow</button></form>'
+        f'<form method="post">{hidden}<label>Organization <select name="organization">'
+        f'{choices}</select></label> <button type="submit">Allow</button></form>'
     )
 
 
@@ -179,13 +204,18 @@ def counts() -> ResponseReturnValue:
 
 @oauth_control.post("")
 def configure() -> ResponseReturnValue:
+    """Every call replaces every switch (absent ones go back to PCO's behaviour)."""
     server, body = _server(), request.get_json(silent=True) or {}
+    organization = str(body.get("organization") or next(iter(_organizations())))
+    if organization not in _organizations():
+        return jsonify(error=f"no organisation {organization}"), 404
     with server.lock:
-        server.auto_approve = bool(body.get("auto_approve", server.auto_approve))
-        server.access_seconds = float(body.get("access_seconds", server.access_seconds))
-        server.refresh_delay = float(body.get("refresh_delay", server.refresh_delay))
+        server.auto_approve = bool(body.get("auto_approve", False))
+        server.access_seconds = float(body.get("access_seconds", ACCESS_SECONDS))
+        server.refresh_delay = float(body.get("refresh_delay", 0.0))
+        server.default_organization = organization  # what auto-approval grants
     return jsonify({"auto_approve": server.auto_approve, "access_seconds": server.access_seconds,
-                    "refresh_delay": server.refresh_delay})  # fmt: skip
+                    "refresh_delay": server.refresh_delay, "organization": organization})  # fmt: skip
 
 
 @oauth_control.post("/expire")
