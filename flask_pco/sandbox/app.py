@@ -78,19 +78,7 @@ def create_sandbox_app(
     sandbox.reset(people, seed)
     everyone = {organization_id: sandbox}
     for number, (extra_id, name) in enumerate(organizations, start=1):
-        extra = Sandbox(
-            dataclasses.replace(
-                settings,
-                app_id=f"{app_id}-{extra_id}",
-                bearer_tokens=(),
-                organization_id=extra_id,
-                organization_name=name,
-            ),
-            rate_limit,
-            rate_period,
-        )
-        extra.reset(people, seed + number)
-        everyone[extra_id] = extra
+        everyone[extra_id] = _another_church(sandbox, extra_id, name, people, seed + number)
     app = Flask(__name__)
     app.extensions["pco_sandbox"] = sandbox
     app.extensions["pco_sandboxes"] = everyone
@@ -105,6 +93,20 @@ def create_sandbox_app(
     app.register_error_handler(SandboxApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+def _another_church(first: Sandbox, id_: str, name: str, people: int, seed: int) -> Sandbox:
+    """A church beside ``first``: its own data (another seed), budget, webhooks and PAT."""
+    settings = dataclasses.replace(
+        first.settings,
+        app_id=f"{first.settings.app_id}-{id_}",
+        bearer_tokens=(),
+        organization_id=id_,
+        organization_name=name,
+    )
+    church = Sandbox(settings, first.limiter.limit, first.limiter.period)
+    church.reset(people, seed)
+    return church
 
 
 def _is_api() -> bool:
