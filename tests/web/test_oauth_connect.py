@@ -3,6 +3,7 @@ against the live sandbox's OAuth server over real HTTP."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -194,3 +195,15 @@ def test_flask_pco_config_names_the_connected_organisation(app: Flask, admin: Fl
     output = runner.invoke(args=["pco", "config"]).output
     assert f"OAuth connection Grace Church Sandbox (organisation {ORGANIZATION_ID})" in output
     assert stored_token()["access_token"] not in output
+
+
+def test_disconnect_deletes_the_grant_even_when_pco_refuses_the_revocation(
+    admin: FlaskClient,
+) -> None:
+    connect(admin)
+    state = current_pco()
+    state.config = dataclasses.replace(state.config, oauth_client_secret="no-longer-valid")
+    answer = post(admin, f"{ADMIN_URL}oauth/disconnect")
+    page = admin.get(answer.headers["Location"]).text
+    assert "Planning Center could not be told" in page and "invalid_client" in page
+    assert state.oauth_connection() is None
