@@ -113,7 +113,7 @@ class TokenStore:
         row = {
             "organization_id": organization_id,
             "organization_name": name,
-            "connected_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "connected_at": datetime.now(UTC).isoformat(),  # also tells two connects apart
             "problem": "",
             "token": self._encrypt(token),
         }
