@@ -99,6 +99,7 @@ def _connect(state: PcoState, code: str) -> str:
         raise ConfigError("PCO answered GET /people/v2 without the organisation")
     name = str(organization.get("name") or f"organisation {organization.id}")
     state.token_store().connect(token, organization.id, name)
+    state.remember_time_zone(str(organization.get("time_zone") or ""))
     return name
 
 
