@@ -28,6 +28,15 @@ DEFAULTS: dict[str, Any] = {
     "PCO_SECRET": "",
     #: OAuth 2 access token; used instead of the PAT when set (multi-church deployments).
     "PCO_ACCESS_TOKEN": "",
+    #: OAuth application ("Connect Planning Center" on the admin page): its client id ...
+    "PCO_OAUTH_CLIENT_ID": "",
+    #: ... and its secret, from https://api.planningcenteronline.com/oauth/applications.
+    "PCO_OAUTH_CLIENT_SECRET": "",
+    #: Space-separated scopes asked for when connecting: one per PCO product the sync reads.
+    "PCO_OAUTH_SCOPES": "people groups check_ins calendar",
+    #: Fernet key that encrypts the stored OAuth tokens (``Fernet.generate_key()``); a stolen
+    #: database backup must not hand over the church's PCO account.
+    "PCO_TOKEN_KEY": "",
     #: Secret(s) for verifying webhook signatures: one string, or a list while rotating or
     #: when each subscription has its own secret. Secrets stored by ``flask pco webhooks
     #: install`` are accepted as well.
@@ -146,6 +155,16 @@ class PcoConfig:
     metrics_token: str = ""
     #: Where alerts go; they hold tokens and passwords, so they are never printed either.
     alert_urls: tuple[str, ...] = ()
+    oauth_client_id: str = ""
+    oauth_client_secret: str = ""
+    oauth_scopes: str = "people groups check_ins calendar"
+    #: Secret: the Fernet key of the stored OAuth tokens.
+    token_key: str = ""
+
+    @property
+    def oauth_connect(self) -> bool:
+        """Whether the admin page offers "Connect Planning Center" (an OAuth app is set)."""
+        return bool(self.oauth_client_id and self.oauth_client_secret)
 
     @property
     def has_credentials(self) -> bool:
@@ -219,7 +238,33 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         journal_days=_integer(config, "PCO_JOURNAL_DAYS", 1, 36_500),
         metrics_token=_string(config, "PCO_METRICS_TOKEN"),
         alert_urls=_list(config, "PCO_ALERT_URLS"),
+        oauth_client_id=_string(config, "PCO_OAUTH_CLIENT_ID"),
+        oauth_client_secret=_string(config, "PCO_OAUTH_CLIENT_SECRET"),
+        oauth_scopes=" ".join(_string(config, "PCO_OAUTH_SCOPES").split())
+        or DEFAULTS["PCO_OAUTH_SCOPES"],
+        token_key=_token_key(config),
     )
+
+
+def _token_key(config: Mapping[str, Any]) -> str:
+    """PCO_TOKEN_KEY, which an OAuth app needs: tokens are never stored in the clear."""
+    key = _string(config, "PCO_TOKEN_KEY")
+    if _string(config, "PCO_OAUTH_CLIENT_ID") and not key:
+        raise ConfigError(
+            "PCO_TOKEN_KEY is not set: connecting Planning Center with OAuth stores tokens "
+            'encrypted with it; make one with `python -c "from cryptography.fernet import '
+            'Fernet; print(Fernet.generate_key().decode())"`'
+        )
+    if key:
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                "PCO_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return key
 
 
 def _list(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
