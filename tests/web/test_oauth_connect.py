@@ -207,3 +207,20 @@ def test_disconnect_deletes_the_grant_even_when_pco_refuses_the_revocation(
     page = admin.get(answer.headers["Location"]).text
     assert "Planning Center could not be told" in page and "invalid_client" in page
     assert state.oauth_connection() is None
+
+
+def test_a_refused_grant_makes_health_failing_until_reconnected(
+    admin: FlaskClient, sandbox: SandboxServer
+) -> None:
+    from flask_pco.jobs.health import health
+
+    connect(admin)
+    sandbox.control.revoke_all_grants()
+    with pytest.raises(AuthenticationError):
+        current_pco().client().get("/people/v2/people")
+    report = health(current_pco())
+    assert report.state == "failing"
+    assert any("reconnect it on the admin page" in reason for reason in report.reasons)
+    assert "reconnect it" in " ".join(report.alerts)
+    connect(admin)
+    assert not any("reconnect" in reason for reason in health(current_pco()).reasons)
