@@ -85,7 +85,7 @@ class PCO:
         app.extensions["pco"] = PcoState(extension=self, config=config)
 
         from flask_pco.cli import pco_cli
-        from flask_pco.web import admin_webhooks, health  # noqa: F401  (add routes to the blueprint)
+        from flask_pco.web import admin_webhooks, changes, health  # noqa: F401  (add routes to the blueprint)
         from flask_pco.web.admin import admin_blueprint
         from flask_pco.web.readonly import readonly_blueprint
         from flask_pco.web.webhook import webhook_blueprint
