@@ -243,16 +243,25 @@ def record_entries(state: PcoState, role: str, local_id: int) -> ColumnElement[b
 
 
 def labels(state: PcoState, entries: Sequence[Any]) -> dict[tuple[str, int], str]:
-    """Names for the people the entries touch, read in one query: (type, id) → name."""
-    ids = {e.local_id for e in entries if e.record_type == "person" and e.local_id}
-    if not ids:
-        return {}
-    Person = state.roles.model("person")
-    first, last = (
-        getattr(Person, state.roles.column("person", f)) for f in ("first_name", "last_name")
-    )
-    rows = state.db.session.execute(select(Person.id, first, last).where(Person.id.in_(ids)))
-    return {("person", i): f"{f or ''} {la or ''}".strip() for i, f, la in rows}
+    """Names for the people, families and groups the entries touch, one query per type:
+    (type, id) → name ("Moab Household (family #3)": a family's name is not unique)."""
+    names: dict[tuple[str, int], str] = {}
+    for role in ("person", *RECORD_LINKS):
+        ids = {e.local_id for e in entries if e.record_type == role and e.local_id}
+        if not ids or not state.roles.has(role):
+            continue
+        model = state.roles.model(role)
+        if role == "person":
+            first, last = (
+                getattr(model, state.roles.column("person", f)) for f in ("first_name", "last_name")
+            )
+            rows = state.db.session.execute(select(model.id, first, last).where(model.id.in_(ids)))
+            names |= {("person", i): f"{f or ''} {la or ''}".strip() for i, f, la in rows}
+            continue
+        name = getattr(model, state.roles.column(role, "name"))
+        rows = state.db.session.execute(select(model.id, name).where(model.id.in_(ids)))
+        names |= {(role, i): f"{n} ({role} #{i})" for i, n in rows if n}
+    return names
 
 
 def change_line(entry: Any, names: dict[tuple[str, int], str]) -> str:

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flask_pco.sync.history import ChangeFilter, matching_people, search_changes
+from flask_pco.sync.history import (
+    ChangeFilter,
+    change_line,
+    labels,
+    matching_people,
+    search_changes,
+)
 from tests.sync.conftest import sandbox_person
 
 
@@ -77,3 +83,14 @@ def test_a_familys_history_holds_its_members_links(sandbox, run_sync, state, mod
     found = search_changes(state, ChangeFilter(record=("family", family.id)))
     assert {e.record_type for e in found.entries} == {"family", "family_member"}
     assert all(e.local_id == family.id for e in found.entries if e.record_type == "family")
+
+
+def test_a_familys_entries_are_named_by_the_family(sandbox, run_sync, state, models):
+    ruth = sandbox_person(sandbox, "Ruth", "Moab")
+    sandbox.add_household([ruth], "Moab Household", primary_contact=ruth)
+    run_sync("pull", "full")
+    family = state.db.session.scalar(select(models.Family))
+    found = search_changes(state, ChangeFilter(record_type="family"))
+    names = labels(state, found.entries)
+    lines = [change_line(e, names) for e in found.entries]
+    assert f"Moab Household (family #{family.id}): created (local)" in lines
