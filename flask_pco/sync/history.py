@@ -145,6 +145,7 @@ class ChangeFilter:
     side: str = ""
     action: str = ""
     run_id: int | None = None
+    delivery_id: int | None = None
     record: tuple[str, int] | None = None
 
 
@@ -184,6 +185,8 @@ def search_changes(
         SyncRun = state.models.SyncRun
         steps = select(SyncRun.id).where(SyncRun.parent_id == wanted.run_id)
         where.append(Entry.run_id.in_([wanted.run_id, *state.db.session.scalars(steps)]))
+    if wanted.delivery_id is not None:
+        where.append(Entry.delivery_id == wanted.delivery_id)
     if wanted.person.strip():
         where.append(people_entries(state, matching_people(state, wanted.person)))
     if wanted.record is not None:

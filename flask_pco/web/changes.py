@@ -46,17 +46,20 @@ def change_filter(args: MultiDict[str, str]) -> tuple[ChangeFilter, list[str]]:
             problems.append(f"unknown {name.replace('_', ' ')} {value!r}")
             value = ""
         picked[name] = value
-    run_text = args.get("run", "").strip()
-    run_id = int(run_text) if run_text.isdigit() else None
-    if run_text and run_id is None:
-        problems.append(f"a run is a number, not {run_text!r}")
+    numbers: dict[str, int | None] = {}
+    for name in ("run", "delivery"):
+        text = args.get(name, "").strip()
+        numbers[name] = int(text) if text.isdigit() else None
+        if text and numbers[name] is None:
+            problems.append(f"a {name} is a number, not {text!r}")
     person = args.get("person", "").strip()[:200]
     wanted = ChangeFilter(
         person=person,
         record_type=picked["record_type"],
         side=picked["side"],
         action=picked["action"],
-        run_id=run_id,
+        run_id=numbers["run"],
+        delivery_id=numbers["delivery"],
     )
     return wanted, problems
 

@@ -162,3 +162,30 @@ def test_visitors_are_sent_to_the_login_page(client: FlaskClient, path: str) -> 
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def journal_delivery_change(delivery_id: int, new: str) -> None:
+    """An entry as a webhook delivery's apply writes it (the webhook tests cover the writing)."""
+    Entry = current_pco().models.JournalEntry
+    current_pco().db.session.add(
+        Entry(
+            delivery_id=delivery_id,
+            side="local",
+            record_type="person",
+            local_id=None,
+            pco_id="90000001",
+            action="update",
+            field="last_name",
+            old_value="Old",
+            new_value=new,
+        )
+    )
+    current_pco().db.session.commit()
+
+
+def test_a_webhook_deliverys_changes_have_their_own_filter(admin_client: FlaskClient) -> None:
+    journal_delivery_change(5, "Fifth")
+    journal_delivery_change(6, "Sixth")
+    page = get(admin_client, CHANGES, delivery="5")
+    assert change_cells(page) == ['person (PCO 90000001): last_name "Old" → "Fifth" (local)']
+    assert f'href="{CHANGES}?delivery=5">webhook delivery 5</a>' in page
