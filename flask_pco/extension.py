@@ -87,6 +87,7 @@ class PCO:
         from flask_pco.cli import pco_cli
         from flask_pco.web import (  # noqa: F401  (add routes to the blueprint)
             admin_webhooks,
+            changes,
             health,
             oauth,
         )
