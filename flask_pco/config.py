@@ -111,7 +111,7 @@ DEFAULTS: dict[str, Any] = {
     #: set-up (``@pco.alert_mailer``, else Flask-Mail or Flask-Mailman); empty: no email.
     "PCO_ALERT_EMAILS": "",
     #: A chat tool's incoming webhook (an https URL) alerts are posted to: Slack, Discord and
-    #: Teams in their own format, any other URL as JSON; empty: none.
+    #: Teams workflows in their own format, any other URL as JSON; empty: none.
     "PCO_ALERT_WEBHOOK_URL": "",
 }
 

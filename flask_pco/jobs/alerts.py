@@ -5,8 +5,9 @@ healthy again.
 Three channels, each optional, all told the same thing at the same time:
 
 - ``PCO_ALERT_URLS``: Apprise URLs (``mailtos://``, ``slack://``, ``json://`` and many more).
-- ``PCO_ALERT_WEBHOOK_URL``: a chat tool's incoming webhook as the tool gives it. Apprise knows
-  Slack's, Discord's and Teams' own https URLs; any other https URL gets Apprise's JSON post.
+- ``PCO_ALERT_WEBHOOK_URL``: a chat tool's incoming webhook as the tool gives it. Apprise
+  knows Slack's, Discord's and Teams workflows' own https URLs; any other https URL gets
+  Apprise's JSON post.
 - ``PCO_ALERT_EMAILS``: sent by the host's own mail set-up, never by SMTP code of ours: the
   callback registered with ``@pco.alert_mailer``, else the app's Flask-Mail, else its
   Flask-Mailman. Which of those exists is only known once the app is fully set up (the host
