@@ -7,18 +7,13 @@ so a missing or malformed value fails at start-up with one line that names the k
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_pco import config_parse as parse
 from flask_pco.exceptions import ConfigError
-from flask_pco.redaction import redact_url
 
 __all__ = ["DEFAULTS", "PcoConfig", "load_config", "settings_from_env"]
 
@@ -225,214 +220,42 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
 def load_config(config: Mapping[str, Any]) -> PcoConfig:
     """Validate the ``PCO_*`` keys of a Flask config; raise ``ConfigError`` naming the bad key."""
     return PcoConfig(
-        app_id=_string(config, "PCO_APP_ID"),
-        secret=_string(config, "PCO_SECRET"),
-        access_token=_string(config, "PCO_ACCESS_TOKEN"),
-        webhook_secrets=_secrets(config.get("PCO_WEBHOOK_SECRET")),
-        api_url=_url(config, "PCO_API_URL", ("http", "https")),
-        redis_url=_redis_url(config),
-        per_page=_integer(config, "PCO_PER_PAGE", 1, 100),
-        timeout=_seconds(config, "PCO_TIMEOUT", MAX_TIMEOUT),
-        rate_limit=_integer(config, "PCO_RATE_LIMIT", 1, 100_000),
-        rate_period=_integer(config, "PCO_RATE_PERIOD", 1, 3600),
-        api_versions=_versions(config.get("PCO_API_VERSIONS")),
-        incremental_overlap=_integer(config, "PCO_INCREMENTAL_OVERLAP", 0, 86_400),
-        unconfirmed_grace=_integer(config, "PCO_UNCONFIRMED_GRACE", 0, 86_400),
-        remove_after_misses=_integer(config, "PCO_REMOVE_AFTER_MISSES", 1, 100),
-        max_removals=_integer(config, "PCO_MAX_REMOVALS", 0, 10_000_000),
-        max_removals_percent=_integer(config, "PCO_MAX_REMOVALS_PERCENT", 0, 100),
-        removal_window=_integer(config, "PCO_REMOVAL_WINDOW", 60, 30 * 86_400),
-        queue=_string(config, "PCO_QUEUE") or "pco",
-        run_stale_after=_integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
-        webhook_gap=_integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),
-        webhook_batch=_integer(config, "PCO_WEBHOOK_BATCH", 1, 10_000),
-        webhook_requeue_after=_integer(config, "PCO_WEBHOOK_REQUEUE_AFTER", 10, 86_400),
-        webhook_max_bytes=_integer(config, "PCO_WEBHOOK_MAX_BYTES", 1024, 50 * 1024 * 1024),
-        time_zone=_time_zone(config),
-        public_url=_optional_url(config, "PCO_PUBLIC_URL"),
-        readonly_cache_seconds=_integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
-        groups_department=_string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
-        auto_merge=_flag(config, "PCO_AUTO_MERGE"),
-        journal_days=_integer(config, "PCO_JOURNAL_DAYS", 1, 36_500),
-        metrics_token=_string(config, "PCO_METRICS_TOKEN"),
-        alert_urls=_list(config, "PCO_ALERT_URLS"),
-        oauth_client_id=_string(config, "PCO_OAUTH_CLIENT_ID"),
-        oauth_client_secret=_string(config, "PCO_OAUTH_CLIENT_SECRET"),
-        oauth_scopes=" ".join(_string(config, "PCO_OAUTH_SCOPES").split())
+        app_id=parse.string(config, "PCO_APP_ID"),
+        secret=parse.string(config, "PCO_SECRET"),
+        access_token=parse.string(config, "PCO_ACCESS_TOKEN"),
+        webhook_secrets=parse.secrets(config.get("PCO_WEBHOOK_SECRET")),
+        api_url=parse.url(config, "PCO_API_URL", ("http", "https")),
+        redis_url=parse.redis_url(config),
+        per_page=parse.integer(config, "PCO_PER_PAGE", 1, 100),
+        timeout=parse.seconds(config, "PCO_TIMEOUT", parse.MAX_TIMEOUT),
+        rate_limit=parse.integer(config, "PCO_RATE_LIMIT", 1, 100_000),
+        rate_period=parse.integer(config, "PCO_RATE_PERIOD", 1, 3600),
+        api_versions=parse.versions(config.get("PCO_API_VERSIONS"), DEFAULTS["PCO_API_VERSIONS"]),
+        incremental_overlap=parse.integer(config, "PCO_INCREMENTAL_OVERLAP", 0, 86_400),
+        unconfirmed_grace=parse.integer(config, "PCO_UNCONFIRMED_GRACE", 0, 86_400),
+        remove_after_misses=parse.integer(config, "PCO_REMOVE_AFTER_MISSES", 1, 100),
+        max_removals=parse.integer(config, "PCO_MAX_REMOVALS", 0, 10_000_000),
+        max_removals_percent=parse.integer(config, "PCO_MAX_REMOVALS_PERCENT", 0, 100),
+        removal_window=parse.integer(config, "PCO_REMOVAL_WINDOW", 60, 30 * 86_400),
+        queue=parse.string(config, "PCO_QUEUE") or "pco",
+        run_stale_after=parse.integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
+        webhook_gap=parse.integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),
+        webhook_batch=parse.integer(config, "PCO_WEBHOOK_BATCH", 1, 10_000),
+        webhook_requeue_after=parse.integer(config, "PCO_WEBHOOK_REQUEUE_AFTER", 10, 86_400),
+        webhook_max_bytes=parse.integer(config, "PCO_WEBHOOK_MAX_BYTES", 1024, 50 * 1024 * 1024),
+        time_zone=parse.time_zone(config),
+        public_url=parse.optional_url(config, "PCO_PUBLIC_URL"),
+        readonly_cache_seconds=parse.integer(config, "PCO_READONLY_CACHE_SECONDS", 0, 86_400),
+        groups_department=parse.string(config, "PCO_GROUPS_DEPARTMENT") or "PCO Groups",
+        auto_merge=parse.flag(config, "PCO_AUTO_MERGE"),
+        journal_days=parse.integer(config, "PCO_JOURNAL_DAYS", 1, 36_500),
+        metrics_token=parse.string(config, "PCO_METRICS_TOKEN"),
+        alert_urls=parse.list_of(config, "PCO_ALERT_URLS"),
+        oauth_client_id=parse.string(config, "PCO_OAUTH_CLIENT_ID"),
+        oauth_client_secret=parse.string(config, "PCO_OAUTH_CLIENT_SECRET"),
+        oauth_scopes=" ".join(parse.string(config, "PCO_OAUTH_SCOPES").split())
         or DEFAULTS["PCO_OAUTH_SCOPES"],
-        token_key=_token_key(config),
-        alert_emails=_emails(config, "PCO_ALERT_EMAILS"),
-        alert_webhook_url=_optional_https_url(config, "PCO_ALERT_WEBHOOK_URL"),
+        token_key=parse.token_key(config),
+        alert_emails=parse.emails(config, "PCO_ALERT_EMAILS"),
+        alert_webhook_url=parse.optional_https_url(config, "PCO_ALERT_WEBHOOK_URL"),
     )
-
-
-def _token_key(config: Mapping[str, Any]) -> str:
-    """PCO_TOKEN_KEY, which an OAuth app needs: tokens are never stored in the clear."""
-    key = _string(config, "PCO_TOKEN_KEY")
-    if _string(config, "PCO_OAUTH_CLIENT_ID") and not key:
-        raise ConfigError(
-            "PCO_TOKEN_KEY is not set: connecting Planning Center with OAuth stores tokens "
-            'encrypted with it; make one with `python -c "from cryptography.fernet import '
-            'Fernet; print(Fernet.generate_key().decode())"`'
-        )
-    if key:
-        from cryptography.fernet import Fernet
-
-        try:
-            Fernet(key)
-        except ValueError:
-            raise ConfigError(
-                "PCO_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)"
-            ) from None
-    return key
-
-
-#: One address as a mail set-up takes it: no display name, spaces, commas or angle brackets.
-_EMAIL = re.compile(r"[^@\s,<>\"']+@[^@\s,<>\"'.]+(?:\.[^@\s,<>\"'.]+)+")
-
-
-def _emails(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """Email addresses, checked at start-up so a typo does not surface as a lost alert."""
-    addresses = _list(config, key)
-    for address in addresses:
-        if not _EMAIL.fullmatch(address):
-            raise ConfigError(f"{key} must be email addresses separated by commas, got {address!r}")
-    return addresses
-
-
-def _optional_https_url(config: Mapping[str, Any], key: str) -> str:
-    """An https URL or nothing: a chat webhook's URL is its password, so it is never sent in
-    clear, and the message names only its scheme."""
-    value = _string(config, key)
-    parts = urlsplit(value)
-    if value and (parts.scheme != "https" or not parts.netloc):
-        given = f"{parts.scheme}://" if parts.scheme else "no scheme"
-        raise ConfigError(f"{key} must be an https:// URL of a chat tool's webhook, got {given}")
-    return value
-
-
-def _list(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    """A list setting given as a list or as one comma-separated string (the environment)."""
-    value = config.get(key)
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    raise ConfigError(f"{key} must be a comma-separated string or a list of strings")
-
-
-def _string(config: Mapping[str, Any], key: str) -> str:
-    value = config.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} must be a string, got {type(value).__name__}")
-    return value.strip()
-
-
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-def _flag(config: Mapping[str, Any], key: str) -> bool:
-    """A bool, or its text as the environment gives it (``true``/``false``, ``1``/``0``,
-    ``yes``/``no``, ``on``/``off``, any case)."""
-    value = config.get(key)
-    if isinstance(value, bool):
-        return value
-    word = value.strip().lower() if isinstance(value, str) else None
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise ConfigError(f"{key} must be true or false, got {value!r}")
-
-
-def _secrets(value: Any) -> tuple[str, ...]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        return tuple(s.strip() for s in value.split(",") if s.strip())
-    if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
-        return tuple(s.strip() for s in value if s.strip())
-    raise ConfigError("PCO_WEBHOOK_SECRET must be a string, a comma-separated string or a list")
-
-
-def _url(config: Mapping[str, Any], key: str, schemes: tuple[str, ...]) -> str:
-    value = _string(config, key)
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
-        allowed = " or ".join(f"{s}://" for s in schemes)
-        raise ConfigError(f"{key} must be an absolute {allowed} URL, got {redact_url(value)!r}")
-    return value.rstrip("/")
-
-
-def _optional_url(config: Mapping[str, Any], key: str) -> str:
-    return _url(config, key, ("http", "https")) if _string(config, key) else ""
-
-
-def _redis_url(config: Mapping[str, Any]) -> str:
-    if not _string(config, "PCO_REDIS_URL"):
-        return ""
-    return _url(config, "PCO_REDIS_URL", ("redis", "rediss", "unix"))
-
-
-def _integer(config: Mapping[str, Any], key: str, low: int, high: int) -> int:
-    value = config.get(key)
-    number = _whole(value)
-    if number is None or not low <= number <= high:
-        raise ConfigError(f"{key} must be a whole number from {low} to {high}, got {value!r}")
-    return number
-
-
-def _whole(value: Any) -> int | None:
-    """An ``int``, or the text of one in ASCII digits (as the environment gives it); anything
-    else (a bool, a float, ``"١٢"``, thousands of digits) is None, never a traceback."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isascii() and text.isdigit() and len(text) <= 18:
-            return int(text)
-    return None
-
-
-#: The longest PCO_TIMEOUT: a request PCO has not answered in ten minutes never will, and a
-#: socket refuses a timeout too large for its clock.
-MAX_TIMEOUT = 600.0
-
-
-def _seconds(config: Mapping[str, Any], key: str, high: float) -> float:
-    """A finite number of seconds above 0 and at most ``high``: ``nan`` and ``inf`` parse as
-    floats, and would make every request wait forever or fail in the socket layer."""
-    value = config.get(key)
-    number = -1.0
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        with suppress(ValueError, OverflowError):
-            number = float(value)
-    if not (math.isfinite(number) and 0 < number <= high):
-        raise ConfigError(
-            f"{key} must be a number of seconds above 0 and at most {high:g}, got {value!r}"
-        )
-    return number
-
-
-def _versions(value: Any) -> Mapping[str, str]:
-    merged = dict(DEFAULTS["PCO_API_VERSIONS"])
-    if not isinstance(value, Mapping):
-        raise ConfigError("PCO_API_VERSIONS must map a PCO app name to a YYYY-MM-DD version")
-    merged.update(value)
-    return merged
-
-
-def _time_zone(config: Mapping[str, Any]) -> str:
-    """A tz database name, or "" for the organisation's own (``PcoState.time_zone``)."""
-    name = _string(config, "PCO_TIME_ZONE")
-    if not name:
-        return ""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"PCO_TIME_ZONE must be a tz database name such as 'America/New_York', got {name!r}"
-        ) from None
-    return name
