@@ -3,56 +3,20 @@ dry run, and a receiver that raises does not stop the sync."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-from blinker import Signal
 from sqlalchemy import select, text
 
 from flask_pco import (
     conflict_recorded,
     family_changed,
+    membership_changed,
     person_deactivated,
     person_pulled,
     run_finished,
     run_started,
 )
 from tests.sync.conftest import sandbox_person
-
-
-class Heard:
-    """What one signal's receiver heard, and whether the change was committed by then."""
-
-    def __init__(self, signal: Signal, models: Any) -> None:
-        self.signal, self.models, self.calls = signal, models, []
-
-    def __call__(self, sender: Any, **payload: Any) -> None:
-        self.calls.append({"sender": sender, **payload})
-        if payload.get("record_type") == "person" and payload.get("local_id") is not None:
-            # Read through another connection: only a committed row is visible there.
-            with self.models.db.engine.connect() as other:
-                table = self.models.Person.__table__
-                seen = other.execute(select(table.c.id).where(table.c.id == payload["local_id"]))
-                self.calls[-1]["committed"] = seen.first() is not None
-
-    def by_pco_id(self) -> dict[str, dict[str, Any]]:
-        return {call["pco_id"]: call for call in self.calls}
-
-
-@pytest.fixture
-def hear(models: Any) -> Iterator[Callable[[Signal], Heard]]:
-    connected: list[tuple[Signal, Heard]] = []
-
-    def connect(signal: Signal) -> Heard:
-        heard = Heard(signal, models)
-        signal.connect(heard)
-        connected.append((signal, heard))
-        return heard
-
-    yield connect
-    for signal, heard in connected:
-        signal.disconnect(heard)
 
 
 def test_a_first_pull_sends_person_pulled_once_per_new_person(sandbox, run_sync, models, hear, app):
@@ -188,3 +152,13 @@ def test_a_receiver_that_raises_does_not_break_the_run(sandbox, run_sync, models
     assert len(pulled.calls) == len(models.db.session.scalars(select(models.Person)).all()) == 12
     assert "raised RuntimeError" in caplog.text
     assert "hunter2" not in caplog.text
+
+
+def test_a_group_pull_sends_membership_changed_once_per_membership(sandbox, run_sync, models, hear):
+    sandbox.reset(people=12, seed=3)
+    changed = hear(membership_changed)
+    run_sync("pull", "full")
+    memberships = {m.id for m in models.db.session.scalars(select(models.GroupMembership))}
+    assert memberships
+    assert sorted(c["local_id"] for c in changed.calls) == sorted(memberships)
+    assert {c["record_type"] for c in changed.calls} == {"group_membership"}
