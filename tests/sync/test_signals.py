@@ -162,3 +162,24 @@ def test_a_group_pull_sends_membership_changed_once_per_membership(sandbox, run_
     assert memberships
     assert sorted(c["local_id"] for c in changed.calls) == sorted(memberships)
     assert {c["record_type"] for c in changed.calls} == {"group_membership"}
+
+
+def test_a_conflict_in_a_refused_page_is_sent_once_for_the_retry_that_commits(
+    sandbox, run_sync, models, hear
+):
+    sandbox.reset(people=20, seed=3)
+    run_sync("pull", "people")
+    run_sync("pull", "families")
+    households = [h["id"] for h in sandbox.state()["records"]["Household"]]
+    mine = models.db.session.scalar(select(models.Family).filter_by(pco_id=households[1]))
+    mine.name = "Edited Here"
+    models.db.session.commit()
+    sandbox.edit_household(households[1], name="Edited In PCO")
+    sandbox.edit_household(households[0], name="H" * 250)  # PostgreSQL refuses its page
+    conflicts = hear(conflict_recorded)
+    run_sync("pull", "families")
+    [call] = conflicts.calls
+    assert (call["local_id"], call["changes"]) == (
+        mine.id,
+        {"name": ("Edited Here", "Edited In PCO")},
+    )
