@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -28,6 +29,15 @@ DEFAULTS: dict[str, Any] = {
     "PCO_SECRET": "",
     #: OAuth 2 access token; used instead of the PAT when set (multi-church deployments).
     "PCO_ACCESS_TOKEN": "",
+    #: OAuth application ("Connect Planning Center" on the admin page): its client id ...
+    "PCO_OAUTH_CLIENT_ID": "",
+    #: ... and its secret, from https://api.planningcenteronline.com/oauth/applications.
+    "PCO_OAUTH_CLIENT_SECRET": "",
+    #: Space-separated scopes asked for when connecting: one per PCO product the sync reads.
+    "PCO_OAUTH_SCOPES": "people groups check_ins calendar",
+    #: Fernet key that encrypts the stored OAuth tokens (``Fernet.generate_key()``); a stolen
+    #: database backup must not hand over the church's PCO account.
+    "PCO_TOKEN_KEY": "",
     #: Secret(s) for verifying webhook signatures: one string, or a list while rotating or
     #: when each subscription has its own secret. Secrets stored by ``flask pco webhooks
     #: install`` are accepted as well.
@@ -106,6 +116,12 @@ DEFAULTS: dict[str, Any] = {
     #: Apprise URLs alerts go to (``mailtos://...``, ``slack://...``, ``json://...``), comma-
     #: separated or a list; empty: no alerts.
     "PCO_ALERT_URLS": "",
+    #: Addresses alerts are emailed to, comma-separated or a list, sent by the host's own mail
+    #: set-up (``@pco.alert_mailer``, else Flask-Mail or Flask-Mailman); empty: no email.
+    "PCO_ALERT_EMAILS": "",
+    #: A chat tool's incoming webhook (an https URL) alerts are posted to: Slack, Discord and
+    #: Teams workflows in their own format, any other URL as JSON; empty: none.
+    "PCO_ALERT_WEBHOOK_URL": "",
 }
 
 
@@ -146,6 +162,27 @@ class PcoConfig:
     metrics_token: str = ""
     #: Where alerts go; they hold tokens and passwords, so they are never printed either.
     alert_urls: tuple[str, ...] = ()
+    oauth_client_id: str = ""
+    oauth_client_secret: str = ""
+    oauth_scopes: str = "people groups check_ins calendar"
+    #: Secret: the Fernet key of the stored OAuth tokens.
+    token_key: str = ""
+
+    @property
+    def oauth_connect(self) -> bool:
+        """Whether the admin page offers "Connect Planning Center" (an OAuth app is set)."""
+        return bool(self.oauth_client_id and self.oauth_client_secret)
+
+    #: Who is emailed an alert, by the host's mail set-up.
+    alert_emails: tuple[str, ...] = ()
+    #: A chat webhook; its path is its password, so it is never printed either.
+    alert_webhook_url: str = ""
+
+    @property
+    def has_alerts(self) -> bool:
+        """Whether any alert channel is configured: without one, health is never worked out
+        for alerts."""
+        return bool(self.alert_urls or self.alert_emails or self.alert_webhook_url)
 
     @property
     def has_credentials(self) -> bool:
@@ -219,7 +256,59 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         journal_days=_integer(config, "PCO_JOURNAL_DAYS", 1, 36_500),
         metrics_token=_string(config, "PCO_METRICS_TOKEN"),
         alert_urls=_list(config, "PCO_ALERT_URLS"),
+        oauth_client_id=_string(config, "PCO_OAUTH_CLIENT_ID"),
+        oauth_client_secret=_string(config, "PCO_OAUTH_CLIENT_SECRET"),
+        oauth_scopes=" ".join(_string(config, "PCO_OAUTH_SCOPES").split())
+        or DEFAULTS["PCO_OAUTH_SCOPES"],
+        token_key=_token_key(config),
+        alert_emails=_emails(config, "PCO_ALERT_EMAILS"),
+        alert_webhook_url=_optional_https_url(config, "PCO_ALERT_WEBHOOK_URL"),
     )
+
+
+def _token_key(config: Mapping[str, Any]) -> str:
+    """PCO_TOKEN_KEY, which an OAuth app needs: tokens are never stored in the clear."""
+    key = _string(config, "PCO_TOKEN_KEY")
+    if _string(config, "PCO_OAUTH_CLIENT_ID") and not key:
+        raise ConfigError(
+            "PCO_TOKEN_KEY is not set: connecting Planning Center with OAuth stores tokens "
+            'encrypted with it; make one with `python -c "from cryptography.fernet import '
+            'Fernet; print(Fernet.generate_key().decode())"`'
+        )
+    if key:
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                "PCO_TOKEN_KEY must be a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return key
+
+
+#: One address as a mail set-up takes it: no display name, spaces, commas or angle brackets.
+_EMAIL = re.compile(r"[^@\s,<>\"']+@[^@\s,<>\"'.]+(?:\.[^@\s,<>\"'.]+)+")
+
+
+def _emails(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """Email addresses, checked at start-up so a typo does not surface as a lost alert."""
+    addresses = _list(config, key)
+    for address in addresses:
+        if not _EMAIL.fullmatch(address):
+            raise ConfigError(f"{key} must be email addresses separated by commas, got {address!r}")
+    return addresses
+
+
+def _optional_https_url(config: Mapping[str, Any], key: str) -> str:
+    """An https URL or nothing: a chat webhook's URL is its password, so it is never sent in
+    clear, and the message names only its scheme."""
+    value = _string(config, key)
+    parts = urlsplit(value)
+    if value and (parts.scheme != "https" or not parts.netloc):
+        given = f"{parts.scheme}://" if parts.scheme else "no scheme"
+        raise ConfigError(f"{key} must be an https:// URL of a chat tool's webhook, got {given}")
+    return value
 
 
 def _list(config: Mapping[str, Any], key: str) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ imports it back (per-app state lives in ``flask_pco.state``).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, request
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
 # ``PcoState`` and ``current_pco`` are re-exported: hosts have imported them from here.
-__all__ = ["PCO", "AccessCheck", "PcoState", "current_pco"]
+__all__ = ["PCO", "AccessCheck", "AlertMailer", "PcoState", "current_pco"]
+
+#: Sends one alert email with the host's own mail set-up: ``(recipients, subject, body)``.
+AlertMailer = Callable[[list[str], str, str], Any]
 
 
 class PCO:
@@ -39,6 +43,7 @@ class PCO:
         self.models: PcoModels = define_models(db)
         self.roles = Roles(fields={role: dict(f) for role, f in DEFAULT_FIELDS.items()})
         self._admin_access: AccessCheck | None = None
+        self._alert_mailer: AlertMailer | None = None
         if app is not None:
             self.init_app(app)
 
@@ -65,6 +70,13 @@ class PCO:
         self._admin_access = check
         return check
 
+    def alert_mailer(self, send: AlertMailer) -> AlertMailer:
+        """Register how ``PCO_ALERT_EMAILS`` alerts are sent, ``send(recipients, subject,
+        body)``, so they leave through the site's own mail set-up; without one, Flask-Mail or
+        Flask-Mailman is used if the app has it."""
+        self._alert_mailer = send
+        return send
+
     def init_app(self, app: Flask) -> None:
         """Set config defaults, check them and the registered models, and register the
         blueprints and CLI. A mistake in either stops start-up with one line saying what to do."""
@@ -85,7 +97,12 @@ class PCO:
         app.extensions["pco"] = PcoState(extension=self, config=config)
 
         from flask_pco.cli import pco_cli
-        from flask_pco.web import admin_webhooks, health  # noqa: F401  (add routes to the blueprint)
+        from flask_pco.web import (  # noqa: F401  (add routes to the blueprint)
+            admin_webhooks,
+            changes,
+            health,
+            oauth,
+        )
         from flask_pco.web.admin import admin_blueprint
         from flask_pco.web.readonly import readonly_blueprint
         from flask_pco.web.webhook import webhook_blueprint

@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from flask_pco.config import PcoConfig
-from flask_pco.exceptions import ConfigError, OrganizationUnknownError, PcoError
+from flask_pco.exceptions import (
+    AuthenticationError,
+    ConfigError,
+    OrganizationUnknownError,
+    PcoError,
+)
 from flask_pco.models import utcnow
 
 if TYPE_CHECKING:
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 
     from flask_pco.client import PcoClient
     from flask_pco.models import PcoModels, Roles
+    from flask_pco.tokens import OAuthConnection, TokenStore
 
 __all__ = ["AccessCheck", "Extension", "PcoState", "current_pco"]
 
@@ -87,7 +93,16 @@ class PcoState:
         return self.extension._admin_access
 
     def client(self) -> PcoClient:
-        """The PCO client of this process: one connection pool and one share of the budget."""
+        """The PCO client of this process: one connection pool and one share of the budget.
+
+        A church connected through "Connect Planning Center" uses its stored OAuth token,
+        whatever else is configured.
+        """
+        connection = self.oauth_connection()
+        if connection is not None:
+            return self._connected_client(connection)
+        if self.cache.pop("connected_at", None) is not None:  # disconnected since
+            self.cache.pop("client").close()
         if "client" not in self.cache:
             config = self.config
             if not config.has_credentials:
@@ -113,6 +128,57 @@ class PcoState:
             )
         return cast("PcoClient", self.cache["client"])
 
+    def token_store(self) -> TokenStore:
+        """Where the OAuth connection is kept (``PCO_TOKEN_KEY`` encrypts it)."""
+        if "token_store" not in self.cache:
+            from flask_pco.tokens import TokenStore
+
+            self.cache["token_store"] = TokenStore(
+                self.db.engine, self.models.Setting, self.config.token_key, self.redis()
+            )
+        return cast("TokenStore", self.cache["token_store"])
+
+    def oauth_connection(self) -> OAuthConnection | None:
+        """The stored OAuth connection, read afresh (an admin may connect or disconnect in
+        another process at any time); None without an OAuth app or a connection."""
+        if not self.config.oauth_connect:
+            return None
+        return self.token_store().connection()
+
+    def _connected_client(self, connection: OAuthConnection) -> PcoClient:
+        """A client on the stored token, rebuilt when an admin connects again."""
+        if connection.problem:
+            raise AuthenticationError(401, message=connection.problem)
+        if self.cache.get("connected_at") != connection.connected_at or "client" not in self.cache:
+            store, config = self.token_store(), self.config
+            token = store.token() or {}
+            from flask_pco.client import build_client
+
+            old = self.cache.pop("client", None)
+            if old is not None:
+                old.close()
+            self.cache["client"] = build_client(
+                base_url=config.api_url,
+                access_token=str(token.get("access_token") or "-"),
+                refresh_token=str(token.get("refresh_token") or ""),
+                token_expires_at=token.get("expires_at"),
+                client_id=config.oauth_client_id,
+                client_secret=config.oauth_client_secret,
+                on_refresh=store.save_token,
+                load_token=store.token,
+                refresh_lock=store.refresh_lock,
+                on_refused=store.refused,
+                versions=dict(config.api_versions),
+                per_page=config.per_page,
+                timeout=config.timeout,
+                redis_url=config.redis_url,
+                organization_key=f"org-{connection.organization_id}",
+                rate_limit=config.rate_limit,
+                rate_period=config.rate_period,
+            )
+            self.cache["connected_at"] = connection.connected_at
+        return cast("PcoClient", self.cache["client"])
+
     def organization_key(self) -> str:
         """The key of the PCO organisation this app's credential belongs to: it names run
         slots, cursors, job ids and settings, so two churches on one Redis never share them.
@@ -121,8 +187,12 @@ class PcoState:
         is asked of PCO once (``GET /people/v2``) and kept in the settings table under a digest
         of the token (never the token), so every process and every restart knows it, even
         while PCO is down. Without credentials nothing can run, and the key only names the
-        empty history.
+        empty history. A church connected with "Connect Planning Center" is the organisation
+        PCO named when it connected.
         """
+        connection = self.oauth_connection()
+        if connection is not None:
+            return f"org-{connection.organization_id}"
         if not self.config.access_token:
             return self.config.app_id or "unconfigured"
         if "organization_key" not in self.cache:

@@ -287,6 +287,10 @@ def test_settings_from_env_reads_every_key_and_load_config_takes_each_as_text() 
     environ = {key: _as_environment_text(default) for key, default in DEFAULTS.items()}
     environ.update(PCO_API_URL="http://127.0.0.1:5055", PCO_PUBLIC_URL="https://example.org")
     environ.update(PCO_REDIS_URL="redis://127.0.0.1:6379/0", PCO_TIME_ZONE="America/Chicago")
+    environ.update(PCO_TOKEN_KEY="lRBIRN6tCnC0AG_8UIPFIDz9Ny2GkJ-47rNrWQzgcnc=")  # a Fernet key
+    environ.update(
+        PCO_ALERT_EMAILS="office@example.org", PCO_ALERT_WEBHOOK_URL="https://example.org/h"
+    )
     settings = flask_pco.settings_from_env(environ)
     assert set(settings) == set(DEFAULTS)
     config = load_config(settings)

@@ -31,8 +31,16 @@ def test_connection_command() -> None:
 @commands.command("config")
 def config_command() -> None:
     """Show the effective flask-pco configuration, without secrets."""
-    config = current_pco().config
+    state = current_pco()
+    config = state.config
     click.echo(f"PCO_API_URL      {redact_url(config.api_url)}")
     click.echo(f"credentials      {'configured' if config.has_credentials else 'not configured'}")
+    if config.oauth_connect:
+        connection = state.oauth_connection()
+        shown = "not connected (admin page: Connect Planning Center)"
+        if connection is not None:
+            shown = f"{connection.organization_name} (organisation {connection.organization_id})"
+            shown += f"; {connection.problem}" if connection.problem else ""
+        click.echo(f"OAuth connection {shown}")
     click.echo(f"webhook secrets  {len(config.webhook_secrets)}")
     click.echo(f"PCO_REDIS_URL    {redact_url(config.redis_url) or '(none: jobs run inline)'}")

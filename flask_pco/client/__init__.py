@@ -26,7 +26,15 @@ It knows nothing of Flask or the database::
 
 from __future__ import annotations
 
-from flask_pco.client.auth import Auth, BasicAuth, OAuth2Auth, TokenCallback, TokenLoader
+from flask_pco.client.auth import (
+    Auth,
+    BasicAuth,
+    OAuth2Auth,
+    RefreshLock,
+    RefusalCallback,
+    TokenCallback,
+    TokenLoader,
+)
 from flask_pco.client.connection import ConnectionInfo, test_connection
 from flask_pco.client.jsonapi import Document, Identifier, Resource, parse_document, parse_resource
 from flask_pco.client.ratelimit import RateInfo, RateLimiter, parse_rate_headers
@@ -73,13 +81,15 @@ def build_client(
     client_id: str = "",
     client_secret: str = "",
     load_token: TokenLoader | None = None,
+    refresh_lock: RefreshLock | None = None,
+    on_refused: RefusalCallback | None = None,
 ) -> PcoClient:
     """A client from configuration values: OAuth when ``access_token`` is set, else the PAT.
 
     The rate budget is keyed by ``organization_key`` when given, else by a digest of the
     credential, and kept in Redis when ``redis_url`` is set. ``refresh_token``,
-    ``token_expires_at``, ``client_id``, ``client_secret`` and ``load_token`` let an OAuth
-    token refresh itself (see ``OAuth2Auth``).
+    ``token_expires_at``, ``client_id``, ``client_secret``, ``load_token``, ``refresh_lock``
+    and ``on_refused`` let an OAuth token refresh itself (see ``OAuth2Auth``).
     """
     auth: Auth
     if access_token:
@@ -91,6 +101,8 @@ def build_client(
             client_secret=client_secret,
             on_refresh=on_refresh,
             load_token=load_token,
+            refresh_lock=refresh_lock,
+            on_refused=on_refused,
         )
     elif app_id and secret:
         auth = BasicAuth(app_id, secret)

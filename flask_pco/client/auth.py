@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
 import requests
@@ -27,6 +28,10 @@ log = logging.getLogger("flask_pco.client")
 
 TokenCallback = Callable[[dict[str, Any]], None]
 TokenLoader = Callable[[], Mapping[str, Any] | None]
+#: A lock every process holding the grant takes around a refresh (Redis, or a database row).
+RefreshLock = Callable[[], AbstractContextManager[Any]]
+#: Told when PCO refuses the refresh token for good, so the host can ask for a reconnect.
+RefusalCallback = Callable[[AuthenticationError], None]
 
 
 class Auth(Protocol):
@@ -105,6 +110,8 @@ class OAuth2Auth:
         client_secret: str = "",
         on_refresh: TokenCallback | None = None,
         load_token: TokenLoader | None = None,
+        refresh_lock: RefreshLock | None = None,
+        on_refused: RefusalCallback | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.access_token = access_token
@@ -114,6 +121,8 @@ class OAuth2Auth:
         self._client_secret = client_secret
         self._on_refresh = on_refresh
         self._load_token = load_token
+        self._refresh_lock = refresh_lock or nullcontext
+        self._on_refused = on_refused
         self._clock = clock
         self._lock = threading.Lock()
         self._key = f"oauth-{_digest(client_id + ':' + (refresh_token or access_token))}"
@@ -140,10 +149,15 @@ class OAuth2Auth:
 
     def refresh(self, session: requests.Session, token_url: str, timeout: float) -> None:
         """Exchange the refresh token for a new pair and hand it to ``on_refresh``."""
-        with self._lock:
+        with self._lock, self._refresh_lock():
             if self._adopt_stored_token():
                 return
-            token = self._request_token(session, token_url, timeout)
+            try:
+                token = self._request_token(session, token_url, timeout)
+            except AuthenticationError as refused:
+                if self._on_refused is not None:
+                    self._on_refused(refused)
+                raise
             self.access_token = str(token["access_token"])
             self.refresh_token = str(token.get("refresh_token") or self.refresh_token)
             token["refresh_token"] = self.refresh_token
@@ -156,7 +170,11 @@ class OAuth2Auth:
     def _adopt_stored_token(self) -> bool:
         """Take a token another process stored since ours was issued, if it is still fresh."""
         stored = self._load_token() if self._load_token is not None else None
-        if not stored or stored.get("access_token") in (None, "", self.access_token):
+        if not stored:
+            return False
+        if stored.get("access_token") in ("", None, self.access_token):
+            # Same token: ours may still carry a refresh token someone else already spent.
+            self.refresh_token = str(stored.get("refresh_token") or self.refresh_token)
             return False
         expires_at = stored.get("expires_at")
         if isinstance(expires_at, int | float) and self._clock() >= expires_at - self.LEEWAY:
@@ -206,7 +224,8 @@ def _refresh_failure(error: ApiError) -> ApiError:
     return AuthenticationError(
         error.status,
         error.errors,
-        message=f"PCO refused to refresh the OAuth token ({titles}): re-authorise the app in PCO",
+        message=f"PCO refused to refresh the OAuth token ({titles}): "
+        "reconnect Planning Center on the admin page",
     )
 
 

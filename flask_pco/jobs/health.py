@@ -108,7 +108,7 @@ def health(state: PcoState) -> Health:
     runs = _latest_runs(state)
     overview = webhook_overview(state)
     groups = failure_groups(state, runs)
-    found = [*_failing(runs), *_stale(state, last["pull"], overview)]
+    found = [*_disconnected(state), *_failing(runs), *_stale(state, last["pull"], overview)]
     found += _degraded(state, groups)
     found.sort(key=lambda item: SEVERITY.index(item[0]))
     worst = found[0][0] if found else "healthy"
@@ -154,6 +154,16 @@ def _latest_runs(state: PcoState) -> list[Any]:
         if run is not None:
             runs.append(run)
     return runs
+
+
+def _disconnected(state: PcoState) -> list[Finding]:
+    """PCO refused the site's OAuth grant (revoked, or its refresh token expired): nothing
+    syncs until an admin connects again, whatever the last run says."""
+    connection = state.oauth_connection()
+    if connection is None or not connection.problem:
+        return []
+    alert = "Planning Center no longer accepts this site's connection: reconnect it"
+    return [("failing", f"{alert} on the admin page ({connection.problem})", alert)]
 
 
 def _failing(runs: list[Any]) -> list[Finding]:

@@ -217,11 +217,11 @@ def _execute(run_id: int) -> str:
 
 
 def _alert(state: PcoState) -> None:
-    """Tell a person what the run changed about the sync's health (``PCO_ALERT_URLS``); an
+    """Tell a person what the run changed about the sync's health (``PCO_ALERT_*``); an
     alert that cannot be worked out never hides how the run itself ended."""
     try:
         state.db.session.rollback()
-        if not state.config.alert_urls:
+        if not state.config.has_alerts:
             return  # checked here too: a site without alerts never loads the health report
         # Loaded on first use: health reads most of sync/, which a process that only queues a
         # job (the CLI's --enqueue, the web process) need not import.

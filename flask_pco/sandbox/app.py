@@ -7,19 +7,22 @@ a "lost answer": a write carried out and committed whose answer a gateway replac
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from flask_pco.sandbox.api import dispatch, respond
 from flask_pco.sandbox.control import control
 from flask_pco.sandbox.core import Sandbox, Settings
 from flask_pco.sandbox.errors import SandboxApiError, not_found, unauthorized
+from flask_pco.sandbox.oauth import OAuthServer, oauth, oauth_control
+from flask_pco.sandbox.organizations import current_sandbox, oauth_server, organization_of
 from flask_pco.sandbox.routes import ROUTES, Route
 from flask_pco.sandbox.specs import ORGANIZATION_ID
 from flask_pco.sandbox.store import utc_stamp
@@ -51,9 +54,15 @@ def create_sandbox_app(
     webhook_retries: int = PCO_RETRIES,
     base_url: str | None = None,
     time_zone: str = "America/New_York",
+    organizations: Sequence[tuple[str, str]] = (),
 ) -> Flask:
     """A WSGI app emulating one PCO organization with ``people`` generated people; two with
-    different ``organization_id`` are two churches."""
+    different ``organization_id`` are two churches.
+
+    ``organizations`` adds more churches to the same sandbox, as ``(id, name)``: each has its own
+    generated people (another seed), rate budget, webhooks and Personal Access Token (app id
+    ``{app_id}-{id}``, the same secret); OAuth grants name theirs on the consent page.
+    """
     settings = Settings(
         app_id=app_id,
         secret=secret,
@@ -67,11 +76,18 @@ def create_sandbox_app(
     )
     sandbox = Sandbox(settings, rate_limit, rate_period)
     sandbox.reset(people, seed)
+    everyone = {organization_id: sandbox}
+    for number, (extra_id, name) in enumerate(organizations, start=1):
+        everyone[extra_id] = _another_church(sandbox, extra_id, name, people, seed + number)
     app = Flask(__name__)
     app.extensions["pco_sandbox"] = sandbox
+    app.extensions["pco_sandboxes"] = everyone
+    app.extensions["pco_sandbox_oauth"] = OAuthServer(default_organization=organization_id)
     for route in ROUTES:
         app.add_url_rule(route.rule, f"pco:{route.rule}", _view(route), methods=ALL_METHODS)
     app.register_blueprint(control, url_prefix="/_sandbox")
+    app.register_blueprint(oauth, url_prefix="/oauth")
+    app.register_blueprint(oauth_control, url_prefix="/_sandbox/oauth")
     app.before_request(_guard)
     app.after_request(_finish)
     app.register_error_handler(SandboxApiError, _api_error)
@@ -79,12 +95,22 @@ def create_sandbox_app(
     return app
 
 
-def current_sandbox() -> Sandbox:
-    return cast(Sandbox, current_app.extensions["pco_sandbox"])
+def _another_church(first: Sandbox, id_: str, name: str, people: int, seed: int) -> Sandbox:
+    """A church beside ``first``: its own data (another seed), budget, webhooks and PAT."""
+    settings = dataclasses.replace(
+        first.settings,
+        app_id=f"{first.settings.app_id}-{id_}",
+        bearer_tokens=(),
+        organization_id=id_,
+        organization_name=name,
+    )
+    church = Sandbox(settings, first.limiter.limit, first.limiter.period)
+    church.reset(people, seed)
+    return church
 
 
 def _is_api() -> bool:
-    return not request.path.startswith("/_sandbox")
+    return not request.path.startswith(("/_sandbox", "/oauth/"))
 
 
 def _view(route: Route) -> Callable[..., Response]:
@@ -121,6 +147,12 @@ def _authenticate(sandbox: Sandbox) -> str:
     elif auth is not None and auth.type == "bearer" and auth.token in settings.bearer_tokens:
         g.auth_method = "OAuth2"
         return f"bearer:{auth.token[:8]}"
+    elif auth is not None and auth.type == "bearer" and auth.token:
+        # An issued token: 401 once dead; only its own organisation knows it.
+        user = oauth_server().credential(auth.token, settings.organization_id)
+        if user is not None:
+            g.auth_method = "OAuth2"
+            return user
     raise unauthorized("BABOON" if auth is not None and auth.type == "bearer" else "CHINCHILLA")
 
 
@@ -132,7 +164,7 @@ def _offset() -> int:
 def _guard() -> None:
     if not _is_api():
         return
-    sandbox = current_sandbox()
+    g.sandbox = sandbox = organization_of()
     g.started = time.perf_counter()
     if sandbox.settings.base_url is None:
         sandbox.settings.base_url = request.host_url.rstrip("/")

@@ -7,13 +7,14 @@ API, so it bumps ``updated_at`` and fires webhooks exactly like a change made in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from flask_pco.sandbox import mutations
 from flask_pco.sandbox.core import Sandbox
+from flask_pco.sandbox.organizations import current_sandbox
 from flask_pco.sandbox.store import utc_stamp
 from flask_pco.sandbox.webhooks import PEOPLE_EVENT_NAMES
 
@@ -36,7 +37,8 @@ CONTACT_KINDS = (("emails", "Email", "address"), ("phone_numbers", "PhoneNumber"
 
 
 def _sandbox() -> Sandbox:
-    return cast(Sandbox, current_app.extensions["pco_sandbox"])
+    """The organisation named by ``X-Sandbox-Organization``, else the first."""
+    return current_sandbox()
 
 
 def _body() -> dict[str, Any]:

@@ -11,15 +11,18 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from flask_pco.sandbox.core import Sandbox
+from flask_pco.sandbox.organizations import ORGANIZATION_HEADER
 
 
 class SandboxControl:
     """A thin ``requests`` wrapper over ``/_sandbox/*``; close it (or use ``with``) when done."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, timeout: float = 30.0, organization: str | None = None) -> None:
         self.url = url.rstrip("/") + "/_sandbox"
         self.timeout = timeout
         self.session = requests.Session()
+        if organization is not None:  # another church of a sandbox holding several
+            self.session.headers[ORGANIZATION_HEADER] = organization
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self.session.request(method, self.url + path, json=body, timeout=self.timeout)
@@ -159,6 +162,29 @@ class SandboxControl:
     def deliveries(self) -> list[dict[str, Any]]:
         return self._list("/webhooks/deliveries")
 
+    def oauth_counts(self) -> dict[str, int]:
+        """Codes exchanged and refreshes granted so far, and access tokens not revoked."""
+        return cast(dict[str, int], self._call("GET", "/oauth"))
+
+    def set_oauth(
+        self,
+        auto_approve: bool,
+        access_seconds: float = 7200,
+        refresh_delay: float = 0.0,
+        organization: str | None = None,
+    ) -> None:
+        """Approve authorize requests without the consent page (for ``organization``, else the
+        first); access-token lifetime; how long a refresh takes."""
+        body = {"auto_approve": auto_approve, "access_seconds": access_seconds,
+                "refresh_delay": refresh_delay, "organization": organization}  # fmt: skip
+        self._call("POST", "/oauth", body)
+
+    def expire_access_tokens(self) -> None:
+        self._call("POST", "/oauth/expire")
+
+    def revoke_all_grants(self) -> None:
+        self._call("POST", "/oauth/revoke_all")
+
     def close(self) -> None:
         self.session.close()
 
@@ -185,7 +211,8 @@ class SandboxServer:
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
         self.url = f"http://{host}:{self._server.server_port}"
-        self.sandbox.settings.base_url = self.url
+        for sandbox in cast(dict[str, Sandbox], app.extensions["pco_sandboxes"]).values():
+            sandbox.settings.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -193,6 +220,7 @@ class SandboxServer:
             daemon=True,
         )
         self._control: SandboxControl | None = None
+        self._controls: dict[str, SandboxControl] = {}
 
     @property
     def sandbox(self) -> Sandbox:
@@ -203,6 +231,12 @@ class SandboxServer:
         if self._control is None:
             self._control = SandboxControl(self.url)
         return self._control
+
+    def control_for(self, organization: str) -> SandboxControl:
+        """The control surface of one organisation of a sandbox holding several."""
+        if organization not in self._controls:
+            self._controls[organization] = SandboxControl(self.url, organization=organization)
+        return self._controls[organization]
 
     def start(self) -> SandboxServer:
         self._thread.start()
@@ -218,6 +252,9 @@ class SandboxServer:
         if self._control is not None:
             self._control.close()
             self._control = None
+        for other in self._controls.values():
+            other.close()
+        self._controls.clear()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -99,7 +101,7 @@ def test_the_token_is_refreshed_shortly_before_it_expires(
     assert len(saved) == 1
 
 
-def test_invalid_grant_says_to_re_authorise(
+def test_invalid_grant_says_to_reconnect(
     oauth_client: PcoClient, mocked: responses.RequestsMock, saved: list[dict[str, Any]]
 ) -> None:
     add(mocked, "GET", PATH, example("error_401_unauthorized"), status=401)
@@ -108,7 +110,7 @@ def test_invalid_grant_says_to_re_authorise(
         "error_description": "The provided authorization grant is invalid",
     }
     mocked.add("POST", TOKEN_URL, json=refused, status=400)
-    with pytest.raises(AuthenticationError, match=r"invalid_grant.*re-authorise"):
+    with pytest.raises(AuthenticationError, match=r"invalid_grant.*reconnect Planning Center"):
         oauth_client.get(PATH)
     assert saved == []
 
@@ -167,3 +169,56 @@ def test_build_client_passes_the_refresh_credentials_to_oauth() -> None:
     ) as client:
         assert isinstance(client.auth, OAuth2Auth)
         assert client.auth.can_refresh
+
+
+def _locked_oauth(fake_time: FakeTime, events: list[str], **options: Any) -> OAuth2Auth:
+    @contextmanager
+    def refresh_lock() -> Iterator[None]:
+        events.append("locked")
+        try:
+            yield
+        finally:
+            events.append("unlocked")
+
+    return OAuth2Auth(
+        "old-access",
+        refresh_token="old-refresh",
+        expires_at=fake_time.now + 7200,
+        client_id="client-id",
+        client_secret="client-secret",
+        refresh_lock=refresh_lock,
+        clock=fake_time.clock,
+        **options,
+    )
+
+
+def test_the_stored_token_is_read_and_refreshed_under_the_refresh_lock(
+    fake_time: FakeTime, mocked: responses.RequestsMock
+) -> None:
+    events: list[str] = []
+    auth = _locked_oauth(
+        fake_time,
+        events,
+        load_token=lambda: events.append("read") or None,
+        on_refresh=lambda token: events.append("saved"),
+    )
+    add(mocked, "GET", PATH, example("error_401_unauthorized"), status=401)
+    mocked.add("POST", TOKEN_URL, json=example("oauth_token_response"))
+    add(mocked, "GET", PATH, example("person_show"))
+    with make_client(fake_time, auth=auth) as client:
+        client.get(PATH)
+    assert events == ["locked", "read", "saved", "unlocked"]
+
+
+def test_a_refused_refresh_token_is_reported_before_the_error_is_raised(
+    fake_time: FakeTime, mocked: responses.RequestsMock
+) -> None:
+    events: list[str] = []
+    refused: list[AuthenticationError] = []
+    auth = _locked_oauth(fake_time, events, on_refused=refused.append)
+    add(mocked, "GET", PATH, example("error_401_unauthorized"), status=401)
+    mocked.add("POST", TOKEN_URL, json={"error": "invalid_grant"}, status=400)
+    with make_client(fake_time, auth=auth) as client, pytest.raises(AuthenticationError):
+        client.get(PATH)
+    assert len(refused) == 1 and "invalid_grant" in str(refused[0])
+    assert events == ["locked", "unlocked"]

@@ -182,3 +182,12 @@ def test_quiet_webhooks_while_a_pull_found_pco_changes_are_stale(app: Any) -> No
 
     assert report.state == "stale"
     assert any(f"run {run.id} pulled 4 changes" in reason for reason in report.reasons)
+
+
+def test_a_grouped_record_links_to_its_history(admin_client: FlaskClient) -> None:
+    run = make_run("succeeded", direction="push", sync_type="people")
+    make_issue(kind="refused", run_id=run.id, pco_id=None, local_id=41, candidates=[],
+               reason="PCO refused it: email is invalid")  # fmt: skip
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    health_html = html.split('id="pco-health"')[1].split("</section>")[0]
+    assert f'href="{ADMIN_URL}history/person/41"' in health_html
