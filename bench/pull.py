@@ -11,7 +11,9 @@ nothing changed. Neither side rate-limits and the
 sandbox adds no latency: the figures are the sync's own cost. Each pull runs with the heap
 frozen, as the RQ work horse (``AppWorker.main_work_horse``) and an inline ``flask pco sync``
 run it; ``--no-freeze`` measures a run started in a long-lived process instead (the admin
-page's button on a site without Redis). Targets (from issue 5): 5,000 people in
+page's button on a site without Redis); ``--receivers`` connects a no-op receiver to every
+signal of ``flask_pco.signals``, so every change is announced (a site without receivers
+skips that work). "CPU s" is the first pull's own CPU time. Targets (from issue 5): 5,000 people in
 at most 50 requests; 50,000 in at most 30 s; peak memory within +50 MB of the 5,000 run.
 """
 
@@ -47,30 +49,53 @@ def main() -> None:
     parser.add_argument("--sizes", default="5000,50000", help="comma-separated people counts")
     parser.add_argument("--dbs", default="sqlite,postgresql", help="sqlite and/or postgresql")
     parser.add_argument("--no-freeze", action="store_true", help="run without gc.freeze()")
+    parser.add_argument(
+        "--receivers",
+        action="store_true",
+        help="connect a no-op receiver to every flask_pco signal (what announcing costs)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("DB", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
+        if args.receivers:
+            _connect_receivers()
         print(json.dumps(run_one(args.one[0], int(args.one[1]), freeze=not args.no_freeze)))
         return
     print(
         f"{'db':<11}{'people':>8}{'requests':>10}{'wall s':>9}{'records/s':>11}"
-        f"{'waiting s':>11}{'re-run s':>10}{'peak RSS MB':>13}"
+        f"{'waiting s':>11}{'re-run s':>10}{'peak RSS MB':>13}{'CPU s':>8}"
     )
     for db in args.dbs.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
-            result = _in_subprocess(db, size, args.no_freeze)
+            result = _in_subprocess(db, size, args.no_freeze, args.receivers)
             print(
                 f"{db:<11}{size:>8}{result['requests']:>10}{result['seconds']:>9.1f}"
                 f"{result['records_per_second']:>11.0f}{result['waiting_seconds']:>11.1f}"
                 f"{result['rerun_seconds']:>10.1f}"
-                f"{result['peak_rss_mb']:>13.0f}",
+                f"{result['peak_rss_mb']:>13.0f}{result['cpu_seconds']:>8.1f}",
                 flush=True,
             )
 
 
-def _in_subprocess(db: str, size: int, no_freeze: bool) -> dict[str, Any]:
+def _connect_receivers() -> None:
+    from flask_pco.signals import signals
+
+    def heard(sender: Any, **payload: Any) -> None:
+        heard.calls += 1  # type: ignore[attr-defined]
+
+    heard.calls = 0  # type: ignore[attr-defined]
+    for signal in signals.values():
+        signal.connect(heard)
+    _RECEIVERS.append(heard)  # blinker holds receivers weakly
+
+
+_RECEIVERS: list[Any] = []
+
+
+def _in_subprocess(db: str, size: int, no_freeze: bool, receivers: bool) -> dict[str, Any]:
+    flags = [*(["--no-freeze"] if no_freeze else []), *(["--receivers"] if receivers else [])]
     output = subprocess.run(
-        [sys.executable, __file__, "--one", db, str(size), *(["--no-freeze"] if no_freeze else [])],
+        [sys.executable, __file__, "--one", db, str(size), *flags],
         check=True,
         capture_output=True,
         text=True,
@@ -119,7 +144,9 @@ def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any
         state = current_pco()
         if freeze:
             gc.freeze()  # what the work horse does before its job
+        cpu = _cpu_seconds()
         run, seconds = _timed_run(state)
+        cpu = _cpu_seconds() - cpu
         if run.status != "succeeded" or run.created != size:
             raise SystemExit(f"run {run.status}: {run.created} created, {run.error_message}")
         rerun, rerun_seconds = _timed_run(state)  # everyone linked and unchanged
@@ -134,7 +161,14 @@ def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any
             "records_per_second": size / seconds,
             "waiting_seconds": waiting[0],
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu_seconds": cpu,
         }
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time: under a shared machine's load, steadier than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timed_run(state: Any) -> tuple[Any, float]:

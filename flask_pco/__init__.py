@@ -22,6 +22,16 @@ from flask_pco.exceptions import (
 )
 from flask_pco.extension import PCO
 from flask_pco.models import PcoLinkedMixin, pco_id_index, pco_unlinked_index
+from flask_pco.signals import (
+    conflict_recorded,
+    family_changed,
+    membership_changed,
+    person_deactivated,
+    person_pulled,
+    person_pushed,
+    run_finished,
+    run_started,
+)
 from flask_pco.state import PcoState, current_pco
 
 __all__ = [
@@ -43,8 +53,16 @@ __all__ = [
     "SyncInProgressError",
     "TransportError",
     "ValidationError",
+    "conflict_recorded",
     "current_pco",
+    "family_changed",
+    "membership_changed",
     "pco_id_index",
     "pco_unlinked_index",
+    "person_deactivated",
+    "person_pulled",
+    "person_pushed",
+    "run_finished",
+    "run_started",
     "settings_from_env",
 ]

@@ -176,9 +176,17 @@ PUBLIC_API = {
     "SyncInProgressError",
     "TransportError",
     "ValidationError",
+    "conflict_recorded",
     "current_pco",
+    "family_changed",
+    "membership_changed",
     "pco_id_index",
     "pco_unlinked_index",
+    "person_deactivated",
+    "person_pulled",
+    "person_pushed",
+    "run_finished",
+    "run_started",
     "settings_from_env",
 }
 

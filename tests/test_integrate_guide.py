@@ -275,6 +275,12 @@ def check_the_site(
         # Pushed:
         dorcas = db.session.scalar(select(Member).where(Member.given_name == "Dorcas"))
         assert people[dorcas.pco_id]["last_name"] == "Joppa"
+        # Welcomed by the guide's person_pulled receiver: each member the pull brought in, once.
+        from stmarks.welcome import WelcomeEmail  # type: ignore[import-not-found]
+
+        welcomed = list(db.session.scalars(select(WelcomeEmail.member_id)))
+        assert member.id in welcomed and dorcas.id not in welcomed
+        assert len(welcomed) == len(set(welcomed))
         # The admin page, for the church office only:
         office = Staff(email="office@stmarks.example.org", is_admin=True)
         volunteer = Staff(email="volunteer@stmarks.example.org", is_admin=False)

@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from flask_pco.client.jsonapi import Document, Resource, parse_document, parse_resource
 from flask_pco.client.session import ResourceIterator, _relationship
 from flask_pco.models import utcnow
+from flask_pco.sync.announce import mark_dry_run
 
 if TYPE_CHECKING:
     from flask_pco.client import PcoClient
@@ -65,6 +66,7 @@ def scratch_session(state: PcoState) -> Iterator[Session]:
     connection = engine.connect()
     transaction = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    mark_dry_run(session)
     try:
         yield session
     finally:
@@ -83,6 +85,7 @@ def _sqlite_copy(engine: Any) -> Iterator[Session]:
         source.close()
     copy = create_engine("sqlite://", creator=lambda: memory, poolclass=StaticPool)
     session = Session(bind=copy)
+    mark_dry_run(session)
     try:
         yield session
     finally:

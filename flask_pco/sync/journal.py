@@ -26,6 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from flask_pco.models import utcnow
+from flask_pco.sync.announce import keep_written
 from flask_pco.sync.policy import comparable
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ def _write_pending(session: Session) -> None:
             entry["pco_id"] = entry["pco_id"] or getattr(row, "pco_id", None)
         rows.append(entry)
     session.execute(insert(pending.table), rows)
+    keep_written(session, rows)  # the host's signals, sent once the commit is done
 
 
 @event.listens_for(Session, "after_transaction_end")

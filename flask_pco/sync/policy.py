@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_pco.sync.announce import note_conflicts
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -139,9 +141,12 @@ def take_snapshot(row: Any, role: str, roles: Roles) -> None:
 def record_conflicts(
     ctx: SyncContext, role: str, row: Any, conflicts: Iterable[FieldConflict]
 ) -> None:
-    """Keep the site's value of each field both sides changed; PCO's value has won on the row."""
+    """Keep the site's value of each field both sides changed; PCO's value has won on the row.
+
+    Each is announced (``conflict_recorded``) once its transaction has committed."""
+    added = []
     for conflict in conflicts:
-        ctx.session.add(
+        added.append(
             ctx.models.Conflict(
                 role=role,
                 local_id=row.id,
@@ -152,3 +157,5 @@ def record_conflicts(
                 pco_value=comparable(conflict.pco),
             )
         )
+    ctx.session.add_all(added)
+    note_conflicts(ctx.session, [(c, ctx.report.run_id, ctx.delivery_id) for c in added])

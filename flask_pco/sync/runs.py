@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from flask_pco import signals
 from flask_pco.exceptions import SyncCancelledError, SyncInProgressError
 from flask_pco.models import ACTIVE_TOP_LEVEL, RunStatus, utcnow
 from flask_pco.redaction import redact
+from flask_pco.sync.announce import send_signal
 from flask_pco.sync.runner import this_runner
 
 if TYPE_CHECKING:
@@ -108,7 +110,10 @@ def begin_run(state: PcoState, run: Any) -> None:
     run.status = "running"
     run.started_at = run.heartbeat_at = utcnow()
     _record_runner(run)
+    about = _about(run)
     state.db.session.commit()
+    if not about.pop("dry_run"):
+        send_signal(signals.run_started, state.db.session, **about)
 
 
 def _record_runner(run: Any) -> None:
@@ -123,7 +128,28 @@ def finish_run(state: PcoState, run: Any, status: RunStatus, error: str | None =
     run.status = status
     run.finished_at = utcnow()
     run.error_message = redact(error)[:2000] if error else error
+    about = _about(run)
+    counts = {name: getattr(run, name) or 0 for name in _COUNTS}
     state.db.session.commit()
+    if not about.pop("dry_run"):
+        ended = {"status": status, "counts": counts, "error_message": run.error_message}
+        send_signal(signals.run_finished, state.db.session, **about, **ended)
+
+
+#: The outcomes a run counts, as ``run_finished`` reports them.
+_COUNTS = ("created", "updated", "removed", "skipped", "held", "failed")
+
+
+def _about(run: Any) -> dict[str, Any]:
+    """What ``run_started`` and ``run_finished`` say of a run, read before its commit expires it."""
+    return {
+        "run_id": run.id,
+        "sync_type": run.sync_type,
+        "direction": run.direction,
+        "trigger": run.trigger,
+        "parent_id": run.parent_id,
+        "dry_run": bool(run.dry_run),
+    }
 
 
 def request_cancel(state: PcoState, run_id: int) -> bool:

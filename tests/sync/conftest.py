@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from blinker import Signal
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -120,3 +121,40 @@ def sandbox_person(sandbox: SandboxControl, first: str, last: str, **attributes:
     if isinstance(attributes.get("birthdate"), date):
         attributes["birthdate"] = attributes["birthdate"].isoformat()
     return sandbox.add_person(first_name=first, last_name=last, **attributes)
+
+
+class Heard:
+    """What one signal's receiver heard, and whether the change was committed by then."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, sender: Any, **payload: Any) -> None:
+        self.calls.append({"sender": sender, **payload})
+        if payload.get("record_type") == "person" and payload.get("local_id") is not None:
+            # Read through another connection: only a committed row is visible there.
+            from example_app.models import Person, db
+
+            with db.engine.connect() as other:
+                table = Person.__table__
+                seen = other.execute(select(table.c.id).where(table.c.id == payload["local_id"]))
+                self.calls[-1]["committed"] = seen.first() is not None
+
+    def by_pco_id(self) -> dict[str, dict[str, Any]]:
+        return {call["pco_id"]: call for call in self.calls}
+
+
+@pytest.fixture
+def hear() -> Iterator[Callable[[Signal], Heard]]:
+    """``hear(person_pulled)`` → a ``Heard`` connected to the signal until the test ends."""
+    connected: list[tuple[Signal, Heard]] = []
+
+    def connect(signal: Signal) -> Heard:
+        heard = Heard()
+        signal.connect(heard)
+        connected.append((signal, heard))
+        return heard
+
+    yield connect
+    for signal, heard in connected:
+        signal.disconnect(heard)
