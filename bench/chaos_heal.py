@@ -18,6 +18,10 @@ retries instead of PCO's 30 s up to a day, and the site's stored deliveries are 
 the brief describes. Then the site comes back, the hourly housekeeping runs (subscription
 repair, retries, gap catch-up), and webhooks flow again.
 
+A membership PCO deleted during the outage is seen missing by one catch-up listing; the site
+runs with ``PCO_REMOVE_AFTER_MISSES=1`` so that one listing removes it (with the default 2 the
+next pull would).
+
 Checks: local state equals a fresh full pull into an empty database, table by table; no PCO
 person has two live local rows; the allergies of every merged-away row sit on its survivor.
 """
@@ -27,18 +31,16 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import app_config, build_app, temp_database, wait_for_run
+from bench.processes import Site, free_port
 
 RETRY_DELAY = 0.02  # PCO: 30 s growing to a day; 16 retries take 0.3 s here instead of 5.4 days
 OUTAGE = timedelta(minutes=30)
@@ -66,69 +68,38 @@ class HealResult:
         return not self.differences and not self.duplicates and not self.allergies_lost
 
 
-class Site:
-    """The example app behind a real HTTP server on a fixed port, which can go away and come
-    back on the same address (PCO keeps posting to the URL it was given)."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        self.app, self.port = app, port
-        self.server: Any = None
-
-    def up(self) -> None:
-        self.server = make_server(
-            "127.0.0.1", self.port, self.app, threaded=True, request_handler=_Quiet
-        )
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def down(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every synced table as PCO ids and values (local ids differ between databases); rows
-    PCO removed or merged away are left out, since a fresh pull never sees them."""
-    from example_app.models import (
-        ChurchGroup,
-        Family,
-        FamilyMember,
-        GroupMembership,
-        Person,
-        PersonEmail,
-        PersonPhone,
-        db,
-    )
+    PCO removed or merged away are left out, since a fresh pull never sees them. A column
+    named ``person_id``, ``family_id`` or ``group_id`` is shown as that row's PCO id."""
+    from example_app import models as m
 
-    db.session.expire_all()
-    live = Person.pco_removed_at.is_(None)
-    people = {p.id: p.pco_id for p in Person.query.filter(live)}
-    families = {f.id: f.pco_id for f in Family.query.filter(Family.pco_removed_at.is_(None))}
-    groups = {g.id: g.pco_id for g in ChurchGroup.query.filter(ChurchGroup.pco_removed_at.is_(None))}
+    m.db.session.expire_all()
+    linked = {"person_id": m.Person, "family_id": m.Family, "group_id": m.ChurchGroup}
+    pco_ids = {
+        column: {r.id: r.pco_id for r in model.query.filter(model.pco_removed_at.is_(None))}
+        for column, model in linked.items()
+    }
 
-    def rows(model: Any, *values: Any) -> list[tuple[Any, ...]]:
+    def rows(model: Any, *columns: str) -> list[tuple[Any, ...]]:
         kept = model.query.filter(model.pco_removed_at.is_(None)).all()
-        return sorted(tuple(str(v(r)) for v in values) for r in kept)
+        return sorted(
+            tuple(
+                str(pco_ids[c].get(getattr(r, c)) if c in pco_ids else getattr(r, c))
+                for c in columns
+            )
+            for r in kept
+        )
 
     return {
-        "people": rows(Person, lambda p: p.pco_id, lambda p: p.first_name,
-                       lambda p: p.last_name, lambda p: p.is_active),  # fmt: skip
-        "emails": rows(PersonEmail, lambda e: e.pco_id, lambda e: people.get(e.person_id),
-                       lambda e: e.email.lower()),  # fmt: skip
-        "phones": rows(PersonPhone, lambda e: e.pco_id, lambda e: people.get(e.person_id),
-                       lambda e: e.phone),  # fmt: skip
-        "families": rows(Family, lambda f: f.pco_id, lambda f: f.name),
-        "family_members": rows(FamilyMember, lambda m: families.get(m.family_id),
-                               lambda m: people.get(m.person_id)),  # fmt: skip
-        "groups": rows(ChurchGroup, lambda g: g.pco_id, lambda g: g.name),
-        "memberships": rows(GroupMembership, lambda m: m.pco_id, lambda m: groups.get(m.group_id),
-                            lambda m: people.get(m.person_id), lambda m: m.is_leader),  # fmt: skip
-        "_live_people": sorted((str(p),) for p in people.values()),
-        "_all": [(str(db.session.query(Person).count()),)],
+        "people": rows(m.Person, "pco_id", "first_name", "last_name", "is_active"),
+        "emails": rows(m.PersonEmail, "pco_id", "person_id", "email"),
+        "phones": rows(m.PersonPhone, "pco_id", "person_id", "phone"),
+        "families": rows(m.Family, "pco_id", "name"),
+        "family_members": rows(m.FamilyMember, "family_id", "person_id"),
+        "groups": rows(m.ChurchGroup, "pco_id", "name"),
+        "memberships": rows(m.GroupMembership, "pco_id", "group_id", "person_id", "is_leader"),
+        "_live_people": sorted((str(p),) for p in pco_ids["person_id"].values()),
     }
 
 
@@ -151,7 +122,7 @@ class Church:
     def people(self) -> list[str]:
         return sorted(self.store.tables["Person"])
 
-    def merge(self, keep: str, remove: str, allergies: dict[str, str]) -> None:
+    def merge(self, keep: str, remove: str) -> None:
         self.control.merge_people(keep, remove)
         self.merges.append((keep, remove))
 
@@ -241,61 +212,78 @@ def housekeeping(repair: bool) -> int:
     return mended
 
 
+def play(church: Church, site: Site, churn: int, repair: bool) -> tuple[int, int, dict[str, str]]:
+    """The scenario, from webhooks installed to the site's endpoint closed at the end. Returns
+    the subscriptions PCO deactivated, those the housekeeping mended, and the allergies noted
+    on the profiles merged away."""
+    control = church.control
+    site.up()
+    chosen = church.rng.sample(church.people(), 11)
+    noted = set_allergies([chosen[i] for i in (1, 2, 4, 6, 8, 10)])
+    control.clear_requests()
+    # Webhooks flowing: two local profiles merged, groups changing.
+    church.merge(chosen[0], chosen[1])
+    church.churn_memberships(churn)
+    church.edit_people(3, "Live")
+    control.flush_webhooks(60)
+    # The outage: the endpoint is gone while PCO keeps changing.
+    site.down()
+    unknown = control.add_person(first_name="Kept", last_name="Unknown")
+    church.merge(unknown, chosen[2])  # kept profile unknown locally
+    church.merge(chosen[3], chosen[4])  # merge before the kept profile's update
+    control.edit_person(chosen[3], last_name="AfterMerge")
+    control.edit_person(chosen[5], last_name="BeforeMerge")
+    church.merge(chosen[5], chosen[6])  # merge after the kept profile's update
+    church.merge(chosen[7], chosen[8])
+    church.churn_memberships(churn)
+    church.edit_people(3, "Outage")
+    control.flush_webhooks(120)
+    subscriptions = church.store.tables["Subscription"].values()
+    deactivated = sum(1 for s in subscriptions if not s["active"])
+    wound_back()
+    # The site is back; the hourly housekeeping runs, then webhooks as usual.
+    site.up()
+    repaired = housekeeping(repair)
+    church.merge(chosen[9], chosen[10])
+    church.churn_memberships(churn)
+    church.edit_people(3, "After")
+    control.flush_webhooks(60)
+    site.down()
+    return deactivated, repaired, noted
+
+
 def heal_chaos(
     people: int = 200, database: str = "postgresql", seed: int = 1, churn: int = 12,
     repair: bool = True,
 ) -> HealResult:  # fmt: skip
-    from bench.processes import free_port
     from flask_pco.extension import current_pco
     from flask_pco.sandbox import SandboxServer, create_sandbox_app
     from flask_pco.sync.webhooks.subscriptions import install_subscriptions
 
     started = time.perf_counter()
-    sandbox_app = create_sandbox_app(people=people, seed=seed, webhook_retry_delays=(RETRY_DELAY,))
+    sandbox_app = create_sandbox_app(
+        people=people,
+        seed=seed,
+        webhook_retry_delays=(RETRY_DELAY,),
+        rate_limit=100_000,
+        rate_period=1,
+    )
     with SandboxServer(sandbox_app) as server, temp_database(database) as url:
         bench_sandbox = _Credentials(server)
         port = free_port()
         config = app_config(
-            url, bench_sandbox, PCO_PUBLIC_URL=f"http://127.0.0.1:{port}", PCO_WEBHOOK_GAP=GAP
+            url,
+            bench_sandbox,
+            PCO_PUBLIC_URL=f"http://127.0.0.1:{port}",
+            PCO_WEBHOOK_GAP=GAP,
+            PCO_REMOVE_AFTER_MISSES=1,
         )
         site = Site(build_app(config), port)
         church = Church(server, seed)
         with site.app.app_context():
             full_pull()
             install_subscriptions(current_pco())
-            site.up()
-            chosen = church.rng.sample(church.people(), 11)
-            noted = set_allergies([chosen[i] for i in (1, 2, 4, 6, 8, 10)])
-            server.control.clear_requests()
-            # Webhooks flowing: two local profiles merged, groups changing.
-            church.merge(chosen[0], chosen[1], noted)
-            church.churn_memberships(churn)
-            church.edit_people(3, "Live")
-            server.control.flush_webhooks(60)
-            # The outage: the endpoint is gone while PCO keeps changing.
-            site.down()
-            unknown = server.control.add_person(first_name="Kept", last_name="Unknown")
-            church.merge(unknown, chosen[2], noted)  # kept profile unknown locally
-            church.merge(chosen[3], chosen[4], noted)  # merge before the kept profile's update
-            server.control.edit_person(chosen[3], last_name="AfterMerge")
-            server.control.edit_person(chosen[5], last_name="BeforeMerge")
-            church.merge(chosen[5], chosen[6], noted)  # merge after the kept profile's update
-            church.merge(chosen[7], chosen[8], noted)
-            church.churn_memberships(churn)
-            church.edit_people(3, "Outage")
-            server.control.flush_webhooks(120)
-            deactivated = sum(
-                1 for s in server.sandbox.store.tables["Subscription"].values() if not s["active"]
-            )
-            wound_back()
-            # The site is back; the hourly housekeeping runs, then webhooks as usual.
-            site.up()
-            repaired = housekeeping(repair)
-            church.merge(chosen[9], chosen[10], noted)
-            church.churn_memberships(churn)
-            church.edit_people(3, "After")
-            server.control.flush_webhooks(60)
-            site.down()
+            deactivated, repaired, noted = play(church, site, churn, repair)
             local = snapshot()
             lost = allergies_lost(church.merges, noted)
             merges_applied = _merges_applied()
@@ -304,13 +292,8 @@ def heal_chaos(
         requests_made = len(server.control.requests())
         fresh = _fresh_snapshot(bench_sandbox, database)
     live_ids = [row[0] for row in local.pop("_live_people")]
-    local.pop("_all")
-    fresh.pop("_live_people"), fresh.pop("_all")
-    differences = {
-        table: [f"{'local' if r in set(local[table]) else 'fresh'} {r}"
-                for r in sorted(set(local[table]) ^ set(fresh[table]))][:6]
-        for table in fresh if set(local[table]) != set(fresh[table])
-    }  # fmt: skip
+    fresh.pop("_live_people")
+    differences = compare(local, fresh)
     return HealResult(
         people=people,
         requests=requests_made,
@@ -326,6 +309,19 @@ def heal_chaos(
         seconds=time.perf_counter() - started,
         notes=[f"merged {remove} into {keep}" for keep, remove in church.merges],
     )
+
+
+def compare(
+    local: dict[str, list[tuple[Any, ...]]], fresh: dict[str, list[tuple[Any, ...]]]
+) -> dict[str, list[str]]:
+    """Per table, the first rows only one side has (none: the tables are equal)."""
+    found = {}
+    for table, rows in fresh.items():
+        mine, theirs = set(local[table]), set(rows)
+        if mine != theirs:
+            only = sorted(mine ^ theirs)[:6]
+            found[table] = [f"{'local' if r in mine else 'fresh'} {r}" for r in only]
+    return found
 
 
 class _Credentials:
@@ -370,15 +366,19 @@ def main() -> None:
     args = parser.parse_args()
     r = heal_chaos(args.people, args.database, args.seed, args.churn, not args.skip_repair)
     print(f"people in PCO            {r.people:,}")
-    print(f"PCO requests             {r.requests:,}")
-    print(f"webhook deliveries       {r.deliveries:,} ({r.deliveries_failed:,} failed in the outage)")
+    print(f"PCO requests after the first pull {r.requests:,}")
+    print(
+        f"webhook deliveries       {r.deliveries:,} ({r.deliveries_failed:,} failed in the outage)"
+    )
     print(f"subscriptions            {r.deactivated} deactivated by PCO, {r.repaired} repaired")
-    print(f"merges                   {r.merges} in PCO, {r.merges_applied} applied locally")
+    print(
+        f"merges                   {r.merges} in PCO, {r.merges_applied} local rows merged (+ relinks)"
+    )
     print(f"equal to a fresh pull    {'yes' if not r.differences else 'NO: ' + str(r.differences)}")
     print(f"duplicate local people   {r.duplicates}")
     print(f"allergies lost in merges {len(r.allergies_lost)} {r.allergies_lost or ''}")
     print(f"seconds                  {r.seconds:.1f}")
-    print("merges                   " + ", ".join(r.notes))
+    print("merged (removed into kept) " + ", ".join(r.notes))
     print("OK" if r.ok else "FAILED")
     raise SystemExit(0 if r.ok else 1)
 
