@@ -20,7 +20,8 @@ repair, retries, gap catch-up), and webhooks flow again.
 
 A membership PCO deleted during the outage is seen missing by one catch-up listing; the site
 runs with ``PCO_REMOVE_AFTER_MISSES=1`` so that one listing removes it (with the default 2 the
-next pull would).
+next pull would). More than ``PCO_MAX_REMOVALS`` (25) removals in an hour of webhooks are held
+for an admin by design; ``--max-removals`` raises it for large churn.
 
 Checks: local state equals a fresh full pull into an empty database, table by table; no PCO
 person has two live local rows; the allergies of every merged-away row sit on its survivor.
@@ -254,7 +255,7 @@ def play(church: Church, site: Site, churn: int, repair: bool) -> tuple[int, int
 
 def heal_chaos(
     people: int = 200, database: str = "postgresql", seed: int = 1, churn: int = 12,
-    repair: bool = True,
+    repair: bool = True, max_removals: int = 25,
 ) -> HealResult:  # fmt: skip
     from flask_pco.extension import current_pco
     from flask_pco.sandbox import SandboxServer, create_sandbox_app
@@ -277,6 +278,7 @@ def heal_chaos(
             PCO_PUBLIC_URL=f"http://127.0.0.1:{port}",
             PCO_WEBHOOK_GAP=GAP,
             PCO_REMOVE_AFTER_MISSES=1,
+            PCO_MAX_REMOVALS=max_removals,
         )
         site = Site(build_app(config), port)
         church = Church(server, seed)
@@ -362,9 +364,14 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--churn", type=int, default=12, help="membership changes per phase")
+    parser.add_argument(
+        "--max-removals", type=int, default=25, help="PCO_MAX_REMOVALS (the site's default: 25)"
+    )
     parser.add_argument("--skip-repair", action="store_true", help="housekeeping without repair")
     args = parser.parse_args()
-    r = heal_chaos(args.people, args.database, args.seed, args.churn, not args.skip_repair)
+    r = heal_chaos(
+        args.people, args.database, args.seed, args.churn, not args.skip_repair, args.max_removals
+    )
     print(f"people in PCO            {r.people:,}")
     print(f"PCO requests after the first pull {r.requests:,}")
     print(
