@@ -1,4 +1,5 @@
-"""Processes the chaos runs start and kill: RQ workers, and the example app under waitress.
+"""Processes the chaos runs start and kill: RQ workers, the example app under waitress, and
+the example app on a threaded server that can go away and come back (`Site`).
 
 ``python -m bench.processes`` is a worker's entry point; ``python -m bench.processes serve PORT
 THREADS`` serves the app. Both read the app's config (JSON) from ``$PCO_BENCH_APP_CONFIG``.
@@ -13,11 +14,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bench.common import ROOT, build_app
 
@@ -137,6 +141,32 @@ def _serve_http(port: int, threads: int) -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" on bursts
     serve(build_app(json.loads(os.environ[WORKER_CONFIG])), host="127.0.0.1", port=port,
           threads=threads)  # fmt: skip
+
+
+class Site:
+    """The example app behind a real HTTP server on a fixed port, which can go away and come
+    back on the same address (PCO keeps posting to the URL it was given)."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app, self.port = app, port
+        self.server: Any = None
+
+    def up(self) -> None:
+        self.server = make_server(
+            "127.0.0.1", self.port, self.app, threaded=True, request_handler=_Quiet
+        )
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _Quiet(WSGIRequestHandler):
+    """No access log line per request: a chaos run posts hundreds."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
 def free_port() -> int:

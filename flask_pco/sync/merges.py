@@ -9,7 +9,9 @@ the survivor (``pco_merged_into``). What the site owns follows the person:
   stays and the other is kept in a ``pco_conflict`` row (``merged_from``) for an admin;
 * rows that point at the person (check-ins, group and family memberships, contacts: any foreign
   key to the person table) are re-pointed at the survivor, except a membership of a family or
-  group the survivor is already in, or a contact it already has, which stays where it was.
+  group the survivor is already in, or a contact it already has, which stays where it was;
+  a family or group membership linked to PCO is not moved but marked removed, since PCO deleted
+  it with the removed profile (a fresh pull would not have it).
 
 Bookkeeping the database fills for each row (a column with a computed default or ``onupdate``,
 such as ``created_at``) belongs to the row, not to the person, and stays. Every merge is a
@@ -36,7 +38,14 @@ if TYPE_CHECKING:
     from flask_pco.state import PcoState
     from flask_pco.sync.context import SyncContext
 
-__all__ = ["HELD_MERGE", "held_merge", "local_owned_columns", "merge_held", "merge_rows"]
+__all__ = [
+    "HELD_MERGE",
+    "drop_cascaded_memberships",
+    "held_merge",
+    "local_owned_columns",
+    "merge_held",
+    "merge_rows",
+]
 
 #: The issue kind of a merge held for an admin (``PCO_AUTO_MERGE`` off).
 HELD_MERGE = "merged"
@@ -47,6 +56,9 @@ SAME_AS = {
     "email": "email",
     "phone": "phone",
 }
+#: Roles whose PCO-linked rows PCO deletes with a merged-away profile: they are marked removed
+#: on the retired row rather than moved (a local-only row still moves).
+PCO_CASCADED = ("family_member", "group_membership")
 
 
 def merge_rows(ctx: SyncContext, survivor: Any, merged: Any, reason: str) -> str:
@@ -55,7 +67,7 @@ def merge_rows(ctx: SyncContext, survivor: Any, merged: Any, reason: str) -> str
     Returns what was done, in words.
     """
     conflicts = _move_columns(ctx, survivor, merged)
-    ctx.session.flush()
+    drop_cascaded_memberships(ctx, merged)  # moved, the survivor would keep them for good
     moved = _move_references(ctx, survivor, merged)
     _retire(ctx, survivor, merged, reason)
     ctx.session.flush()
@@ -198,6 +210,8 @@ def _move_role_rows(ctx: SyncContext, role: str, survivor: Any, merged: Any) -> 
     taken = {_fold(getattr(r, same)) for r in rows if getattr(r, owner) == survivor.id}
     moved = 0
     for row in rows:
+        if role in PCO_CASCADED and row.pco_removed_at is not None:
+            continue  # a membership PCO ended stays with the row whose it was
         if getattr(row, owner) == merged.id and _fold(getattr(row, same)) not in taken:
             moved_to = {"person_id": (merged.id, survivor.id)}
             record_fields(ctx, role, row, moved_to, action="merge")
@@ -206,6 +220,25 @@ def _move_role_rows(ctx: SyncContext, role: str, survivor: Any, merged: Any) -> 
             moved += 1
     ctx.session.flush()
     return moved
+
+
+def drop_cascaded_memberships(ctx: SyncContext, person: Any) -> int:
+    """Mark removed the family and group memberships linked to PCO that ``person`` (the local
+    row of a profile PCO merged away) holds: PCO deleted them with the profile, sending no
+    webhook of their own, and a pull would only notice after ``PCO_REMOVE_AFTER_MISSES``.
+    Local-only memberships stay. Returns how many were marked."""
+    marked = 0
+    for role in PCO_CASCADED:
+        if not ctx.roles.has(role):
+            continue
+        model = ctx.roles.model(role)
+        owner = getattr(model, ctx.roles.column(role, "person_id"))
+        query = select(model).where(owner == person.id, model.pco_id.is_not(None))
+        for row in ctx.session.scalars(query.where(model.pco_removed_at.is_(None))).all():
+            row.pco_removed_at = utcnow()
+            marked += 1
+    ctx.session.flush()
+    return marked
 
 
 def _fold(value: Any) -> Any:

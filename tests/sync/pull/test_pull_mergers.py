@@ -221,3 +221,41 @@ def test_flask_pco_merge_refuses_an_issue_that_is_not_a_held_merge(app, state):
 
     assert result.exit_code == 1
     assert "issue 999 is not a held merge" in result.output
+
+
+def group_rows(models) -> list[tuple]:
+    """Every local group membership: (person's PCO id, whether PCO removed it)."""
+    models.db.session.expire_all()
+    Membership = models.GroupMembership
+    people = {p.id: p.pco_id for p in models.db.session.scalars(select(models.Person))}
+    return sorted(
+        (people[m.person_id], m.pco_removed_at is not None)
+        for m in models.db.session.scalars(select(Membership))
+    )
+
+
+def in_a_group(sandbox, run_sync, *pco_ids: str) -> None:
+    """Each of these PCO people joins the first generated group; people and groups pulled."""
+    group = sorted(g["id"] for g in sandbox.state()["records"]["Group"])[0]
+    for pco_id in pco_ids:
+        sandbox.add_group_membership(group, pco_id)
+    run_sync("pull", "people")
+    run_sync("pull", "groups")
+
+
+@pytest.mark.parametrize("kept_is_local", [True, False], ids=["both-local", "kept-unknown"])
+def test_the_removed_profiles_group_memberships_go_as_pco_deleted_them(
+    sandbox, run_sync, models, kept_is_local
+):
+    sandbox.reset(people=0, seed=3)
+    remove = sandbox_person(sandbox, "Naomi", "Mara")
+    in_a_group(sandbox, run_sync, remove)
+    keep = sandbox_person(sandbox, "Naomi", "Moab")
+    if kept_is_local:
+        run_sync("pull", "people")
+    sandbox.merge_people(keep, remove)
+
+    run_sync("pull", "people", incremental=True)
+
+    owner = remove if kept_is_local else keep  # the relinked row now holds the kept profile
+    assert group_rows(models) == [(owner, True)]  # not moved onto the survivor, not kept live
