@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -105,6 +106,11 @@ def _close_pooled_connections() -> Iterator[None]:
     yield
     from example_app.models import db
 
+    # A run or webhook a test started in a thread (no Redis) may still be closing its session:
+    # disposing the pool under it would leave its connection to be garbage-collected open.
+    for thread in threading.enumerate():
+        if thread.name == "flask-pco" and thread is not threading.current_thread():
+            thread.join(timeout=30)
     while APPS_MADE:
         with APPS_MADE.pop().app_context():
             db.engine.dispose()

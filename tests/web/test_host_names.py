@@ -45,7 +45,8 @@ def test_a_conflict_names_the_sites_model_and_column(app: Flask) -> None:
         headers={"HX-Request": "true"},
     ).get_data(as_text=True)
 
-    assert f"Member Ruth Naomi-Local (#{member.id})" in html  # the host's own names, too
+    # The host's own names, too, the person linked to their history.
+    assert re.search(rf"Member <a [^>]*>Ruth Naomi-Local \(#{member.id}\)</a>", html)
     assert "<td>surname</td>" in html
     assert "last_name" not in html
     assert "Kept the local surname" in resolved
