@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-__all__ = ["JOURNAL_ACTIONS", "JOURNAL_SIDES", "JournalEntryTable"]
+__all__ = ["JOURNAL_ACTIONS", "JOURNAL_SIDES", "ChangeColumns", "JournalEntryTable", "utcnow"]
 
 #: What a journal entry can say was done to a record.
 JOURNAL_ACTIONS = ("create", "update", "deactivate", "remove", "link", "unlink", "merge")
@@ -21,11 +21,29 @@ JOURNAL_ACTIONS = ("create", "update", "deactivate", "remove", "link", "unlink",
 JOURNAL_SIDES = ("local", "pco")
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
+    """Naive UTC, as every flask-pco table stores times (``models`` cannot be imported here)."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class JournalEntryTable:
+class ChangeColumns:
+    """What one change is, wherever it is kept: the journal, and a dry run's plan."""
+
+    side: Mapped[str] = mapped_column(String(8))  # local, pco
+    #: The role of the record: person, email, phone, family, family_member, group, ...
+    record_type: Mapped[str] = mapped_column(String(40))
+    local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    action: Mapped[str] = mapped_column(String(20))
+    #: The logical field an update changed (``last_name``); None for other actions.
+    field: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: An update's new value; a create's values (all fields); a link's PCO id.
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JournalEntryTable(ChangeColumns):
     """One change, on one side, to one record (one field of it, for an update).
 
     ``run_id`` names the run that made it, ``delivery_id`` the webhook delivery; an admin's
@@ -52,15 +70,3 @@ class JournalEntryTable:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    side: Mapped[str] = mapped_column(String(8))  # local, pco
-    #: The role of the record: person, email, phone, family, family_member, group, ...
-    record_type: Mapped[str] = mapped_column(String(40))
-    local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-    action: Mapped[str] = mapped_column(String(20))
-    #: The logical field an update changed (``last_name``); None for other actions.
-    field: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    #: An update's new value; a create's values (all fields); a link's PCO id.
-    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=_utcnow)

@@ -8,20 +8,17 @@ plan never shows as history, and pruned to the latest plans only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from flask_pco.journal_table import ChangeColumns
 
 __all__ = ["PlanEntryTable"]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class PlanEntryTable:
+class PlanEntryTable(ChangeColumns):
     """One change a dry run would make: a journal entry's columns, plus the label it had.
 
     ``run_id`` is the dry run's top run (a full run's, not its steps'); ``label`` names a person
@@ -42,13 +39,4 @@ class PlanEntryTable:
     run_id: Mapped[int] = mapped_column(Integer)
     #: The step's own run (a full run's step); the same as ``run_id`` for a single step.
     step_run_id: Mapped[int] = mapped_column(Integer)
-    side: Mapped[str] = mapped_column(String(8))
-    record_type: Mapped[str] = mapped_column(String(40))
-    local_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
-    action: Mapped[str] = mapped_column(String(20))
-    field: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     label: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=_utcnow)
