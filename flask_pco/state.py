@@ -113,20 +113,27 @@ class PcoState:
             from flask_pco.client import build_client
 
             self.cache["client"] = build_client(
-                base_url=config.api_url,
                 app_id=config.app_id,
                 secret=config.secret,
                 access_token=config.access_token,
-                versions=dict(config.api_versions),
-                per_page=config.per_page,
-                timeout=config.timeout,
-                redis_url=config.redis_url,
                 # OAuth: each token draws on its own budget (PCO counts per user).
                 organization_key=config.organization_key,
-                rate_limit=config.rate_limit,
-                rate_period=config.rate_period,
+                **self._client_settings(),
             )
         return cast("PcoClient", self.cache["client"])
+
+    def _client_settings(self) -> dict[str, Any]:
+        """What every client of this app shares, whatever its credential."""
+        config = self.config
+        return {
+            "base_url": config.api_url,
+            "versions": dict(config.api_versions),
+            "per_page": config.per_page,
+            "timeout": config.timeout,
+            "redis_url": config.redis_url,
+            "rate_limit": config.rate_limit,
+            "rate_period": config.rate_period,
+        }
 
     def token_store(self) -> TokenStore:
         """Where the OAuth connection is kept (``PCO_TOKEN_KEY`` encrypts it)."""
@@ -158,7 +165,6 @@ class PcoState:
             if old is not None:
                 old.close()
             self.cache["client"] = build_client(
-                base_url=config.api_url,
                 access_token=str(token.get("access_token") or "-"),
                 refresh_token=str(token.get("refresh_token") or ""),
                 token_expires_at=token.get("expires_at"),
@@ -168,13 +174,8 @@ class PcoState:
                 load_token=store.token,
                 refresh_lock=store.refresh_lock,
                 on_refused=store.refused,
-                versions=dict(config.api_versions),
-                per_page=config.per_page,
-                timeout=config.timeout,
-                redis_url=config.redis_url,
                 organization_key=f"org-{connection.organization_id}",
-                rate_limit=config.rate_limit,
-                rate_period=config.rate_period,
+                **self._client_settings(),
             )
             self.cache["connected_at"] = connection.connected_at
         return cast("PcoClient", self.cache["client"])
