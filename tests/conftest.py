@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis as redis_lib
@@ -27,7 +28,21 @@ from tests.helpers import APPS_MADE
 POSTGRES_ADMIN_URL = os.environ.get(
     "PCO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_TEST_URL = os.environ.get("PCO_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _own_redis_database(url: str) -> str:
+    """The Redis test database of this pytest-xdist worker: the configured one for ``gw0``
+    (and for a run without workers), the next ones for ``gw1``, ``gw2``... so parallel workers
+    never flush each other's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw") or 0)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+REDIS_TEST_URL = _own_redis_database(
+    os.environ.get("PCO_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,8 +51,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     from tests.prerequisites import missing, needed, probes
 
     problem = missing(needed(items), probes(POSTGRES_ADMIN_URL, REDIS_TEST_URL))
+    if problem is None:
+        return
+    if hasattr(config, "workerinput"):
+        # A pytest-xdist worker runs nothing and hands the line to the controller, which says
+        # it once for all workers (an exit here would read as a crashed worker).
+        config.workeroutput["missing_prerequisites"] = problem  # type: ignore[attr-defined]
+        items.clear()
+        return
+    pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+_MISSING = pytest.StashKey[dict[str, str]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """The controller keeps what each worker found missing (see above)."""
+    problem = getattr(node, "workeroutput", {}).get("missing_prerequisites")
     if problem:
-        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
+        node.config.stash.setdefault(_MISSING, {})[node.gateway.id] = problem
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Say the first worker's missing prerequisites in one line and end as a usage error."""
+    problems = session.config.stash.get(_MISSING, {})
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line(problems[min(problems)])
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 @pytest.fixture(scope="session")
@@ -246,3 +288,12 @@ def refused_last_name() -> Iterator[Any]:
     yield refuse
     for db in databases:
         allow_last_names(db)
+
+
+@pytest.fixture
+def instant_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PCO's retries without their waits, for tests that only need a request to fail for good
+    (a closed port): every attempt still happens, none of the back-off's sleeping."""
+    from flask_pco.client.errors import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "wait", lambda self, state: 0.0)

@@ -161,10 +161,11 @@ def test_a_cursor_the_organisation_already_has_wins_over_the_old_one(
         assert [(c.organization, c.id) for c in cursors] == [("org-300001", newer.id)]
 
 
+@pytest.mark.usefixtures("instant_retries")
 def test_an_unreachable_pco_starts_nothing_and_a_worker_may_try_again(
     tmp_path: Path, redis_url: str
 ) -> None:
-    # One database is enough: nothing reaches it, and the ask waits out PCO's retries.
+    # One database is enough: nothing reaches it.
     app = make_app(
         f"sqlite:///{tmp_path / 'site.db'}",
         PCO_APP_ID="",

@@ -48,6 +48,7 @@ def admin_page(app: Any) -> str:
     return page + tested
 
 
+@pytest.mark.usefixtures("instant_retries")
 def test_a_password_in_the_api_url_is_never_shown(
     cli_app: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
