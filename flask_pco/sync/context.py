@@ -230,6 +230,8 @@ class SyncContext:
     dry_run: bool = False
     #: Only records changed since the last complete run (``where[updated_at][gte]``).
     incremental: bool = False
+    #: What started the run (``nightly``, ``webhook-gap``, ``admin``, ``cli``, ...).
+    trigger: str = ""
     #: Selective-sync options, e.g. ``{"list_ids": ["123"]}`` or ``{"group_id": "42"}``.
     options: dict[str, Any] = field(default_factory=dict)
     #: Per resource type, local ids with a recent unconfirmed create (read once per run).
