@@ -4,6 +4,7 @@ looked at as plain rows, never loaded as objects, and only a changed or unlinked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -72,6 +73,38 @@ def test_only_the_person_changed_here_is_loaded_and_pushed(db, sandbox, loaded):
     assert loaded.count("Person") == 1  # with its own contacts, which it pushes too
     names = [p["first_name"] for p in sandbox.state()["records"]["Person"]]
     assert "Renamed" in names
+
+
+#: One edit of each column type the database compares with the snapshot as text.
+EDITS = [
+    ("Person", "dob", date(1980, 1, 2)),
+    ("Person", "is_child", True),
+    ("Person", "gender", "Female"),
+    ("PersonEmail", "is_primary", False),
+    ("PersonPhone", "kind", "Work"),
+]
+
+
+@pytest.mark.parametrize(("model", "column", "value"), EDITS, ids=[e[1] for e in EDITS])
+def test_an_edit_of_any_column_type_is_found_by_the_database_and_pushed(
+    db, sandbox, loaded, model, column, value
+):
+    from example_app import models
+
+    people = linked_people(db, 4)
+    table = getattr(models, model)
+    owner = table.id if model == "Person" else table.person_id
+    row = db.session.scalar(select(table).where(owner == people[1].id))
+    setattr(row, column, value)
+    db.session.commit()
+    db.session.expunge_all()
+    loaded.clear()
+    sandbox.clear_requests()
+
+    run_push("people")
+
+    assert loaded.count("Person") == 1  # the one edited, and nobody else
+    assert [r["method"] for r in sandbox.requests() if r["method"] != "GET"] == ["PATCH"]
 
 
 def test_an_email_added_here_to_a_linked_person_is_pushed(db, sandbox):
