@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from .conftest import add_person, run_push
+from .conftest import add_family, add_membership, add_person, run_push
 
 
 @pytest.fixture
@@ -119,3 +119,30 @@ def test_an_email_added_here_to_a_linked_person_is_pushed(db, sandbox):
     assert db.session.scalar(
         select(PersonEmail.pco_id).where(PersonEmail.email == "new@example.org")
     )
+
+
+def test_a_full_push_with_families_and_memberships_linked_loads_none_of_them(
+    db, sandbox, pco_group
+):
+    from example_app.models import Family, FamilyMember, GroupMembership
+
+    people = linked_people(db, 3)
+    add_family(db, "Linked", (people[0], "adult"), (people[1], "child"))
+    add_membership(db, pco_group, people[2])
+    assert run_push("full").summary().startswith("2 created")  # the household, the membership
+    db.session.expunge_all()
+    seen: list[str] = []
+
+    def note(target: Any, _context: Any) -> None:
+        seen.append(type(target).__name__)
+
+    for model in (Family, FamilyMember, GroupMembership):
+        event.listen(model, "load", note)
+    try:
+        report = run_push("full")
+    finally:
+        for model in (Family, FamilyMember, GroupMembership):
+            event.remove(model, "load", note)
+
+    assert report.summary().startswith("0 created, 0 updated")
+    assert seen == []
