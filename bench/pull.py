@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,14 @@ def _in_subprocess(db: str, size: int, no_freeze: bool, receivers: bool) -> dict
 
 
 def run_one(db: str, size: int, *, freeze: bool = True) -> dict[str, Any]:
+    with sandbox_and_database(db, size) as (url, database_url):
+        return _pull(url, database_url, size, freeze)
+
+
+@contextmanager
+def sandbox_and_database(db: str, size: int) -> Iterator[tuple[str, str]]:
+    """A sandbox of ``size`` generated people in its own process (no rate limit) and a fresh
+    database (``sqlite`` or ``postgresql``): (sandbox URL, database URL), both gone after."""
     port = _free_port()
     sandbox = multiprocessing.get_context("spawn").Process(
         target=_serve_sandbox, args=(port, size), daemon=True
@@ -114,7 +124,7 @@ def run_one(db: str, size: int, *, freeze: bool = True) -> dict[str, Any]:
         _wait_for(url)
         database_url, drop = _database(db)
         try:
-            return _pull(url, database_url, size, freeze)
+            yield url, database_url
         finally:
             drop()
     finally:
@@ -122,12 +132,11 @@ def run_one(db: str, size: int, *, freeze: bool = True) -> dict[str, Any]:
         sandbox.join(10)
 
 
-def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any]:
+def bench_app(url: str, database_url: str) -> Any:
+    """The example app on ``database_url``, pulling from the sandbox at ``url`` unthrottled."""
     from example_app import create_app
-    from example_app.models import db
-    from flask_pco import current_pco
 
-    app = create_app(
+    return create_app(
         {
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -138,6 +147,13 @@ def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any
             "PCO_RATE_PERIOD": 1,
         }
     )
+
+
+def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any]:
+    from example_app.models import db
+    from flask_pco import current_pco
+
+    app = bench_app(url, database_url)
     waiting = _measure_waiting()
     with app.app_context():
         db.create_all()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import resource
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pull import _database, _free_port, _serve_sandbox, _wait_for  # noqa: E402
+from bench.pull import bench_app, sandbox_and_database  # noqa: E402
 
 
 def main() -> None:
@@ -55,25 +54,11 @@ def main() -> None:
 
 
 def _measure(db: str, size: int, repeat: int) -> list[dict[str, Any]]:
-    port = _free_port()
-    sandbox = multiprocessing.get_context("spawn").Process(
-        target=_serve_sandbox, args=(port, size), daemon=True
-    )
-    sandbox.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(url)
-        database_url, drop = _database(db)
-        try:
-            pulled = _in_subprocess("pull", url, database_url)
-            if pulled["created"] != size:
-                raise SystemExit(f"the pull created {pulled['created']} of {size} people")
-            return [_in_subprocess("push", url, database_url) for _ in range(repeat)]
-        finally:
-            drop()
-    finally:
-        sandbox.terminate()
-        sandbox.join(10)
+    with sandbox_and_database(db, size) as (url, database_url):
+        pulled = _in_subprocess("pull", url, database_url)
+        if pulled["created"] != size:
+            raise SystemExit(f"the pull created {pulled['created']} of {size} people")
+        return [_in_subprocess("push", url, database_url) for _ in range(repeat)]
 
 
 def _in_subprocess(step: str, url: str, database_url: str) -> dict[str, Any]:
@@ -87,21 +72,12 @@ def _in_subprocess(step: str, url: str, database_url: str) -> dict[str, Any]:
 
 
 def _run_step(step: str, url: str, database_url: str) -> dict[str, Any]:
-    from example_app import create_app
     from example_app.models import db
     from flask_pco import current_pco
     from flask_pco.sync.engine import execute_run
     from flask_pco.sync.runs import queue_run
 
-    app = create_app(
-        {
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PCO_API_URL": url,
-            "PCO_APP_ID": "sandbox",
-            "PCO_SECRET": "sandbox-secret",
-        }
-    )
+    app = bench_app(url, database_url)
     with app.app_context():
         db.create_all()
         state = current_pco()

@@ -64,6 +64,7 @@ class PCO:
                 raise ConfigError(f"unknown {role} fields {sorted(unknown)}; known: {ROLES[role]}")
             self.roles.fields.setdefault(role, {}).update(mapping)
         self.roles.classes.update(classes)
+        self.roles.changed()
 
     def admin_access(self, check: AccessCheck) -> AccessCheck:
         """Register the check that guards the admin page; without one it answers 403 to all."""

@@ -37,6 +37,22 @@ class Roles:
 
     classes: dict[str, type[Any]] = dataclasses.field(default_factory=dict)
     fields: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    #: ``present``'s answers: a pull asks them per record and field (hundreds of thousands of
+    #: times for 5,000 people); ``changed`` forgets them when models are registered.
+    _present: dict[tuple[str, str], bool] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    #: ``known``'s and ``columns``' choice per (role, the values' field names), for the same
+    #: reason: (logical field, host column) of the fields the host has.
+    _layouts: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str], ...]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def changed(self) -> None:
+        """Forget what was worked out from ``classes`` and ``fields``; they were updated."""
+        self._present.clear()
+        self._layouts.clear()
 
     def model(self, role: str) -> type[Any]:
         try:
@@ -56,17 +72,35 @@ class Roles:
     def present(self, role: str, logical: str) -> bool:
         """Whether the host has a column for this field. An optional field it lacks (no
         ``is_child``, no family address) is never read, written or kept in a snapshot."""
-        model = self.classes.get(role)
-        return model is not None and hasattr(model, self.column(role, logical))
+        found = self._present.get((role, logical))
+        if found is None:
+            model = self.classes.get(role)
+            found = model is not None and hasattr(model, self.column(role, logical))
+            self._present[(role, logical)] = found
+        return found
 
     def known(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` (by logical field) without the fields the host has no column for."""
-        return {name: value for name, value in values.items() if self.present(role, name)}
+        return {name: values[name] for name, _ in self._layout(role, values)}
 
     def columns(self, role: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` by host column name, for a constructor or an INSERT; fields the host
         has no column for are left out."""
-        return {self.column(role, name): value for name, value in self.known(role, values).items()}
+        return {column: values[name] for name, column in self._layout(role, values)}
+
+    def _layout(self, role: str, values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        key = (role, tuple(values))
+        found = self._layouts.get(key)
+        if found is None:
+            if len(self._layouts) > _LAYOUTS_KEPT:  # field names come from code: never reached
+                self._layouts.clear()
+            found = tuple((n, self.column(role, n)) for n in key[1] if self.present(role, n))
+            self._layouts[key] = found
+        return found
+
+
+#: ``Roles._layout``'s bound on the combinations it remembers.
+_LAYOUTS_KEPT = 1000
 
 
 #: Column kinds, with the Python type the host column must hold and an SQLAlchemy type for it.

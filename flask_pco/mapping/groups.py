@@ -37,6 +37,8 @@ class GroupData:
     name: str
     description: str | None
     group_type_id: str | None
+    #: PCO's count of the group's members, leaders included (None if PCO did not say).
+    memberships_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,14 @@ def group_from_resource(resource: Resource) -> GroupData:
         name=required_text(resource, "name"),
         description=description,
         group_type_id=resource.related_id("group_type"),
+        memberships_count=_count(resource.get("memberships_count")),
     )
+
+
+def _count(value: object) -> int | None:
+    """A count PCO gives; anything else (missing, a string) is None: the groups pull then lists
+    the group's memberships rather than trust it."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def membership_from_resource(resource: Resource, group_id: str | None = None) -> MembershipData:

@@ -168,6 +168,14 @@ class RunReporter:
         if self._cancel_requested():
             raise SyncCancelledError("cancelled by an admin")
 
+    def between_pages(self, *, force: bool = False) -> None:
+        """After a committed page: progress to the run row at ``checkpoint``'s pace (or now,
+        with ``force``), and an admin's cancel looked for after every page."""
+        if force or self.clock() - self._last_flush >= self.flush_every:
+            self.checkpoint(force=True)
+        elif self._cancel_requested():
+            raise SyncCancelledError("cancelled by an admin")
+
     def _write(self) -> None:
         """Counts, requests used and heartbeat to the row, updated by id.
 
@@ -230,6 +238,8 @@ class SyncContext:
     dry_run: bool = False
     #: Only records changed since the last complete run (``where[updated_at][gte]``).
     incremental: bool = False
+    #: What started the run (``nightly``, ``webhook-gap``, ``admin``, ``cli``, ...).
+    trigger: str = ""
     #: Selective-sync options, e.g. ``{"list_ids": ["123"]}`` or ``{"group_id": "42"}``.
     options: dict[str, Any] = field(default_factory=dict)
     #: Per resource type, local ids with a recent unconfirmed create (read once per run).

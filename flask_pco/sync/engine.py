@@ -193,6 +193,7 @@ def _context(
         report=report,
         dry_run=run.dry_run,
         incremental=run.incremental,
+        trigger=run.trigger or "",
         options=dict(run.options or {}),
         people_created=set() if people_created is None else people_created,
         scratch=scratch,

@@ -145,10 +145,12 @@ def too_long(ctx: SyncContext, role: str, values: Mapping[str, Any]) -> str | No
     if not ctx.roles.has(role):
         return None
     model = ctx.roles.model(role)
-    for name, value in ctx.roles.known(role, values).items():
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
         column = ctx.roles.column(role, name)
-        limit = column_length(model, column)
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        limit = column_length(model, column)  # None where the host has no such column
+        if limit is not None and len(value) > limit:
             table = getattr(model, "__tablename__", model.__name__)
             return f"{name} is {len(value)} characters long; {table}.{column} holds {limit}"
     return None

@@ -62,8 +62,14 @@ def test_household_member_ids_are_deduplicated():
 
 def test_group_example_prefers_plain_text_description():
     assert group_from_resource(example("group_resource.json").data[0]) == GroupData(
-        "1500001", "Tuesday Study", "Tuesday night study", "120001"
+        "1500001", "Tuesday Study", "Tuesday night study", "120001", memberships_count=2
     )
+
+
+def test_a_group_count_pco_does_not_give_as_a_number_is_unknown():
+    group = one(resource("Group", "7", name="Study", memberships_count="2"))
+
+    assert group_from_resource(group).memberships_count is None
 
 
 def test_group_type_maps_name_and_description():

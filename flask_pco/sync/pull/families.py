@@ -36,8 +36,9 @@ from flask_pco.sync.household_gone import household_missed, unlink_missing_famil
 from flask_pco.sync.journal import record_fields
 from flask_pco.sync.pull.base import Listed, PageTally, run_pages
 from flask_pco.sync.pull.household_links import apply_family_address, relationship_for
+from flask_pco.sync.pull.household_versions import changed_households
 from flask_pco.sync.removals import person_label, propose, restore
-from flask_pco.sync.rows import merge_into, new_row, remember_pco_values, stamp
+from flask_pco.sync.rows import merge_into, new_row, remember_pco_values, stamp, touch
 
 __all__ = ["FamilyWriter", "pull_families"]
 
@@ -109,12 +110,15 @@ class FamilyWriter:
         self.Person = ctx.roles.model("person")
 
     def apply_page(self, document: Document) -> None:
-        households = self._map(document)
+        households = changed_households(self.ctx, self._map(document), self.tally)
+        if not households:
+            return
         families = self._by_pco_id(self.Family, [h.pco_id for h in households])
         people = self._by_pco_id(self.Person, [m for h in households for m in h.member_ids])
         links = self._links([f.id for f in families.values()])
         outcomes = {h.pco_id: self._upsert_family(h, families) for h in households}
         self.ctx.session.flush()  # one round of INSERTs gives the new families their ids
+        agreed: list[int] = []
         for household in households:
             family = families[household.pco_id]
             changed = self._apply_members(household, family, people, links.get(family.id, []))
@@ -123,7 +127,10 @@ class FamilyWriter:
                 outcome = "updated"
             if outcome != "unchanged":
                 stamp(family, household.pco_id, household.updated_at)
+            else:
+                agreed.append(family.id)
             self.tally.count(outcome)
+        touch(self.ctx, "family", agreed)  # checked now: the next run may skip them
 
     def _upsert_family(self, household: HouseholdData, families: dict[str, Any]) -> Outcome:
         family = families.get(household.pco_id)

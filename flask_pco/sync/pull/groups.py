@@ -6,7 +6,8 @@ area. Group types and groups are separate id spaces in PCO but share ``church_gr
 locally, so an area's ``pco_id`` is ``"type:<id>"``. Only name, description, kind and parent are
 written; the site's own group metadata (meeting day, childcare, ...) is never touched.
 
-Each group's memberships follow (``memberships``), members not local yet pulled on demand.
+Each group's memberships follow (``memberships``), members not local yet pulled on demand; an
+incremental run lists only the groups whose memberships may have changed (``group_listings``).
 ``options["group_id"]`` syncs that one PCO group "now" (the spec's "manually update a specific
 group"): the group, its area, its memberships and any member not local yet; a group PCO does
 not have fails the run, naming it, with a ``not_found`` issue.
@@ -23,9 +24,12 @@ from flask_pco.client.ids import path_id
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import NotFoundError, ValidationError
 from flask_pco.mapping.groups import GroupData, group_from_resource, group_type_from_resource
+from flask_pco.models import utcnow
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.cursors import advance_cursor
 from flask_pco.sync.engine import step
 from flask_pco.sync.pull.base import PageTally, run_pages
+from flask_pco.sync.pull.group_listings import LISTED_ALL, groups_to_list
 from flask_pco.sync.pull.group_rows import existing_rows, mapped, rows_by_pco_id, upsert_row
 from flask_pco.sync.pull.memberships import MemberPuller, pull_memberships
 from flask_pco.sync.selection import missing_message
@@ -45,15 +49,20 @@ def pull_groups(ctx: SyncContext) -> None:
     if group_id:
         _pull_one_group(ctx, str(group_id))
         return
+    started = utcnow()
     run_pages(ctx, _pages(ctx, "/groups/v2/group_types"), _types_handler(ctx))
-    pulled: list[str] = []
+    counts: dict[str, int | None] = {}
     groups = _pages(ctx, "/groups/v2/groups", include=("group_type",))
-    run_pages(ctx, groups, _groups_handler(ctx, pulled), progress=False)
-    ctx.report.expect(len(pulled))
+    run_pages(ctx, groups, _groups_handler(ctx, counts), progress=False)
+    listing = groups_to_list(ctx, counts)
+    ctx.report.expect(len(listing))
     members = MemberPuller(ctx)
-    for pco_id in pulled:
-        pull_memberships(ctx, pco_id, members)
+    complete = True
+    for pco_id in listing:
+        complete &= pull_memberships(ctx, pco_id, members)
         ctx.report.advance()
+    if complete and len(listing) == len(counts):
+        advance_cursor(ctx, LISTED_ALL, started)
 
 
 def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
@@ -65,8 +74,8 @@ def _pull_one_group(ctx: SyncContext, pco_id: str) -> None:
         ctx.report.issue("not_found", "Group", reason, pco_id=pco_id)
         ctx.report.checkpoint(force=True)
         raise NotFoundError(404, message=reason) from None
-    pulled: list[str] = []
-    run_pages(ctx, [document], lambda doc, tally: pulled.extend(write_group(ctx, doc, tally)))
+    pulled: dict[str, int | None] = {}
+    run_pages(ctx, [document], lambda doc, tally: pulled.update(write_group(ctx, doc, tally)))
     members = MemberPuller(ctx)
     for group_pco_id in pulled:
         pull_memberships(ctx, group_pco_id, members)
@@ -77,9 +86,9 @@ def fetch_group(ctx: SyncContext, pco_id: str) -> Document:
     return ctx.client.get(f"/groups/v2/groups/{path_id(pco_id)}", params={"include": "group_type"})
 
 
-def write_group(ctx: SyncContext, document: Document, tally: PageTally) -> list[str]:
+def write_group(ctx: SyncContext, document: Document, tally: PageTally) -> dict[str, int | None]:
     """Write a fetched group (``fetch_group``), its area first when it is not local yet (one
-    more GET); return the PCO ids of the groups written. The caller commits."""
+    more GET); return the groups written, PCO id → PCO's member count. The caller commits."""
     type_ids = {str(t) for r in document.data if (t := r.related_id("group_type"))}
     local = rows_by_pco_id(ctx, "group", [TYPE_PREFIX + t for t in type_ids])
     for type_id in sorted(t for t in type_ids if TYPE_PREFIX + t not in local):
@@ -89,7 +98,7 @@ def write_group(ctx: SyncContext, document: Document, tally: PageTally) -> list[
             tally.issue("invalid", "GroupType", f"group type {type_id}: {error}", pco_id=type_id)
             continue
         _types_handler(ctx)(group_type, tally)
-    pulled: list[str] = []
+    pulled: dict[str, int | None] = {}
     _groups_handler(ctx, pulled)(document, tally)
     return pulled
 
@@ -110,7 +119,9 @@ def _types_handler(ctx: SyncContext) -> Callable[[Document, PageTally], None]:
     return handle
 
 
-def _groups_handler(ctx: SyncContext, pulled: list[str]) -> Callable[[Document, PageTally], None]:
+def _groups_handler(
+    ctx: SyncContext, pulled: dict[str, int | None]
+) -> Callable[[Document, PageTally], None]:
     def handle(document: Document, tally: PageTally) -> None:
         department = _department(ctx)
         groups = [data for _, data in mapped(document.data, group_from_resource, "Group", tally)]
@@ -124,7 +135,7 @@ def _groups_handler(ctx: SyncContext, pulled: list[str]) -> Callable[[Document, 
                     ctx, "group", group.pco_id, _group_values(group, areas, department), existing
                 )
             )
-            pulled.append(group.pco_id)
+            pulled[group.pco_id] = group.memberships_count
 
     return handle
 

@@ -85,15 +85,16 @@ class MemberPuller:
 
 def pull_memberships(
     ctx: SyncContext, group_pco_id: str, members: MemberPuller | None = None
-) -> None:
-    """Bring one group's members in line with PCO (the group must be local already).
+) -> bool:
+    """Bring one group's members in line with PCO (the group must be local already); return
+    whether PCO's listing was complete.
 
     Memberships PCO no longer lists are dropped only after a complete listing: a refused one
     (404/422) proves nothing about who left.
     """
     group = rows_by_pco_id(ctx, "group", [group_pco_id]).get(group_pco_id)
     if group is None:
-        return
+        return False
     seen: set[str] = set()
     refused: list[bool] = []
     path = f"/groups/v2/groups/{path_id(group_pco_id)}/memberships"
@@ -102,6 +103,7 @@ def pull_memberships(
     run_pages(ctx, pages, handler, progress=False)
     if not refused:
         _drop_missing_memberships(ctx, group, seen)
+    return not refused
 
 
 def _membership_handler(

@@ -27,6 +27,7 @@ from flask_pco.models import Outcome
 from flask_pco.sync.household_gone import household_missed
 from flask_pco.sync.policy import comparable, merge
 from flask_pco.sync.push.addresses import address_pending, push_family_address
+from flask_pco.sync.push.pending import may_need_push
 from flask_pco.sync.push.people import PersonPusher
 from flask_pco.sync.push.records import (
     REFUSED,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["HOUSEHOLDS_PATH", "push_families_to_pco"]
 
 HOUSEHOLDS_PATH = "/people/v2/households"
+#: Families whose members are read in one query.
+_BATCH = 500
 
 #: (member row, its person's PCO id, local relationship) for members that are in PCO.
 Member = tuple[Any, str, str | None]
@@ -53,18 +56,22 @@ def push_families_to_pco(ctx: SyncContext) -> None:
     """Create, complete or rename the PCO household of every family that needs it."""
     Family = ctx.roles.model("family")
     # Ids, not rows, are kept across the loop: each per-record commit expires every row the
-    # session still holds, so holding all families and members made a push quadratic.
-    members = _members_by_family(ctx)
+    # session still holds, so holding all families and members made a push quadratic. Only
+    # the families the database says may need a push are read, with their members.
+    candidates = list(
+        ctx.session.scalars(select(Family).where(_may_need_push(ctx)).order_by(Family.id))
+    )
+    members = _members_by_family(ctx, [f.id for f in candidates])
     work = [
         f.id
-        for f in ctx.session.scalars(select(Family).order_by(Family.id))
+        for f in candidates
         if f.pco_id is None
         or _renamed(ctx, f)
         or address_pending(ctx, f)
         or any(m.pco_id is None for m in members[f.id])
     ]
     member_ids = {family_id: [m.id for m in members[family_id]] for family_id in work}
-    del members
+    del members, candidates
     people = PersonPusher(ctx) if work else None
     ctx.report.expect(len(work))
     FamilyMember = ctx.roles.model("family_member")
@@ -77,12 +84,32 @@ def push_families_to_pco(ctx: SyncContext) -> None:
         ctx.report.checkpoint()
 
 
-def _members_by_family(ctx: SyncContext) -> dict[int, list[Any]]:
+def _may_need_push(ctx: SyncContext) -> Any:
+    """Families unlinked or edited here (``may_need_push``), or with a current member not
+    linked to PCO yet."""
     FamilyMember = ctx.roles.model("family_member")
+    family_id = getattr(FamilyMember, ctx.roles.column("family_member", "family_id"))
+    unlinked_members = select(family_id).where(
+        FamilyMember.pco_id.is_(None), FamilyMember.pco_removed_at.is_(None)
+    )
+    Family = ctx.roles.model("family")
+    return may_need_push(ctx, "family") | Family.id.in_(unlinked_members)
+
+
+def _members_by_family(ctx: SyncContext, family_ids: list[int]) -> dict[int, list[Any]]:
+    """The current members of these families (those removed in PCO are left), by family."""
+    FamilyMember = ctx.roles.model("family_member")
+    family_id = getattr(FamilyMember, ctx.roles.column("family_member", "family_id"))
     by_family: dict[int, list[Any]] = defaultdict(list)
-    current = select(FamilyMember).where(FamilyMember.pco_removed_at.is_(None))
-    for member in ctx.session.scalars(current.order_by(FamilyMember.id)):  # removed in PCO: left
-        by_family[getattr(member, ctx.roles.column("family_member", "family_id"))].append(member)
+    for start in range(0, len(family_ids), _BATCH):
+        current = select(FamilyMember).where(
+            FamilyMember.pco_removed_at.is_(None),
+            family_id.in_(family_ids[start : start + _BATCH]),
+        )
+        for member in ctx.session.scalars(current.order_by(FamilyMember.id)):
+            by_family[getattr(member, ctx.roles.column("family_member", "family_id"))].append(
+                member
+            )
     return by_family
 
 

@@ -18,6 +18,7 @@ from flask_pco.exceptions import NotFoundError
 from flask_pco.mapping.groups import MembershipData
 from flask_pco.mapping.payloads import group_membership_attributes, membership_role
 from flask_pco.sync.policy import PCO_OWNED, local_values, merge
+from flask_pco.sync.push.pending import may_need_push
 from flask_pco.sync.push.people import PersonPusher
 from flask_pco.sync.push.records import (
     apply_local,
@@ -68,7 +69,11 @@ def _work_by_group(ctx: SyncContext) -> dict[str, list[int]]:
     rows = ctx.session.execute(
         select(Membership, Group.pco_id)
         .join(Group, group_id == Group.id)
-        .where(Group.pco_id.is_not(None), Membership.pco_removed_at.is_(None))
+        .where(
+            Group.pco_id.is_not(None),
+            Membership.pco_removed_at.is_(None),
+            may_need_push(ctx, _ROLE),  # the database drops those unchanged since the last sync
+        )
         .order_by(Membership.id)
     )
     by_group: dict[str, list[int]] = defaultdict(list)

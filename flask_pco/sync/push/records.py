@@ -25,7 +25,8 @@ from flask_pco.exceptions import (
 )
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.journal import record, record_fields
-from flask_pco.sync.policy import PCO_OWNED, Merge, comparable, local_values, record_conflicts
+from flask_pco.sync.policy import Merge, comparable, local_values, record_conflicts
+from flask_pco.sync.push.pending import may_need_push, owned_columns
 from flask_pco.sync.push.remote_index import parse_pco_time
 
 if TYPE_CHECKING:
@@ -296,21 +297,24 @@ LOCAL_ROWS_BATCH = 1000
 
 
 def local_rows(ctx: SyncContext, role: str, *extra: str) -> Iterator[tuple[Any, bool]]:
-    """Every row of ``role``'s table, streamed as a plain row (``id``, ``pco_id``, ``extra``)
-    with whether it needs a push: unlinked, or changed here since the two sides last agreed
-    (what ``changed_locally`` says of the object).
+    """The rows of ``role``'s table the database finds may need a push (``may_need_push``),
+    streamed as plain rows (``id``, ``pco_id``, ``extra``) with whether they do: unlinked, or
+    changed here since the two sides last agreed (what ``changed_locally`` says of the object).
 
-    Choosing what to push reads the whole table; as ORM objects, 50,000 people held 300 MB
-    and took seconds to build when there was nothing to push. These rows hold only their
-    batch, never enter the session, and are compared column by column without the per-row
-    lookups ``local_values`` makes.
+    A push with nothing to push reads nothing here, whatever the table's size; the rows read
+    hold only their batch, never enter the session, and are compared column by column without
+    the per-row lookups ``local_values`` makes.
     """
     model = ctx.roles.model(role)
-    owned = [(name, ctx.roles.column(role, name)) for name in PCO_OWNED.get(role, ())]
-    owned = [(name, column) for name, column in owned if hasattr(model, column)]
+    owned = owned_columns(ctx, role)
     names = ["id", "pco_id", "pco_snapshot", *extra]
     columns = [getattr(model, name) for name in names] + [getattr(model, c) for _, c in owned]
-    query = select(*columns).order_by(model.id).execution_options(yield_per=LOCAL_ROWS_BATCH)
+    query = (
+        select(*columns)
+        .where(may_need_push(ctx, role))
+        .order_by(model.id)
+        .execution_options(yield_per=LOCAL_ROWS_BATCH)
+    )
     first = len(names)
     for row in ctx.session.execute(query):
         snapshot = row[2]

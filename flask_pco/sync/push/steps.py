@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from flask_pco.sync.engine import step
 from flask_pco.sync.push.families import push_families_to_pco
 from flask_pco.sync.push.groups import push_group_memberships_to_pco
 from flask_pco.sync.push.people import PersonPusher
-from flask_pco.sync.push.records import local_rows
+from flask_pco.sync.push.records import LOCAL_ROWS_BATCH, local_rows
 
 if TYPE_CHECKING:
     from flask_pco.sync.context import SyncContext
@@ -47,20 +49,29 @@ def push_people(ctx: SyncContext) -> None:
     contacts_pending = people.contacts_pending  # read before the people's stream, not in it
     # Ids, not rows: a row kept here would stay in the session, and every per-record commit
     # expires every row the session holds (5,000 people: 25 million expirations). Plain
-    # streamed rows, not objects: only what needs a push is kept (``local_rows``).
-    work = [
-        (row.id, row.pco_id)
-        for row, needs in local_rows(ctx, "person")
-        if needs or row.id in contacts_pending
-    ]
-    people.expect([pco_id for _, pco_id in work])
+    # streamed rows, not objects, and only those the database says may need a push.
+    work = {row.id: row.pco_id for row, needs in local_rows(ctx, "person") if needs}
+    work.update(_pco_ids(ctx, contacts_pending - work.keys()))
+    people.expect(list(work.values()))
     ctx.report.expect(len(work))
-    for person_id, _ in work:
+    for person_id in sorted(work):
         person = ctx.session.get(Person, person_id)
         if person is not None:
             people.push(person)
         ctx.report.advance()
         ctx.report.checkpoint()
+
+
+def _pco_ids(ctx: SyncContext, person_ids: set[int]) -> dict[int, str | None]:
+    """The PCO id of each of these local people (those with contacts to push)."""
+    Person = ctx.roles.model("person")
+    found: dict[int, str | None] = {}
+    ordered = sorted(person_ids)
+    for start in range(0, len(ordered), LOCAL_ROWS_BATCH):
+        batch = ordered[start : start + LOCAL_ROWS_BATCH]
+        query = select(Person.id, Person.pco_id).where(Person.id.in_(batch))
+        found.update((row.id, row.pco_id) for row in ctx.session.execute(query))
+    return found
 
 
 @step("push", "families")

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from flask_pco.exceptions import PcoError
 from flask_pco.models import utcnow
 from flask_pco.redaction import first_line
+from flask_pco.sync.webhook_health import note_trouble
 from flask_pco.sync.webhooks.subscriptions import (
     CHECK_SETTING,
     SUBSCRIPTIONS_PATH,
@@ -252,4 +253,7 @@ def _remember(
         "repaired": list(result.repaired),
     }
     state.db.session.merge(state.models.Setting(key=CHECK_SETTING, value=value))
+    # Anything mended or broken had PCO drop or refuse deliveries before this check.
+    names = [*result.repaired, *result.unrepaired]
+    note_trouble(state.db.session, state.models, names, unknown=listing_failed)
     state.db.session.commit()

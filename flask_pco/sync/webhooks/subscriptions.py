@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from flask_pco.client.ids import path_id
 from flask_pco.exceptions import ApiError, ConfigError
 from flask_pco.models import utcnow
+from flask_pco.sync.webhook_health import CHECK_SETTING, MEMBERSHIP_EVENTS, note_trouble
 
 if TYPE_CHECKING:
     from flask_pco.client import PcoClient
@@ -45,8 +46,6 @@ AVAILABLE_EVENTS_PATH = "/webhooks/v2/available_events"
 WEBHOOK_PATH = "/api/pco/webhook"
 #: Setting key holding when the last gap catch-up was queued, so one gap queues one sync.
 GAP_SETTING = "webhook_gap_sync_at"
-#: Setting key holding what the last hourly check of the subscriptions found (``repair``).
-CHECK_SETTING = "webhook_check"
 
 #: What ``ensure_subscription`` had to do.
 Ensured = Literal["created", "reactivated", "existing"]
@@ -59,7 +58,7 @@ WANTED_EVENTS: tuple[str, ...] = (
         for action in ("created", "updated", "destroyed")
     ),
     "people.v2.events.person_merger.created",
-    *(f"groups.v2.events.membership.{action}" for action in ("created", "updated", "destroyed")),
+    *MEMBERSHIP_EVENTS,
 )
 
 
@@ -110,6 +109,9 @@ def install_subscriptions(state: PcoState, client: PcoClient | None = None) -> I
     for name in names:
         done[ensure_subscription(state, client, name, url, existing.get(name))].append(name)
         state.db.session.commit()  # per subscription: a failure half-way keeps every secret so far
+    # Created or reactivated: events before now went nowhere.
+    note_trouble(state.db.session, state.models, [*done["created"], *done["reactivated"]])
+    state.db.session.commit()
     unavailable = tuple(n for n in WANTED_EVENTS if n not in names)
     _forget_check(state)  # PCO answered and everything is active: an earlier warning is over
     return InstallResult(

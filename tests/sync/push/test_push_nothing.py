@@ -4,12 +4,13 @@ looked at as plain rows, never loaded as objects, and only a changed or unlinked
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
-from .conftest import add_person, run_push
+from .conftest import add_family, add_membership, add_person, run_push
 
 
 @pytest.fixture
@@ -74,6 +75,38 @@ def test_only_the_person_changed_here_is_loaded_and_pushed(db, sandbox, loaded):
     assert "Renamed" in names
 
 
+#: One edit of each column type the database compares with the snapshot as text.
+EDITS = [
+    ("Person", "dob", date(1980, 1, 2)),
+    ("Person", "is_child", True),
+    ("Person", "gender", "Female"),
+    ("PersonEmail", "is_primary", False),
+    ("PersonPhone", "kind", "Work"),
+]
+
+
+@pytest.mark.parametrize(("model", "column", "value"), EDITS, ids=[e[1] for e in EDITS])
+def test_an_edit_of_any_column_type_is_found_by_the_database_and_pushed(
+    db, sandbox, loaded, model, column, value
+):
+    from example_app import models
+
+    people = linked_people(db, 4)
+    table = getattr(models, model)
+    owner = table.id if model == "Person" else table.person_id
+    row = db.session.scalar(select(table).where(owner == people[1].id))
+    setattr(row, column, value)
+    db.session.commit()
+    db.session.expunge_all()
+    loaded.clear()
+    sandbox.clear_requests()
+
+    run_push("people")
+
+    assert loaded.count("Person") == 1  # the one edited, and nobody else
+    assert [r["method"] for r in sandbox.requests() if r["method"] != "GET"] == ["PATCH"]
+
+
 def test_an_email_added_here_to_a_linked_person_is_pushed(db, sandbox):
     from example_app.models import PersonEmail
 
@@ -86,3 +119,30 @@ def test_an_email_added_here_to_a_linked_person_is_pushed(db, sandbox):
     assert db.session.scalar(
         select(PersonEmail.pco_id).where(PersonEmail.email == "new@example.org")
     )
+
+
+def test_a_full_push_with_families_and_memberships_linked_loads_none_of_them(
+    db, sandbox, pco_group
+):
+    from example_app.models import Family, FamilyMember, GroupMembership
+
+    people = linked_people(db, 3)
+    add_family(db, "Linked", (people[0], "adult"), (people[1], "child"))
+    add_membership(db, pco_group, people[2])
+    assert run_push("full").summary().startswith("2 created")  # the household, the membership
+    db.session.expunge_all()
+    seen: list[str] = []
+
+    def note(target: Any, _context: Any) -> None:
+        seen.append(type(target).__name__)
+
+    for model in (Family, FamilyMember, GroupMembership):
+        event.listen(model, "load", note)
+    try:
+        report = run_push("full")
+    finally:
+        for model in (Family, FamilyMember, GroupMembership):
+            event.remove(model, "load", note)
+
+    assert report.summary().startswith("0 created, 0 updated")
+    assert seen == []
