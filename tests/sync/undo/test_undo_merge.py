@@ -29,7 +29,7 @@ def _merged_by_a_pull(sandbox, run_sync, db, models):
 def test_undo_of_a_merge_gives_the_retired_person_their_data_back(
     sandbox, run_sync, db, models, undo
 ):
-    removed_id, before, run = _merged_by_a_pull(sandbox, run_sync, db, models)
+    removed_id, _, run = _merged_by_a_pull(sandbox, run_sync, db, models)
     undone = undo(run.id)
     assert undone.status == "succeeded", undone.error_message
     person = db.session.get(models.Person, removed_id)

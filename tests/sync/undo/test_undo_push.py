@@ -67,9 +67,7 @@ def test_undo_of_the_undo_of_a_push_pushes_again(sandbox, run_sync, db, models, 
     assert (tables(db), pco_state(sandbox)) == after
 
 
-def test_a_field_pco_changed_since_the_push_becomes_a_conflict(
-    sandbox, run_sync, db, models, undo
-):
+def test_a_field_pco_changed_since_the_push_becomes_a_conflict(sandbox, run_sync, db, models, undo):
     maria, _, push = _renamed_here_and_pushed(sandbox, run_sync, db, models)
     sandbox.edit_person(maria, last_name="Garcia Lopez")
     undo(push.id)
