@@ -60,9 +60,7 @@ def start_preview_route() -> Any:
 def run_preview_route(run_id: int) -> Any:
     """Start the real run of a finished preview; its page then shows how it went."""
     preview = _preview_run(run_id)
-    options = dict(preview.options or {})
-    if preview.direction == "undo":  # the admin's explicit yes to deleting PCO records
-        options["delete_created"] = request.form.get("delete_created") == "yes"
+    options = dict(preview.options or {})  # an undo's: with the deletes it previewed, or none
     try:
         run = _start(
             direction=preview.direction,
@@ -95,7 +93,7 @@ def preview_route(run_id: int) -> str:
     if real is not None and real.status not in _ACTIVE:
         outcome = compare_with_run(state, run_id, real.id)
         run_names = labels(state, outcome.unplanned)
-    created = created_in_pco(preview) if real is None else []
+    created = created_in_pco(preview)
     return render_template(
         "pco/preview.html",
         preview=preview,

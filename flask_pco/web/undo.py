@@ -2,8 +2,9 @@
 starts the undo as a dry run and shows its preview; "Run it" there starts the real undo.
 Routes of the admin blueprint (its access check and CSRF apply).
 
-Records the run created in PCO are deleted only when the admin ticks the preview's box for
-it: PCO people may have gained data since (``sync.undo``).
+Records the run created in PCO are deleted only when the admin asks for it explicitly: the
+preview lists them with a box to tick, which previews the undo again with their deletion, so
+"Run it" always does what its preview showed (PCO people may have gained data since).
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ def _start_preview(**target: Any) -> Any:
     from flask_pco.jobs.undo import start_undo
 
     mode: Mode = "auto" if current_pco().redis() is not None else "thread"
+    delete_created = request.form.get("delete_created") == "yes"
     try:
-        run = start_undo(dry_run=True, trigger="admin", mode=mode, **target)
+        run = start_undo(
+            dry_run=True, trigger="admin", mode=mode, delete_created=delete_created, **target
+        )
     except PcoError as error:
         flash(f"Cannot undo: {error}", "pco-error")
         return redirect(request.referrer or url_for("pco_admin.index"))

@@ -24,9 +24,9 @@ def _renamed_in_pco_and_pulled(sandbox) -> tuple[int, dict]:
     return start_sync("pull", "people", mode="inline").id, person
 
 
-def _undo_preview(client: FlaskClient, run_id: int) -> str:
+def _undo_preview(client: FlaskClient, run_id: int, **form: str) -> str:
     """Press Undo on run ``run_id``; the preview's URL once its dry run has ended."""
-    response = post(client, f"{ADMIN_URL}runs/{run_id}/undo")
+    response = post(client, f"{ADMIN_URL}runs/{run_id}/undo", form)
     assert response.status_code == 302
     location = response.headers["Location"]
     match = re.search(r"previews/(\d+)", location)
@@ -74,18 +74,30 @@ def _pushed_newcomer(sandbox) -> int:
     return start_sync("push", "people", mode="inline").id
 
 
+def _run_it(client: FlaskClient, preview: str) -> str:
+    response = post(client, f"{preview}/run")
+    wait_for_run(int(re.search(r"run=(\d+)", response.headers["Location"]).group(1)), 60.0)
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def test_records_the_run_created_in_pco_are_listed_and_kept_unless_ticked(admin_client, sandbox):
     preview = _undo_preview(admin_client, _pushed_newcomer(sandbox))
     html = admin_client.get(preview).get_data(as_text=True)
-    assert "1 record the run created in Planning Center" in html
+    assert "1 record the run created in Planning Center</strong>: kept by this undo" in html
     assert 'name="delete_created"' in html
-    response = post(admin_client, f"{preview}/run")
-    wait_for_run(int(re.search(r"run=(\d+)", response.headers["Location"]).group(1)), 60.0)
+    _run_it(admin_client, preview)
     assert len(sandbox.control.state()["records"]["Person"]) == 1
 
 
-def test_ticking_the_box_deletes_them_in_pco(admin_client, sandbox):
-    preview = _undo_preview(admin_client, _pushed_newcomer(sandbox))
-    response = post(admin_client, f"{preview}/run", {"delete_created": "yes"})
-    wait_for_run(int(re.search(r"run=(\d+)", response.headers["Location"]).group(1)), 60.0)
+def test_ticking_the_box_previews_their_deletion_and_run_it_deletes_them(admin_client, sandbox):
+    pushed = _pushed_newcomer(sandbox)
+    preview = _undo_preview(admin_client, pushed, delete_created="yes")
+    html = admin_client.get(preview).get_data(as_text=True)
+    assert "this undo deletes it there." in html
+    assert re.findall(r"<tr><td>.*?</tr>", html) == [
+        "<tr><td>Dana Newcomer</td><td>removed</td><td>PCO</td></tr>",
+        "<tr><td>Dana Newcomer</td><td>unlinked</td><td>local</td></tr>",
+    ]
+    outcome = _run_it(admin_client, preview)
     assert sandbox.control.state()["records"].get("Person", []) == []
+    assert "The run made exactly the" in outcome
