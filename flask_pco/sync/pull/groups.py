@@ -25,6 +25,7 @@ from flask_pco.exceptions import NotFoundError, ValidationError
 from flask_pco.mapping.groups import GroupData, group_from_resource, group_type_from_resource
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.engine import step
+from flask_pco.sync.journal import record
 from flask_pco.sync.pull.base import PageTally, run_pages
 from flask_pco.sync.pull.group_rows import existing_rows, mapped, rows_by_pco_id, upsert_row
 from flask_pco.sync.pull.memberships import MemberPuller, pull_memberships
@@ -157,9 +158,11 @@ def _department(ctx: SyncContext) -> Any:
         .limit(1)
     )
     if row is None:
-        row = model(**{column("group", "name"): name, column("group", "kind"): "department"})
+        values = {"name": name, "kind": "department"}
+        row = model(**{column("group", k): v for k, v in values.items()})
         ctx.session.add(row)
         ctx.session.flush()
+        record(ctx, "group", "create", row=row, new=values)  # so an undo can take it away
     return row
 
 

@@ -87,3 +87,20 @@ def test_a_person_the_pull_created_stays_when_the_site_added_to_them(
     [issue] = db.session.scalars(select(Issue).where(Issue.run_id == undone.id))
     assert "kept, created by run" in issue.reason
     assert "1 record of the site point at it" in issue.reason
+
+
+def test_undo_of_a_first_full_pull_removes_what_it_brought_and_its_undo_brings_it_back(
+    sandbox, run_sync, db, undo
+):
+    sandbox.reset(people=12, seed=3)
+    before = tables(db)
+    full = run_sync("pull", "full")
+    assert full.status == "succeeded", full.error_message
+    after = tables(db)
+    assert after["families"] and after["group_membership"]
+    first = undo(full.id)
+    assert first.status == "succeeded", first.error_message
+    assert tables(db) == before
+    again = undo(first.id)
+    assert again.status == "succeeded", again.error_message
+    assert tables(db) == after
