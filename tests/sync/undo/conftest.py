@@ -25,8 +25,9 @@ TABLES = (
     "checkins",
     "pco_conflict",
 )
-#: When a row last agreed with PCO is no part of what it holds.
-_WHEN_SYNCED = ("pco_synced_at", "pco_updated_at")
+#: When a row last agreed with PCO, and how many looks in a row missed it, are the sync's
+#: bookkeeping (never journaled), no part of what the row holds.
+_WHEN_SYNCED = ("pco_synced_at", "pco_updated_at", "pco_misses")
 
 
 def tables(db: Any) -> dict[str, list[dict[str, Any]]]:

@@ -8,22 +8,22 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.sync.conftest import sandbox_person
-from tests.sync.push.conftest import add_person
+from tests.sync.push.conftest import add_family, add_person
 from tests.sync.undo.conftest import tables
 
 #: PCO's record types a people push writes.
 PCO_TABLES = ("Person", "Email", "PhoneNumber")
 
 
-def pco_state(sandbox: Any) -> dict[str, list[dict[str, Any]]]:
-    """The sandbox's people and contacts, less when each was last touched."""
+def pco_state(sandbox: Any, names: tuple[str, ...] = PCO_TABLES) -> dict[str, list[dict[str, Any]]]:
+    """The sandbox's records of these types, less when each was last touched."""
     records = sandbox.state()["records"]
     return {
         name: sorted(
             ({k: v for k, v in r.items() if k != "updated_at"} for r in records.get(name, [])),
             key=lambda r: str(r["id"]),
         )
-        for name in PCO_TABLES
+        for name in names
     }
 
 
@@ -107,3 +107,26 @@ def test_with_delete_created_the_person_goes_from_pco_and_the_site_is_as_before(
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox)) == before
+
+
+def test_undo_of_a_full_push_with_delete_created_leaves_pco_and_the_site_as_before(
+    sandbox, run_sync, db, models, undo
+):
+    sandbox.reset(people=2, seed=1)
+    run_sync("pull", "full")
+    group = db.session.scalars(
+        select(models.ChurchGroup).where(models.ChurchGroup.pco_id.is_not(None))
+    ).first()
+    dana = add_person(db, "Dana", "Newcomer", emails=("dana@example.org",))
+    sam = add_person(db, "Sam", "Newcomer")
+    add_family(db, "Newcomer", (dana, "adult"), (sam, "child"))
+    db.session.add(models.GroupMembership(group_id=group.id, person_id=dana.id))
+    db.session.commit()
+    records = ("Person", "Email", "Household", "HouseholdMembership", "Membership")
+    before = (tables(db), pco_state(sandbox, records))
+    push = run_sync("push", "full")
+    assert push.status == "succeeded", push.error_message
+    assert pco_state(sandbox, records) != before[1]
+    undone = undo(push.id, delete_created=True)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox, records)) == before
