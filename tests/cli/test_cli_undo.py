@@ -93,3 +93,9 @@ def test_undo_needs_a_run_or_a_delivery(sandbox, sandbox_cli):
     result = sandbox_cli()("undo")
     assert result.exit_code == 2
     assert "give a RUN_ID or --delivery ID" in result.output
+
+
+def test_undo_of_an_unknown_delivery_is_refused(sandbox, sandbox_cli):
+    result = sandbox_cli()("undo", "--delivery", "999")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == "Error: no webhook delivery with id 999"

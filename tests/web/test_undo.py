@@ -101,3 +101,16 @@ def test_ticking_the_box_previews_their_deletion_and_run_it_deletes_them(admin_c
     outcome = _run_it(admin_client, preview)
     assert sandbox.control.state()["records"].get("Person", []) == []
     assert "The run made exactly the" in outcome
+
+
+def test_undo_of_an_unknown_delivery_is_refused_with_a_message(admin_client, sandbox):
+    response = post(admin_client, f"{ADMIN_URL}deliveries/999/undo")
+    assert response.status_code == 302
+    html = admin_client.get(ADMIN_URL).get_data(as_text=True)
+    assert "Cannot undo: no webhook delivery with id 999" in html
+
+
+def test_a_run_s_changes_page_offers_its_undo(admin_client, sandbox):
+    run_id, _ = _renamed_in_pco_and_pulled(sandbox)
+    html = admin_client.get(f"{ADMIN_URL}changes?run={run_id}").get_data(as_text=True)
+    assert f"Undo run {run_id}</button>" in html
