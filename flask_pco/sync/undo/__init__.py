@@ -18,7 +18,8 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.engine import step
 from flask_pco.sync.undo.local import undo_local
 from flask_pco.sync.undo.merges import undo_merge
-from flask_pco.sync.undo.remote import read_pco_now, undo_remote
+from flask_pco.sync.undo.pco_now import read_pco_now
+from flask_pco.sync.undo.remote import undo_remote
 from flask_pco.sync.undo.target import Target, check_undoable, find_target
 
 __all__ = ["Target", "check_undoable", "undo_options"]

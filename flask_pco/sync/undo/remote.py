@@ -1,47 +1,40 @@
 """Reverting what a push changed in PCO: fields PATCHed back, records it created deleted only
 when the admin asked for that explicitly (PCO people may have gained data since).
 
-PCO's current values are read before anything is written, one listing per record type of
-the records changed since the run started (``where[updated_at][gte]``): every record the run
-PATCHed has changed since then. PCO's ``where[id]`` takes one id only, so a record the listing
-does not show (changed by nobody since, which a PATCH makes impossible, or deleted) costs a
-GET of its own. A field PCO changed again since the run becomes a conflict, not an overwrite.
+PCO's current values are read first (``pco_now``, a listing rather than a GET per record); a
+field PCO changed again since the run becomes a conflict, not an overwrite.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
+from flask_pco.client.ids import path_id
 from flask_pco.exceptions import NotFoundError, ValidationError
-from flask_pco.mapping.payloads import household_attributes, person_attributes
-from flask_pco.mapping.people import person_from_resource
+from flask_pco.mapping.payloads import (
+    EMAIL_ATTRIBUTES,
+    PHONE_ATTRIBUTES,
+    contact_changes,
+    household_attributes,
+    person_attributes,
+)
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.journal import record
 from flask_pco.sync.policy import comparable
+from flask_pco.sync.push.remote_index import PEOPLE_PATH
 from flask_pco.sync.undo.conflicts import undo_conflict
 from flask_pco.sync.undo.local import unlink_row
+from flask_pco.sync.undo.pco_now import HOUSEHOLDS_PATH, PcoNow, contact_owner
 from flask_pco.sync.undo.records import find_row
 from flask_pco.sync.undo.target import Target
 
-__all__ = ["PcoNow", "read_pco_now", "undo_remote"]
+__all__ = ["undo_remote"]
 
-
-@dataclass(frozen=True)
-class _Kind:
-    """How an undo reads and writes one PCO record type."""
-
-    type_: str
-    path: str
-    values: Callable[[Any], dict[str, Any]]
-    attributes: Callable[[str, Any], dict[str, Any]]
-
-
-def _person_values(resource: Any) -> dict[str, Any]:
-    values = person_from_resource(resource).demographics()
-    return {**values, "remote_id": resource.attributes.get("remote_id")}
+#: (PCO type, member path from (owner person's PCO id, record's PCO id), attributes of one
+#: field's value) for each record type whose fields an undo writes back.
+_Writer = tuple[str, Callable[[str | None, str], str], Callable[[str, Any], dict[str, Any]]]
 
 
 def _person_attributes(name: str, value: Any) -> dict[str, Any]:
@@ -50,13 +43,22 @@ def _person_attributes(name: str, value: Any) -> dict[str, Any]:
     return person_attributes({name: value})
 
 
-_KINDS = {
-    "person": _Kind("Person", "/people/v2/people", _person_values, _person_attributes),
-    "family": _Kind(
+_WRITERS: dict[str, _Writer] = {
+    "person": ("Person", lambda _o, i: f"{PEOPLE_PATH}/{path_id(i)}", _person_attributes),
+    "family": (
         "Household",
-        "/people/v2/households",
-        lambda r: {"name": r.attributes.get("name")},
+        lambda _o, i: f"{HOUSEHOLDS_PATH}/{path_id(i)}",
         lambda name, value: household_attributes(value or "") if name == "name" else {},
+    ),
+    "email": (
+        "Email",
+        lambda _o, i: f"/people/v2/emails/{path_id(i)}",
+        lambda name, value: contact_changes(EMAIL_ATTRIBUTES, {name: value}),
+    ),
+    "phone": (
+        "PhoneNumber",
+        lambda o, i: f"{PEOPLE_PATH}/{path_id(o)}/phone_numbers/{path_id(i)}",
+        lambda name, value: contact_changes(PHONE_ATTRIBUTES, {name: value}),
     ),
 }
 #: Where a record a push created is deleted, by record type ({id}: its PCO id).
@@ -66,36 +68,6 @@ _DELETE_PATHS = {
     "email": "/people/v2/emails/{id}",
     "phone": "/people/v2/phone_numbers/{id}",
 }
-
-#: PCO's current logical values, by (record type, PCO id); None for a record PCO no longer has.
-PcoNow = dict[tuple[str, str], dict[str, Any] | None]
-
-
-def read_pco_now(ctx: SyncContext, target: Target) -> PcoNow:
-    """PCO's current values of every record the target PATCHed (see the module docstring)."""
-    wanted: dict[str, set[str]] = {}
-    for entry in target.entries:
-        if entry.side == "pco" and entry.action == "update" and entry.record_type in _KINDS:
-            wanted.setdefault(entry.record_type, set()).add(str(entry.pco_id))
-    now: PcoNow = {}
-    for role, ids in wanted.items():
-        kind = _KINDS[role]
-        if target.started_at is not None:
-            where = {"updated_at": {"gte": target.started_at}}
-            for resource in ctx.client.iterate(kind.path, where=where, per_page=100):
-                if resource.id in ids:
-                    now[(role, resource.id)] = kind.values(resource)
-        for pco_id in sorted(ids - {i for r, i in now if r == role}):
-            now[(role, pco_id)] = _one(ctx, kind, pco_id)
-    return now
-
-
-def _one(ctx: SyncContext, kind: _Kind, pco_id: str) -> dict[str, Any] | None:
-    try:
-        document = ctx.client.get(f"{kind.path}/{pco_id}")
-    except NotFoundError:
-        return None
-    return kind.values(document.data[0]) if document.data else None
 
 
 def undo_remote(
@@ -123,9 +95,9 @@ def _left(ctx: SyncContext, entry: Any, reason: str) -> None:
 
 def _patch_back(ctx: SyncContext, entry: Any, now: PcoNow) -> None:
     role, name, pco_id = entry.record_type, entry.field, str(entry.pco_id)
-    kind = _KINDS.get(role)
-    attributes = kind.attributes(name, entry.old_value) if kind else {}
-    if kind is None or not attributes:
+    writer = _WRITERS.get(role)
+    attributes = writer[2](name, entry.old_value) if writer else {}
+    if writer is None or not attributes:
         _left(ctx, entry, f"undo does not write {role} {name} back to PCO")
         return
     current = now.get((role, pco_id))
@@ -137,16 +109,11 @@ def _patch_back(ctx: SyncContext, entry: Any, now: PcoNow) -> None:
         return  # PCO has the old value already
     row = find_row(ctx, role, entry.local_id, pco_id)
     if here != comparable(entry.new_value):
-        if row is not None:
-            local = comparable(getattr(row, ctx.roles.column(role, name), None))
-            undo_conflict(
-                ctx, role, row, name, entry, local=local, wanted=entry.old_value, pco=here
-            )
-        else:
-            _left(ctx, entry, f"PCO changed it again since (now {here!r})")
+        _changed_since(ctx, entry, row, here)
         return
+    owner = contact_owner(ctx, entry) if role == "phone" else None
     try:
-        ctx.client.update(f"{kind.path}/{pco_id}", kind.type_, pco_id, attributes)
+        ctx.client.update(writer[1](owner, pco_id), writer[0], pco_id, attributes)
     except (ValidationError, NotFoundError) as error:
         _left(ctx, entry, f"PCO refused it: {error}")
         return
@@ -156,6 +123,25 @@ def _patch_back(ctx: SyncContext, entry: Any, now: PcoNow) -> None:
     if row is not None:
         _snapshot_back(row, name, entry.new_value, entry.old_value)
     ctx.report.count("updated")
+
+
+def _changed_since(ctx: SyncContext, entry: Any, row: Any, here: Any) -> None:
+    """PCO holds neither value: a conflict for the admin (or, without a local row, an issue)."""
+    if row is None:
+        _left(ctx, entry, f"PCO changed it again since (now {here!r})")
+        return
+    column = ctx.roles.column(entry.record_type, entry.field)
+    local = comparable(getattr(row, column, None))
+    undo_conflict(
+        ctx,
+        entry.record_type,
+        row,
+        entry.field,
+        entry,
+        local=local,
+        wanted=entry.old_value,
+        pco=here,
+    )
 
 
 def _snapshot_back(row: Any, name: str, new: Any, old: Any) -> None:

@@ -130,3 +130,20 @@ def test_undo_of_a_full_push_with_delete_created_leaves_pco_and_the_site_as_befo
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, records)) == before
+
+
+def test_undo_of_a_pushed_email_change_patches_the_email_back(
+    sandbox, run_sync, db, models, undo
+):
+    maria = sandbox_person(sandbox, "Maria", "Garcia", emails=["maria@example.org"])
+    run_sync("pull", "people")
+    person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
+    email = db.session.scalar(select(models.PersonEmail).filter_by(person_id=person.id))
+    email.email = "maria@new.example.org"
+    db.session.commit()
+    before = (tables(db), pco_state(sandbox))
+    push = run_sync("push", "people")
+    assert sandbox.state()["records"]["Email"][0]["address"] == "maria@new.example.org"
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox)) == before
