@@ -132,9 +132,7 @@ def test_undo_of_a_full_push_with_delete_created_leaves_pco_and_the_site_as_befo
     assert (tables(db), pco_state(sandbox, records)) == before
 
 
-def test_undo_of_a_pushed_email_change_patches_the_email_back(
-    sandbox, run_sync, db, models, undo
-):
+def test_undo_of_a_pushed_email_change_patches_the_email_back(sandbox, run_sync, db, models, undo):
     maria = sandbox_person(sandbox, "Maria", "Garcia", emails=["maria@example.org"])
     run_sync("pull", "people")
     person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
@@ -144,6 +142,21 @@ def test_undo_of_a_pushed_email_change_patches_the_email_back(
     before = (tables(db), pco_state(sandbox))
     push = run_sync("push", "people")
     assert sandbox.state()["records"]["Email"][0]["address"] == "maria@new.example.org"
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox)) == before
+
+
+def test_undo_of_a_pushed_phone_change_patches_the_number_back(sandbox, run_sync, db, models, undo):
+    maria = sandbox_person(sandbox, "Maria", "Garcia", phone_numbers=["+15555550123"])
+    run_sync("pull", "people")
+    person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
+    phone = db.session.scalar(select(models.PersonPhone).filter_by(person_id=person.id))
+    phone.phone = "+15555550199"
+    db.session.commit()
+    before = (tables(db), pco_state(sandbox))
+    push = run_sync("push", "people")
+    assert pco_state(sandbox)["PhoneNumber"] != before[1]["PhoneNumber"]
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox)) == before
