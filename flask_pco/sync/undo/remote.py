@@ -123,6 +123,7 @@ def _patch_back(ctx: SyncContext, entry: Any, now: PcoNow) -> None:
     if row is not None:
         _snapshot_back(row, name, entry.new_value, entry.old_value)
     ctx.report.count("updated")
+    ctx.session.commit()  # per PCO write, with its entry: a killed undo re-runs where it stopped
 
 
 def _changed_since(ctx: SyncContext, entry: Any, row: Any, here: Any) -> None:
@@ -170,6 +171,7 @@ def _created(ctx: SyncContext, target: Target, entry: Any, delete_created: bool)
     if row is not None and row.pco_id == pco_id:
         unlink_row(ctx, role, row)
     ctx.report.count("removed")
+    ctx.session.commit()
 
 
 def _delete_path(ctx: SyncContext, role: str, entry: Any) -> str | None:

@@ -104,3 +104,12 @@ def test_undo_of_a_first_full_pull_removes_what_it_brought_and_its_undo_brings_i
     again = undo(first.id)
     assert again.status == "succeeded", again.error_message
     assert tables(db) == after
+
+
+def test_undoing_the_same_run_again_changes_nothing(sandbox, run_sync, db, undo):
+    before, second = _pulled_then_changed(sandbox, run_sync, db)
+    undo(second.id)
+    again = undo(second.id)  # as a re-run after an undo that stopped half-way would
+    assert again.status == "succeeded", again.error_message
+    assert journal(again.id) == []
+    assert tables(db) == before
