@@ -113,3 +113,13 @@ def test_undoing_the_same_run_again_changes_nothing(sandbox, run_sync, db, undo)
     assert again.status == "succeeded", again.error_message
     assert journal(again.id) == []
     assert tables(db) == before
+
+
+def test_undo_unlinks_a_local_person_the_pull_linked(sandbox, run_sync, db, undo, local_person):
+    local_person("Ana", "Ruiz", emails=("ana@example.org",))
+    sandbox_person(sandbox, "Ana", "Ruiz", emails=["ana@example.org"], birthdate="1990-02-03")
+    before = tables(db)
+    pull = run_sync("pull", "people")
+    assert tables(db)["people"][0]["pco_id"] is not None
+    undo(pull.id)
+    assert tables(db) == before
