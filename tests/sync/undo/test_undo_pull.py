@@ -31,6 +31,13 @@ def test_undo_of_a_pull_puts_every_row_back_as_it_was(sandbox, run_sync, db, und
     assert tables(db) == before
 
 
+def test_undo_of_a_pull_sends_nothing_to_pco(sandbox, run_sync, db, undo):
+    _, second = _pulled_then_changed(sandbox, run_sync, db)
+    sandbox.clear_requests()
+    undo(second.id)
+    assert [r for r in sandbox.requests() if r["method"] != "GET"] == []
+
+
 def test_undo_of_an_undo_puts_the_pull_s_changes_back(sandbox, run_sync, db, undo):
     _, second = _pulled_then_changed(sandbox, run_sync, db)
     after = tables(db)
