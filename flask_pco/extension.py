@@ -104,6 +104,7 @@ class PCO:
             health,
             oauth,
             preview,
+            undo,
         )
         from flask_pco.web.admin import admin_blueprint
         from flask_pco.web.readonly import readonly_blueprint

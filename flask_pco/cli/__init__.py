@@ -77,6 +77,11 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
         None,
         "The changes run RUN_ID made (a full run: those of its steps), in the order made.",
     ),
+    "undo": (
+        "flask_pco.cli.undo",
+        None,
+        "Revert finished run RUN_ID from its journal, as a new run that can be undone in turn.",
+    ),
     "test-connection": (
         "flask_pco.cli.connection",
         None,

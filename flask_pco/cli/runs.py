@@ -52,7 +52,7 @@ _SYNC_OPTIONS = [
 ]
 
 
-def _sync_options(function: Any) -> Any:
+def sync_options(function: Any) -> Any:
     for option in reversed(_SYNC_OPTIONS):
         function = option(function)
     return function
@@ -76,7 +76,7 @@ def _sync_options(function: Any) -> Any:
     metavar="ID",
     help="With `sync groups`: only this PCO group (its id) and its members.",
 )
-@_sync_options
+@sync_options
 def sync_command(
     sync_type: str,
     incremental: bool,
@@ -105,7 +105,7 @@ def sync_command(
 
 @commands.command("push")
 @click.argument("sync_type", metavar="TYPE")
-@_sync_options
+@sync_options
 def push_command(sync_type: str, dry_run: bool, enqueue: bool, **preview: Any) -> None:
     """Push local changes to PCO: TYPE is people, families, group-memberships or full."""
     _run("push", sync_type, enqueue, preview, dry_run=dry_run)
@@ -114,7 +114,18 @@ def push_command(sync_type: str, dry_run: bool, enqueue: bool, **preview: Any) -
 def _run(
     direction: Direction, sync_type: str, enqueue: bool, preview: dict[str, Any], **kwargs: Any
 ) -> None:
-    check_preview_options(kwargs["dry_run"], enqueue, preview["plan_path"])
+    def start(mode: Mode) -> Any:
+        return start_sync(direction, sync_type, trigger="cli", mode=mode, **kwargs)
+
+    run_and_report(start, enqueue, preview, kwargs["dry_run"])
+
+
+def run_and_report(
+    start: Callable[[Mode], Any], enqueue: bool, preview: dict[str, Any], dry_run: bool
+) -> None:
+    """Start a run with ``start(mode)``, follow it, print its summary (a dry run's plan
+    too), and exit as ``exit_for`` says; with ``enqueue``, only say it was queued."""
+    check_preview_options(dry_run, enqueue, preview["plan_path"])
     with one_line_errors():
         if not enqueue:
             current_pco().client()  # missing credentials: say so before a run row exists
@@ -122,20 +133,20 @@ def _run(
             # passes, as the work horse does (AppWorker.main_work_horse); ~5 s of a 50,000
             # people pull on PostgreSQL went on re-reading it.
             gc.freeze()
-        mode: Mode = "enqueue" if enqueue else "thread"
-        run = start_sync(direction, sync_type, trigger="cli", mode=mode, **kwargs)
+        run = start("enqueue" if enqueue else "thread")
     if enqueue:
-        click.echo(f"queued run {run.id} ({direction} {sync_type}) as RQ job {run.job_id}")
+        what = f"{run.direction} {run.sync_type}"
+        click.echo(f"queued run {run.id} ({what}) as RQ job {run.job_id}")
         click.echo("follow it with `flask pco status`")
         return
     run = watch(run.id)
     click.echo(summary_line(run))
     if run.dry_run and run.status == "succeeded":
         show_plan(run.id, preview["show"], preview["plan_path"])
-    _exit_for(run)
+    exit_for(run)
 
 
-def _exit_for(run: Any) -> None:
+def exit_for(run: Any) -> None:
     """Exit 0 only when every record went through: a failed run is 1, one waiting for approval
     3 (whatever else it left), one that left records failed or held 4. Skipped records are
     ones a sync leaves on purpose (a person without a name) and do not change the code."""

@@ -1,6 +1,7 @@
 """The sync engine: what moves between PCO and the local tables, and under which rules.
 
-``pull/``, ``push/`` and ``webhooks/`` hold the three ways a change travels; beside them sit the
+``pull/``, ``push/`` and ``webhooks/`` hold the three ways a change travels (``undo/`` reverts
+what one of them journaled); beside them sit the
 modules all three share: the run record (``runs``, ``cursors``, ``engine``, ``dry_run``),
 matching and ownership (``matching``, ``policy``, ``rows``), and safety (``removals``,
 ``approvals``, ``holds``, ``busy``). It may import ``client``, ``mapping`` and the package's

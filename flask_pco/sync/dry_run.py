@@ -146,6 +146,10 @@ class PlannedWrites:
         merged = {**known, **attributes, "updated_at": _now()}
         return parse_resource({"type": type_, "id": str(id_), "attributes": merged})
 
+    def delete(self, path: str) -> None:
+        """Planned only: an undo's delete of a record a push created."""
+        self.writes.append(("DELETE", path, "", {}))
+
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Document:

@@ -71,8 +71,8 @@ def step(direction: str, name: str) -> Callable[[StepFunction], StepFunction]:
 
 
 def _load_steps() -> None:
-    """Import the step packages, which register their steps."""
-    for name in ("pull", "push"):
+    """Import the step packages, which register their steps (``undo``: the undo of a run)."""
+    for name in ("pull", "push", "undo"):
         importlib.import_module(f"{__package__}.{name}")
 
 
@@ -80,7 +80,7 @@ def sync_types(direction: str) -> tuple[str, ...]:
     """The sync types a direction offers, ``full`` included once its steps exist."""
     _load_steps()
     names = tuple(name for d, name in _STEPS if d == direction)
-    return (*names, "full") if names else ()
+    return (*names, "full") if names and direction in FULL_ORDER else names
 
 
 def offered(roles: Roles, direction: str, name: str) -> bool:

@@ -235,6 +235,7 @@ def drop_cascaded_memberships(ctx: SyncContext, person: Any) -> int:
         owner = getattr(model, ctx.roles.column(role, "person_id"))
         query = select(model).where(owner == person.id, model.pco_id.is_not(None))
         for row in ctx.session.scalars(query.where(model.pco_removed_at.is_(None))).all():
+            record_fields(ctx, role, row, {"removed": (False, True)}, action="merge")
             row.pco_removed_at = utcnow()
             marked += 1
     ctx.session.flush()

@@ -183,6 +183,10 @@ def comparable_changes(
     def assigned(key: tuple[str, Any], entry: Any, other: Any) -> None:
         other_side = "PCO" if key[0] == "local" else "local"
         name = f"new {entry.record_type} of {other_side} {other}" if other else None
+        if name is None and entry.action == "create" and entry.new_value:
+            # A row PCO has no record of (the groups' department): named by what it holds, so
+            # a create elsewhere in the run does not renumber it.
+            name = f"new {entry.record_type} {_hashable(entry.new_value)}"
         given.setdefault(key, name or f"new #{len(given) + 1}")
 
     def pco(value: Any, entry: Any) -> Any:

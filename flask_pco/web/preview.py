@@ -60,12 +60,13 @@ def start_preview_route() -> Any:
 def run_preview_route(run_id: int) -> Any:
     """Start the real run of a finished preview; its page then shows how it went."""
     preview = _preview_run(run_id)
+    options = dict(preview.options or {})  # an undo's: with the deletes it previewed, or none
     try:
         run = _start(
             direction=preview.direction,
             sync_type=preview.sync_type,
             incremental=bool(preview.incremental),
-            options=dict(preview.options or {}),
+            options=options,
         )
     except PcoError as error:
         flash(str(error), "pco-error")
@@ -78,6 +79,7 @@ def preview_route(run_id: int) -> str:
     """The preview's counts and planned changes; with ``?run=``, how that real run went."""
     from flask_pco.sync.history import change_line, labels
     from flask_pco.sync.preview import compare_with_run, plan_changes, plan_names
+    from flask_pco.web.undo import created_in_pco
 
     state = current_pco()
     state.db.session.expire_all()  # the runs are written by another thread or process
@@ -91,9 +93,12 @@ def preview_route(run_id: int) -> str:
     if real is not None and real.status not in _ACTIVE:
         outcome = compare_with_run(state, run_id, real.id)
         run_names = labels(state, outcome.unplanned)
+    created = created_in_pco(preview)
     return render_template(
         "pco/preview.html",
         preview=preview,
+        created=created,
+        created_names=labels(state, created),
         plan=plan,
         names=plan_names(plan.entries) if plan else {},
         page=page,

@@ -56,8 +56,19 @@ def test_linking_a_local_person_journals_the_link(sandbox, run_sync, models, loc
     mine = local_person("Ana", "Ruiz", emails=("ana@example.org",))
     pco_id = sandbox_person(sandbox, "Ana", "Ruiz", emails=["ana@example.org"])
     run = run_sync("pull", "people")
-    links = entries(models, run_id=run.id, action="link")
+    links = entries(models, run_id=run.id, action="link", record_type="person")
     assert [(e.local_id, e.old_value, e.new_value) for e in links] == [(mine.id, None, pco_id)]
+
+
+def test_linking_a_local_email_to_pco_s_journals_that_link_too(
+    sandbox, run_sync, models, local_person
+):
+    local_person("Ana", "Ruiz", emails=("ana@example.org",))
+    sandbox_person(sandbox, "Ana", "Ruiz", emails=["ana@example.org"])
+    run = run_sync("pull", "people")
+    [link] = entries(models, run_id=run.id, action="link", record_type="email")
+    email = models.db.session.scalar(select(models.PersonEmail))
+    assert (link.local_id, link.old_value, link.new_value) == (email.id, None, email.pco_id)
 
 
 def _context(state: Any) -> SyncContext:

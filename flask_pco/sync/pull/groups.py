@@ -28,6 +28,7 @@ from flask_pco.models import utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor
 from flask_pco.sync.engine import step
+from flask_pco.sync.journal import record
 from flask_pco.sync.pull.base import PageTally, run_pages
 from flask_pco.sync.pull.group_listings import LISTED_ALL, groups_to_list
 from flask_pco.sync.pull.group_rows import existing_rows, mapped, rows_by_pco_id, upsert_row
@@ -168,9 +169,11 @@ def _department(ctx: SyncContext) -> Any:
         .limit(1)
     )
     if row is None:
-        row = model(**{column("group", "name"): name, column("group", "kind"): "department"})
+        values = {"name": name, "kind": "department"}
+        row = model(**{column("group", k): v for k, v in values.items()})
         ctx.session.add(row)
         ctx.session.flush()
+        record(ctx, "group", "create", row=row, new=values)  # so an undo can take it away
     return row
 
 

@@ -31,6 +31,7 @@ from flask_pco.mapping.mergers import PersonMergerData, merger_from_resource
 from flask_pco.models import DeliveryStatus, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, read_cursor
+from flask_pco.sync.journal import record
 from flask_pco.sync.merges import HELD_MERGE, drop_cascaded_memberships, merge_rows
 from flask_pco.sync.pull.people import deactivate_person, refresh_person
 
@@ -100,6 +101,7 @@ def apply_merger(ctx: SyncContext, merger: PersonMergerData) -> MergeOutcome:
 
 def _relink(ctx: SyncContext, row: Any, merger: PersonMergerData) -> MergeOutcome:
     """Only the removed profile was local: its row becomes the kept profile's."""
+    record(ctx, "person", "link", row=row, old=row.pco_id, new=merger.keep_id)
     row.pco_id, row.pco_updated_at = merger.keep_id, None
     row.pco_misses, row.pco_removed_at, row.pco_removed_run = 0, None, None
     drop_cascaded_memberships(ctx, row)  # PCO deleted the removed profile's memberships

@@ -296,6 +296,8 @@ class PeopleWriter:
             setattr(contact, self.ctx.roles.column(kind.role, "person_id"), row.id)
             changed = True
         if pco_id and contact.pco_id != pco_id:
+            record(self.ctx, kind.role, "link", row=contact, pco_id=pco_id,
+                   old=contact.pco_id, new=pco_id)  # fmt: skip
             contact.pco_id = pco_id
             changed = True
         return changed

@@ -1,0 +1,69 @@
+"""Undo tests: runs on SQLite and PostgreSQL against the sandbox, then their undo, compared
+table by table with the state before."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from flask_pco import current_pco
+from flask_pco.jobs.undo import start_undo
+
+#: The host's tables and the extension's conflicts: what an undo must put back as it was.
+TABLES = (
+    "people",
+    "person_emails",
+    "person_phones",
+    "families",
+    "family_members",
+    "church_group",
+    "group_membership",
+    "checkins",
+    "pco_conflict",
+)
+#: When a row last agreed with PCO, and how many looks in a row missed it, are the sync's
+#: bookkeeping (never journaled), no part of what the row holds.
+_WHEN_SYNCED = ("pco_synced_at", "pco_updated_at", "pco_misses")
+
+
+def tables(db: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every row of ``TABLES`` by id, a removal's time reduced to whether there is one."""
+    db.session.expire_all()
+    found = {}
+    metadata = current_pco().roles.model("person").metadata
+    for name in TABLES:
+        table = metadata.tables[name]
+        rows = db.session.execute(select(table).order_by(table.c.id)).mappings()
+        found[name] = [_comparable(dict(row)) for row in rows]
+    return found
+
+
+def _comparable(row: dict[str, Any]) -> dict[str, Any]:
+    for name in _WHEN_SYNCED:
+        row.pop(name, None)
+    if isinstance(row.get("pco_removed_at"), datetime):
+        row["pco_removed_at"] = "set"
+    row.pop("detected_at", None)
+    return row
+
+
+@pytest.fixture
+def undo(state: Any) -> Callable[..., Any]:
+    """``undo(run_id, delete_created=False)`` → the finished undo run's row."""
+
+    def run(run_id: int | None = None, **options: Any) -> Any:
+        row = start_undo(run_id=run_id, trigger="cli", mode="inline", **options)
+        state.db.session.expire_all()
+        return state.db.session.get(state.models.SyncRun, row.id)
+
+    return run
+
+
+def journal(run_id: int) -> list[Any]:
+    Entry = current_pco().models.JournalEntry
+    query = select(Entry).where(Entry.run_id == run_id).order_by(Entry.id)
+    return list(current_pco().db.session.scalars(query))

@@ -1,0 +1,162 @@
+"""Undo of a push: PCO's fields PATCHed back (compared in the sandbox's store), the site's rows
+as before, and what the push created in PCO kept unless the admin asks for its deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.sync.conftest import sandbox_person
+from tests.sync.push.conftest import add_family, add_person
+from tests.sync.undo.conftest import tables
+
+#: PCO's record types a people push writes.
+PCO_TABLES = ("Person", "Email", "PhoneNumber")
+
+
+def pco_state(sandbox: Any, names: tuple[str, ...] = PCO_TABLES) -> dict[str, list[dict[str, Any]]]:
+    """The sandbox's records of these types, less when each was last touched."""
+    records = sandbox.state()["records"]
+    return {
+        name: sorted(
+            ({k: v for k, v in r.items() if k != "updated_at"} for r in records.get(name, [])),
+            key=lambda r: str(r["id"]),
+        )
+        for name in names
+    }
+
+
+def _renamed_here_and_pushed(sandbox, run_sync, db, models):
+    maria = sandbox_person(sandbox, "Maria", "Garcia")
+    run_sync("pull", "people")
+    person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
+    person.last_name = "Garcia-Lopez"
+    db.session.commit()
+    before = (tables(db), pco_state(sandbox))
+    push = run_sync("push", "people")
+    assert push.status == "succeeded", push.error_message
+    assert sandbox.state()["records"]["Person"][0]["last_name"] == "Garcia-Lopez"
+    return maria, before, push
+
+
+def test_undo_of_a_push_patches_pco_back_and_leaves_the_site_as_before(
+    sandbox, run_sync, db, models, undo
+):
+    _, before, push = _renamed_here_and_pushed(sandbox, run_sync, db, models)
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox)) == before
+
+
+def test_undo_of_a_push_reads_pco_in_one_listing_not_one_get_per_person(
+    sandbox, run_sync, db, models, undo
+):
+    _, _, push = _renamed_here_and_pushed(sandbox, run_sync, db, models)
+    sandbox.clear_requests()
+    undo(push.id)
+    reads = [r["path"].split("?")[0] for r in sandbox.requests() if r["method"] == "GET"]
+    assert reads == ["/people/v2/people"]
+
+
+def test_undo_of_the_undo_of_a_push_pushes_again(sandbox, run_sync, db, models, undo):
+    _, _, push = _renamed_here_and_pushed(sandbox, run_sync, db, models)
+    after = (tables(db), pco_state(sandbox))
+    again = undo(undo(push.id).id)
+    assert again.status == "succeeded", again.error_message
+    assert (tables(db), pco_state(sandbox)) == after
+
+
+def test_a_field_pco_changed_since_the_push_becomes_a_conflict(sandbox, run_sync, db, models, undo):
+    maria, _, push = _renamed_here_and_pushed(sandbox, run_sync, db, models)
+    sandbox.edit_person(maria, last_name="Garcia Lopez")
+    undo(push.id)
+    assert sandbox.state()["records"]["Person"][0]["last_name"] == "Garcia Lopez"
+    Conflict = db.Model.registry._class_registry["Conflict"]
+    [conflict] = db.session.scalars(select(Conflict))
+    assert (conflict.base_value, conflict.local_value, conflict.pco_value) == (
+        "Garcia-Lopez",
+        "Garcia-Lopez",
+        "Garcia Lopez",
+    )
+
+
+def _new_person_pushed(sandbox, run_sync, db):
+    dana = add_person(db, "Dana", "Newcomer", emails=("dana@example.org",))
+    before = (tables(db), pco_state(sandbox))
+    push = run_sync("push", "people")
+    assert push.status == "succeeded", push.error_message
+    assert len(sandbox.state()["records"]["Person"]) == 1
+    return dana, before, push
+
+
+def test_a_person_the_push_created_in_pco_is_kept_and_listed(sandbox, run_sync, db, undo):
+    dana, _, push = _new_person_pushed(sandbox, run_sync, db)
+    undone = undo(push.id)
+    assert len(sandbox.state()["records"]["Person"]) == 1
+    Issue = db.Model.registry._class_registry["SyncIssue"]
+    reasons = [i.reason for i in db.session.scalars(select(Issue).where(Issue.run_id == undone.id))]
+    assert any("created in PCO by run" in r and "kept" in r for r in reasons)
+    assert db.session.get(type(dana), dana.id).pco_id is not None  # still linked: no duplicate
+
+
+def test_with_delete_created_the_person_goes_from_pco_and_the_site_is_as_before(
+    sandbox, run_sync, db, undo
+):
+    _, before, push = _new_person_pushed(sandbox, run_sync, db)
+    undone = undo(push.id, delete_created=True)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox)) == before
+
+
+def test_undo_of_a_full_push_with_delete_created_leaves_pco_and_the_site_as_before(
+    sandbox, run_sync, db, models, undo
+):
+    sandbox.reset(people=2, seed=1)
+    run_sync("pull", "full")
+    group = db.session.scalars(
+        select(models.ChurchGroup).where(models.ChurchGroup.pco_id.is_not(None))
+    ).first()
+    dana = add_person(db, "Dana", "Newcomer", emails=("dana@example.org",))
+    sam = add_person(db, "Sam", "Newcomer")
+    add_family(db, "Newcomer", (dana, "adult"), (sam, "child"))
+    db.session.add(models.GroupMembership(group_id=group.id, person_id=dana.id))
+    db.session.commit()
+    records = ("Person", "Email", "Household", "HouseholdMembership", "Membership")
+    before = (tables(db), pco_state(sandbox, records))
+    push = run_sync("push", "full")
+    assert push.status == "succeeded", push.error_message
+    assert pco_state(sandbox, records) != before[1]
+    undone = undo(push.id, delete_created=True)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox, records)) == before
+
+
+def test_undo_of_a_pushed_email_change_patches_the_email_back(sandbox, run_sync, db, models, undo):
+    maria = sandbox_person(sandbox, "Maria", "Garcia", emails=["maria@example.org"])
+    run_sync("pull", "people")
+    person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
+    email = db.session.scalar(select(models.PersonEmail).filter_by(person_id=person.id))
+    email.email = "maria@new.example.org"
+    db.session.commit()
+    before = (tables(db), pco_state(sandbox))
+    push = run_sync("push", "people")
+    assert sandbox.state()["records"]["Email"][0]["address"] == "maria@new.example.org"
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox)) == before
+
+
+def test_undo_of_a_pushed_phone_change_patches_the_number_back(sandbox, run_sync, db, models, undo):
+    maria = sandbox_person(sandbox, "Maria", "Garcia", phone_numbers=["+15555550123"])
+    run_sync("pull", "people")
+    person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
+    phone = db.session.scalar(select(models.PersonPhone).filter_by(person_id=person.id))
+    phone.phone = "+15555550199"
+    db.session.commit()
+    before = (tables(db), pco_state(sandbox))
+    push = run_sync("push", "people")
+    assert pco_state(sandbox)["PhoneNumber"] != before[1]["PhoneNumber"]
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox)) == before
