@@ -183,10 +183,14 @@ class PeopleWriter:
 
     def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
-        demographics = self.ctx.roles.known("person", person.demographics())
-        snapshot = {k: comparable(v) for k, v in demographics.items()}
+        roles = self.ctx.roles
+        demographics = roles.known("person", person.demographics())
+        synced = set(roles.synced("person"))
+        snapshot = {k: comparable(v) for k, v in demographics.items() if k in synced}
+        # A push-only or ignored field is not taken from PCO, even by a new person.
+        pulled = {k: v for k, v in demographics.items() if roles.rule("person", k).pulls}
         return {
-            **self.ctx.roles.columns("person", demographics),
+            **roles.columns("person", pulled),
             "pco_id": person.pco_id,
             "pco_updated_at": person.updated_at,
             "pco_synced_at": now,

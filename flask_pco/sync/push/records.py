@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
 
 from flask_pco.exceptions import (
     ApiError,
@@ -25,7 +27,7 @@ from flask_pco.exceptions import (
 )
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.journal import record, record_fields
-from flask_pco.sync.policy import PCO_OWNED, Merge, comparable, local_values, record_conflicts
+from flask_pco.sync.policy import Merge, comparable, local_values, record_conflicts
 from flask_pco.sync.push.remote_index import parse_pco_time
 
 if TYPE_CHECKING:
@@ -124,15 +126,24 @@ def apply_local(ctx: SyncContext, row: Any, role: str, values: Mapping[str, Any]
         current = getattr(row, column, None)
         if comparable(current) != comparable(value):
             changes[name] = (current, value)
-        setattr(row, column, _local_type(current, value, name))
+        setattr(row, column, _local_type(current, value, name, _is_date(row, column)))
     record_fields(ctx, role, row, changes)
 
 
-def _local_type(current: Any, value: Any, name: str) -> Any:
+def _local_type(current: Any, value: Any, name: str, date_column: bool = False) -> Any:
     """Dates travel as ISO strings in snapshots; the host column wants a ``date``."""
-    if isinstance(value, str) and (isinstance(current, date) or name == "dob"):
+    if isinstance(value, str) and (isinstance(current, date) or name == "dob" or date_column):
         return date.fromisoformat(value[:10])
     return value
+
+
+def _is_date(row: Any, column: str) -> bool:
+    """Whether the host column holds dates (a custom date field that is still empty)."""
+    try:
+        kind = sa_inspect(type(row)).columns[column].type.python_type
+    except (KeyError, NotImplementedError, AttributeError, NoInspectionAvailable):
+        return False
+    return kind is date
 
 
 def record_rejected(ctx: SyncContext, resource_type: str, row: Any, error: ApiError) -> None:
@@ -306,7 +317,7 @@ def local_rows(ctx: SyncContext, role: str, *extra: str) -> Iterator[tuple[Any, 
     lookups ``local_values`` makes.
     """
     model = ctx.roles.model(role)
-    owned = [(name, ctx.roles.column(role, name)) for name in PCO_OWNED.get(role, ())]
+    owned = [(name, ctx.roles.column(role, name)) for name in ctx.roles.synced(role)]
     owned = [(name, column) for name, column in owned if hasattr(model, column)]
     names = ["id", "pco_id", "pco_snapshot", *extra]
     columns = [getattr(model, name) for name in names] + [getattr(model, c) for _, c in owned]
