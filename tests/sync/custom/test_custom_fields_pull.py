@@ -120,3 +120,29 @@ def test_custom_fields_cost_one_request_per_run_not_one_per_person(
     assert len(people_pages) == 4  # 35 people at 10 a page, as without custom fields
     assert paths.count("/people/v2/field_definitions") == 1
     assert not any("/field_data" in p for p in paths)
+
+
+def test_the_journal_records_a_custom_fields_change_both_ways(
+    site: Callable[..., Any], sandbox: SandboxControl
+) -> None:
+    from sqlalchemy import select
+
+    from flask_pco import current_pco
+    from tests.fields_site import fields_db
+
+    site()
+    pco_id = sandbox.add_person(first_name="Ada", custom_fields={"Baptism date": "2001-06-17"})
+    run("pull")
+    [datum] = [d for d in sandbox.state()["records"]["FieldDatum"] if d["person_id"] == pco_id]
+    sandbox.edit("field_data", datum["id"], value="2002-07-18")
+    run("pull")
+    row = parishioner(pco_id)
+    row.years_attending = 4
+    fields_db.session.commit()
+    run("push")
+
+    Entry = current_pco().models.JournalEntry
+    entries = fields_db.session.scalars(select(Entry).where(Entry.action == "update")).all()
+    changes = {(e.side, e.field): (e.old_value, e.new_value) for e in entries}
+    assert changes[("local", "baptised_on")] == ("2001-06-17", "2002-07-18")
+    assert changes[("pco", "years_attending")] == (None, 4)
