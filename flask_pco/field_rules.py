@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["MODES", "PCO_OWNED", "RULED_ROLES", "FieldRule", "parse_rule"]
@@ -70,6 +71,15 @@ DEFAULT_RULE = FieldRule()
 
 def parse_rule(value: Any) -> FieldRule:
     """``"two_way"``, ``"push_only+keep_filled"`` or ``("pco_wins", "keep_filled")``."""
+    if isinstance(value, FieldRule):
+        return value
+    if isinstance(value, list):
+        value = tuple(value)
+    return _parse(value)
+
+
+@lru_cache(maxsize=256)  # asked for every field of every record a sync merges
+def _parse(value: Any) -> FieldRule:
     parts = value.split("+") if isinstance(value, str) else list(value)
     words = [str(part).strip() for part in parts if str(part).strip()]
     modes = [word for word in words if word in MODES]

@@ -190,3 +190,8 @@ def test_a_bad_rule_stops_start_up_with_one_line(
 def test_a_custom_field_without_its_column_stops_start_up(database_url: str) -> None:
     with pytest.raises(ConfigError, match="Parishioner has no column 'shoe_size'"):
         fields_app(database_url, custom={"Shoe size": "shoe_size"})
+
+
+def test_a_custom_field_on_a_column_already_synced_stops_start_up(database_url: str) -> None:
+    with pytest.raises(ConfigError, match="custom field 'T-shirt size': column 'given_name'"):
+        fields_app(database_url, custom={"T-shirt size": "given_name"})
