@@ -55,9 +55,11 @@ def fields_app(
     *,
     custom: dict[Any, str] | None = None,
     rules: dict[str, Any] | None = None,
+    empty: bool = True,
     **config: Any,
 ) -> Flask:
-    """The site with ``custom`` (default: every field) and person ``rules``, tables emptied."""
+    """The site with ``custom`` (default: every field) and person ``rules``, tables emptied
+    (``empty=False``: as they are, the same site restarted with another mapping)."""
     pco = PCO(fields_db)
     pco.register_models(
         person=Parishioner,
@@ -74,7 +76,8 @@ def fields_app(
     pco.init_app(app)
     with app.app_context():
         fields_db.create_all()
-        empty_tables(fields_db)
+        if empty:
+            empty_tables(fields_db)
     return app
 
 

@@ -107,7 +107,7 @@ class _PeopleListing:
         refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
         people = map_people(document, tally, self.country, self.custom_fields)
-        people = changed_only(self.ctx, "person", people, tally, self.retry)
+        people = changed_only(self.ctx, "person", people, tally, self.retry, self.custom_fields)
         if not people:
             return
         for outcome in PeopleWriter(self.ctx, tally).apply(people):

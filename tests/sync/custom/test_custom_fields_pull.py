@@ -146,3 +146,25 @@ def test_the_journal_records_a_custom_fields_change_both_ways(
     changes = {(e.side, e.field): (e.old_value, e.new_value) for e in entries}
     assert changes[("local", "baptised_on")] == ("2001-06-17", "2002-07-18")
     assert changes[("pco", "years_attending")] == (None, 4)
+
+
+def test_a_field_mapped_later_fills_in_on_the_next_pull_though_pco_changed_nobody(
+    site: Callable[..., Any], sandbox: SandboxControl
+) -> None:
+    sandbox.set_clock("2020-01-01T00:00:00Z")  # long settled: a re-run skips her as unchanged
+    try:
+        pco_id = sandbox.add_person(
+            first_name="Ada", custom_fields={"T-shirt size": "M", "Allergy notes": "Dust"}
+        )
+    finally:
+        sandbox.set_clock(None)
+    site(custom={"T-shirt size": "shirt_size"})
+    run("pull")
+    assert parishioner(pco_id).allergy_notes is None
+
+    site(custom={"T-shirt size": "shirt_size", "Allergy notes": "allergy_notes"}, empty=False)
+    again = run("pull")
+
+    assert parishioner(pco_id).allergy_notes == "Dust"
+    assert again.updated == 1
+    assert run("pull").updated == 0  # agreed now: skipped as unchanged
