@@ -18,6 +18,13 @@ changed            changed           conflict: PCO's value wins (PCO owns these
 A row that was never synced has no base: PCO's values win and nothing is pushed. Local-owned
 fields (allergies, photo, verification, check-ins) are not in any snapshot, so no merge can
 ever touch them.
+
+That table is the ``two_way`` rule, every field's default. A host may choose another per field
+(``register_models(rules=...)``, ``flask_pco.field_rules``): ``pco_wins`` and ``local_wins``
+settle the last row without a conflict, ``pull_only`` and ``push_only`` make one side follow
+the other whatever the base says, ``ignore`` leaves the field out, and ``+keep_filled`` drops
+any decision that would replace a filled value with an empty one. The synced fields are the
+PCO-owned ones plus the host's custom fields (``Roles.synced``).
 """
 
 from __future__ import annotations
