@@ -13,7 +13,9 @@ frozen, as the RQ work horse (``AppWorker.main_work_horse``) and an inline ``fla
 run it; ``--no-freeze`` measures a run started in a long-lived process instead (the admin
 page's button on a site without Redis); ``--receivers`` connects a no-op receiver to every
 signal of ``flask_pco.signals``, so every change is announced (a site without receivers
-skips that work). "CPU s" is the first pull's own CPU time. Targets (from issue 5): 5,000 people in
+skips that work); ``--custom-fields N`` pulls into ``bench/fields_site.py`` (people only, no
+contacts) with N of the sandbox's custom fields mapped, every person holding values for most
+of them (0: the same site without custom fields). "CPU s" is the first pull's own CPU time. Targets (from issue 5): 5,000 people in
 at most 50 requests; 50,000 in at most 30 s; peak memory within +50 MB of the 5,000 run.
 """
 
@@ -56,25 +58,35 @@ def main() -> None:
         action="store_true",
         help="connect a no-op receiver to every flask_pco signal (what announcing costs)",
     )
+    parser.add_argument(
+        "--custom-fields",
+        type=int,
+        default=None,
+        help="pull into bench/fields_site.py with this many custom fields mapped (0-6)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("DB", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         if args.receivers:
             _connect_receivers()
-        print(json.dumps(run_one(args.one[0], int(args.one[1]), freeze=not args.no_freeze)))
+        result = run_one(
+            args.one[0], int(args.one[1]), freeze=not args.no_freeze, custom=args.custom_fields
+        )
+        print(json.dumps(result))
         return
     print(
         f"{'db':<11}{'people':>8}{'requests':>10}{'wall s':>9}{'records/s':>11}"
-        f"{'waiting s':>11}{'re-run s':>10}{'peak RSS MB':>13}{'CPU s':>8}"
+        f"{'waiting s':>11}{'re-run s':>10}{'peak RSS MB':>13}{'CPU s':>8}{'people pages':>14}"
     )
     for db in args.dbs.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
-            result = _in_subprocess(db, size, args.no_freeze, args.receivers)
+            result = _in_subprocess(db, size, args.no_freeze, args.receivers, args.custom_fields)
             print(
                 f"{db:<11}{size:>8}{result['requests']:>10}{result['seconds']:>9.1f}"
                 f"{result['records_per_second']:>11.0f}{result['waiting_seconds']:>11.1f}"
                 f"{result['rerun_seconds']:>10.1f}"
-                f"{result['peak_rss_mb']:>13.0f}{result['cpu_seconds']:>8.1f}",
+                f"{result['peak_rss_mb']:>13.0f}{result['cpu_seconds']:>8.1f}"
+                f"{result['people_pages'] // 2:>14}",
                 flush=True,
             )
 
@@ -94,8 +106,11 @@ def _connect_receivers() -> None:
 _RECEIVERS: list[Any] = []
 
 
-def _in_subprocess(db: str, size: int, no_freeze: bool, receivers: bool) -> dict[str, Any]:
+def _in_subprocess(
+    db: str, size: int, no_freeze: bool, receivers: bool, custom: int | None
+) -> dict[str, Any]:
     flags = [*(["--no-freeze"] if no_freeze else []), *(["--receivers"] if receivers else [])]
+    flags += ["--custom-fields", str(custom)] if custom is not None else []
     output = subprocess.run(
         [sys.executable, __file__, "--one", db, str(size), *flags],
         check=True,
@@ -105,9 +120,11 @@ def _in_subprocess(db: str, size: int, no_freeze: bool, receivers: bool) -> dict
     return json.loads(output.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run_one(db: str, size: int, *, freeze: bool = True) -> dict[str, Any]:
+def run_one(
+    db: str, size: int, *, freeze: bool = True, custom: int | None = None
+) -> dict[str, Any]:
     with sandbox_and_database(db, size) as (url, database_url):
-        return _pull(url, database_url, size, freeze)
+        return _pull(url, database_url, size, freeze, custom)
 
 
 @contextmanager
@@ -132,28 +149,38 @@ def sandbox_and_database(db: str, size: int) -> Iterator[tuple[str, str]]:
         sandbox.join(10)
 
 
+def _config(url: str, database_url: str) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": "bench",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PCO_API_URL": url,
+        "PCO_APP_ID": "sandbox",
+        "PCO_SECRET": "sandbox-secret",
+        "PCO_RATE_LIMIT": 100_000,
+        "PCO_RATE_PERIOD": 1,
+    }
+
+
 def bench_app(url: str, database_url: str) -> Any:
     """The example app on ``database_url``, pulling from the sandbox at ``url`` unthrottled."""
     from example_app import create_app
 
-    return create_app(
-        {
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "PCO_API_URL": url,
-            "PCO_APP_ID": "sandbox",
-            "PCO_SECRET": "sandbox-secret",
-            "PCO_RATE_LIMIT": 100_000,
-            "PCO_RATE_PERIOD": 1,
-        }
-    )
+    return create_app(_config(url, database_url))
 
 
-def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any]:
-    from example_app.models import db
+def _pull(
+    url: str, database_url: str, size: int, freeze: bool, custom: int | None = None
+) -> dict[str, Any]:
     from flask_pco import current_pco
 
-    app = bench_app(url, database_url)
+    if custom is None:
+        from example_app.models import db
+
+        app = bench_app(url, database_url)
+    else:
+        from bench.fields_site import db, fields_app
+
+        app = fields_app(_config(url, database_url), custom)
     waiting = _measure_waiting()
     with app.app_context():
         db.create_all()
@@ -173,12 +200,19 @@ def _pull(url: str, database_url: str, size: int, freeze: bool) -> dict[str, Any
         return {
             "rerun_seconds": rerun_seconds,
             "requests": run.requests_used,
+            "people_pages": _people_pages(url),
             "seconds": seconds,
             "records_per_second": size / seconds,
             "waiting_seconds": waiting[0],
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "cpu_seconds": cpu,
         }
+
+
+def _people_pages(url: str) -> int:
+    """How many people-list pages the sandbox served (of both runs: halve for one)."""
+    log = requests.get(url + "/_sandbox/requests", timeout=30).json()
+    return sum(1 for entry in log if entry["path"].split("?")[0] == "/people/v2/people")
 
 
 def _cpu_seconds() -> float:

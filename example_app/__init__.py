@@ -21,14 +21,14 @@ from sqlalchemy.engine import make_url
 from flask_pco import PCO, ConfigError, settings_from_env
 
 from .migrations import init_migrations
-from .models import MODEL_ROLES, User, db
+from .models import CUSTOM_FIELDS, MODEL_ROLES, User, db
 
 #: Seconds a SQLite connection waits for another one's write lock before "database is locked".
 #: Python's default is 5; a webhook storm with workers needs more (README, "Databases").
 SQLITE_BUSY_TIMEOUT = 30
 
 pco = PCO(db)
-pco.register_models(**MODEL_ROLES)
+pco.register_models(**MODEL_ROLES, custom_fields=CUSTOM_FIELDS)
 login_manager = LoginManager()
 login_manager.login_view = "site.login"
 csrf = CSRFProtect()

@@ -51,6 +51,9 @@ class Person(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
     gender: Mapped[str | None] = mapped_column(String(20), nullable=True)
     dob: Mapped[date | None] = mapped_column(Date, nullable=True)
     is_child: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Two of PCO's custom fields (CUSTOM_FIELDS below), synced like the fields above.
+    shirt_size: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    baptism_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Local-owned operational data: no sync ever writes these.
     allergies: Mapped[str | None] = mapped_column(Text, nullable=True)
     photo_url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -158,6 +161,11 @@ class CheckIn(db.Model):  # type: ignore[name-defined,misc]
     checked_in_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
+
+#: PCO custom fields (by name, as PCO shows them) → the person columns that hold them.
+CUSTOM_FIELDS: dict[str, dict[Any, str]] = {
+    "person": {"T-shirt size": "shirt_size", "Baptism date": "baptism_date"}
+}
 
 MODEL_ROLES: dict[str, Any] = {
     "person": Person,

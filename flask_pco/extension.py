@@ -48,12 +48,21 @@ class PCO:
             self.init_app(app)
 
     def register_models(
-        self, *, fields: dict[str, dict[str, str]] | None = None, **classes: type[Any]
+        self,
+        *,
+        fields: dict[str, dict[str, str]] | None = None,
+        custom_fields: dict[str, dict[Any, str]] | None = None,
+        rules: dict[str, dict[str, Any]] | None = None,
+        **classes: type[Any],
     ) -> None:
         """Say which host class plays which part (person, email, phone, family, ...).
 
         ``fields`` maps a role's logical field to the host's column name where they differ,
-        for example ``fields={"person": {"dob": "birth_date"}}``.
+        for example ``fields={"person": {"dob": "birth_date"}}``. ``custom_fields`` maps PCO
+        custom fields (by name or FieldDefinition id) to host columns, ``{"person":
+        {"T-shirt size": "shirt_size"}}``; ``rules`` chooses how a field syncs, ``{"person":
+        {"gender": "local_wins"}}`` (``flask_pco.field_rules``). Both are checked at
+        ``init_app``.
         """
         for role in [*classes, *(fields or {})]:
             if role not in ROLES:
@@ -64,6 +73,11 @@ class PCO:
                 raise ConfigError(f"unknown {role} fields {sorted(unknown)}; known: {ROLES[role]}")
             self.roles.fields.setdefault(role, {}).update(mapping)
         self.roles.classes.update(classes)
+        for role, by_pco in (custom_fields or {}).items():
+            mapped = {column: str(key) for key, column in by_pco.items()}
+            self.roles.custom.setdefault(role, {}).update(mapped)
+        for role, by_field in (rules or {}).items():
+            self.roles.rules.setdefault(role, {}).update(by_field)
         self.roles.changed()
 
     def admin_access(self, check: AccessCheck) -> AccessCheck:

@@ -20,6 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import NoInspectionAvailable
 
 from flask_pco.exceptions import ConfigError
+from flask_pco.field_rules import DEFAULT_RULE, PCO_OWNED, FieldRule, parse_rule, rule_problems
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -37,6 +38,27 @@ class Roles:
 
     classes: dict[str, type[Any]] = dataclasses.field(default_factory=dict)
     fields: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    #: Custom fields per role: host column (the field's logical name too) -> the PCO custom
+    #: field's name, or its FieldDefinition id.
+    custom: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    #: Sync rules per role and logical field, as the host wrote them (``field_rules``).
+    rules: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def synced(self, role: str) -> tuple[str, ...]:
+        """The fields merged between the site and PCO: PCO-owned ones, then custom columns;
+        a field ruled ``ignore`` is not among them."""
+        names = (*PCO_OWNED.get(role, ()), *self.custom.get(role, {}))
+        return tuple(name for name in names if self.rule(role, name).mode != "ignore")
+
+    def rule(self, role: str, name: str) -> FieldRule:
+        """The sync rule of a field (``two_way`` unless the host chose another)."""
+        value = self.rules.get(role, {}).get(name)
+        return DEFAULT_RULE if value is None else parse_rule(value)
+
+    def rules_of(self, role: str) -> dict[str, FieldRule]:
+        """Every field's rule that differs from the default."""
+        return {name: parse_rule(value) for name, value in self.rules.get(role, {}).items()}
+
     #: ``present``'s answers: a pull asks them per record and field (hundreds of thousands of
     #: times for 5,000 people); ``changed`` forgets them when models are registered.
     _present: dict[tuple[str, str], bool] = dataclasses.field(
@@ -249,6 +271,9 @@ def check_models(roles: Roles) -> None:
     fixes: dict[str, dict[str, str]] = {}
     for role, model in roles.classes.items():
         problems += _model_problems(role, model, roles, fixes.setdefault(role, {}))
+    problems += _custom_problems(roles)
+    synced = {role: (*PCO_OWNED.get(role, ()), *roles.custom.get(role, {})) for role in ROLES}
+    problems += rule_problems(roles.rules, synced)
     if not problems:
         return
     mapping = {role: found for role, found in fixes.items() if found}
@@ -282,6 +307,25 @@ def _model_problems(role: str, model: Any, roles: Roles, fix: dict[str, str]) ->
             )
     if missing:
         problems.insert(0, f"{name} has no column {', '.join(missing)}")
+    return problems
+
+
+def _custom_problems(roles: Roles) -> list[str]:
+    """A custom field needs a host column of its own, on a role that has custom fields."""
+    problems = []
+    for role, columns in roles.custom.items():
+        if role != "person":
+            problems.append(f"custom_fields for {role!r}: PCO has custom fields on people only")
+            continue
+        model = roles.classes.get(role)
+        found = _columns(model) if model is not None else None
+        builtin = {roles.column(role, f.name) for f in ROLE_FIELDS[role]}
+        for column, key in columns.items():
+            if column in builtin or column in LINK_COLUMNS:
+                problems.append(f"custom field {key!r}: column {column!r} is already synced")
+            elif found is not None and column not in found:
+                name = getattr(model, "__name__", role)
+                problems.append(f"custom field {key!r}: {name} has no column {column!r}")
     return problems
 
 

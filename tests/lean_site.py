@@ -94,18 +94,21 @@ def lean_app(
     csrf: str = "",
     fields: dict[str, dict[str, str]] | None = None,
     create_tables: bool = True,
+    rules: dict[str, dict[str, Any]] | None = None,
     **config: Any,
 ) -> Flask:
     """The lean site with only ``roles`` registered, its tables created and emptied.
 
     ``csrf`` ("before" or "after") sets up Flask-WTF's CSRFProtect before or after flask-pco;
-    ``fields`` replaces the site's mapping; ``create_tables=False`` leaves the database as is.
+    ``fields`` replaces the site's mapping; ``create_tables=False`` leaves the database as is;
+    ``rules`` are its sync rules.
     """
     roles = tuple(roles)
     pco = PCO(lean_db)
     pco.register_models(
         **{role: CLASSES[role] for role in roles},
         fields=fields if fields is not None else {role: FIELDS[role] for role in roles},
+        rules=rules,
     )
     pco.admin_access(lambda: admin)
     app = Flask(__name__)

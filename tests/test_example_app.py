@@ -187,3 +187,18 @@ def test_a_sqlite_busy_timeout_in_the_settings_wins(tmp_path: Path) -> None:
 
 def test_the_sqlite_database_uses_write_ahead_logging(sqlite_app) -> None:
     assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_a_persons_page_shows_the_custom_fields_the_site_syncs(app, client) -> None:
+    from datetime import date
+
+    from example_app.models import Person
+
+    add_user("staff@example.org", "staff")
+    person = Person(first_name="Zoë", last_name="Müller", shirt_size="M")
+    person.baptism_date = date(2001, 6, 17)
+    db.session.add(person)
+    db.session.commit()
+    log_in(client, "staff@example.org")
+    page = client.get(f"/people/{person.id}").get_data(as_text=True)
+    assert "<dt>T-shirt size</dt><dd>M</dd>" in page and "2001-06-17" in page

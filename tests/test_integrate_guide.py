@@ -204,6 +204,7 @@ def test_a_site_built_from_the_guide_pulls_pushes_takes_webhooks_and_shows_its_a
         gender="F",
         emails=["lydia@example.org"],
         phone_numbers=[{"number": "+15550104444", "location": "Work"}],
+        custom_fields={"T-shirt size": "L"},
     )
     sandbox.add_household([lydia], "Thyatira")
     site = GuideSite(tmp_path, empty_database_url, sandbox_server.url)
@@ -237,7 +238,9 @@ def add_a_member_locally(site: GuideSite, monkeypatch: pytest.MonkeyPatch) -> No
     from stmarks.models import Member, MemberEmail, db
 
     with app.app_context():
-        dorcas = Member(given_name="Dorcas", surname="Joppa", birth_date=date(1980, 1, 2))
+        dorcas = Member(
+            given_name="Dorcas", surname="Joppa", birth_date=date(1980, 1, 2), shirt="S"
+        )
         db.session.add(dorcas)
         db.session.flush()
         db.session.add(MemberEmail(member_id=dorcas.id, address="dorcas@example.org"))
@@ -263,6 +266,7 @@ def check_the_site(
         # Pulled (and, for Lydia, changed by the webhook after the pull):
         member = db.session.scalar(select(Member).where(Member.pco_id == lydia))
         assert (member.given_name, member.surname, member.sex) == ("Lydia", "Philippi", "F")
+        assert member.shirt == "L"  # PCO's "T-shirt size" custom field
         email = db.session.scalar(select(MemberEmail).where(MemberEmail.member_id == member.id))
         phone = db.session.scalar(select(MemberPhone).where(MemberPhone.member_id == member.id))
         assert (email.address, phone.number, phone.label) == (
@@ -275,6 +279,8 @@ def check_the_site(
         # Pushed:
         dorcas = db.session.scalar(select(Member).where(Member.given_name == "Dorcas"))
         assert people[dorcas.pco_id]["last_name"] == "Joppa"
+        data = sandbox.state()["records"]["FieldDatum"]
+        assert [d["value"] for d in data if d["person_id"] == dorcas.pco_id] == ["S"]
         # Welcomed by the guide's person_pulled receiver: each member the pull brought in, once.
         from stmarks.welcome import WelcomeEmail  # type: ignore[import-not-found]
 
@@ -295,6 +301,7 @@ def check_the_site(
     assert page[0] == 200
     assert 'value="pull:full"' in page[1] and 'value="push:families"' in page[1]
     assert 'value="pull:groups"' not in page[1]
+    assert "<code>shirt</code>" in page[1] and "two_way+keep_filled" in page[1]
     assert pages["volunteer@stmarks.example.org"][0] == 403
 
 

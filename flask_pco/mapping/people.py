@@ -12,13 +12,14 @@ cost the church the whole person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError
+from flask_pco.mapping.custom_fields import FieldDefinition, custom_values
 from flask_pco.mapping.phones import Country, to_e164
 from flask_pco.mapping.values import optional_int, parse_date, parse_datetime, text
 
@@ -87,6 +88,10 @@ class PersonData:
     problems: tuple[str, ...] = ()
     #: PCO's ``nickname`` and ``given_name``: the names a site may know the person by.
     other_names: tuple[str, ...] = ()
+    #: The host's custom fields by logical name; None when PCO's answer held no field data.
+    custom: Mapping[str, Any] | None = None
+    #: Why custom values were dropped ("'abc' is not a number"), for the sync log.
+    field_problems: tuple[str, ...] = ()
 
     @property
     def primary_address(self) -> AddressData | None:
@@ -104,16 +109,23 @@ class PersonData:
             "dob": self.dob,
             "child": self.child,
             "is_active": self.is_active,
+            **(self.custom or {}),
         }
 
 
 def person_from_resource(
-    resource: Resource, document: Document | None = None, *, country: Country = "US"
+    resource: Resource,
+    document: Document | None = None,
+    *,
+    country: Country = "US",
+    custom_fields: Mapping[str, FieldDefinition] | None = None,
 ) -> PersonData:
     """Map one PCO Person; ``document`` supplies the included contacts (none without it).
 
     ``country`` is the organisation's ISO country for numbers PCO sent without ``e164``, or a
     function returning it (called only then: looking it up costs a request).
+    ``custom_fields``: the host's custom fields (logical name → definition), read from the
+    included field data.
     """
     if resource.type != "Person":
         raise DocumentError(f"expected a Person, got {resource.type} {resource.id}")
@@ -124,6 +136,11 @@ def person_from_resource(
     problems: list[str] = []
     related = document.related if document is not None else (lambda _r, _n: [])
     phones = tuple(_phones(related(resource, "phone_numbers"), country, problems))
+    custom, field_problems = (
+        custom_values(resource, document, custom_fields)
+        if custom_fields and document is not None
+        else (None, [])
+    )
     return PersonData(
         pco_id=resource.id,
         first_name=first or "",
@@ -139,6 +156,8 @@ def person_from_resource(
         addresses=tuple(_address(a) for a in related(resource, "addresses")),
         problems=tuple(problems),
         other_names=tuple(n for n in (text(resource, k) for k in _OTHER_NAMES) if n),
+        custom=custom,
+        field_problems=tuple(field_problems),
     )
 
 

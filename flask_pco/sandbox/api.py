@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, request
 
 from flask_pco.sandbox import mutations
+from flask_pco.sandbox.catalog_fields import checked_datum
 from flask_pco.sandbox.core import Sandbox
 from flask_pco.sandbox.errors import SandboxApiError, not_found, related_not_found, validation_entry
 from flask_pco.sandbox.query import paging, parse_query, select
@@ -148,11 +149,19 @@ def _create_subscription(
     return mutations.create_subscription(sandbox.store, attrs, sandbox.settings.app_id)
 
 
+def _create_field_datum(
+    sandbox: Sandbox, data: dict[str, Any], attrs: dict[str, Any]
+) -> dict[str, Any]:
+    attrs = checked_datum(sandbox.store, attrs)
+    return mutations.create(sandbox.store, "FieldDatum", attrs, sandbox.settings.country_code)
+
+
 CREATORS: dict[str, Callable[[Sandbox, dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
     "Household": _create_household,
     "HouseholdMembership": _create_household_membership,
     "Membership": _create_group_membership,
     "Subscription": _create_subscription,
+    "FieldDatum": _create_field_datum,
 }
 
 
@@ -179,6 +188,8 @@ def update(
 ) -> Document:
     data = payload_data(request.get_json(silent=True))
     attrs = checked_attributes(spec, data, False, ctx.version)
+    if spec.table == "FieldDatum":
+        attrs = checked_datum(sandbox.store, attrs, record)
     record = mutations.update(
         sandbox.store, spec.table, record["id"], attrs, sandbox.settings.country_code
     )

@@ -73,6 +73,7 @@ PERSON = ResourceSpec(
             "Household", "through", "person_id", "HouseholdMembership", "household_id"
         ),
         "household_memberships": Relation("HouseholdMembership", "many", "person_id"),
+        "field_data": Relation("FieldDatum", "many", "person_id"),
     },
     links=sub_links(
         "addresses",

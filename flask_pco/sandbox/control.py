@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from flask_pco.sandbox import mutations
+from flask_pco.sandbox.catalog_fields import definition_named, option_id
 from flask_pco.sandbox.core import Sandbox
 from flask_pco.sandbox.organizations import current_sandbox
 from flask_pco.sandbox.store import utc_stamp
@@ -29,6 +30,7 @@ EDITABLE = {
     "households": "Household",
     "household_memberships": "HouseholdMembership",
     "group_memberships": "Membership",
+    "field_data": "FieldDatum",
     #: ``{"active": false}`` or ``{"authenticity_secret": ...}`` (null: a fresh one), as in PCO's UI.
     "subscriptions": "Subscription",
 }
@@ -66,7 +68,8 @@ def reset() -> ResponseReturnValue:
 
 def add_person(sandbox: Sandbox, spec: dict[str, Any]) -> str:
     """Create a person and their contact records (strings or attribute dicts)."""
-    attrs = {k: v for k, v in spec.items() if k not in {kind for kind, _, _ in CONTACT_KINDS}}
+    contacts = {kind for kind, _, _ in CONTACT_KINDS} | {"custom_fields"}
+    attrs = {k: v for k, v in spec.items() if k not in contacts}
     region = sandbox.settings.country_code
     person = mutations.create(sandbox.store, "Person", attrs, region)
     for kind, table, main in CONTACT_KINDS:
@@ -78,7 +81,43 @@ def add_person(sandbox: Sandbox, spec: dict[str, Any]) -> str:
             }
             record = {**defaults, **fields, "person_id": person["id"]}
             mutations.create(sandbox.store, table, record, region, touch_owner=False)
+    for name, value in (spec.get("custom_fields") or {}).items():
+        add_field_data(sandbox, str(person["id"]), name, value, touch_owner=False)
     return str(person["id"])
+
+
+def add_field_data(
+    sandbox: Sandbox, person_id: str, field: str, value: Any, touch_owner: bool = True
+) -> list[str]:
+    """Give a person a custom field's value (a list checks several boxes), as staff would in
+    PCO's UI; stored as given, so a test can hold a value the field's type no longer allows."""
+    definition = definition_named(sandbox.store, field)
+    if definition is None:
+        raise KeyError(f"no custom field {field!r}")
+    ids = []
+    for item in value if isinstance(value, list) else [value]:
+        datum = {"field_definition_id": definition["id"], "value": item, "person_id": person_id}
+        option = option_id(sandbox.store, definition["id"], str(item))
+        record = mutations.create(
+            sandbox.store, "FieldDatum", {**datum, "field_option_id": option},
+            touch_owner=touch_owner,
+        )  # fmt: skip
+        ids.append(str(record["id"]))
+    return ids
+
+
+@control.post("/people/<record_id>/field_data")
+def create_field_data(record_id: str) -> ResponseReturnValue:
+    """``{"field": "T-shirt size", "value": "L"}``: set a custom field "in PCO"."""
+    body, sandbox = _body(), _sandbox()
+    with sandbox.store.lock:
+        if sandbox.store.get("Person", record_id) is None:
+            return _missing("people", record_id)
+        try:
+            ids = add_field_data(sandbox, record_id, str(body.get("field")), body.get("value"))
+        except KeyError as error:
+            return jsonify(error=str(error.args[0])), 404
+    return jsonify(ids=ids), 201
 
 
 @control.post("/people")

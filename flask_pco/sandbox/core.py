@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_pco.sandbox.catalog_fields import add_standard_fields
 from flask_pco.sandbox.faults import Faults
 from flask_pco.sandbox.generator import generate
 from flask_pco.sandbox.ratelimit import RateLimiter
@@ -85,6 +86,7 @@ class Sandbox:
             self.store.insert("Organization", self._organization(), emit=False)
             for name in EVENT_NAMES:
                 self.store.insert("AvailableEvent", _available_event(name), emit=False)
+            add_standard_fields(self.store)
             generate(self.store, people, seed, now or datetime.now(UTC))
 
     def _organization(self) -> dict[str, Any]:

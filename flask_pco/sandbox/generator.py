@@ -11,7 +11,7 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask_pco.sandbox.generator_extras import generate_activity
+from flask_pco.sandbox.generator_extras import generate_activity, generate_field_data
 from flask_pco.sandbox.mutations import phone_fields
 from flask_pco.sandbox.store import Store, insert_many, utc_stamp
 
@@ -244,6 +244,7 @@ def generate(store: Store, people: int, seed: int, now: datetime) -> None:
     store.clock = lambda: utc_stamp(now)
     try:
         _generate(maker, people)
+        generate_field_data(store, seed, list(store.table("Person")))
     finally:
         store.clock = utc_stamp
 

@@ -140,6 +140,43 @@ def _calendar(store: Store, rng: random.Random, now: datetime, people: list[str]
         ))  # fmt: skip
 
 
+def generate_field_data(store: Store, seed: int, people: list[str]) -> None:
+    """Values for the standard custom fields, from their own random stream so the rest of the
+    generated data stays what it was before custom fields existed."""
+    rng = random.Random(f"custom fields {seed}")
+    definitions = list(store.table("FieldDefinition").values())
+    options = {
+        d["id"]: {store.tables["FieldOption"][o]["value"]: o
+                  for o in store.lookup("FieldOption", "field_definition_id", d["id"])}
+        for d in definitions
+    }  # fmt: skip
+    rows = []
+    for person_id in people:
+        for definition in definitions:
+            if rng.random() < 0.6:
+                for value in _field_values(
+                    rng, definition["data_type"], list(options[definition["id"]])
+                ):
+                    option = options[definition["id"]].get(value)
+                    rows.append({"field_definition_id": definition["id"], "value": value,
+                                 "field_option_id": option, "person_id": person_id})  # fmt: skip
+    insert_many(store, "FieldDatum", rows)
+
+
+def _field_values(rng: random.Random, data_type: str, choices: list[str]) -> list[str]:
+    if data_type == "checkboxes":
+        return rng.sample(choices, rng.randint(1, 2))
+    if data_type == "select":
+        return [rng.choice(choices)]
+    if data_type == "date":
+        return [f"{rng.randint(1970, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"]
+    if data_type == "number":
+        return [str(rng.randint(0, 30))]
+    if data_type == "boolean":
+        return [rng.choice(("true", "false"))]
+    return [rng.choice(("Peanuts", "Gluten", "None known", "Bee stings"))]
+
+
 def generate_activity(store: Store, rng: random.Random, now: datetime, people: list[str]) -> None:
     """Everything that hangs off people; sized in proportion to the number of people."""
     _groups(store, rng, now, people)

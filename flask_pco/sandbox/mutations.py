@@ -14,11 +14,12 @@ import phonenumbers
 from flask_pco.sandbox.store import Store, utc_stamp
 
 GENDER_WORDS = {"m": "Male", "f": "Female", "male": "Male", "female": "Female"}
-PERSON_CHILDREN = ("Email", "PhoneNumber", "Address", "Membership", "ListResult")
+PERSON_CHILDREN = ("Email", "PhoneNumber", "Address", "FieldDatum", "Membership", "ListResult")
 #: A change to one of these moves its person's ``updated_at`` too, as in real PCO
 #: (planningcenter/developers#313 and #604), so an incremental people pull sees it. The person
 #: gets no ``person.updated`` webhook of its own: the contact's event is the notification.
-CONTACTS = ("Email", "PhoneNumber", "Address")
+#: The sandbox treats a custom field's value (FieldDatum) the same way.
+CONTACTS = ("Email", "PhoneNumber", "Address", "FieldDatum")
 
 
 def phone_fields(number: str, region: str = "US") -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_pco.sandbox.catalog_fields import FIELD_SPECS
 from flask_pco.sandbox.catalog_groups import GROUPS_SPECS
 from flask_pco.sandbox.catalog_households import HOUSEHOLD_SPECS
 from flask_pco.sandbox.catalog_other import OTHER_SPECS
@@ -10,7 +11,8 @@ from flask_pco.sandbox.specs import ResourceSpec
 
 #: Relation targets name a spec here; most names equal their table.
 SPECS: dict[str, ResourceSpec] = {
-    spec.key: spec for spec in (*PEOPLE_SPECS, *HOUSEHOLD_SPECS, *GROUPS_SPECS, *OTHER_SPECS)
+    spec.key: spec
+    for spec in (*PEOPLE_SPECS, *FIELD_SPECS, *HOUSEHOLD_SPECS, *GROUPS_SPECS, *OTHER_SPECS)
 }
 
 

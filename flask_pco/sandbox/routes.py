@@ -67,11 +67,26 @@ def _people_routes() -> list[Route]:
     routes += resource(
         "/people/v2/households/<parent_id>/people", "Person", scope=("Household", "people")
     )
+    routes += _field_routes()
     routes += resource("/people/v2/lists", "List")
     routes += resource("/people/v2/lists/<parent_id>/people", "Person", scope=("List", "people"))
     routes += resource("/people/v2/person_mergers", "PersonMerger")
     routes.append(Route("/people/v2", "Organization", "singleton"))
     return routes
+
+
+def _field_routes() -> list[Route]:
+    """Custom fields: definitions with their options, and each person's field data."""
+    routes = resource("/people/v2/field_definitions", "FieldDefinition")
+    routes += resource(
+        "/people/v2/field_definitions/<parent_id>/field_options", "FieldOption",
+        scope=("FieldDefinition", "field_options"),
+    )  # fmt: skip
+    routes += resource(
+        "/people/v2/people/<parent_id>/field_data", "FieldDatum",
+        LIST_CREATE, MEMBER_WRITE, ("Person", "field_data"),
+    )  # fmt: skip
+    return routes + resource("/people/v2/field_data", "FieldDatum", READ, MEMBER_WRITE)
 
 
 def _other_routes() -> list[Route]:

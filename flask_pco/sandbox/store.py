@@ -41,6 +41,9 @@ ID_BASES = {
     "CalendarEvent": 1900001,
     "EventInstance": 31000001,
     "Subscription": 4410001,
+    "FieldDefinition": 610001,
+    "FieldOption": 620001,
+    "FieldDatum": 63000001,
 }
 
 Listener = Callable[[str, str, dict[str, Any]], None]

@@ -60,6 +60,12 @@ class SandboxControl:
         body = {"person_id": person_id, "role": role}
         return str(self._call("POST", f"/groups/{group_id}/memberships", body)["id"])
 
+    def set_field(self, person_id: str, field: str, value: Any) -> list[str]:
+        """Give a person a custom field's value "in PCO" (a list checks several boxes); the
+        value is stored as given, valid for the field's type or not. The FieldDatum ids."""
+        body = {"field": field, "value": value}
+        return [str(i) for i in self._call("POST", f"/people/{person_id}/field_data", body)["ids"]]
+
     def edit(self, kind: str, record_id: str, **changes: Any) -> dict[str, Any]:
         return self._object("PATCH", f"/{kind}/{record_id}", changes)
 

@@ -18,6 +18,13 @@ changed            changed           conflict: PCO's value wins (PCO owns these
 A row that was never synced has no base: PCO's values win and nothing is pushed. Local-owned
 fields (allergies, photo, verification, check-ins) are not in any snapshot, so no merge can
 ever touch them.
+
+That table is the ``two_way`` rule, every field's default. A host may choose another per field
+(``register_models(rules=...)``, ``flask_pco.field_rules``): ``pco_wins`` and ``local_wins``
+settle the last row without a conflict, ``pull_only`` and ``push_only`` make one side follow
+the other whatever the base says, ``ignore`` leaves the field out, and ``+keep_filled`` drops
+any decision that would replace a filled value with an empty one. The synced fields are the
+PCO-owned ones plus the host's custom fields (``Roles.synced``).
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from flask_pco.field_rules import DEFAULT_RULE, PCO_OWNED, FieldRule, is_empty
 from flask_pco.sync.announce import note_conflicts
 
 if TYPE_CHECKING:
@@ -43,17 +52,9 @@ __all__ = [
     "local_values",
     "merge",
     "record_conflicts",
+    "rules_for",
     "take_snapshot",
 ]
-
-#: The logical fields PCO is authoritative for, per role (the spec's "Data Ownership").
-PCO_OWNED: dict[str, tuple[str, ...]] = {
-    "person": ("first_name", "last_name", "gender", "dob", "child", "is_active"),
-    "email": ("email", "is_primary"),
-    "phone": ("phone", "kind", "is_primary"),
-    "family": ("name", "street", "city", "state", "zip"),
-    "group_membership": ("is_leader",),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,33 +87,47 @@ def merge(
     local: Mapping[str, Any],
     pco: Mapping[str, Any],
     fields: tuple[str, ...],
+    rules: Mapping[str, FieldRule] | None = None,
 ) -> Merge:
-    """Three-way merge of ``fields``; values must already be in the same (local) form."""
-    if base is None:
-        return Merge(
-            to_local={
-                f: pco[f]
-                for f in fields
-                if f in pco and comparable(local.get(f)) != comparable(pco[f])
-            }
-        )
+    """Three-way merge of ``fields`` under each field's rule (``field_rules``; ``two_way``
+    unless given); values must already be in the same (local) form."""
     to_local: dict[str, Any] = {}
     to_pco: dict[str, Any] = {}
     conflicts: list[FieldConflict] = []
     for name in fields:
         if name not in pco:
             continue
-        old, mine, theirs = base.get(name), local.get(name), pco[name]
-        if comparable(mine) == comparable(theirs):
+        rule = (rules or {}).get(name, DEFAULT_RULE)
+        mine, theirs = local.get(name), pco[name]
+        if comparable(mine) == comparable(theirs) or rule.mode == "ignore":
             continue
-        if comparable(mine) == comparable(old):
+        side = _side(rule, None if base is None else (base.get(name),), mine, theirs)
+        if rule.keep_filled and is_empty(theirs if side != "pco" else mine):
+            continue  # an empty value never clears a filled one
+        if side in ("local", "conflict"):
             to_local[name] = theirs
-        elif comparable(theirs) == comparable(old):
+        if side == "pco":
             to_pco[name] = mine
-        else:
-            to_local[name] = theirs
-            conflicts.append(FieldConflict(name, old, mine, theirs))
+        if side == "conflict":
+            conflicts.append(FieldConflict(name, base.get(name) if base else None, mine, theirs))
     return Merge(to_local, to_pco, tuple(conflicts))
+
+
+def _side(rule: FieldRule, base: tuple[Any] | None, mine: Any, theirs: Any) -> str | None:
+    """Where a differing value goes: ``local`` (take PCO's), ``pco`` (push the site's),
+    ``conflict`` (take PCO's, keep the site's for an admin) or None (leave both)."""
+    if rule.mode == "pull_only":
+        return "local"
+    if rule.mode == "push_only":
+        return "pco"
+    if base is None:  # never agreed: PCO's value wins, as on a first link
+        return "local"
+    old = comparable(base[0])
+    if comparable(mine) == old:
+        return "local"
+    if comparable(theirs) == old:
+        return "pco"
+    return {"pco_wins": "local", "local_wins": "pco"}.get(rule.mode, "conflict")
 
 
 def comparable(value: Any) -> Any:
@@ -121,14 +136,24 @@ def comparable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, str):
         return value.strip()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Decimal):  # a Numeric column: JSON keeps numbers, not Decimals
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
+def rules_for(roles: Roles, role: str) -> tuple[tuple[str, ...], dict[str, FieldRule]]:
+    """``merge``'s last two arguments for a role: its synced fields and their rules."""
+    return roles.synced(role), roles.rules_of(role)
+
+
 def local_values(row: Any, role: str, roles: Roles) -> dict[str, Any]:
-    """The PCO-owned fields of a host row, by logical name, in snapshot (JSON) form."""
+    """The synced fields of a host row (PCO-owned and custom, per ``Roles.synced``), by
+    logical name, in snapshot (JSON) form."""
     return {
         name: comparable(getattr(row, roles.column(role, name)))
-        for name in PCO_OWNED[role]
+        for name in roles.synced(role)
         if hasattr(row, roles.column(role, name))
     }
 

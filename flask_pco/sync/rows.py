@@ -72,13 +72,11 @@ def merge_into(
     both changed take PCO's value and leave a ``Conflict`` row. The snapshot then records PCO's
     values, not the row's: a local edit still waiting for push must still differ from it.
     """
-    fields = tuple(
-        f
-        for f in PCO_OWNED.get(role, tuple(pco_values))
-        if f in pco_values and ctx.roles.present(role, f)
-    )
+    synced = ctx.roles.synced(role) if role in PCO_OWNED else tuple(pco_values)
+    fields = tuple(f for f in synced if f in pco_values and ctx.roles.present(role, f))
     local = {f: comparable(getattr(row, ctx.roles.column(role, f), None)) for f in fields}
-    result = merge(row.pco_snapshot if base is None else base, local, pco_values, fields)
+    base = row.pco_snapshot if base is None else base
+    result = merge(base, local, pco_values, fields, ctx.roles.rules_of(role))
     record_conflicts(ctx, role, row, result.conflicts)
     changed = set_fields(row, role, result.to_local, ctx)
     remember_pco_values(row, {f: pco_values[f] for f in fields})

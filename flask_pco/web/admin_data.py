@@ -271,11 +271,17 @@ def recent_issues(state: PcoState, limit: int = RECENT_ISSUES_SHOWN) -> list[Any
 
 
 def reference_data(state: PcoState) -> dict[str, Any]:
-    """The webhook set-up and the nightly schedule: settings that change rarely."""
+    """The webhook set-up, the nightly schedule and the synced fields: settings that change
+    rarely."""
     from flask_pco.jobs.queue import get_schedule
     from flask_pco.sync.webhooks.subscriptions import webhook_overview
+    from flask_pco.web.field_rules_view import synced_fields
 
-    return {"webhook": webhook_overview(state), "schedule": get_schedule()}
+    return {
+        "webhook": webhook_overview(state),
+        "schedule": get_schedule(),
+        "field_rules": synced_fields(state),
+    }
 
 
 def resolve_issue(state: PcoState, issue_id: int) -> None:

@@ -136,6 +136,7 @@ def changed_only(
     records: Sequence[VersionedRecord],
     tally: PageTally,
     retry: Collection[str] = (),
+    agreed_on: Collection[str] = (),
 ) -> list[VersionedRecord]:
     """The records of a page that may change something here; the others count ``unchanged``.
 
@@ -147,19 +148,26 @@ def changed_only(
     removal rules restore it), those in ``retry`` (a record an earlier run could not write),
     and one applied less than ``SETTLED_AFTER`` after its ``updated_at``: PCO's timestamps
     have whole seconds, so an edit made in the same second as the version applied carries the
-    same ``updated_at`` (and the two clocks may disagree a little).
+    same ``updated_at`` (and the two clocks may disagree a little). ``agreed_on``: fields each
+    row's snapshot must hold; a row without one (a custom field the site mapped since) is
+    applied, so a new mapping fills in without waiting for PCO to change everyone.
     """
     stamped = [r.pco_id for r in records if r.updated_at is not None and r.pco_id not in retry]
     if not stamped:
         return list(records)
     model = ctx.roles.model(role)
-    query = select(model.pco_id, model.pco_updated_at, model.pco_synced_at).where(
+    columns = [model.pco_id, model.pco_updated_at, model.pco_synced_at]
+    columns += [model.pco_snapshot] if agreed_on else []
+    query = select(*columns).where(
         model.pco_id.in_(stamped), model.pco_misses == 0, model.pco_removed_at.is_(None)
     )
     applied = {
-        pco_id: at
-        for pco_id, at, synced in ctx.session.execute(query)
-        if at is not None and synced is not None and synced - at >= SETTLED_AFTER
+        row[0]: row[1]
+        for row in ctx.session.execute(query)
+        if row[1] is not None
+        and row[2] is not None
+        and row[2] - row[1] >= SETTLED_AFTER
+        and (not agreed_on or all(name in (row[3] or {}) for name in agreed_on))
     }
     changed = [r for r in records if r.updated_at is None or applied.get(r.pco_id) != r.updated_at]
     if len(changed) < len(records):

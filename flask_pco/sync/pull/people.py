@@ -13,7 +13,7 @@ The other steps live beside it in ``families``, ``groups`` and ``calendar``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -21,10 +21,12 @@ from sqlalchemy import select
 from flask_pco.client.ids import path_id
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
+from flask_pco.mapping.custom_fields import FieldDefinition
 from flask_pco.mapping.people import PersonData, person_from_resource
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
+from flask_pco.sync.custom_fields import person_custom_fields, person_includes
 from flask_pco.sync.engine import step
 from flask_pco.sync.locks import lock_record
 from flask_pco.sync.pull.base import (
@@ -70,7 +72,7 @@ def pull_people(ctx: SyncContext) -> None:
         return
     pages = ctx.client.pages(
         "/people/v2/people",
-        include=PERSON_INCLUDES,
+        include=person_includes(ctx, PERSON_INCLUDES),
         where={"updated_at": {"gte": since}} if since else None,
         order=PAGE_ORDER,
         per_page=ctx.config.per_page,
@@ -92,6 +94,7 @@ class _PeopleListing:
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
         self.country = organization_country(ctx)
+        self.custom_fields = person_custom_fields(ctx)
         self.listed = Listed()
         self.pages = 0
         from flask_pco.sync.pull.retry import left_behind  # retry builds on this module
@@ -103,30 +106,45 @@ class _PeopleListing:
         self.pages += 1
         refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
-        people = map_people(document, tally, self.country)
-        people = changed_only(self.ctx, "person", people, tally, self.retry)
+        people = map_people(document, tally, self.country, self.custom_fields)
+        people = changed_only(self.ctx, "person", people, tally, self.retry, self.custom_fields)
         if not people:
             return
         for outcome in PeopleWriter(self.ctx, tally).apply(people):
             tally.count(outcome)
 
 
-def map_people(document: Document, tally: PageTally, country: Any = "US") -> list[PersonData]:
-    """The page's people; a malformed one is skipped with its reason, bad contacts reported.
+def map_people(
+    document: Document,
+    tally: PageTally,
+    country: Any = "US",
+    custom_fields: Mapping[str, FieldDefinition] | None = None,
+) -> list[PersonData]:
+    """The page's people; a malformed one is skipped with its reason, bad contacts and bad
+    custom values reported (the rest of the person still syncs).
 
     A person listed twice (offset paging over changing data) is applied once, as last seen.
     """
     people: dict[str, PersonData] = {}
     for resource in document.data:
         try:
-            person = person_from_resource(resource, document, country=country)
+            person = person_from_resource(
+                resource, document, country=country, custom_fields=custom_fields
+            )
         except DocumentError as error:
             tally.issue("invalid", "Person", str(error), pco_id=resource.id)
             continue
-        for problem in person.problems:
-            tally.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=person.pco_id)
+        report_problems(tally, person)
         people[person.pco_id] = person
     return list(people.values())
+
+
+def report_problems(recorder: Any, person: PersonData) -> None:
+    """Record what was dropped from a person: contacts, and custom values their type refuses."""
+    for problem in person.problems:
+        recorder.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=person.pco_id)
+    for problem in person.field_problems:
+        recorder.issue("invalid", "Person", f"value skipped: {problem}", pco_id=person.pco_id)
 
 
 def selected_ids(value: Any) -> list[str]:
@@ -159,8 +177,7 @@ def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome | None:
     person = fetch_person(ctx, pco_id)
     if person is None:
         return None
-    for problem in person.problems:
-        ctx.report.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=pco_id)
+    report_problems(ctx.report, person)
     return apply_person(ctx, person)
 
 
@@ -183,14 +200,20 @@ def deactivate_person(ctx: SyncContext, pco_id: str, why: str = "deleted in PCO"
 def fetch_person(ctx: SyncContext, pco_id: str) -> PersonData | None:
     """One PCO person with their contacts (one GET), or ``None`` if PCO no longer has them."""
     try:
+        includes = person_includes(ctx, PERSON_INCLUDES)
         document = ctx.client.get(
-            f"/people/v2/people/{path_id(pco_id)}", params={"include": ",".join(PERSON_INCLUDES)}
+            f"/people/v2/people/{path_id(pco_id)}", params={"include": ",".join(includes)}
         )
     except NotFoundError:
         return None
     if not document.data:
         return None
-    return person_from_resource(document.data[0], document, country=organization_country(ctx))
+    return person_from_resource(
+        document.data[0],
+        document,
+        country=organization_country(ctx),
+        custom_fields=person_custom_fields(ctx),
+    )
 
 
 def organization_country(ctx: SyncContext) -> Callable[[], str]:
@@ -228,7 +251,8 @@ def _pull_lists(ctx: SyncContext, listing: _PeopleListing, list_ids: list[str]) 
 
 def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
     path = f"/people/v2/lists/{path_id(list_id)}/people"
-    return ctx.client.pages(path, per_page=ctx.config.per_page, include=PERSON_INCLUDES)
+    includes = person_includes(ctx, PERSON_INCLUDES)
+    return ctx.client.pages(path, per_page=ctx.config.per_page, include=includes)
 
 
 def _people_missing(ctx: SyncContext, seen: set[str]) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from flask_pco.mapping.people import PersonData
 from flask_pco.models import Outcome, utcnow
+from flask_pco.roles import ROLE_FIELDS
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.holds import pull_decisions
 from flask_pco.sync.journal import record, record_fields
@@ -39,6 +40,8 @@ from flask_pco.sync.rows import (
 )
 
 __all__ = ["NewPerson", "PeopleWriter"]
+
+_REQUIRED_PERSON_FIELDS = frozenset(f.name for f in ROLE_FIELDS["person"] if f.required)
 
 
 @dataclass(frozen=True)
@@ -183,10 +186,19 @@ class PeopleWriter:
 
     def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
-        demographics = self.ctx.roles.known("person", person.demographics())
-        snapshot = {k: comparable(v) for k, v in demographics.items()}
+        roles = self.ctx.roles
+        demographics = roles.known("person", person.demographics())
+        synced = set(roles.synced("person"))
+        snapshot = {k: comparable(v) for k, v in demographics.items() if k in synced}
+        # A push-only or ignored field is not taken from PCO, even by a new person; the names
+        # and birth date a row cannot be without (and people are matched by) always are.
+        pulled = {
+            k: v
+            for k, v in demographics.items()
+            if roles.rule("person", k).pulls or k in _REQUIRED_PERSON_FIELDS
+        }
         return {
-            **self.ctx.roles.columns("person", demographics),
+            **roles.columns("person", pulled),
             "pco_id": person.pco_id,
             "pco_updated_at": person.updated_at,
             "pco_synced_at": now,

@@ -56,7 +56,8 @@ def push_family_address(ctx: SyncContext, family: Any) -> None:
     record = _primary_address(document)
     local = _local(ctx, family)
     pco = _pco_address(document) if record else dict.fromkeys(ADDRESS_FIELDS)
-    result = merge(_base(family, local, pco), local, pco, ADDRESS_FIELDS)
+    rules = ctx.roles.rules_of("family")
+    result = merge(_base(family, local, pco), local, pco, ADDRESS_FIELDS, rules)
     settle_merge(
         ctx,
         family,

@@ -22,7 +22,7 @@ from flask_pco.mapping.payloads import (
     email_attributes,
     phone_attributes,
 )
-from flask_pco.sync.policy import PCO_OWNED, local_values, merge
+from flask_pco.sync.policy import local_values, merge, rules_for
 from flask_pco.sync.push.records import (
     apply_local,
     changed_locally,
@@ -136,7 +136,10 @@ def _push_contact(
         # No common base yet: PCO's values win (the same rule as for a person).
         local = local_values(row, spec.role, ctx.roles)
         apply_local(
-            ctx, row, spec.role, merge(None, local, existing.values, PCO_OWNED[spec.role]).to_local
+            ctx,
+            row,
+            spec.role,
+            merge(None, local, existing.values, *rules_for(ctx.roles, spec.role)).to_local,
         )
         mark_linked(ctx, row, spec.role, existing.id, None)
         return
@@ -167,7 +170,7 @@ def _update_contact(
         ctx.session.commit()
         return
     local = local_values(row, spec.role, ctx.roles)
-    result = merge(row.pco_snapshot, local, existing.values, PCO_OWNED[spec.role])
+    result = merge(row.pco_snapshot, local, existing.values, *rules_for(ctx.roles, spec.role))
     path = spec.member_path(person.pco_id, row.pco_id)
     settle_merge(
         ctx,

@@ -155,7 +155,8 @@ def _push_household_name(ctx: SyncContext, family: Any) -> None:
         record_rejected(ctx, "Household", family, error)
         return
     base, local = {"name": family.pco_snapshot["name"]}, {"name": comparable(_name(ctx, family))}
-    result = merge(base, local, {"name": comparable(household.get("name"))}, ("name",))
+    pco = {"name": comparable(household.get("name"))}
+    result = merge(base, local, pco, ("name",), ctx.roles.rules_of("family"))
     settle_merge(
         ctx,
         family,

@@ -17,7 +17,7 @@ from flask_pco.client.ids import path_id
 from flask_pco.exceptions import NotFoundError
 from flask_pco.mapping.groups import MembershipData
 from flask_pco.mapping.payloads import group_membership_attributes, membership_role
-from flask_pco.sync.policy import PCO_OWNED, local_values, merge
+from flask_pco.sync.policy import local_values, merge, rules_for
 from flask_pco.sync.push.pending import may_need_push
 from flask_pco.sync.push.people import PersonPusher
 from flask_pco.sync.push.records import (
@@ -153,7 +153,9 @@ def _update_membership(
         ctx.session.commit()
         return
     local = local_values(row, _ROLE, ctx.roles)
-    result = merge(row.pco_snapshot, local, {"is_leader": existing.is_leader}, PCO_OWNED[_ROLE])
+    result = merge(
+        row.pco_snapshot, local, {"is_leader": existing.is_leader}, *rules_for(ctx.roles, _ROLE)
+    )
     path = f"/groups/v2/groups/{path_id(group_pco_id)}/memberships/{path_id(row.pco_id)}"
     settle_merge(
         ctx,

@@ -2,7 +2,7 @@
 
 A push with nothing to push used to read every person, email and phone to compare each with
 its snapshot: its time and memory grew with the database. ``may_need_push`` is a WHERE clause
-that keeps the rows that are unlinked, have no snapshot, or hold a PCO-owned column whose text
+that keeps the rows that are unlinked, have no snapshot, or hold a synced column (PCO-owned or custom) whose text
 differs from the snapshot's value of it, so the database hands over only those and the exact
 comparison (``changed_locally``'s) runs on them alone.
 
@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, cast, or_
 
-from flask_pco.sync.policy import PCO_OWNED
-
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,9 +28,10 @@ __all__ = ["may_need_push", "owned_columns"]
 
 
 def owned_columns(ctx: SyncContext, role: str) -> list[tuple[str, str]]:
-    """(logical name, host column) of the PCO-owned fields ``role``'s model has."""
+    """(logical name, host column) of the synced fields ``role``'s model has: PCO-owned
+    ones and custom fields, less those the host's rules leave out."""
     model = ctx.roles.model(role)
-    owned = [(name, ctx.roles.column(role, name)) for name in PCO_OWNED.get(role, ())]
+    owned = [(name, ctx.roles.column(role, name)) for name in ctx.roles.synced(role)]
     return [(name, column) for name, column in owned if hasattr(model, column)]
 
 

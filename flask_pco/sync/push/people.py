@@ -18,10 +18,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from flask_pco.client.ids import path_id
+from flask_pco.client.jsonapi import Resource
+from flask_pco.field_rules import is_empty
 from flask_pco.mapping.payloads import person_attributes
+from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.journal import record_fields
-from flask_pco.sync.policy import PCO_OWNED, local_values, merge
+from flask_pco.sync.policy import Merge, local_values, merge
 from flask_pco.sync.push.contacts import CONTACTS, push_contacts
+from flask_pco.sync.push.field_data import push_field_values
 from flask_pco.sync.push.matching import Hold, PushMatcher
 from flask_pco.sync.push.records import (
     REFUSED,
@@ -42,7 +46,7 @@ from flask_pco.sync.push.remote_index import (
 )
 
 if TYPE_CHECKING:
-    from flask_pco.client import Resource
+    from flask_pco.mapping.custom_fields import FieldDefinition
     from flask_pco.sync.context import SyncContext
 
 __all__ = ["PersonPusher"]
@@ -56,6 +60,8 @@ class PersonPusher:
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
         self._index: PeopleIndex | None = None
+        #: Custom fields PCO refused in the write being settled.
+        self._refused: set[str] = set()
         self._wanted: list[str] | None = None
 
     @cached_property
@@ -77,8 +83,13 @@ class PersonPusher:
     @property
     def index(self) -> PeopleIndex:
         if self._index is None:
-            self._index = load_people_index(self.ctx.client, self._wanted)
+            self._index = load_people_index(self.ctx.client, self._wanted, self.custom_fields)
         return self._index
+
+    @cached_property
+    def custom_fields(self) -> dict[str, FieldDefinition]:
+        """The host's custom fields of people, resolved against PCO's definitions."""
+        return person_custom_fields(self.ctx)
 
     def expect(self, pco_ids: list[str | None]) -> None:
         """Say up front who will be pushed (their PCO ids): if all are linked (nobody to
@@ -138,9 +149,7 @@ class PersonPusher:
         if adopted is None:
             return None
         local = local_values(person, _ROLE, self.ctx.roles)
-        apply_local(
-            self.ctx, person, _ROLE, merge(None, local, adopted.values, PCO_OWNED[_ROLE]).to_local
-        )
+        apply_local(self.ctx, person, _ROLE, self._merge(None, local, adopted.values).to_local)
         self._linked(person, adopted.id, adopted)
         self.ctx.report.count("updated")
         return adopted
@@ -161,9 +170,9 @@ class PersonPusher:
         return self._remember(updated, remote)
 
     def _create(self, person: Any) -> RemotePerson | None:
-        attributes = person_attributes(
-            local_values(person, _ROLE, self.ctx.roles), remote_id=person.id
-        )
+        local = local_values(person, _ROLE, self.ctx.roles)
+        sent = {k: v for k, v in local.items() if self.ctx.roles.rule(_ROLE, k).pushes}
+        attributes = person_attributes(sent, remote_id=person.id)
         remote = create_or_reconcile(
             self.ctx,
             "Person",
@@ -185,7 +194,23 @@ class PersonPusher:
         self.ctx.people_created.add(remote.id)
         self._linked(person, remote.id, remote)
         self.ctx.report.count("created")
+        self._custom_after_create(person, remote)
         return remote
+
+    def _custom_after_create(self, person: Any, remote: RemotePerson) -> None:
+        """Send a new PCO person's custom values; one PCO refuses stays unagreed (empty in
+        the snapshot), so the next push tries it again."""
+        roles = self.ctx.roles
+        local = local_values(person, _ROLE, roles)
+        values = {
+            name: local.get(name)
+            for name in self.custom_fields
+            if roles.rule(_ROLE, name).pushes and not is_empty(local.get(name))
+        }
+        refused, _ = push_field_values(self.ctx, person, remote, values, self.custom_fields)
+        if refused:
+            person.pco_snapshot = {**(person.pco_snapshot or {}), **dict.fromkeys(refused)}
+        self.ctx.session.commit()
 
     # -- linked people ----------------------------------------------------------------------
 
@@ -200,33 +225,46 @@ class PersonPusher:
             return None
         if not changed_locally(person, _ROLE, self.ctx):
             return remote
-        result = merge(
-            person.pco_snapshot,
-            local_values(person, _ROLE, self.ctx.roles),
-            remote.values,
-            PCO_OWNED[_ROLE],
-        )
+        local = local_values(person, _ROLE, self.ctx.roles)
+        result = self._merge(person.pco_snapshot, local, remote.values)
         settled = settle_merge(
             self.ctx,
             person,
             _ROLE,
             result,
             resource_type="Person",
-            write=lambda changes: self._patch(remote, changes),
+            write=lambda changes: self._patch(person, remote, changes),
             describe=f"update PCO person {remote.id}",
+            snapshot=lambda row: self._agreed(row, remote),
         )
         if not settled:
             return None  # PCO refused the PATCH: the contacts wait for the next run too
         return self.index.get(remote.id) or remote
 
-    def _patch(self, remote: RemotePerson, changes: dict[str, Any]) -> Resource:
+    def _patch(self, person: Any, remote: RemotePerson, changes: dict[str, Any]) -> Resource:
+        """Send the changed custom values (as FieldData), then the changed Person attributes."""
+        custom = {k: v for k, v in changes.items() if k in self.custom_fields}
+        self._refused, _ = push_field_values(self.ctx, person, remote, custom, self.custom_fields)
+        attributes = person_attributes(changes)
+        if not attributes:  # only custom fields changed: the Person itself is not written
+            return Resource(type="Person", id=remote.id)
         updated = self.ctx.client.update(
-            f"{PEOPLE_PATH}/{path_id(remote.id)}", "Person", remote.id, person_attributes(changes)
+            f"{PEOPLE_PATH}/{path_id(remote.id)}", "Person", remote.id, attributes
         )
         self._remember(updated, remote)
         return updated
 
+    def _agreed(self, row: Any, remote: RemotePerson) -> dict[str, Any]:
+        """The new agreement: the row's values, but PCO's for custom values PCO refused."""
+        refused, self._refused = self._refused, set()
+        agreed = local_values(row, _ROLE, self.ctx.roles)
+        return {**agreed, **{name: remote.values.get(name) for name in refused}}
+
     # -- bookkeeping ------------------------------------------------------------------------
+
+    def _merge(self, base: Any, local: dict[str, Any], pco: dict[str, Any]) -> Merge:
+        roles = self.ctx.roles
+        return merge(base, local, pco, roles.synced(_ROLE), roles.rules_of(_ROLE))
 
     def _linked(self, person: Any, pco_id: str, remote: RemotePerson) -> None:
         self.claimed[pco_id] = person.id

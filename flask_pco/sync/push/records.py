@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
 
 from flask_pco.exceptions import (
     ApiError,
@@ -125,15 +127,24 @@ def apply_local(ctx: SyncContext, row: Any, role: str, values: Mapping[str, Any]
         current = getattr(row, column, None)
         if comparable(current) != comparable(value):
             changes[name] = (current, value)
-        setattr(row, column, _local_type(current, value, name))
+        setattr(row, column, _local_type(current, value, name, _is_date(row, column)))
     record_fields(ctx, role, row, changes)
 
 
-def _local_type(current: Any, value: Any, name: str) -> Any:
+def _local_type(current: Any, value: Any, name: str, date_column: bool = False) -> Any:
     """Dates travel as ISO strings in snapshots; the host column wants a ``date``."""
-    if isinstance(value, str) and (isinstance(current, date) or name == "dob"):
+    if isinstance(value, str) and (isinstance(current, date) or name == "dob" or date_column):
         return date.fromisoformat(value[:10])
     return value
+
+
+def _is_date(row: Any, column: str) -> bool:
+    """Whether the host column holds dates (a custom date field that is still empty)."""
+    try:
+        kind = sa_inspect(type(row)).columns[column].type.python_type
+    except (KeyError, NotImplementedError, AttributeError, NoInspectionAvailable):
+        return False
+    return kind is date
 
 
 def record_rejected(ctx: SyncContext, resource_type: str, row: Any, error: ApiError) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_pco.client.ids import path_id
 from flask_pco.exceptions import DocumentError, NotFoundError
+from flask_pco.mapping.custom_fields import FieldDefinition
 from flask_pco.mapping.groups import MembershipData, membership_from_resource
 from flask_pco.mapping.payloads import normalize_email
 from flask_pco.mapping.people import EmailData, PersonData, person_from_resource
@@ -71,6 +72,8 @@ class RemotePerson:
     phones: tuple[RemoteContact, ...] = ()
     #: PCO's nickname and given name.
     other_names: tuple[str, ...] = ()
+    #: The person's FieldData as (id, definition id, value), when the listing included them.
+    field_data: tuple[tuple[str, str, str], ...] = ()
 
     def as_person_data(self) -> PersonData:
         """This person as a pull reads them, so the push can ask the pull's matcher about them."""
@@ -116,10 +119,14 @@ def parse_pco_time(value: Any) -> datetime | None:
     return parsed
 
 
-def remote_person(person: Resource, document: Document | None = None) -> RemotePerson:
+def remote_person(
+    person: Resource,
+    document: Document | None = None,
+    custom_fields: Mapping[str, FieldDefinition] | None = None,
+) -> RemotePerson:
     """A PCO Person (contacts from ``document``'s included records), through the pull's mapping
-    so both directions read PCO alike."""
-    data = person_from_resource(person, document)
+    so both directions read PCO alike; a custom value PCO's type refuses reads as absent."""
+    data = person_from_resource(person, document, custom_fields=custom_fields)
     return RemotePerson(
         id=data.pco_id,
         remote_id=data.remote_id,
@@ -144,6 +151,15 @@ def remote_person(person: Resource, document: Document | None = None) -> RemoteP
             for p in data.phones
         ),
         other_names=data.other_names,
+        field_data=_field_data(person, document) if custom_fields else (),
+    )
+
+
+def _field_data(person: Resource, document: Document | None) -> tuple[tuple[str, str, str], ...]:
+    records = document.related(person, "field_data") if document is not None else []
+    return tuple(
+        (datum.id, datum.related_id("field_definition") or "", str(datum.get("value") or ""))
+        for datum in records
     )
 
 
@@ -201,35 +217,52 @@ def _numeric_first(pco_id: str) -> tuple[int, str]:
     return (int(pco_id), "") if pco_id.isdigit() else (0, pco_id)
 
 
-def _people(pages: Iterable[Document]) -> Iterator[RemotePerson]:
+def _people(
+    pages: Iterable[Document], custom_fields: Mapping[str, FieldDefinition] | None = None
+) -> Iterator[RemotePerson]:
     for page in pages:
         for person in page.data:
             try:
-                yield remote_person(person, page)
+                yield remote_person(person, page, custom_fields)
             except DocumentError as error:  # one malformed record must not stop the push
                 log.warning("skipping PCO person %s in the index: %s", person.id, error)
 
 
-def load_people_index(client: PcoClient, wanted: Collection[str] | None = None) -> PeopleIndex:
+def load_people_index(
+    client: PcoClient,
+    wanted: Collection[str] | None = None,
+    custom_fields: Mapping[str, FieldDefinition] | None = None,
+) -> PeopleIndex:
     """Every PCO person with their contacts, from one consistent listing (ordered by creation,
     so records created while we page do not shift the pages we have yet to read).
 
     ``wanted``: when the push only needs some linked people (nobody to match), paging stops as
     soon as fetching the missing ones one by one costs fewer requests than the pages left.
+    ``custom_fields``: the host's custom fields, read with the people (``include=field_data``).
     """
     index = PeopleIndex()
     read = 0
-    for page in client.pages(PEOPLE_PATH, include=_CONTACTS, order="created_at"):
-        for person in _people((page,)):
+    includes = _includes(custom_fields)
+    for page in client.pages(PEOPLE_PATH, include=includes, order="created_at"):
+        for person in _people((page,), custom_fields):
             index.add(person)
         read += len(page.data)
-        if wanted is not None and _fetch_rest(client, index, wanted, page, read):
+        if wanted is not None and _fetch_rest(client, index, wanted, page, read, custom_fields):
             break
     return index
 
 
+def _includes(custom_fields: Mapping[str, FieldDefinition] | None) -> tuple[str, ...]:
+    return (*_CONTACTS, "field_data") if custom_fields else _CONTACTS
+
+
 def _fetch_rest(
-    client: PcoClient, index: PeopleIndex, wanted: Collection[str], page: Document, read: int
+    client: PcoClient,
+    index: PeopleIndex,
+    wanted: Collection[str],
+    page: Document,
+    read: int,
+    custom_fields: Mapping[str, FieldDefinition] | None = None,
 ) -> bool:
     """Fetch the wanted people not read yet if that is cheaper than paging on; True if done."""
     missing = [pco_id for pco_id in wanted if pco_id not in index.people]
@@ -240,11 +273,11 @@ def _fetch_rest(
     for pco_id in missing:
         try:
             document = client.get(
-                f"{PEOPLE_PATH}/{path_id(pco_id)}", {"include": ",".join(_CONTACTS)}
+                f"{PEOPLE_PATH}/{path_id(pco_id)}", {"include": ",".join(_includes(custom_fields))}
             )
         except NotFoundError:
             continue  # deleted or merged in PCO: the push reports it
-        index.add(remote_person(document.data[0], document))
+        index.add(remote_person(document.data[0], document, custom_fields))
     return True
 
 
@@ -272,4 +305,11 @@ def written_person(resource: Resource, previous: RemotePerson | None = None) -> 
     fresh = remote_person(resource)
     if previous is None:
         return fresh
-    return replace(fresh, emails=previous.emails, phones=previous.phones)
+    custom = {k: v for k, v in previous.values.items() if k not in fresh.values}
+    return replace(
+        fresh,
+        values={**fresh.values, **custom},
+        emails=previous.emails,
+        phones=previous.phones,
+        field_data=previous.field_data,
+    )

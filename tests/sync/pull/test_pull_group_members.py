@@ -51,6 +51,8 @@ def test_one_group_costs_a_request_per_member_not_local_and_no_more(sandbox, run
     paths = Counter(r["path"].split("?")[0] for r in sandbox.requests())
     # The organisation's country, for phone numbers: asked once per process, if at all.
     assert paths.pop("/people/v2", 0) <= 1
+    # The site's custom fields (example_app maps two): their definitions, once per run.
+    assert paths.pop("/people/v2/field_definitions") == 1
     pages = -(-len(memberships) // PER_PAGE)
     assert paths == Counter(
         {

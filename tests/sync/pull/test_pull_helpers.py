@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from flask_pco.sync.context import RunReporter, SyncContext
+from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.pull.people import apply_person, deactivate_person, fetch_person
 from flask_pco.sync.removals import settle_removals
 from flask_pco.sync.runs import queue_run
@@ -25,6 +26,7 @@ def test_fetch_person_returns_the_person_with_contacts_in_one_request(sandbox, c
     pco_id = sandbox_person(
         sandbox, "Fe", "Tch", emails=["fe@example.org"], phone_numbers=["503-555-0123"]
     )
+    person_custom_fields(ctx)  # the site's custom field definitions: once per run, not per person
     before = ctx.client.request_count
     person = fetch_person(ctx, pco_id)
     assert ctx.client.request_count - before == 1

@@ -320,7 +320,7 @@ def test_every_missing_list_is_named(sandbox, run_sync):
 
 def test_a_list_id_stays_one_segment_of_the_url(sandbox, run_sync):
     run_sync("pull", "people", list_ids=["../../x"])
-    (request,) = sandbox.requests()
+    (request,) = [r for r in sandbox.requests() if "field_definitions" not in r["path"]]
     assert request["path"].startswith("/people/v2/lists/../../x/people?")
 
 

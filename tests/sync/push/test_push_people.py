@@ -222,6 +222,8 @@ def test_written_person_keeps_pcos_updated_at_so_the_webhook_echo_is_old_news(db
         "dob": "1990-05-17",
         "child": False,
         "is_active": True,
+        "shirt_size": None,  # example_app's custom fields, agreed empty with PCO
+        "baptism_date": None,
     }
 
 
