@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_pco.mapping.person_fields import WRITABLE_PERSON_FIELDS
 from flask_pco.sync.announce import note_conflicts
 
 if TYPE_CHECKING:
@@ -48,11 +49,28 @@ __all__ = [
 
 #: The logical fields PCO is authoritative for, per role (the spec's "Data Ownership").
 PCO_OWNED: dict[str, tuple[str, ...]] = {
-    "person": ("first_name", "last_name", "gender", "dob", "child", "is_active"),
+    "person": (
+        "first_name",
+        "last_name",
+        "gender",
+        "dob",
+        "child",
+        "is_active",
+        *WRITABLE_PERSON_FIELDS,
+    ),
     "email": ("email", "is_primary"),
     "phone": ("phone", "kind", "is_primary"),
     "family": ("name", "street", "city", "state", "zip"),
     "group_membership": ("is_leader",),
+    "person_address": (
+        "street_line_1",
+        "street_line_2",
+        "city",
+        "state",
+        "zip",
+        "location",
+        "is_primary",
+    ),
 }
 
 

@@ -44,11 +44,14 @@ __all__ = [
     "deactivate_person",
     "fetch_person",
     "organization_country",
+    "person_includes",
     "pull_people",
     "refresh_person",
 ]
 
 PERSON_INCLUDES = ("emails", "phone_numbers", "addresses")
+#: Included only for a host that keeps the field: PCO's marital status is a record of its own.
+OPTIONAL_INCLUDES = {"marital_status": "marital_status"}
 #: Stable paging key: ``created_at`` does not move when a record is edited mid-run, so offset
 #: paging cannot skip a record because another one was updated (REFERENCE §7.1).
 PAGE_ORDER = "created_at"
@@ -70,7 +73,7 @@ def pull_people(ctx: SyncContext) -> None:
         return
     pages = ctx.client.pages(
         "/people/v2/people",
-        include=PERSON_INCLUDES,
+        include=person_includes(ctx),
         where={"updated_at": {"gte": since}} if since else None,
         order=PAGE_ORDER,
         per_page=ctx.config.per_page,
@@ -101,7 +104,7 @@ class _PeopleListing:
 
     def handle(self, document: Document, tally: PageTally) -> None:
         self.pages += 1
-        refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
+        refresh_statistics(self.ctx, ("person", "email", "phone", "person_address"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
         people = map_people(document, tally, self.country)
         people = changed_only(self.ctx, "person", people, tally, self.retry)
@@ -127,6 +130,15 @@ def map_people(document: Document, tally: PageTally, country: Any = "US") -> lis
             tally.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=person.pco_id)
         people[person.pco_id] = person
     return list(people.values())
+
+
+def person_includes(ctx: SyncContext) -> tuple[str, ...]:
+    """What a person is read with: contacts always, and the included records of the optional
+    fields the host keeps (none costs a request of its own)."""
+    extra = (
+        name for field, name in OPTIONAL_INCLUDES.items() if ctx.roles.present("person", field)
+    )
+    return (*PERSON_INCLUDES, *extra)
 
 
 def selected_ids(value: Any) -> list[str]:
@@ -184,7 +196,8 @@ def fetch_person(ctx: SyncContext, pco_id: str) -> PersonData | None:
     """One PCO person with their contacts (one GET), or ``None`` if PCO no longer has them."""
     try:
         document = ctx.client.get(
-            f"/people/v2/people/{path_id(pco_id)}", params={"include": ",".join(PERSON_INCLUDES)}
+            f"/people/v2/people/{path_id(pco_id)}",
+            params={"include": ",".join(person_includes(ctx))},
         )
     except NotFoundError:
         return None
@@ -228,7 +241,7 @@ def _pull_lists(ctx: SyncContext, listing: _PeopleListing, list_ids: list[str]) 
 
 def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
     path = f"/people/v2/lists/{path_id(list_id)}/people"
-    return ctx.client.pages(path, per_page=ctx.config.per_page, include=PERSON_INCLUDES)
+    return ctx.client.pages(path, per_page=ctx.config.per_page, include=person_includes(ctx))
 
 
 def _people_missing(ctx: SyncContext, seen: set[str]) -> None:

@@ -138,9 +138,8 @@ class PersonPusher:
         if adopted is None:
             return None
         local = local_values(person, _ROLE, self.ctx.roles)
-        apply_local(
-            self.ctx, person, _ROLE, merge(None, local, adopted.values, PCO_OWNED[_ROLE]).to_local
-        )
+        theirs = self._local_form(adopted.values)
+        apply_local(self.ctx, person, _ROLE, merge(None, local, theirs, PCO_OWNED[_ROLE]).to_local)
         self._linked(person, adopted.id, adopted)
         self.ctx.report.count("updated")
         return adopted
@@ -162,7 +161,7 @@ class PersonPusher:
 
     def _create(self, person: Any) -> RemotePerson | None:
         attributes = person_attributes(
-            local_values(person, _ROLE, self.ctx.roles), remote_id=person.id
+            self._pco_form(local_values(person, _ROLE, self.ctx.roles)), remote_id=person.id
         )
         remote = create_or_reconcile(
             self.ctx,
@@ -203,7 +202,7 @@ class PersonPusher:
         result = merge(
             person.pco_snapshot,
             local_values(person, _ROLE, self.ctx.roles),
-            remote.values,
+            self._local_form(remote.values),
             PCO_OWNED[_ROLE],
         )
         settled = settle_merge(
@@ -221,10 +220,40 @@ class PersonPusher:
 
     def _patch(self, remote: RemotePerson, changes: dict[str, Any]) -> Resource:
         updated = self.ctx.client.update(
-            f"{PEOPLE_PATH}/{path_id(remote.id)}", "Person", remote.id, person_attributes(changes)
+            f"{PEOPLE_PATH}/{path_id(remote.id)}",
+            "Person",
+            remote.id,
+            person_attributes(self._pco_form(changes)),
         )
         self._remember(updated, remote)
         return updated
+
+    # -- the primary campus: a local campus id here, PCO's campus id there -------------------
+
+    @cached_property
+    def _campuses(self) -> dict[str, int]:
+        """PCO campus id → local campus id, read once per push (campuses are few)."""
+        if not (self.ctx.roles.present(_ROLE, "primary_campus") and self.ctx.roles.has("campus")):
+            return {}
+        Campus = self.ctx.roles.model("campus")
+        query = select(Campus.pco_id, Campus.id).where(Campus.pco_id.is_not(None))
+        return {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
+
+    def _local_form(self, values: dict[str, Any]) -> dict[str, Any]:
+        """PCO's person values with its campus id as the local one (None if not pulled)."""
+        if values.get("primary_campus") is None:
+            return values
+        return {**values, "primary_campus": self._campuses.get(values["primary_campus"])}
+
+    def _pco_form(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Local values to send, the campus as PCO's id; a campus PCO does not have is not sent."""
+        if values.get("primary_campus") is None:
+            return values
+        by_local = {row_id: pco_id for pco_id, row_id in self._campuses.items()}
+        pco_id = by_local.get(values["primary_campus"])
+        if pco_id is None:
+            return {k: v for k, v in values.items() if k != "primary_campus"}
+        return {**values, "primary_campus": pco_id}
 
     # -- bookkeeping ------------------------------------------------------------------------
 

@@ -222,6 +222,12 @@ def test_written_person_keeps_pcos_updated_at_so_the_webhook_echo_is_old_news(db
         "dob": "1990-05-17",
         "child": False,
         "is_active": True,
+        # The example site's optional person columns, agreed as empty:
+        **dict.fromkeys(
+            ("nickname", "middle_name", "membership", "grade", "graduation_year"), None
+        ),
+        "anniversary": None,
+        "primary_campus": None,
     }
 
 
