@@ -249,7 +249,7 @@ def _duplicate_of(maker: PeopleMaker, original: dict[str, Any]) -> dict[str, Any
 def generate(store: Store, people: int, seed: int, now: datetime) -> None:
     """Fill the store with ``people`` people and everything around them."""
     rng = random.Random(seed)
-    maker = PeopleMaker(store, rng, now, MoreMaker(store, seed, now))
+    maker = PeopleMaker(store, rng, now, MoreMaker(store, seed, now) if people else None)
     store.clock = lambda: utc_stamp(now)
     try:
         _generate(maker, people)
