@@ -73,7 +73,7 @@ def test_a_marital_status_named_but_not_included_is_unknown_not_cleared():
                     first_name="Avery",
                 )
             ]
-        }  # fmt: skip
+        }
     )
     assert "marital_status" not in dict(person_from_resource(document.data[0], document).more)
 
