@@ -3,8 +3,9 @@ people pull uses to link each person to their primary campus.
 
 Campuses are few, so the step reads them in one listing per run, before people (``FULL_ORDER``),
 and the people pull then needs no request of its own for them: each page's campus ids are
-turned into local ones with one small query. A campus PCO no longer lists is left as it is
-(its people keep pointing at it until PCO moves them).
+turned into local ones with one small query (``campus_ids``; a campus made in PCO since costs
+one listing, once a run). A campus PCO no longer lists is left as it is (its people keep
+pointing at it until PCO moves them).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def pull_campuses(ctx: SyncContext) -> None:
     """Pull PCO's campuses into the ``campus`` model."""
     pages = ctx.client.pages(CAMPUSES_PATH, per_page=ctx.config.per_page)
     run_pages(ctx, pages, lambda document, tally: _apply_page(ctx, document, tally))
+    ctx.memo[_LISTED] = True
+
+
+#: Set in ``ctx.memo`` once this run has read PCO's campuses.
+_LISTED = "campuses_listed"
 
 
 def _apply_page(ctx: SyncContext, document: Document, tally: PageTally) -> None:
@@ -62,10 +68,26 @@ def _upsert(ctx: SyncContext, row: Any, pco_id: str, values: dict[str, Any]) -> 
 
 def campus_ids(ctx: SyncContext, pco_ids: set[str]) -> dict[str, int]:
     """PCO campus id → the local campus's id, for the ids given (one query; none without a
-    campus model)."""
+    campus model).
+
+    A campus not here yet (made in PCO since the last ``pull campuses``, or a ``pull people``
+    run on its own) has the campuses read once for the run, within the page being written:
+    a person applied now is not read again until PCO changes them, so their link must not
+    wait for a later run.
+    """
     wanted = {pco_id for pco_id in pco_ids if pco_id}
     if not wanted or not ctx.roles.has("campus"):
         return {}
+    found = _local_ids(ctx, wanted)
+    if len(found) < len(wanted) and not ctx.memo.get(_LISTED):
+        ctx.memo[_LISTED] = True
+        for document in ctx.client.pages(CAMPUSES_PATH, per_page=ctx.config.per_page):
+            _apply_page(ctx, document, PageTally())  # counted by the people, not as campuses
+        found = _local_ids(ctx, wanted)
+    return found
+
+
+def _local_ids(ctx: SyncContext, wanted: set[str]) -> dict[str, int]:
     Campus = ctx.roles.model("campus")
     query = select(Campus.pco_id, Campus.id).where(Campus.pco_id.in_(wanted))
     return {pco_id: row_id for pco_id, row_id in ctx.session.execute(query)}

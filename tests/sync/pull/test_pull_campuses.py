@@ -64,15 +64,24 @@ def test_a_campus_changed_here_is_pushed_as_pcos_campus_id(sandbox, run_sync, mo
     assert (again.created, again.updated) == (0, 0)  # agreed: nothing left to send
 
 
-def test_a_campus_not_pulled_yet_leaves_the_persons_link_alone(sandbox, run_sync, models):
+def test_a_campus_made_in_pco_since_the_last_campus_pull_is_read_once_by_the_people_pull(
+    sandbox, run_sync, models
+):
     hilltop = sandbox.add_campus("Hilltop")
     run_sync("pull", "campuses")
     anna = sandbox_person(sandbox, "Anna", "Asher", primary_campus_id=hilltop)
+    simeon = sandbox_person(sandbox, "Simeon", "Judah")
     run_sync("pull", "people")
     newer = sandbox.add_campus("Newer")
     sandbox.edit_person(anna, primary_campus_id=newer)
+    sandbox.edit_person(simeon, primary_campus_id=newer)
+    sandbox.clear_requests()
     run_sync("pull", "people")
-    assert person(models, anna).primary_campus_id == campus_named(models, "Hilltop").id
+    newer_id = campus_named(models, "Newer").id
+    assert person(models, anna).primary_campus_id == person(models, simeon).primary_campus_id
+    assert person(models, anna).primary_campus_id == newer_id
+    reads = [r["path"].split("?")[0] for r in sandbox.requests() if r["method"] == "GET"]
+    assert reads.count("/people/v2/campuses") == 1
 
 
 def test_campuses_cost_one_request_and_people_none_more(sandbox, run_sync, models):
