@@ -60,6 +60,19 @@ class Person(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # More of PCO's person fields: each is synced because the column exists (none is required).
+    nickname: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    middle_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    membership: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    grade: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    graduation_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    anniversary: Mapped[date | None] = mapped_column(Date, nullable=True)
+    primary_campus_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campuses.id"), nullable=True, index=True
+    )
+    avatar_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    marital_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    household_role: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     emails: Mapped[list[PersonEmail]] = orm.relationship(
         back_populates="person", order_by="PersonEmail.id"
@@ -67,6 +80,10 @@ class Person(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
     phones: Mapped[list[PersonPhone]] = orm.relationship(
         back_populates="person", order_by="PersonPhone.id"
     )
+    addresses: Mapped[list[PersonAddress]] = orm.relationship(
+        back_populates="person", order_by="PersonAddress.id"
+    )
+    campus: Mapped[Campus | None] = orm.relationship()
 
     @property
     def name(self) -> str:
@@ -90,6 +107,33 @@ class PersonPhone(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     person: Mapped[Person] = orm.relationship(back_populates="phones")
+
+
+class PersonAddress(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """Every address PCO keeps for a person (the family keeps its primary contact's too)."""
+
+    __tablename__ = "person_addresses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    street_line_1: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    street_line_2: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    zip: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    location: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    person: Mapped[Person] = orm.relationship(back_populates="addresses")
+
+
+class Campus(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A PCO campus; people name their primary one."""
+
+    __tablename__ = "campuses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(60), nullable=True)
 
 
 class Family(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -177,4 +221,6 @@ MODEL_ROLES: dict[str, Any] = {
     "group_membership": GroupMembership,
     "event": Event,
     "location": Location,
+    "campus": Campus,
+    "person_address": PersonAddress,
 }

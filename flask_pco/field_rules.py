@@ -54,11 +54,36 @@ class FieldRule:
 #: The fields PCO is authoritative for, per role (the spec's "Data Ownership"): each is synced
 #: ``two_way`` unless a rule says otherwise. ``policy.PCO_OWNED`` re-exports it.
 PCO_OWNED: dict[str, tuple[str, ...]] = {
-    "person": ("first_name", "last_name", "gender", "dob", "child", "is_active"),
+    "person": (
+        "first_name",
+        "last_name",
+        "gender",
+        "dob",
+        "child",
+        "is_active",
+        # The optional fields PCO lets a site write (``mapping.person_fields``'s writable ones,
+        # which a test holds equal to these): kept only where the host has the column.
+        "nickname",
+        "middle_name",
+        "membership",
+        "grade",
+        "graduation_year",
+        "anniversary",
+        "primary_campus",
+    ),
     "email": ("email", "is_primary"),
     "phone": ("phone", "kind", "is_primary"),
     "family": ("name", "street", "city", "state", "zip"),
     "group_membership": ("is_leader",),
+    "person_address": (
+        "street_line_1",
+        "street_line_2",
+        "city",
+        "state",
+        "zip",
+        "location",
+        "is_primary",
+    ),
 }
 
 #: The roles whose fields are merged both ways, and so take rules (and, for ``person``,

@@ -131,6 +131,7 @@ KINDS: dict[str, tuple[type, str]] = {
     "date": (date, "Date"),
     "datetime": (datetime, "DateTime"),
     "bool": (bool, "Boolean"),
+    "int": (int, "Integer"),
     "id": (int, "Integer ForeignKey"),
 }
 
@@ -139,6 +140,7 @@ KIND_WORDS = {
     "date": "a date",
     "datetime": "a date and time",
     "bool": "true/false",
+    "int": "a whole number",
     "id": "an id",
 }
 
@@ -171,6 +173,45 @@ ROLE_FIELDS: dict[str, tuple[RoleField, ...]] = {
         _f("gender", "text", False, "'M', 'F', or PCO's own label as sent; NULL when unset"),
         _f("child", "bool", False, "PCO's child flag", column="is_child"),
         _f("is_active", "bool", False, "False once PCO marks the person inactive or deletes them"),
+        # The optional fields of ``mapping.person_fields``: kept only where the host has them.
+        _f("nickname", "text", False, "PCO's nickname"),
+        _f("middle_name", "text", False, "PCO's middle name"),
+        _f("membership", "text", False, "PCO's membership label ('Member', 'Visitor', ...)"),
+        _f("grade", "int", False, "PCO's grade (the church's scale; Kindergarten is 0)"),
+        _f("graduation_year", "int", False, "PCO's graduation year"),
+        _f("anniversary", "date", False, "PCO's anniversary date"),
+        _f(
+            "primary_campus",
+            "id",
+            False,
+            "the id of the campus PCO names primary (needs the campus role)",
+            column="primary_campus_id",
+            references="campus",
+        ),
+        _f("avatar_url", "text", False, "PCO's avatar URL (pulled only)"),
+        _f("marital_status", "text", False, "PCO's marital status label (pulled only)"),
+        _f(
+            "household_role",
+            "text",
+            False,
+            "PCO's household role, where PCO sends one (pulled only)",
+        ),
+    ),
+    "campus": (
+        _f("name", "text", True, "the campus's name"),
+        _f("time_zone", "text", False, "the campus's time zone, such as 'America/Chicago'"),
+        _f("city", "text", False, "the campus's city"),
+        _f("state", "text", False, "the campus's state"),
+    ),
+    "person_address": (
+        _f("person_id", "id", True, "the person's id", references="person"),
+        _f("street_line_1", "text", True, "PCO's first street line"),
+        _f("street_line_2", "text", False, "PCO's second street line or NULL"),
+        _f("city", "text", False, "PCO's city"),
+        _f("state", "text", False, "PCO's state"),
+        _f("zip", "text", False, "PCO's zip"),
+        _f("location", "text", False, "PCO's label: 'Home', 'Work', 'Other' or NULL"),
+        _f("is_primary", "bool", False, "PCO's primary flag"),
     ),
     "email": (
         _f("person_id", "id", True, "the person's id", references="person"),
@@ -262,6 +303,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "is_leader": ("leader", "is_leader"),
     "starts_at": ("start", "starts", "start_time", "begins_at", "start_at"),
     "ends_at": ("end", "ends", "end_time", "finishes_at", "end_at"),
+    "street_line_1": ("street", "address_1", "address1", "line_1", "line1"),
+    "street_line_2": ("address_2", "address2", "line_2", "line2"),
 }
 
 
@@ -304,6 +347,11 @@ def _model_problems(role: str, model: Any, roles: Roles, fix: dict[str, str]) ->
             problems.append(
                 f"{name} column {column!r} for {field.name} is {columns[column].type}; "
                 f"it must hold {_kind_text(field)}"
+            )
+        elif field.references and not roles.has(field.references):
+            problems.append(
+                f"{name} column {column!r} holds a {field.references}'s id: register "
+                f"pco.register_models({field.references}=YourModel) too"
             )
     if missing:
         problems.insert(0, f"{name} has no column {', '.join(missing)}")

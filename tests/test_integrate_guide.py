@@ -197,14 +197,22 @@ def test_a_site_built_from_the_guide_pulls_pushes_takes_webhooks_and_shows_its_a
     monkeypatch: pytest.MonkeyPatch,
     forget_stmarks: None,
 ) -> None:
+    riverside = sandbox.add_campus("Riverside")
     lydia = sandbox.add_person(
         first_name="Lydia",
         last_name="Thyatira",
         birthdate="1970-04-05",
         gender="F",
+        nickname="Lyd",
+        membership="Member",
+        primary_campus_id=riverside,
         emails=["lydia@example.org"],
         phone_numbers=[{"number": "+15550104444", "location": "Work"}],
         custom_fields={"T-shirt size": "L"},
+        addresses=[
+            {"street_line_1": "1 Purple Row", "city": "Philippi", "zip": "11111"},
+            {"street_line_1": "2 Dye Works", "city": "Thyatira", "location": "Work"},
+        ],
     )
     sandbox.add_household([lydia], "Thyatira")
     site = GuideSite(tmp_path, empty_database_url, sandbox_server.url)
@@ -255,8 +263,10 @@ def check_the_site(
     from stmarks.models import (
         Household,
         Member,
+        MemberAddress,
         MemberEmail,
         MemberPhone,
+        Site,
         Staff,
         db,
     )
@@ -274,6 +284,22 @@ def check_the_site(
             "+15550104444",
             "Work",
         )
+        # The more person fields, the campus and every address, under St Mark's own names:
+        site = db.session.scalar(select(Site).where(Site.id == member.site_id))
+        assert (member.preferred_name, member.membership_type, site.title) == (
+            "Lyd",
+            "Member",
+            "Riverside",
+        )
+        lines = db.session.execute(
+            select(MemberAddress.line1, MemberAddress.town, MemberAddress.label)
+            .where(MemberAddress.member_id == member.id)
+            .order_by(MemberAddress.line1)
+        ).all()
+        assert [tuple(line) for line in lines] == [
+            ("1 Purple Row", "Philippi", "Home"),
+            ("2 Dye Works", "Thyatira", "Work"),
+        ]
         titles = set(db.session.scalars(select(Household.title)))
         assert "Thyatira" in titles
         # Pushed:

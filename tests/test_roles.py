@@ -121,3 +121,23 @@ def test_a_site_without_any_optional_column_starts(lean: Any) -> None:
     assert set(app.extensions["pco"].roles.classes) == set(CLASSES)
     assert not app.extensions["pco"].roles.present("person", "child")
     assert app.extensions["pco"].roles.present("person", "dob")
+
+
+class Churchgoer(PcoLinkedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A person model that keeps a primary campus and a grade."""
+
+    __tablename__ = "churchgoers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    dob: Mapped[date | None] = mapped_column(Date, nullable=True)
+    grade: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    primary_campus_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+def test_a_campus_column_without_a_campus_model_and_a_mistyped_grade_fail_at_start_up() -> None:
+    with pytest.raises(ConfigError) as failure:
+        start(person=Churchgoer)
+    message = str(failure.value)
+    assert "column 'grade' for grade is VARCHAR(10); it must hold a whole number" in message
+    assert "register pco.register_models(campus=YourModel) too" in message

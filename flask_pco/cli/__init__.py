@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
     "sync": (
         "flask_pco.cli.runs",
         None,
-        "Pull from PCO: TYPE is people, families, groups, events, locations or full.",
+        "Pull from PCO: TYPE is campuses, people, families, groups, events, locations or full.",
     ),
     "push": (
         "flask_pco.cli.runs",

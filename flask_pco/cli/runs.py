@@ -86,7 +86,7 @@ def sync_command(
     enqueue: bool,
     **preview: Any,
 ) -> None:
-    """Pull from PCO: TYPE is people, families, groups, events, locations or full."""
+    """Pull from PCO: TYPE is campuses, people, families, groups, events, locations or full."""
     options: dict[str, Any] = {}
     if list_ids:
         options["list_ids"] = list(list_ids)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from flask_pco.mapping.person_fields import PERSON_FIELDS
 from flask_pco.mapping.phones import normalize_phone
 
 __all__ = [
@@ -75,6 +76,9 @@ PERSON_ATTRIBUTES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "dob": ("birthdate", _iso_date),
     "child": ("child", bool),
     "is_active": ("status", _status),
+    # The optional fields PCO lets us write (``person_fields``); ``primary_campus`` arrives
+    # here as PCO's campus id, translated by the push.
+    **{field.name: field.write for field in PERSON_FIELDS if field.write is not None},
 }
 
 

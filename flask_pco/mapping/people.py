@@ -20,6 +20,7 @@ from typing import Any
 from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError
 from flask_pco.mapping.custom_fields import FieldDefinition, custom_values
+from flask_pco.mapping.person_fields import read_person_fields
 from flask_pco.mapping.phones import Country, to_e164
 from flask_pco.mapping.values import optional_int, parse_date, parse_datetime, text
 
@@ -62,6 +63,23 @@ class AddressData:
     state: str | None
     zip: str | None
     is_primary: bool
+    pco_id: str | None = None
+    street_line_1: str | None = None
+    street_line_2: str | None = None
+    #: PCO's label: "Home", "Work", "Other".
+    location: str | None = None
+
+    def as_person_address(self) -> dict[str, Any]:
+        """The address in the form a host's person-address rows store it."""
+        return {
+            "street_line_1": self.street_line_1,
+            "street_line_2": self.street_line_2,
+            "city": self.city,
+            "state": self.state,
+            "zip": self.zip,
+            "location": self.location,
+            "is_primary": self.is_primary,
+        }
 
     def as_family_fields(self) -> dict[str, str | None]:
         """The address in the form ``families`` stores it."""
@@ -92,6 +110,8 @@ class PersonData:
     custom: Mapping[str, Any] | None = None
     #: Why custom values were dropped ("'abc' is not a number"), for the sync log.
     field_problems: tuple[str, ...] = ()
+    #: The optional fields PCO sent (``person_fields.PERSON_FIELDS``), as (name, value) pairs.
+    more: tuple[tuple[str, Any], ...] = ()
 
     @property
     def primary_address(self) -> AddressData | None:
@@ -101,7 +121,8 @@ class PersonData:
         )
 
     def demographics(self) -> dict[str, Any]:
-        """The PCO-owned person fields by logical name (see ``policy.PCO_OWNED``)."""
+        """The person fields PCO sent, by logical name: those of ``policy.PCO_OWNED`` and the
+        optional ones of ``person_fields`` (the sync keeps only those the host has columns for)."""
         return {
             "first_name": self.first_name,
             "last_name": self.last_name,
@@ -110,6 +131,7 @@ class PersonData:
             "child": self.child,
             "is_active": self.is_active,
             **(self.custom or {}),
+            **dict(self.more),
         }
 
 
@@ -154,10 +176,11 @@ def person_from_resource(
         emails=tuple(_emails(related(resource, "emails"), problems)),
         phones=phones,
         addresses=tuple(_address(a) for a in related(resource, "addresses")),
-        problems=tuple(problems),
         other_names=tuple(n for n in (text(resource, k) for k in _OTHER_NAMES) if n),
         custom=custom,
         field_problems=tuple(field_problems),
+        more=tuple(read_person_fields(resource, document, problems).items()),
+        problems=tuple(problems),
     )
 
 
@@ -203,11 +226,15 @@ def _address(record: Resource) -> AddressData:
     lines: list[str | None] = [text(record, "street_line_1"), text(record, "street_line_2")]
     if not any(lines):
         lines = list((text(record, "street") or "").splitlines())
-    street = ", ".join(line.strip() for line in lines if line and line.strip()) or None
+    kept = [line.strip() for line in lines if line and line.strip()]
     return AddressData(
-        street=street,
+        street=", ".join(kept) or None,
         city=text(record, "city"),
         state=text(record, "state"),
         zip=text(record, "zip"),
         is_primary=bool(record.get("primary")),
+        pco_id=record.id,
+        street_line_1=kept[0] if kept else None,
+        street_line_2=", ".join(kept[1:]) or None,
+        location=text(record, "location"),
     )

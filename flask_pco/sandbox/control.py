@@ -31,6 +31,7 @@ EDITABLE = {
     "household_memberships": "HouseholdMembership",
     "group_memberships": "Membership",
     "field_data": "FieldDatum",
+    "campuses": "Campus",
     #: ``{"active": false}`` or ``{"authenticity_secret": ...}`` (null: a fresh one), as in PCO's UI.
     "subscriptions": "Subscription",
 }
@@ -137,6 +138,27 @@ def create_household() -> ResponseReturnValue:
             sandbox.store, attrs, people, body.get("primary_contact")
         )
     return jsonify(id=household["id"]), 201
+
+
+@control.post("/campuses")
+def create_campus() -> ResponseReturnValue:
+    """A campus "in PCO" (``{"name": ..., "time_zone": ...}``); PCO sends no webhook for it."""
+    sandbox = _sandbox()
+    with sandbox.store.lock:
+        return jsonify(id=sandbox.store.insert("Campus", _body(), emit=False)["id"]), 201
+
+
+@control.post("/people/<record_id>/<kind>")
+def add_contact(record_id: str, kind: str) -> ResponseReturnValue:
+    """One more email, phone number or address for a person "in PCO" (bumps the person)."""
+    sandbox = _sandbox()
+    table = {name: table for name, table, _ in CONTACT_KINDS}.get(kind)
+    with sandbox.store.lock:
+        if table is None or _existing("people", record_id) is None:
+            return _missing(kind, record_id)
+        record = {**_body(), "person_id": record_id}
+        created = mutations.create(sandbox.store, table, record, sandbox.settings.country_code)
+    return jsonify(id=created["id"]), 201
 
 
 @control.post("/households/<record_id>/members")

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_pco.sandbox.generator_extras import generate_activity, generate_field_data
+from flask_pco.sandbox.generator_more import MoreMaker
 from flask_pco.sandbox.mutations import phone_fields
 from flask_pco.sandbox.store import Store, insert_many, utc_stamp
 
@@ -105,8 +106,11 @@ MEMBERSHIPS = ("Member", "Member", "Regular Attender", "Visitor", None)
 class PeopleMaker:
     """Builds people with their contact data; one instance per generation run."""
 
-    def __init__(self, store: Store, rng: random.Random, now: datetime) -> None:
+    def __init__(
+        self, store: Store, rng: random.Random, now: datetime, more: MoreMaker | None = None
+    ) -> None:
         self.store, self.rng, self.now = store, rng, now
+        self.more = more
 
     def stamps(self, max_days: int = 2000) -> dict[str, str]:
         created = self.now - timedelta(days=self.rng.uniform(1, max_days))
@@ -139,6 +143,9 @@ class PeopleMaker:
             person["inactivated_at"] = person["updated_at"]
         if child:
             person["grade"] = max(0, min(12, _age(person["birthdate"], self.now.date()) - 5))
+        if self.more is not None:
+            more = self.more.person_fields(person["first_name"], last_name, child)
+            person = {**more, **person}
         return self.store.insert("Person", person, emit=False)
 
     def contact_data(self, person: dict[str, Any], shared_email: str | None = None) -> None:
@@ -192,8 +199,10 @@ class PeopleMaker:
             "zip": zip_code, "country_code": "US", "location": "Home", "primary": True,
         }  # fmt: skip
         for person_id in person_ids:
-            record = {**address, "person_id": person_id, **self.stamps(400)}
-            self.store.insert("Address", record, emit=False)
+            stamps = self.stamps(400)
+            self.store.insert("Address", {**address, "person_id": person_id, **stamps}, emit=False)
+            if self.more is not None:
+                self.more.second_address(person_id, stamps)
 
 
 def _age(birthdate: str, today: date) -> int:
@@ -240,7 +249,7 @@ def _duplicate_of(maker: PeopleMaker, original: dict[str, Any]) -> dict[str, Any
 def generate(store: Store, people: int, seed: int, now: datetime) -> None:
     """Fill the store with ``people`` people and everything around them."""
     rng = random.Random(seed)
-    maker = PeopleMaker(store, rng, now)
+    maker = PeopleMaker(store, rng, now, MoreMaker(store, seed, now) if people else None)
     store.clock = lambda: utc_stamp(now)
     try:
         _generate(maker, people)

@@ -71,6 +71,7 @@ def _people_routes() -> list[Route]:
     routes += resource("/people/v2/lists", "List")
     routes += resource("/people/v2/lists/<parent_id>/people", "Person", scope=("List", "people"))
     routes += resource("/people/v2/person_mergers", "PersonMerger")
+    routes += resource("/people/v2/campuses", "Campus")
     routes.append(Route("/people/v2", "Organization", "singleton"))
     return routes
 

@@ -44,6 +44,13 @@ class SandboxControl:
     def add_person(self, **attributes: Any) -> str:
         return str(self._call("POST", "/people", attributes)["id"])
 
+    def add_campus(self, name: str, **attributes: Any) -> str:
+        return str(self._call("POST", "/campuses", {"name": name, **attributes})["id"])
+
+    def add_address(self, person_id: str, **attributes: Any) -> str:
+        """Give a person one more address "in PCO" (``street_line_1=..., location="Work"``)."""
+        return str(self._call("POST", f"/people/{person_id}/addresses", attributes)["id"])
+
     def add_household(
         self, people: list[str], name: str = "Household", primary_contact: str | None = None
     ) -> str:

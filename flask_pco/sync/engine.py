@@ -37,9 +37,9 @@ __all__ = [
 StepFunction = Callable[[SyncContext], None]
 
 #: The steps of a ``full`` run, in the order the spec gives (people before the records that
-#: point at them).
+#: point at them; campuses before the people who name one).
 FULL_ORDER: dict[str, tuple[str, ...]] = {
-    "pull": ("people", "families", "groups", "events", "locations"),
+    "pull": ("campuses", "people", "families", "groups", "events", "locations"),
     "push": ("people", "families", "group-memberships"),
 }
 
@@ -47,6 +47,7 @@ FULL_ORDER: dict[str, tuple[str, ...]] = {
 #: people and families; ...): ``full`` runs, the admin page's buttons and the nightly sync cover
 #: the steps its roles allow, and asking for another one alone says which models it needs.
 STEP_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("pull", "campuses"): ("campus",),
     ("pull", "people"): ("person",),
     ("pull", "families"): ("person", "family", "family_member"),
     ("pull", "groups"): ("person", "group", "group_membership"),

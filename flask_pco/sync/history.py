@@ -84,7 +84,8 @@ def person_history(state: PcoState, person: Any) -> list[Any]:
 
 
 def people_entries(state: PcoState, person_ids: Sequence[int]) -> ColumnElement[bool]:
-    """Which journal entries are these people's: their own and their emails' and phones'.
+    """Which journal entries are these people's: their own and their emails', phones' and
+    addresses'.
 
     Shared by a person's history and the admin's Changes view filtered by a person, so both
     find the same entries.
@@ -92,7 +93,7 @@ def people_entries(state: PcoState, person_ids: Sequence[int]) -> ColumnElement[
     Entry = state.models.JournalEntry
     ids = list(person_ids)
     mine = [(Entry.record_type == "person") & Entry.local_id.in_(ids)]
-    for role in ("email", "phone"):
+    for role in ("email", "phone", "person_address"):
         if not state.roles.has(role) or not ids:
             continue
         model = state.roles.model(role)

@@ -28,6 +28,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from flask_pco.exceptions import ConfigError
+from flask_pco.mapping.person_fields import PULL_ONLY_PERSON_FIELDS
 from flask_pco.models import PcoLinkedMixin, utcnow
 from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import PCO_OWNED, comparable
@@ -55,6 +56,7 @@ SAME_AS = {
     "group_membership": "group_id",
     "email": "email",
     "phone": "phone",
+    "person_address": "street_line_1",
 }
 #: Roles whose PCO-linked rows PCO deletes with a merged-away profile: they are marked removed
 #: on the retired row rather than moved (a local-only row still moves).
@@ -80,9 +82,10 @@ def merge_rows(ctx: SyncContext, survivor: Any, merged: Any, reason: str) -> str
 
 def local_owned_columns(ctx: SyncContext) -> list[str]:
     """The person model's attributes the site owns: not the key, not the sync's bookkeeping,
-    not a PCO-owned field, and not filled by the database for each row."""
+    not a field PCO fills (owned or pulled only), and not filled by the database for each row."""
     roles = ctx.roles
-    pco_owned = {roles.column("person", f) for f in PCO_OWNED["person"]}
+    pco_fields = (*PCO_OWNED["person"], *PULL_ONLY_PERSON_FIELDS)
+    pco_owned = {roles.column("person", f) for f in pco_fields}
     linked = set(PcoLinkedMixin.__annotations__)
     names = []
     for prop in sa_inspect(roles.model("person")).column_attrs:

@@ -167,9 +167,8 @@ def index() -> str:
     from flask_pco.web.admin_data import dashboard, reference_data
 
     state = current_pco()
-    return render_template(
-        "pco/admin.html", **dashboard(state), **reference_data(state), active_tab="sync"
-    )
+    data = dashboard(state, campus=request.args.get("campus"))
+    return render_template("pco/admin.html", **data, **reference_data(state), active_tab="sync")
 
 
 @admin_blueprint.get("/progress")

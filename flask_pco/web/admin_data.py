@@ -23,6 +23,7 @@ from flask_pco.sync.engine import offered
 from flask_pco.sync.journal import record_admin_change
 from flask_pco.sync.merges import HELD_MERGE
 from flask_pco.sync.runs import active_run
+from flask_pco.web.campus_filter import campus_filter, held_in_campus, runs_in_campus
 from flask_pco.web.run_views import RunView, history, last_failure, run_view
 
 if TYPE_CHECKING:
@@ -119,8 +120,9 @@ def live_progress(state: PcoState) -> RunView | None:
     return run_view(state, run) if run is not None else None
 
 
-def dashboard(state: PcoState) -> dict[str, Any]:
-    """Everything the page and its partials render that lives in the database."""
+def dashboard(state: PcoState, campus: str | None = None) -> dict[str, Any]:
+    """Everything the page and its partials render that lives in the database; ``campus``
+    (the page's ``?campus=``) narrows the runs and held matches to one campus's people."""
     SyncIssue, Conflict = state.models.SyncIssue, state.models.Conflict
     session = state.db.session
     from flask_pco.jobs.health import health
@@ -159,6 +161,12 @@ def dashboard(state: PcoState) -> dict[str, Any]:
         "last_failure": last_failure(state),
         **site_actions(state),
     }
+    chosen = campus_filter(state, campus)
+    data["campus_filter"] = chosen
+    if chosen.active:
+        data["runs"] = runs_in_campus(state, data["runs"], chosen)
+        held = held_in_campus(session.scalars(open_issues.order_by(SyncIssue.id.desc())), chosen)
+        data["issues"], data["issue_count"] = held[:OPEN_ITEMS_SHOWN], len(held)
     data["person_names"] = people_names(state, _local_people(data))
     return data
 

@@ -141,7 +141,16 @@ def test_new_style_address_lines_are_joined():
         ]
     )
     assert person.addresses == (
-        AddressData("100 Example Ave, Apt 2", "Springfield", "IL", "62701", True),
+        AddressData(
+            "100 Example Ave, Apt 2",
+            "Springfield",
+            "IL",
+            "62701",
+            True,
+            pco_id="a0",
+            street_line_1="100 Example Ave",
+            street_line_2="Apt 2",
+        ),
     )
 
 

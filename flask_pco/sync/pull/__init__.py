@@ -7,6 +7,6 @@ the ownership policy. They may import the shared ``sync`` modules beside this pa
 
 from __future__ import annotations
 
-from flask_pco.sync.pull import calendar, families, groups, people
+from flask_pco.sync.pull import calendar, campuses, families, groups, people
 
-__all__ = ["calendar", "families", "groups", "people"]
+__all__ = ["calendar", "campuses", "families", "groups", "people"]

@@ -26,7 +26,8 @@ from flask_pco.mapping.people import PersonData, person_from_resource
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
-from flask_pco.sync.custom_fields import person_custom_fields, person_includes
+from flask_pco.sync.custom_fields import person_custom_fields
+from flask_pco.sync.custom_fields import person_includes as with_field_data
 from flask_pco.sync.engine import step
 from flask_pco.sync.locks import lock_record
 from flask_pco.sync.pull.base import (
@@ -46,11 +47,14 @@ __all__ = [
     "deactivate_person",
     "fetch_person",
     "organization_country",
+    "person_includes",
     "pull_people",
     "refresh_person",
 ]
 
 PERSON_INCLUDES = ("emails", "phone_numbers", "addresses")
+#: Included only for a host that keeps the field: PCO's marital status is a record of its own.
+OPTIONAL_INCLUDES = {"marital_status": "marital_status"}
 #: Stable paging key: ``created_at`` does not move when a record is edited mid-run, so offset
 #: paging cannot skip a record because another one was updated (REFERENCE §7.1).
 PAGE_ORDER = "created_at"
@@ -72,7 +76,7 @@ def pull_people(ctx: SyncContext) -> None:
         return
     pages = ctx.client.pages(
         "/people/v2/people",
-        include=person_includes(ctx, PERSON_INCLUDES),
+        include=person_includes(ctx),
         where={"updated_at": {"gte": since}} if since else None,
         order=PAGE_ORDER,
         per_page=ctx.config.per_page,
@@ -104,7 +108,7 @@ class _PeopleListing:
 
     def handle(self, document: Document, tally: PageTally) -> None:
         self.pages += 1
-        refresh_statistics(self.ctx, ("person", "email", "phone"), self.pages)
+        refresh_statistics(self.ctx, ("person", "email", "phone", "person_address"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
         people = map_people(document, tally, self.country, self.custom_fields)
         people = changed_only(self.ctx, "person", people, tally, self.retry, self.custom_fields)
@@ -145,6 +149,15 @@ def report_problems(recorder: Any, person: PersonData) -> None:
         recorder.issue("invalid", "Person", f"contact dropped: {problem}", pco_id=person.pco_id)
     for problem in person.field_problems:
         recorder.issue("invalid", "Person", f"value skipped: {problem}", pco_id=person.pco_id)
+
+
+def person_includes(ctx: SyncContext) -> tuple[str, ...]:
+    """What a person is read with: contacts always, and the included records of the optional
+    fields and the custom fields the host keeps (none costs a request of its own)."""
+    extra = (
+        name for field, name in OPTIONAL_INCLUDES.items() if ctx.roles.present("person", field)
+    )
+    return with_field_data(ctx, (*PERSON_INCLUDES, *extra))
 
 
 def selected_ids(value: Any) -> list[str]:
@@ -200,9 +213,9 @@ def deactivate_person(ctx: SyncContext, pco_id: str, why: str = "deleted in PCO"
 def fetch_person(ctx: SyncContext, pco_id: str) -> PersonData | None:
     """One PCO person with their contacts (one GET), or ``None`` if PCO no longer has them."""
     try:
-        includes = person_includes(ctx, PERSON_INCLUDES)
         document = ctx.client.get(
-            f"/people/v2/people/{path_id(pco_id)}", params={"include": ",".join(includes)}
+            f"/people/v2/people/{path_id(pco_id)}",
+            params={"include": ",".join(person_includes(ctx))},
         )
     except NotFoundError:
         return None
@@ -251,8 +264,7 @@ def _pull_lists(ctx: SyncContext, listing: _PeopleListing, list_ids: list[str]) 
 
 def _list_pages(ctx: SyncContext, list_id: str) -> Iterable[Document]:
     path = f"/people/v2/lists/{path_id(list_id)}/people"
-    includes = person_includes(ctx, PERSON_INCLUDES)
-    return ctx.client.pages(path, per_page=ctx.config.per_page, include=includes)
+    return ctx.client.pages(path, per_page=ctx.config.per_page, include=person_includes(ctx))
 
 
 def _people_missing(ctx: SyncContext, seen: set[str]) -> None:

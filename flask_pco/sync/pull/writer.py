@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import or_, select
 
 from flask_pco.mapping.people import PersonData
+from flask_pco.mapping.person_fields import PULL_ONLY_PERSON_FIELDS
 from flask_pco.models import Outcome, utcnow
 from flask_pco.roles import ROLE_FIELDS
 from flask_pco.sync.context import SyncContext
@@ -23,6 +24,7 @@ from flask_pco.sync.holds import pull_decisions
 from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.matching import Match, PersonMatcher
 from flask_pco.sync.policy import PCO_OWNED, comparable
+from flask_pco.sync.pull.campuses import campus_ids
 from flask_pco.sync.pull.household_links import (
     Written,
     address_of,
@@ -34,6 +36,7 @@ from flask_pco.sync.rows import (
     insert_rows,
     merge_into,
     remember_pco_values,
+    set_fields,
     stamp,
     too_long,
     touch,
@@ -68,6 +71,10 @@ CONTACTS = (
         "phone",
         lambda ph: {"phone": ph.e164, "kind": ph.kind, "is_primary": ph.is_primary},
     ),
+    # Every PCO address of the person, for a host with a person-address model.
+    _ContactKind(
+        "person_address", lambda p: p.addresses, "street_line_1", lambda a: a.as_person_address()
+    ),
 )
 
 
@@ -90,6 +97,8 @@ class PeopleWriter:
         self.ctx = ctx
         self.recorder = recorder  # PageTally or RunReporter: receives held and bad records
         self.matcher = PersonMatcher(ctx.session, ctx.roles)
+        #: PCO campus id → local campus id, for the people being applied (see ``_values``).
+        self.campuses: dict[str, int] = {}
 
     def apply(self, people: Sequence[PersonData]) -> list[Outcome]:
         """Outcomes ``created``/``updated``/``unchanged``/``held``/``skipped``, in the order of
@@ -101,9 +110,8 @@ class PeopleWriter:
     def _refused(self, person: PersonData) -> bool:
         address = address_of(person)
         checks = [
-            ("person", person.demographics()),
-            *(("email", CONTACTS[0].values(e)) for e in person.emails),
-            *(("phone", CONTACTS[1].values(ph)) for ph in person.phones),
+            ("person", self._values(person)),
+            *((kind.role, kind.values(item)) for kind in CONTACTS for item in kind.items(person)),
             *([("family", address)] if address else []),
         ]
         why = next((w for role, values in checks if (w := too_long(self.ctx, role, values))), None)
@@ -111,7 +119,22 @@ class PeopleWriter:
             self.recorder.issue("invalid", "Person", f"{NOT_WRITTEN}{why}", pco_id=person.pco_id)
         return why is not None
 
+    def _values(self, person: PersonData) -> dict[str, Any]:
+        """The person's fields in local form: PCO's campus id becomes the local campus's id
+        (left out while that campus is not pulled yet, so a link is never cleared by it)."""
+        values = person.demographics()
+        if "primary_campus" in values and values["primary_campus"] is not None:
+            local = self.campuses.get(values["primary_campus"])
+            if local is None:
+                del values["primary_campus"]
+            else:
+                values["primary_campus"] = local
+        return values
+
     def _apply(self, people: Sequence[PersonData]) -> list[Outcome]:
+        if self.ctx.roles.present("person", "primary_campus"):
+            wanted = {dict(p.more).get("primary_campus") for p in people}
+            self.campuses = campus_ids(self.ctx, {c for c in wanted if isinstance(c, str)})
         self.matcher.load(people)
         plans = [self._upsert(person) for person in people]
         self._insert_new(people, plans)
@@ -157,7 +180,11 @@ class PeopleWriter:
             record(self.ctx, "person", "link", row=row, old=row.pco_id, new=person.pco_id)
         row.pco_id = person.pco_id
         self.matcher.remember(row)
-        changed = merge_into(self.ctx, row, "person", person.demographics())
+        values = self._values(person)
+        changed = merge_into(self.ctx, row, "person", values)
+        # Fields PCO does not let us write: PCO's value always wins, nothing is kept to push.
+        pull_only = {f: values[f] for f in PULL_ONLY_PERSON_FIELDS if f in values}
+        changed = set_fields(row, "person", pull_only, self.ctx) or changed
         before = dict(row.pco_snapshot or {})
         remember_pco_values(row, {"address": address_of(person)})
         changed = changed or linked or before != row.pco_snapshot
@@ -174,20 +201,24 @@ class PeopleWriter:
             return
         Person = self.ctx.roles.model("person")
         now = utcnow()
-        insert_rows(self.ctx, Person, [self._person_values(people[i], now) for i in new])
+        rows = [self._person_values(people[i], now) for i in new]
+        # One executemany needs the same columns in every row: a field PCO sent for some
+        # people only (a campus not pulled yet) is NULL for the others.
+        columns = {column for row in rows for column in row}
+        insert_rows(self.ctx, Person, [dict.fromkeys(columns) | row for row in rows])
         pco_ids = [people[i].pco_id for i in new]
         query = select(Person.pco_id, Person.id).where(Person.pco_id.in_(pco_ids))
         ids = {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
         for i in new:
             plans[i] = (NewPerson(ids[people[i].pco_id], people[i].pco_id), "created")
-            values = self.ctx.roles.known("person", people[i].demographics())
+            values = self.ctx.roles.known("person", self._values(people[i]))
             record(self.ctx, "person", "create", local_id=ids[people[i].pco_id],
                    pco_id=people[i].pco_id, new=values)  # fmt: skip
 
     def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
         roles = self.ctx.roles
-        demographics = roles.known("person", person.demographics())
+        demographics = roles.known("person", self._values(person))
         synced = set(roles.synced("person"))
         snapshot = {k: comparable(v) for k, v in demographics.items() if k in synced}
         # A push-only or ignored field is not taken from PCO, even by a new person; the names

@@ -149,7 +149,8 @@ class PersonPusher:
         if adopted is None:
             return None
         local = local_values(person, _ROLE, self.ctx.roles)
-        apply_local(self.ctx, person, _ROLE, self._merge(None, local, adopted.values).to_local)
+        theirs = self._local_form(adopted.values)
+        apply_local(self.ctx, person, _ROLE, self._merge(None, local, theirs).to_local)
         self._linked(person, adopted.id, adopted)
         self.ctx.report.count("updated")
         return adopted
@@ -172,7 +173,7 @@ class PersonPusher:
     def _create(self, person: Any) -> RemotePerson | None:
         local = local_values(person, _ROLE, self.ctx.roles)
         sent = {k: v for k, v in local.items() if self.ctx.roles.rule(_ROLE, k).pushes}
-        attributes = person_attributes(sent, remote_id=person.id)
+        attributes = person_attributes(self._pco_form(sent), remote_id=person.id)
         remote = create_or_reconcile(
             self.ctx,
             "Person",
@@ -226,7 +227,7 @@ class PersonPusher:
         if not changed_locally(person, _ROLE, self.ctx):
             return remote
         local = local_values(person, _ROLE, self.ctx.roles)
-        result = self._merge(person.pco_snapshot, local, remote.values)
+        result = self._merge(person.pco_snapshot, local, self._local_form(remote.values))
         settled = settle_merge(
             self.ctx,
             person,
@@ -245,7 +246,7 @@ class PersonPusher:
         """Send the changed custom values (as FieldData), then the changed Person attributes."""
         custom = {k: v for k, v in changes.items() if k in self.custom_fields}
         self._refused, _ = push_field_values(self.ctx, person, remote, custom, self.custom_fields)
-        attributes = person_attributes(changes)
+        attributes = person_attributes(self._pco_form(changes))
         if not attributes:  # only custom fields changed: the Person itself is not written
             return Resource(type="Person", id=remote.id)
         updated = self.ctx.client.update(
@@ -259,6 +260,33 @@ class PersonPusher:
         refused, self._refused = self._refused, set()
         agreed = local_values(row, _ROLE, self.ctx.roles)
         return {**agreed, **{name: remote.values.get(name) for name in refused}}
+
+    # -- the primary campus: a local campus id here, PCO's campus id there -------------------
+
+    @cached_property
+    def _campuses(self) -> dict[str, int]:
+        """PCO campus id → local campus id, read once per push (campuses are few)."""
+        if not (self.ctx.roles.present(_ROLE, "primary_campus") and self.ctx.roles.has("campus")):
+            return {}
+        Campus = self.ctx.roles.model("campus")
+        query = select(Campus.pco_id, Campus.id).where(Campus.pco_id.is_not(None))
+        return {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
+
+    def _local_form(self, values: dict[str, Any]) -> dict[str, Any]:
+        """PCO's person values with its campus id as the local one (None if not pulled)."""
+        if values.get("primary_campus") is None:
+            return values
+        return {**values, "primary_campus": self._campuses.get(values["primary_campus"])}
+
+    def _pco_form(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Local values to send, the campus as PCO's id; a campus PCO does not have is not sent."""
+        if values.get("primary_campus") is None:
+            return values
+        by_local = {row_id: pco_id for pco_id, row_id in self._campuses.items()}
+        pco_id = by_local.get(values["primary_campus"])
+        if pco_id is None:
+            return {k: v for k, v in values.items() if k != "primary_campus"}
+        return {**values, "primary_campus": pco_id}
 
     # -- bookkeeping ------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ Outcome = tuple[DeliveryStatus, str | None]
 Handler = Callable[[SyncContext, EventDelivery], Outcome]
 
 #: Contact resources whose local rows know their person, by event resource name → model role.
-CONTACT_ROLES = {"email": "email", "phone_number": "phone", "address": ""}
+CONTACT_ROLES = {"email": "email", "phone_number": "phone", "address": "person_address"}
 
 
 def apply_event(

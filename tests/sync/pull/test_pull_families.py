@@ -137,6 +137,7 @@ def test_full_pull_runs_every_step_with_a_log_row_each(sandbox, run_sync, state)
     ).all()
     assert run.status == "succeeded", run.error_message
     assert [c.sync_type for c in children] == [
+        "campuses",
         "people",
         "families",
         "groups",

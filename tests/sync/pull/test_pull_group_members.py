@@ -60,6 +60,8 @@ def test_one_group_costs_a_request_per_member_not_local_and_no_more(sandbox, run
             f"/groups/v2/group_types/{group['group_type_id']}": 1,
             f"/groups/v2/groups/{group['id']}/memberships": pages,
             **{f"/people/v2/people/{m['person_id']}": 1 for m in memberships},
+            # The members name campuses this site has not pulled: read once for the run.
+            "/people/v2/campuses": 1,
         }
     )
 

@@ -148,7 +148,13 @@ def test_a_crash_half_way_through_a_page_loses_nothing_on_re_run(
 
 def wipe_people(models):
     session = models.db.session
-    for model in (models.PersonEmail, models.PersonPhone, models.FamilyMember, models.Person):
+    people_rows = (
+        models.PersonEmail,
+        models.PersonPhone,
+        models.PersonAddress,
+        models.FamilyMember,
+    )
+    for model in (*people_rows, models.Person):
         session.query(model).delete()
     session.commit()
 

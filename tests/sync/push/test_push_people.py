@@ -224,6 +224,12 @@ def test_written_person_keeps_pcos_updated_at_so_the_webhook_echo_is_old_news(db
         "is_active": True,
         "shirt_size": None,  # example_app's custom fields, agreed empty with PCO
         "baptism_date": None,
+        # The example site's optional person columns, agreed as empty:
+        **dict.fromkeys(
+            ("nickname", "middle_name", "membership", "grade", "graduation_year"), None
+        ),
+        "anniversary": None,
+        "primary_campus": None,
     }
 
 

@@ -189,6 +189,23 @@ def test_email_destroyed_without_owner_finds_it_through_the_local_email(church):
     assert [e.email for e in church.local(pco_id).emails] == ["dana@example.org"]
 
 
+def test_address_destroyed_without_owner_finds_it_through_the_local_address(church):
+    pco_id = church.add_pco_person(
+        addresses=[{"street_line_1": "1 Home Rd"}, {"street_line_1": "2 Work Ave"}]
+    )
+    created_locally(church, pco_id)
+    address_id = church.pco_ids("Address", pco_id)[1]
+    church.sandbox.control.delete("addresses", address_id)
+
+    church.post(
+        delivery_body(
+            "people.v2.events.address.destroyed", destroyed_resource("Address", address_id)
+        )
+    )
+
+    assert [a.street_line_1 for a in church.local(pco_id).addresses] == ["1 Home Rd"]
+
+
 def test_merger_relinks_the_local_row_of_the_removed_profile(church):
     keep = church.add_pco_person(emails=["dana@example.org"])
     remove = church.add_pco_person(first="Dana", last="Newcomer")
