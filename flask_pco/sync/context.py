@@ -169,12 +169,10 @@ class RunReporter:
             raise SyncCancelledError("cancelled by an admin")
 
     def between_pages(self, *, force: bool = False) -> None:
-        """After a committed page: progress to the run row at ``checkpoint``'s pace (or now,
-        with ``force``), and an admin's cancel looked for after every page."""
-        if force or self.clock() - self._last_flush >= self.flush_every:
-            self.checkpoint(force=True)
-        elif self._cancel_requested():
-            raise SyncCancelledError("cancelled by an admin")
+        """After a committed page: progress to the run row, so a watcher's bar (the CLI's, the
+        admin page's) moves page by page, and an admin's cancel looked for. ``force`` is kept
+        for callers that say a page must be written whatever happens."""
+        self.checkpoint(force=True)
 
     def _write(self) -> None:
         """Counts, requests used and heartbeat to the row, updated by id.

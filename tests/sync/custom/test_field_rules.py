@@ -158,7 +158,7 @@ def test_keep_filled_never_lets_an_empty_value_clear_a_filled_one(
 @pytest.mark.parametrize(
     ("rules", "message"),
     [
-        ({"person": {"nickname": "pull_only"}}, "rule for person.nickname: no such synced field"),
+        ({"person": {"shoe_size": "pull_only"}}, "rule for person.shoe_size: no such synced field"),
         (
             {"person": {"shirt_size": "sometimes"}},
             "rule for person.shirt_size: 'sometimes' is not a rule",
