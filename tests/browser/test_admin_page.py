@@ -52,12 +52,13 @@ def test_full_sync_shows_live_counts_then_lands_in_history(
     expect(progress.locator(".pco-badge")).to_have_text(re.compile("Queued|Running"))
     expect(page.get_by_role("button", name="People").first).to_be_disabled()
     mark_sections(page)
-    # The counters move while the run is still running: the 3 s polling swapped them in.
+    # The counters move while the run is still running: the 3 s polling swapped them in (the
+    # people step's, with its bar: the campuses step before it counts without one).
     page.wait_for_function(
         """() => {
             const p = document.querySelector('#pco-progress');
             const created = p.querySelector('[data-counter=created]');
-            return p.getAttribute('hx-trigger') === 'every 3s' && created && Number(created.textContent) > 0;
+            return p.getAttribute('hx-trigger') === 'every 3s' && created && Number(created.textContent) > 0 && p.querySelector('progress');
         }""",
         timeout=60_000,
     )
