@@ -7,6 +7,7 @@ imports it back (per-app state lives in ``flask_pco.state``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,13 @@ from flask_pco.exceptions import ConfigError
 from flask_pco.models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
 from flask_pco.roles import check_models
 from flask_pco.state import AccessCheck, PcoState, current_pco
+from flask_pco.tenancy import OrganizationLoader, install_filters, use_organization
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
 # ``PcoState`` and ``current_pco`` are re-exported: hosts have imported them from here.
-__all__ = ["PCO", "AccessCheck", "AlertMailer", "PcoState", "current_pco"]
+__all__ = ["PCO", "AccessCheck", "AlertMailer", "PcoState", "current_pco", "use_organization"]
 
 #: Sends one alert email with the host's own mail set-up: ``(recipients, subject, body)``.
 AlertMailer = Callable[[list[str], str, str], Any]
@@ -44,16 +46,24 @@ class PCO:
         self.roles = Roles(fields={role: dict(f) for role, f in DEFAULT_FIELDS.items()})
         self._admin_access: AccessCheck | None = None
         self._alert_mailer: AlertMailer | None = None
+        self._organization_loader: OrganizationLoader | None = None
+        self._filters_installed = False
         if app is not None:
             self.init_app(app)
 
     def register_models(
-        self, *, fields: dict[str, dict[str, str]] | None = None, **classes: type[Any]
+        self,
+        *,
+        fields: dict[str, dict[str, str]] | None = None,
+        organization_column: str | None = None,
+        **classes: type[Any],
     ) -> None:
         """Say which host class plays which part (person, email, phone, family, ...).
 
         ``fields`` maps a role's logical field to the host's column name where they differ,
-        for example ``fields={"person": {"dob": "birth_date"}}``.
+        for example ``fields={"person": {"dob": "birth_date"}}``. A site of many churches
+        names the column that says whose each row is, ``organization_column="church_id"``:
+        every sync query then keeps to the current church's rows, and new rows get its id.
         """
         for role in [*classes, *(fields or {})]:
             if role not in ROLES:
@@ -64,11 +74,23 @@ class PCO:
                 raise ConfigError(f"unknown {role} fields {sorted(unknown)}; known: {ROLES[role]}")
             self.roles.fields.setdefault(role, {}).update(mapping)
         self.roles.classes.update(classes)
+        if organization_column is not None:
+            self.roles = dataclasses.replace(self.roles, organization_column=organization_column)
 
     def admin_access(self, check: AccessCheck) -> AccessCheck:
         """Register the check that guards the admin page; without one it answers 403 to all."""
         self._admin_access = check
         return check
+
+    def organization_loader(self, loader: OrganizationLoader) -> OrganizationLoader:
+        """Register how a request names its church (a site of many churches): ``loader()``
+        returns the host's id for the current church (letters, digits, ``_``, ``-``), or None.
+        The admin page, its jobs and its settings are then that church's alone."""
+        self._organization_loader = loader
+        if not self._filters_installed:
+            install_filters(self)
+            self._filters_installed = True
+        return loader
 
     def alert_mailer(self, send: AlertMailer) -> AlertMailer:
         """Register how ``PCO_ALERT_EMAILS`` alerts are sent, ``send(recipients, subject,

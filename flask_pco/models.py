@@ -212,6 +212,7 @@ class SyncIssueTable(_Table):
 
     __tablename__ = "pco_sync_issue"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(20))  # ambiguous, held, unlinked, ...
     resource_type: Mapped[str] = mapped_column(String(40))
@@ -253,6 +254,7 @@ class ConflictTable(_Table):
 
     __tablename__ = "pco_conflict"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     role: Mapped[str] = mapped_column(String(40))
     local_id: Mapped[int] = mapped_column(Integer)
     pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -278,6 +280,7 @@ class WebhookDeliveryTable(_Table):
         return (Index("ix_pco_webhook_delivery_status", "status", "received_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
@@ -297,6 +300,7 @@ class WebhookSubscriptionTable(_Table):
 
     __tablename__ = "pco_webhook_subscription"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     pco_id: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str] = mapped_column(String(120))
     url: Mapped[str] = mapped_column(Text)
@@ -306,7 +310,8 @@ class WebhookSubscriptionTable(_Table):
 
 
 class SettingTable(_Table):
-    """An admin-set value (nightly sync switch and hour, ...), kept in the database."""
+    """An admin-set value (nightly sync switch and hour, ...), kept in the database; on a site
+    of many churches each church's key begins with its own (``PcoState.setting_key``)."""
 
     __tablename__ = "pco_setting"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -330,6 +335,7 @@ class RemovalTable(_Table):
         return (Index("ix_pco_removal_status", "status", "role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
     delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     role: Mapped[str] = mapped_column(String(40))

@@ -37,6 +37,8 @@ class Roles:
 
     classes: dict[str, type[Any]] = dataclasses.field(default_factory=dict)
     fields: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    #: The host column that says which church a row belongs to (a site of many churches).
+    organization_column: str | None = None
 
     def model(self, role: str) -> type[Any]:
         try:

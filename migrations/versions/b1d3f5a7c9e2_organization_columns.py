@@ -1,0 +1,44 @@
+"""organisation columns
+
+Every table of the extension says which church a row belongs to, so one site can serve many
+churches (issue 21): held records, conflicts, webhook deliveries and subscriptions, removals
+and the change journal get ``organization`` ('' for the rows of a single-church site, which
+keep working unchanged). Runs and cursors had it already.
+
+Revision ID: b1d3f5a7c9e2
+Revises: e8b4f1c2d6a7
+Create Date: 2026-12-04 16:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'b1d3f5a7c9e2'
+down_revision = 'e8b4f1c2d6a7'
+branch_labels = None
+depends_on = None
+
+TABLES = (
+    'pco_sync_issue',
+    'pco_conflict',
+    'pco_webhook_delivery',
+    'pco_webhook_subscription',
+    'pco_removal',
+    'pco_journal',
+)
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(
+                sa.Column('organization', sa.String(length=120), server_default='', nullable=False)
+            )
+
+
+def downgrade():
+    for table in reversed(TABLES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('organization')
