@@ -254,7 +254,8 @@ def _gap_sync_at(state: PcoState) -> datetime | None:
 
 def _set_gap_sync_at(state: PcoState, when: datetime) -> None:
     Setting = state.models.Setting
-    row = state.db.session.get(Setting, state.setting_key(GAP_SETTING)) or Setting(key=state.setting_key(GAP_SETTING))
+    key = state.setting_key(GAP_SETTING)
+    row = state.db.session.get(Setting, key) or Setting(key=key)
     row.value = when.isoformat()
     state.db.session.add(row)
     state.db.session.commit()
