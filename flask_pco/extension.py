@@ -19,7 +19,13 @@ from flask_pco.exceptions import ConfigError
 from flask_pco.models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
 from flask_pco.roles import check_models
 from flask_pco.state import AccessCheck, PcoState, current_pco
-from flask_pco.tenancy import OrganizationLoader, install_filters, use_organization
+from flask_pco.tenancy import (
+    OrganizationLoader,
+    enter_request,
+    install_filters,
+    leave_request,
+    use_organization,
+)
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -138,7 +144,22 @@ class PCO:
 
             app.register_blueprint(metrics_blueprint)
         _exempt_webhook_from_csrf(app)
+        _use_the_requests_church(app, self, (admin_blueprint.name, readonly_blueprint.name))
         app.cli.add_command(pco_cli)
+
+
+def _use_the_requests_church(app: Flask, pco: PCO, blueprints: tuple[str, ...]) -> None:
+    """The admin pages of a site of many churches work for the church the host's loader
+    names; the host's own pages are never filtered (``flask_pco.tenancy``)."""
+
+    @app.before_request
+    def use_the_church() -> None:
+        if request.blueprint in blueprints:
+            enter_request(pco._organization_loader)
+
+    @app.teardown_request
+    def leave_the_church(_error: BaseException | None) -> None:
+        leave_request()
 
 
 def _exempt_webhook_from_csrf(app: Flask) -> None:

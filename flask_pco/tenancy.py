@@ -18,6 +18,7 @@ without a loader never uses one: nothing changes for a single church.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,9 +36,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ALL_ORGANIZATIONS",
     "OrganizationLoader",
+    "active_organization",
+    "check_organization",
     "current_organization",
+    "enter_request",
     "install_filters",
+    "leave_request",
     "organization_key",
+    "organization_of_key",
     "use_organization",
 ]
 
@@ -70,6 +76,13 @@ def organization_key(organization: str) -> str:
     return f"church-{organization}"
 
 
+def organization_of_key(key: str) -> str | None:
+    """The organisation a stored key names (``organization_key``'s inverse), or None for
+    the single church's rows."""
+    prefix = organization_key("")
+    return key[len(prefix) :] if key.startswith(prefix) and len(key) > len(prefix) else None
+
+
 @contextmanager
 def use_organization(value: Any) -> Iterator[str | None]:
     """Work for one organisation (None: the single-church site) until the block ends."""
@@ -84,6 +97,21 @@ def use_organization(value: Any) -> Iterator[str | None]:
 def active_organization() -> str | None:
     """The organisation in use (``use_organization``), or None."""
     return _current.get()
+
+
+def enter_request(loader: OrganizationLoader | None) -> None:
+    """At the start of an admin page request: use the church the host's loader names."""
+    if loader is not None:
+        value = loader()
+        organization = None if value is None else check_organization(value)
+        g._pco_organization = organization
+        g._pco_organization_token = _current.set(organization)
+
+
+def leave_request() -> None:
+    token = g.pop("_pco_organization_token", None)
+    if token is not None:
+        _current.reset(token)
 
 
 def current_organization(loader: OrganizationLoader | None) -> str | None:
@@ -103,15 +131,21 @@ def install_filters(extension: Any) -> None:
 
     ``extension`` is the ``PCO`` object, read live: the host may register its models later.
     """
-    event.listen(Session, "do_orm_execute", _filter_execute(extension))
-    event.listen(Session, "before_flush", _stamp_new_rows(extension))
+    _sites.add(extension)
 
 
-def _filtered(extension: Any, organization: str) -> list[tuple[Any, str, Any]]:
+#: The ``PCO`` objects of sites of many churches (weakly: a test's site goes with it).
+_sites: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _filtered(organization: str) -> list[tuple[Any, str, Any]]:
     """(model, attribute, value) of every table kept to ``organization``."""
     key = organization_key(organization)
-    pairs = [(model, "organization", key) for model in _own_tables(extension.models)]
-    return pairs + _host_columns(extension.roles, organization)
+    pairs = []
+    for extension in list(_sites):
+        pairs += [(model, "organization", key) for model in _own_tables(extension.models)]
+        pairs += _host_columns(extension.roles, organization)
+    return list(dict.fromkeys(pairs))
 
 
 def _own_tables(models: PcoModels) -> list[Any]:
@@ -141,25 +175,21 @@ def _typed(column: Any, organization: str) -> Any:
     return python_type(organization) if python_type in (int, str) else organization
 
 
-def _filter_execute(extension: Any) -> Callable[[ORMExecuteState], None]:
-    def add_criteria(state: ORMExecuteState) -> None:
-        organization = _current.get()
-        if organization is None or state.execution_options.get(ALL_ORGANIZATIONS):
-            return
-        pairs = _filtered(extension, organization)
-        if state.is_insert:
-            _stamp_parameters(state, pairs)
-            return
-        if not (state.is_select or state.is_update or state.is_delete):
-            return
-        for model, attribute, value in pairs:
-            state.statement = state.statement.options(
-                with_loader_criteria(
-                    model, getattr(model, attribute) == value, include_aliases=True
-                )
-            )
-
-    return add_criteria
+@event.listens_for(Session, "do_orm_execute")
+def _add_criteria(state: ORMExecuteState) -> None:
+    organization = _current.get()
+    if organization is None or state.execution_options.get(ALL_ORGANIZATIONS):
+        return
+    pairs = _filtered(organization)
+    if state.is_insert:
+        _stamp_parameters(state, pairs)
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    for model, attribute, value in pairs:
+        state.statement = state.statement.options(
+            with_loader_criteria(model, getattr(model, attribute) == value, include_aliases=True)
+        )
 
 
 def _stamp_parameters(state: ORMExecuteState, pairs: list[tuple[Any, str, Any]]) -> None:
@@ -176,15 +206,13 @@ def _stamp_parameters(state: ORMExecuteState, pairs: list[tuple[Any, str, Any]])
             state.parameters = [{column: value, **row} for row in params]
 
 
-def _stamp_new_rows(extension: Any) -> Callable[..., None]:
-    def stamp(session: Session, _context: Any, _instances: Any) -> None:
-        organization = _current.get()
-        if organization is None:
-            return
-        pairs = _filtered(extension, organization)
-        for row in session.new:
-            for model, attribute, value in pairs:
-                if isinstance(row, model) and getattr(row, attribute, None) in (None, ""):
-                    setattr(row, attribute, value)
-
-    return stamp
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session: Session, _context: Any, _instances: Any) -> None:
+    organization = _current.get()
+    if organization is None:
+        return
+    pairs = _filtered(organization)
+    for row in session.new:
+        for model, attribute, value in pairs:
+            if isinstance(row, model) and getattr(row, attribute, None) in (None, ""):
+                setattr(row, attribute, value)

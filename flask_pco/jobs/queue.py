@@ -51,6 +51,7 @@ from flask_pco.sync.runs import (
     requeue_run,
 )
 from flask_pco.sync.selection import check_selection
+from flask_pco.tenancy import use_organization
 
 if TYPE_CHECKING:
     from rq import Queue, Retry
@@ -80,6 +81,8 @@ log = logging.getLogger(__name__)
 #: Where a run runs (see the module docstring).
 Mode = Literal["auto", "enqueue", "inline", "thread"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+#: The job meta key naming the church a job works for.
+ORGANIZATION_META = "pco_organization"
 #: A full pull of a large church takes minutes, never hours; RQ's default (180 s) is too short.
 SYNC_JOB_TIMEOUT = 4 * 3600
 
@@ -125,7 +128,8 @@ def start_sync(
     elif mode == "thread":
         run_in_thread(run.id, in_thread(_execute, run.id))
     else:
-        _execute(run.id)
+        with use_organization(state.organization):  # a host's own view may start it
+            _execute(run.id)
     return run
 
 
@@ -170,6 +174,12 @@ def job_id_for(*parts: str) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in ("pco", *parts))
 
 
+def job_meta(state: PcoState) -> dict[str, Any]:
+    """What a job carries besides its arguments: the church it works for (the worker uses
+    it, ``AppWorker.perform_job``), on a site of many."""
+    return {} if state.organization is None else {ORGANIZATION_META: state.organization}
+
+
 def _enqueue_run(state: PcoState, run: Any) -> None:
     from redis.exceptions import RedisError
     from rq.exceptions import NoSuchJobError
@@ -188,6 +198,7 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
             retry=_retry(),
             job_timeout=SYNC_JOB_TIMEOUT,
             description=f"flask-pco {run.direction} {run.sync_type} (run {run.id})",
+            meta=job_meta(state),
         )
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the job: {error}")
@@ -324,11 +335,18 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
         queue = sync_queue(state)
         job_id = webhook_job_id(state, delivery_id)
         if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
-            queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
+            queue.enqueue(
+                apply_webhook_job,
+                delivery_id,
+                job_id=job_id,
+                retry=_retry(),
+                meta=job_meta(state),
+            )
     elif mode == "thread":
         in_thread(apply_webhook_job, delivery_id)
     else:
-        apply_webhook_job(delivery_id)
+        with use_organization(state.organization):
+            apply_webhook_job(delivery_id)
 
 
 def is_pending(queue: Queue, job_id: str) -> bool:

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
+from rq.executions import Execution
 from rq.job import Job
 from rq.logutils import setup_loghandlers
 from rq.utils import now
@@ -35,6 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exp
 from flask_pco.exceptions import PcoError
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
+    ORGANIZATION_META,
     SYNC_JOB_TIMEOUT,
     nightly_sync_job,
     sync_queue,
@@ -43,6 +45,7 @@ from flask_pco.jobs.queue import (
 from flask_pco.jobs.rq_internals import cron_entries, request_stop
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 from flask_pco.state import current_pco
+from flask_pco.tenancy import use_organization
 
 __all__ = [
     "AppSimpleWorker",
@@ -104,6 +107,11 @@ class _AppWorkerMixin:
             # (a forked work horse finishes its run on its own).
             raise StopRequested() from None
 
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        """Run the job for the church it carries (a site of many churches)."""
+        with use_organization(job.meta.get(ORGANIZATION_META)):
+            return bool(super().perform_job(job, queue, execution))  # type: ignore[misc]
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
         state = current_pco()
@@ -131,7 +139,8 @@ class AppWorker(_AppWorkerMixin, Worker):
         state = current_pco()
         for engine in state.db.engines.values():
             engine.dispose(close=False)
-        state.cache.pop("client", None)
+        for each in (state, *state.cache.get("organizations", {}).values()):
+            each.cache.pop("client", None)  # the parent's sockets
         # The horse lives for one job and inherits the worker's heap (the app and its modules,
         # ~140,000 objects) that will not become garbage before it exits. Frozen, they are left
         # out of the collector's full passes: a first pull of 50,000 people made ~60 of them,

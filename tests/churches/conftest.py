@@ -1,0 +1,38 @@
+"""Two churches on one site, one database and one Redis, each connected to its own PCO
+organisation of one sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from flask_pco.sandbox import SandboxServer, create_sandbox_app
+from flask_pco.sandbox.specs import ORGANIZATION_ID
+from flask_pco.state import PcoState
+from tests.churches_site import churches_app, connect_church, dispose
+
+#: The site's ids for its two churches, and the PCO organisation each connected.
+GRACE, HOPE = "1", "2"
+HOPE_ORGANIZATION = "300002"
+ORGANIZATIONS = {GRACE: ORGANIZATION_ID, HOPE: HOPE_ORGANIZATION}
+
+
+@pytest.fixture(scope="module")
+def two_organizations() -> Iterator[SandboxServer]:
+    app = create_sandbox_app(people=4, seed=5, organizations=[(HOPE_ORGANIZATION, "Hope Chapel")])
+    with SandboxServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def site(database_url: str, redis_url: str, two_organizations: SandboxServer) -> Iterator[Flask]:
+    """The site, both churches connected."""
+    app = churches_app(database_url, two_organizations.url, redis_url)
+    with app.app_context():
+        state: PcoState = app.extensions["pco"]
+        for church, organization in ORGANIZATIONS.items():
+            connect_church(state, two_organizations, church, organization)
+        yield app
+    dispose(app)
