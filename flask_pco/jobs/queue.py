@@ -13,10 +13,9 @@ The admin page and the CLI call ``start_sync``; it takes the organisation's sing
   process recorded on the run is gone, releases the run, and the next run resumes);
 * ``"auto"``: ``"enqueue"`` with Redis, ``"thread"`` without.
 
-Job functions look up the app through ``current_app``: workers run inside the app, started
-with ``flask --app yourapp pco worker``. Retriable errors (timeouts, 5xx, 429) put the run back
-in the queue for RQ to retry with backoff; fatal ones (credentials, configuration) fail the run
-with the message in the sync log, and the job is not retried.
+Job functions find the app through ``current_app`` (workers run inside it: ``flask --app
+yourapp pco worker``), and their church in the job's meta. Retriable errors (timeouts, 5xx,
+429) put the run back for RQ to retry with backoff; fatal ones fail the run, not retried.
 """
 
 from __future__ import annotations
@@ -35,12 +34,13 @@ from flask_pco.exceptions import (
     SyncInProgressError,
     TransportError,
 )
+from flask_pco.jobs.churches import each_church, job_meta
 from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.jobs.threads import in_thread, run_in_thread
 from flask_pco.models import Direction, Roles
-from flask_pco.redaction import raise_redacted, redact
+from flask_pco.redaction import first_line, raise_redacted, redact
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -81,8 +81,6 @@ log = logging.getLogger(__name__)
 #: Where a run runs (see the module docstring).
 Mode = Literal["auto", "enqueue", "inline", "thread"]
 MODES: tuple[Mode, ...] = get_args(Mode)
-#: The job meta key naming the church a job works for.
-ORGANIZATION_META = "pco_organization"
 #: A full pull of a large church takes minutes, never hours; RQ's default (180 s) is too short.
 SYNC_JOB_TIMEOUT = 4 * 3600
 
@@ -172,12 +170,6 @@ def job_id_for(*parts: str) -> str:
     RQ allows only letters, digits, ``_`` and ``-`` in ids, so anything else becomes ``_``.
     """
     return "-".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in ("pco", *parts))
-
-
-def job_meta(state: PcoState) -> dict[str, Any]:
-    """What a job carries besides its arguments: the church it works for (the worker uses
-    it, ``AppWorker.perform_job``), on a site of many."""
-    return {} if state.organization is None else {ORGANIZATION_META: state.organization}
 
 
 def _enqueue_run(state: PcoState, run: Any) -> None:
@@ -376,8 +368,20 @@ def nightly_sync_job() -> str:
 def webhook_housekeeping_job() -> str:
     """RQ cron job (hourly): mend the PCO subscriptions (PCO silently disables one that keeps
     failing), retry failed webhook deliveries, catch up if deliveries stopped, prune the change
-    journal."""
-    state = _job_state()
+    journal; on a site of many churches, for each connected church in turn."""
+    site = _job_state()
+    said = []
+    for church in each_church(site):
+        with use_organization(church):
+            try:
+                line = _housekeeping(current_pco())
+            except PcoError as error:  # one church's lost connection stops no other
+                line = f"failed: {first_line(error)}"
+        said.append(line if church is None else f"church {church}: {line}")
+    return "; ".join(said)
+
+
+def _housekeeping(state: PcoState) -> str:
     from flask_pco.jobs.webhooks import webhook_housekeeping
 
     result = webhook_housekeeping(state)

@@ -34,9 +34,9 @@ from sqlalchemy.orm import configure_mappers
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from flask_pco.exceptions import PcoError
+from flask_pco.jobs.churches import ORGANIZATION_META, each_church
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
-    ORGANIZATION_META,
     SYNC_JOB_TIMEOUT,
     nightly_sync_job,
     sync_queue,
@@ -264,17 +264,22 @@ def _work(simple: bool, *, burst: bool) -> bool:
 
 
 class NightlyCronJob(CronJob):
-    """RQ's cron entry for the nightly sync, timed on the church's clock."""
+    """RQ's cron entry for the nightly sync, timed on the church's clock (on a site of many
+    churches, one entry per church, its job carrying the church)."""
 
-    def __init__(self, queue_name: str, schedule: Schedule) -> None:
+    def __init__(self, queue_name: str, schedule: Schedule, church: str | None = None) -> None:
         self.schedule = schedule
+        self.church = church
+        meta: dict[str, Any] = {"time_zone": schedule.time_zone}
+        if church is not None:
+            meta[ORGANIZATION_META] = church
         super().__init__(
             queue_name,
             func=nightly_sync_job,
             cron=schedule.cron,
             job_timeout=SYNC_JOB_TIMEOUT,
-            name=NIGHTLY_JOB_NAME,
-            meta={"time_zone": schedule.time_zone},
+            name=NIGHTLY_JOB_NAME if church is None else f"{NIGHTLY_JOB_NAME} (church {church})",
+            meta=meta,
         )
 
     def get_next_enqueue_time(self) -> datetime:
@@ -319,21 +324,33 @@ class NightlyScheduler(CronScheduler):
             return
         request_stop(self, signum, frame)
 
-    def nightly_job(self) -> NightlyCronJob | None:
-        return next((j for j in cron_entries(self) if isinstance(j, NightlyCronJob)), None)
+    def nightly_job(self, church: str | None = None) -> NightlyCronJob | None:
+        entries = cron_entries(self)
+        return next(
+            (j for j in entries if isinstance(j, NightlyCronJob) and j.church == church), None
+        )
 
     def refresh(self) -> NightlyCronJob | None:
-        """Re-read the setting; add, move or drop the nightly entry to match it."""
-        schedule = get_schedule()
-        current_pco().db.session.remove()  # no transaction held open between checks
-        job = self.nightly_job()
-        if job is not None and job.schedule == schedule:
-            return job
-        if job is not None:
-            cron_entries(self).remove(job)
-        job = NightlyCronJob(self.queue_name, schedule) if schedule.enabled else None
-        if job is not None:
-            cron_entries(self).append(job)
-            self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)
-        self.save()
-        return job
+        """Re-read the setting (each church's, on a site of many); add, move or drop the
+        nightly entries to match. Returns the single church's entry."""
+        site = current_pco()
+        wanted = {}
+        for church in each_church(site):
+            with use_organization(church):
+                wanted[church] = get_schedule()
+        site.db.session.remove()  # no transaction held open between checks
+        entries = cron_entries(self)
+        changed = False
+        for job in [j for j in entries if isinstance(j, NightlyCronJob)]:
+            if wanted.get(job.church) != job.schedule:
+                entries.remove(job)
+                changed = True
+        for church, schedule in wanted.items():
+            if schedule.enabled and self.nightly_job(church) is None:
+                job = NightlyCronJob(self.queue_name, schedule, church)
+                entries.append(job)
+                changed = True
+                self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)
+        if changed:
+            self.save()
+        return self.nightly_job()
