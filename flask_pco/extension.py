@@ -21,6 +21,7 @@ from flask_pco.roles import check_models
 from flask_pco.state import AccessCheck, PcoState, current_pco
 from flask_pco.tenancy import (
     OrganizationLoader,
+    check_organization_column,
     enter_request,
     install_filters,
     leave_request,
@@ -122,6 +123,7 @@ class PCO:
             )
         config = load_config(app.config)
         check_models(self.roles)
+        check_organization_column(self.roles)
         app.extensions["pco"] = PcoState(extension=self, config=config)
 
         from flask_pco.cli import pco_cli

@@ -38,6 +38,7 @@ __all__ = [
     "OrganizationLoader",
     "active_organization",
     "check_organization",
+    "check_organization_column",
     "current_organization",
     "enter_request",
     "install_filters",
@@ -146,6 +147,24 @@ def _filtered(organization: str) -> list[tuple[Any, str, Any]]:
         pairs += [(model, "organization", key) for model in _own_tables(extension.models)]
         pairs += _host_columns(extension.roles, organization)
     return list(dict.fromkeys(pairs))
+
+
+def check_organization_column(roles: Roles) -> None:
+    """Every registered model of a site of many churches has the church column: a model
+    without one would be shared by every church (one church's pull matching another's rows)."""
+    name = roles.organization_column
+    if name is None:
+        return
+    missing = [
+        f"{model.__name__} ({role})"
+        for role, model in roles.classes.items()
+        if inspect(model).columns.get(name) is None
+    ]
+    if missing:
+        raise ConfigError(
+            f"organization_column={name!r}, but {', '.join(missing)} has no column {name!r}: "
+            "give every registered model the column that says whose a row is"
+        )
 
 
 def _own_tables(models: PcoModels) -> list[Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_pco import PCO, ConfigError, PcoLinkedMixin
 from flask_pco.roles import ROLE_FIELDS
-from tests.lean_site import CLASSES, dispose, lean_app
+from tests.lean_site import CLASSES, FIELDS, dispose, lean_app
 
 db = SQLAlchemy()
 
@@ -121,3 +121,10 @@ def test_a_site_without_any_optional_column_starts(lean: Any) -> None:
     assert set(app.extensions["pco"].roles.classes) == set(CLASSES)
     assert not app.extensions["pco"].roles.present("person", "child")
     assert app.extensions["pco"].roles.present("person", "dob")
+
+
+def test_a_church_column_every_model_lacks_fails_at_start_up() -> None:
+    expected = r"organization_column='church_id', but Member \(person\) has no column"
+    with pytest.raises(ConfigError, match=expected):
+        start(person=CLASSES["person"], fields={"person": FIELDS["person"]},
+              organization_column="church_id")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from flask import Flask
@@ -150,3 +151,27 @@ def test_the_cli_refuses_an_organisation_id_that_cannot_name_keys(site: Flask) -
 
     assert result.exit_code == 1
     assert "organisation id 'a:b' is not usable" in result.output
+
+
+def test_a_delivery_signed_with_the_site_secret_goes_to_the_church_of_its_organisation(
+    site: Flask,
+) -> None:
+    site.extensions["pco"].config = dataclasses.replace(
+        site.extensions["pco"].config, webhook_secrets=("site-secret",)
+    )
+    raw = delivery_body("people.v2.events.person.updated", person_resource("90000104"))
+    raw = raw.replace(b'"id":"300001"}}}', f'"id":"{HOPE_ORGANIZATION}"}}}}}}'.encode())
+
+    answer = site.test_client().post(
+        WEBHOOK_URL,
+        data=raw,
+        headers={"Content-Type": "application/json",
+                 "X-PCO-Webhooks-Authenticity": sign_body(raw, "site-secret")},
+    )  # fmt: skip
+
+    assert answer.status_code == 200
+    state = current_pco()
+    stored = state.db.session.scalars(select(state.models.WebhookDelivery)).all()
+    assert [(row.organization_id, row.organization) for row in stored] == [
+        (HOPE_ORGANIZATION, "church-2")
+    ]
