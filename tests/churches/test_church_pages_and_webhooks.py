@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
+from urllib.parse import urlsplit
 
+import requests
 from flask import Flask
 from rq.job import Job
 from sqlalchemy import select
@@ -175,3 +178,27 @@ def test_a_delivery_signed_with_the_site_secret_goes_to_the_church_of_its_organi
     assert [(row.organization_id, row.organization) for row in stored] == [
         (HOPE_ORGANIZATION, "church-2")
     ]
+
+
+def test_each_church_connects_its_own_organisation_on_its_own_page(
+    site: Flask, two_organizations: SandboxServer
+) -> None:
+    with use_organization(HOPE):
+        current_pco().token_store().delete()
+    client = site.test_client()
+    hope = {"X-Church": HOPE}
+    page = client.get(ADMIN_URL, headers=hope).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    two_organizations.control.set_oauth(auto_approve=True, organization=HOPE_ORGANIZATION)
+
+    to_pco = client.post(f"{ADMIN_URL}oauth/connect", data={"csrf_token": token.group(1)},
+                         headers=hope)  # fmt: skip
+    back = requests.get(to_pco.headers["Location"], allow_redirects=False, timeout=10)
+    callback = urlsplit(back.headers["Location"])
+    client.get(f"{callback.path}?{callback.query}", headers=hope)
+
+    with use_organization(HOPE):
+        assert current_pco().oauth_connection().organization_id == HOPE_ORGANIZATION
+    with use_organization(GRACE):
+        assert current_pco().oauth_connection().organization_id == "300001"
