@@ -61,7 +61,7 @@ class MemberEmail(PcoLinkedMixin, churches_db.Model):  # type: ignore[name-defin
     email: Mapped[str] = mapped_column(String(255))
 
 
-def churches_app(database_url: str, sandbox_url: str, redis_url: str = "") -> Flask:
+def churches_app(database_url: str, sandbox_url: str, redis_url: str = "", **config: Any) -> Flask:
     """The site, its tables created and emptied; churches connect with ``connect_church``."""
     pco = PCO(churches_db)
     pco.register_models(person=Member, email=MemberEmail, organization_column="church_id")
@@ -83,6 +83,7 @@ def churches_app(database_url: str, sandbox_url: str, redis_url: str = "") -> Fl
         PCO_TOKEN_KEY=Fernet.generate_key().decode(),
         PCO_REDIS_URL=redis_url,
     )
+    app.config.update(config)
     churches_db.init_app(app)
     pco.init_app(app)
     with app.app_context():

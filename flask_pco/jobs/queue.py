@@ -154,14 +154,15 @@ def _resolve_mode(state: PcoState, mode: str) -> Mode:
 
 
 def sync_queue(state: PcoState | None = None) -> Queue:
-    """The RQ queue (``PCO_QUEUE``) every flask-pco job goes to."""
+    """The RQ queue of the church's jobs: ``PCO_QUEUE``, or its own on a site of many
+    (``flask_pco.jobs.church_queues``)."""
     state = state or current_pco()
     redis = state.redis()
     if redis is None:
         raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
-    from rq import Queue
+    from flask_pco.jobs.church_queues import open_queue
 
-    return Queue(state.config.queue, connection=redis)
+    return open_queue(state, redis)
 
 
 def job_id_for(*parts: str) -> str:

@@ -28,12 +28,18 @@ from rq.executions import Execution
 from rq.job import Job
 from rq.logutils import setup_loghandlers
 from rq.utils import now
-from rq.worker import BaseWorker
+from rq.worker import BaseWorker, DequeueStrategy
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from flask_pco.exceptions import PcoError
+from flask_pco.jobs.church_queues import (
+    church_queue_names,
+    listen_to_church_queues,
+    move_due_retries,
+    queue_name,
+)
 from flask_pco.jobs.churches import ORGANIZATION_META, each_church
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
@@ -107,6 +113,17 @@ class _AppWorkerMixin:
             # (a forked work horse finishes its run on its own).
             raise StopRequested() from None
 
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        """RQ's loop, taking jobs from the churches' queues in turn (``church_queues``)."""
+        kwargs.setdefault("dequeue_strategy", DequeueStrategy.ROUND_ROBIN)
+        return bool(super().work(*args, **kwargs))  # type: ignore[misc]
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        listen_to_church_queues(self, current_pco().config.queue)  # type: ignore[arg-type]
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc,no-any-return]
+
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         """Run the job for the church it carries (a site of many churches)."""
         with use_organization(job.meta.get(ORGANIZATION_META)):
@@ -115,6 +132,7 @@ class _AppWorkerMixin:
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
         state = current_pco()
+        move_due_retries(self, state.config.queue)  # type: ignore[arg-type]
         try:
             requeued = requeue_lost_deliveries(state)
         except (SQLAlchemyError, PcoError) as error:
@@ -156,12 +174,16 @@ class AppSimpleWorker(_AppWorkerMixin, SimpleWorker):
 def make_worker(*, simple: bool = False) -> BaseWorker:
     """A worker for the flask-pco queue, to run inside the app context."""
     queue = sync_queue()
+    churches = [
+        Queue(n, connection=queue.connection)
+        for n in church_queue_names(queue.connection, queue.name)
+    ]
     worker_class = AppSimpleWorker if simple else AppWorker
     every = current_pco().config.webhook_requeue_after
     # RQ wakes from its wait for a job every worker_ttl - 15 s (405 s by default), and runs
     # maintenance (with the delivery check) once maintenance_interval has passed.
     worker = worker_class(
-        [queue],
+        [queue, *churches],
         connection=queue.connection,
         maintenance_interval=every,
         worker_ttl=min(every, 405) + 15,
@@ -347,7 +369,8 @@ class NightlyScheduler(CronScheduler):
                 changed = True
         for church, schedule in wanted.items():
             if schedule.enabled and self.nightly_job(church) is None:
-                job = NightlyCronJob(self.queue_name, schedule, church)
+                name = queue_name(site.for_organization(church))
+                job = NightlyCronJob(name, schedule, church)
                 entries.append(job)
                 changed = True
                 self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)

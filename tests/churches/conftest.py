@@ -4,6 +4,8 @@ organisation of one sandbox."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -26,13 +28,22 @@ def two_organizations() -> Iterator[SandboxServer]:
         yield server
 
 
-@pytest.fixture
-def site(database_url: str, redis_url: str, two_organizations: SandboxServer) -> Iterator[Flask]:
-    """The site, both churches connected."""
-    app = churches_app(database_url, two_organizations.url, redis_url)
+@contextmanager
+def connected_site(
+    database_url: str, redis_url: str, sandbox: SandboxServer, **config: Any
+) -> Iterator[Flask]:
+    """The site, both churches connected, inside its app context."""
+    app = churches_app(database_url, sandbox.url, redis_url, **config)
     with app.app_context():
         state: PcoState = app.extensions["pco"]
         for church, organization in ORGANIZATIONS.items():
-            connect_church(state, two_organizations, church, organization)
+            connect_church(state, sandbox, church, organization)
         yield app
     dispose(app)
+
+
+@pytest.fixture
+def site(database_url: str, redis_url: str, two_organizations: SandboxServer) -> Iterator[Flask]:
+    """The site, both churches connected."""
+    with connected_site(database_url, redis_url, two_organizations) as app:
+        yield app

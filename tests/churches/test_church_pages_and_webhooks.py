@@ -95,7 +95,9 @@ def test_a_delivery_goes_to_the_church_whose_subscription_signed_it(
     )  # fmt: skip
 
     assert answer.status_code == 200
-    queued = Job.fetch(sync_queue().job_ids[0], connection=sync_queue().connection)
+    with use_organization(HOPE):
+        queue = sync_queue()
+    queued = Job.fetch(queue.job_ids[0], connection=queue.connection)
     assert queued.meta == {"pco_organization": HOPE}
     make_worker(simple=True).work(burst=True)
     assert member(2, pco_id).last_name == name
