@@ -5,13 +5,14 @@ turn, so one church's backlog never makes another's delivery wait behind all of 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from rq import Queue
 from sqlalchemy import select
 
-from flask_pco.jobs.church_queues import WAKE_UP_JOB_ID
+from flask_pco.jobs.church_queues import WAKE_UP_JOB_ID, move_due_retries, wake_up_job
 from flask_pco.jobs.queue import start_sync, sync_queue
 from flask_pco.jobs.workers import make_worker
 from flask_pco.sandbox import SandboxServer
@@ -102,3 +103,14 @@ def test_workers_take_the_churches_jobs_in_turn(one_per_job: Flask) -> None:
 
     assert waiting(HOPE) == 0
     assert waiting(GRACE) == 5
+
+
+def test_a_retry_due_in_a_queue_that_appeared_later_is_queued_again(site: Flask) -> None:
+    worker = make_worker(simple=True)  # before Hope's queue exists
+    queue = church_queue(HOPE)
+    job = queue.enqueue_at(datetime.now(UTC) - timedelta(seconds=1), wake_up_job)
+    assert queue.job_ids == []
+
+    move_due_retries(worker, "pco")
+
+    assert queue.job_ids == [job.id]
