@@ -82,6 +82,7 @@ def churches_app(database_url: str, sandbox_url: str, redis_url: str = "", **con
         PCO_OAUTH_CLIENT_SECRET=CLIENT["client_secret"],
         PCO_TOKEN_KEY=Fernet.generate_key().decode(),
         PCO_REDIS_URL=redis_url,
+        PCO_PUBLIC_URL="https://churches.example.org",
     )
     app.config.update(config)
     churches_db.init_app(app)

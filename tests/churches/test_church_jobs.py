@@ -81,3 +81,18 @@ def test_each_church_sees_only_its_own_conflicts(site: Flask) -> None:
 def test_a_church_that_has_not_connected_is_told_to_connect(site: Flask) -> None:
     with use_organization("3"), pytest.raises(ConfigError, match="church 3 has not connected"):
         current_pco().client()
+
+
+def test_each_church_installs_its_own_webhook_subscriptions(site: Flask) -> None:
+    runner = site.test_cli_runner()
+
+    for church in (GRACE, HOPE):
+        result = runner.invoke(args=["pco", "--organization", church, "webhooks", "install"])
+        assert result.exit_code == 0, result.output
+
+    state = current_pco()
+    Subscription = state.models.WebhookSubscription
+    rows = state.db.session.execute(select(Subscription.organization, Subscription.secret)).all()
+    grace = {secret for key, secret in rows if key == "church-1"}
+    hope = {secret for key, secret in rows if key == "church-2"}
+    assert grace and hope and not grace & hope
