@@ -7,6 +7,7 @@ imports it back (per-app state lives in ``flask_pco.state``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,20 @@ from flask_pco.exceptions import ConfigError
 from flask_pco.models import DEFAULT_FIELDS, ROLES, PcoModels, Roles, define_models
 from flask_pco.roles import check_models
 from flask_pco.state import AccessCheck, PcoState, current_pco
+from flask_pco.tenancy import (
+    OrganizationLoader,
+    check_organization_column,
+    enter_request,
+    install_filters,
+    leave_request,
+    use_organization,
+)
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
 
 # ``PcoState`` and ``current_pco`` are re-exported: hosts have imported them from here.
-__all__ = ["PCO", "AccessCheck", "AlertMailer", "PcoState", "current_pco"]
+__all__ = ["PCO", "AccessCheck", "AlertMailer", "PcoState", "current_pco", "use_organization"]
 
 #: Sends one alert email with the host's own mail set-up: ``(recipients, subject, body)``.
 AlertMailer = Callable[[list[str], str, str], Any]
@@ -44,6 +53,8 @@ class PCO:
         self.roles = Roles(fields={role: dict(f) for role, f in DEFAULT_FIELDS.items()})
         self._admin_access: AccessCheck | None = None
         self._alert_mailer: AlertMailer | None = None
+        self._organization_loader: OrganizationLoader | None = None
+        self._filters_installed = False
         if app is not None:
             self.init_app(app)
 
@@ -53,6 +64,7 @@ class PCO:
         fields: dict[str, dict[str, str]] | None = None,
         custom_fields: dict[str, dict[Any, str]] | None = None,
         rules: dict[str, dict[str, Any]] | None = None,
+        organization_column: str | None = None,
         **classes: type[Any],
     ) -> None:
         """Say which host class plays which part (person, email, phone, family, ...).
@@ -62,7 +74,9 @@ class PCO:
         custom fields (by name or FieldDefinition id) to host columns, ``{"person":
         {"T-shirt size": "shirt_size"}}``; ``rules`` chooses how a field syncs, ``{"person":
         {"gender": "local_wins"}}`` (``flask_pco.field_rules``). Both are checked at
-        ``init_app``.
+        ``init_app``. A site of many churches names the column that says whose each row is,
+        ``organization_column="church_id"``: every sync query then keeps to the current
+        church's rows, and new rows get its id.
         """
         for role in [*classes, *(fields or {})]:
             if role not in ROLES:
@@ -73,6 +87,8 @@ class PCO:
                 raise ConfigError(f"unknown {role} fields {sorted(unknown)}; known: {ROLES[role]}")
             self.roles.fields.setdefault(role, {}).update(mapping)
         self.roles.classes.update(classes)
+        if organization_column is not None:
+            self.roles = dataclasses.replace(self.roles, organization_column=organization_column)
         for role, by_pco in (custom_fields or {}).items():
             mapped = {column: str(key) for key, column in by_pco.items()}
             self.roles.custom.setdefault(role, {}).update(mapped)
@@ -84,6 +100,16 @@ class PCO:
         """Register the check that guards the admin page; without one it answers 403 to all."""
         self._admin_access = check
         return check
+
+    def organization_loader(self, loader: OrganizationLoader) -> OrganizationLoader:
+        """Register how a request names its church (a site of many churches): ``loader()``
+        returns the host's id for the current church (letters, digits, ``_``, ``-``), or None.
+        The admin page, its jobs and its settings are then that church's alone."""
+        self._organization_loader = loader
+        if not self._filters_installed:
+            install_filters(self)
+            self._filters_installed = True
+        return loader
 
     def alert_mailer(self, send: AlertMailer) -> AlertMailer:
         """Register how ``PCO_ALERT_EMAILS`` alerts are sent, ``send(recipients, subject,
@@ -109,6 +135,7 @@ class PCO:
             )
         config = load_config(app.config)
         check_models(self.roles)
+        check_organization_column(self.roles)
         app.extensions["pco"] = PcoState(extension=self, config=config)
 
         from flask_pco.cli import pco_cli
@@ -132,7 +159,22 @@ class PCO:
 
             app.register_blueprint(metrics_blueprint)
         _exempt_webhook_from_csrf(app)
+        _use_the_requests_church(app, self, (admin_blueprint.name, readonly_blueprint.name))
         app.cli.add_command(pco_cli)
+
+
+def _use_the_requests_church(app: Flask, pco: PCO, blueprints: tuple[str, ...]) -> None:
+    """The admin pages of a site of many churches work for the church the host's loader
+    names; the host's own pages are never filtered (``flask_pco.tenancy``)."""
+
+    @app.before_request
+    def use_the_church() -> None:
+        if request.blueprint in blueprints:
+            enter_request(pco._organization_loader)
+
+    @app.teardown_request
+    def leave_the_church(_error: BaseException | None) -> None:
+        leave_request()
 
 
 def _exempt_webhook_from_csrf(app: Flask) -> None:

@@ -68,5 +68,7 @@ class JournalEntryTable(ChangeColumns):
         )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The church's key on a site of many (``flask_pco.tenancy``); "" for a single church.
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

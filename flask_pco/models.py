@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from flask_pco.indexes import pco_id_index, pco_unlinked_index
 from flask_pco.journal_table import JournalEntryTable
 from flask_pco.plan_table import PlanEntryTable
 from flask_pco.roles import DEFAULT_FIELDS, ROLES, Roles
@@ -55,33 +56,6 @@ __all__ = [
 def utcnow() -> datetime:
     """Naive UTC now: SQLite and PostgreSQL ``timestamp`` columns agree on naive UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def pco_id_index(table_name: str) -> Index:
-    """A unique index on ``pco_id`` where it is set, so any number of rows can be unlinked."""
-    return Index(
-        f"uq_{table_name}_pco_id",
-        "pco_id",
-        unique=True,
-        sqlite_where=text("pco_id IS NOT NULL"),
-        postgresql_where=text("pco_id IS NOT NULL"),
-    )
-
-
-def pco_unlinked_index(table_name: str) -> Index:
-    """An index of the rows not linked to PCO yet; the person model should have one.
-
-    Before matching PCO people by email or by name, a pull asks whether any local person is
-    still unlinked. Without this index the question reads the whole table on every page (500
-    times in a first pull of 50,000 people); with it, it is one look into an index that is
-    empty once everyone is linked.
-    """
-    return Index(
-        f"ix_{table_name}_unlinked",
-        "id",
-        sqlite_where=text("pco_id IS NULL"),
-        postgresql_where=text("pco_id IS NULL"),
-    )
 
 
 class PcoLinkedMixin:
@@ -135,6 +109,7 @@ DeliveryStatus = Literal["received", "applied", "ignored", "failed", "held"]
 #: The rows that hold an organisation's run slot. Queries for the active run use this very text:
 #: SQLite uses a partial index only when the query repeats its predicate with the same literals.
 ACTIVE_TOP_LEVEL = "parent_id IS NULL AND status IN ('queued', 'running')"
+SUBSCRIPTION_UNIQUE = "uq_pco_webhook_subscription_organization_pco_id"
 
 T = TypeVar("T")
 
@@ -213,6 +188,7 @@ class SyncIssueTable(_Table):
 
     __tablename__ = "pco_sync_issue"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(20))  # ambiguous, held, unlinked, ...
     resource_type: Mapped[str] = mapped_column(String(40))
@@ -254,6 +230,7 @@ class ConflictTable(_Table):
 
     __tablename__ = "pco_conflict"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     role: Mapped[str] = mapped_column(String(40))
     local_id: Mapped[int] = mapped_column(Integer)
     pco_id: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -279,6 +256,7 @@ class WebhookDeliveryTable(_Table):
         return (Index("ix_pco_webhook_delivery_status", "status", "received_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
@@ -297,8 +275,15 @@ class WebhookSubscriptionTable(_Table):
     """A PCO webhook subscription this site installed, with its signing secret."""
 
     __tablename__ = "pco_webhook_subscription"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # Per church: two churches' PCO organisations (two sandboxes) may use the same ids.
+        return (UniqueConstraint("organization", "pco_id", name=SUBSCRIPTION_UNIQUE),)
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pco_id: Mapped[str] = mapped_column(Text, unique=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    pco_id: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(String(120))
     url: Mapped[str] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(Text)
@@ -307,7 +292,7 @@ class WebhookSubscriptionTable(_Table):
 
 
 class SettingTable(_Table):
-    """An admin-set value (nightly sync switch and hour, ...), kept in the database."""
+    """An admin-set value (the nightly sync's switch and hour, a church's OAuth connection)."""
 
     __tablename__ = "pco_setting"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -331,6 +316,7 @@ class RemovalTable(_Table):
         return (Index("ix_pco_removal_status", "status", "role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization: Mapped[str] = mapped_column(String(120), default="", server_default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("pco_sync_log.id"), nullable=True)
     delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     role: Mapped[str] = mapped_column(String(40))

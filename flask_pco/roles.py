@@ -48,6 +48,9 @@ class Roles:
 
     classes: dict[str, type[Any]] = dataclasses.field(default_factory=dict)
     fields: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    #: The host column that says which church a row belongs to (a site of many churches).
+    organization_column: str | None = None
+
     #: Custom fields per role: host column (the field's logical name too) -> the PCO custom
     #: field's name, or its FieldDefinition id.
     custom: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import and_, delete, insert, not_, select, update
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import aliased
 
 from flask_pco.config import PcoConfig
 from flask_pco.exceptions import (
@@ -26,7 +25,9 @@ from flask_pco.exceptions import (
     OrganizationUnknownError,
     PcoError,
 )
+from flask_pco.legacy_rows import move_rows
 from flask_pco.models import utcnow
+from flask_pco.tenancy import current_organization, organization_key
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from flask_pco.client import PcoClient
     from flask_pco.models import PcoModels, Roles
+    from flask_pco.tenancy import OrganizationLoader
     from flask_pco.tokens import OAuthConnection, TokenStore
 
 __all__ = ["AccessCheck", "Extension", "PcoState", "current_pco"]
@@ -65,6 +67,7 @@ class Extension(Protocol):
     models: PcoModels
     roles: Roles
     _admin_access: AccessCheck | None
+    _organization_loader: OrganizationLoader | None
 
 
 @dataclass
@@ -75,6 +78,28 @@ class PcoState:
     config: PcoConfig
     #: Per-process objects built on first use (the HTTP client, the Redis connection).
     cache: dict[str, Any] = field(default_factory=dict)
+    #: The church this state is for, by the host's id (a site of many churches); None for
+    #: the site's single church.
+    organization: str | None = None
+    #: The app's own state, of which this is one church's (None: this is the app's).
+    parent: PcoState | None = None
+
+    def for_organization(self, organization: str | None) -> PcoState:
+        """The state of one church of this app (``organization`` None: the app's own); each
+        keeps its own client, token store and organisation key, and they share Redis."""
+        root = self.parent or self
+        if organization is None:
+            return root
+        known: dict[str, PcoState] = root.cache.setdefault("organizations", {})
+        if organization not in known:
+            known[organization] = PcoState(
+                root.extension, root.config, organization=organization, parent=root
+            )
+        return known[organization]
+
+    def setting_key(self, name: str) -> str:
+        """The settings row ``name`` of this church (the site's own for a single church)."""
+        return name if self.organization is None else f"{self.organization_key()}:{name}"
 
     @property
     def db(self) -> SQLAlchemy:
@@ -101,6 +126,11 @@ class PcoState:
         connection = self.oauth_connection()
         if connection is not None:
             return self._connected_client(connection)
+        if self.organization is not None:
+            raise ConfigError(
+                f"church {self.organization} has not connected Planning Center: an admin of "
+                "theirs connects it on the admin page (each church uses its own PCO account)"
+            )
         if self.cache.pop("connected_at", None) is not None:  # disconnected since
             self.cache.pop("client").close()
         if "client" not in self.cache:
@@ -138,10 +168,14 @@ class PcoState:
     def token_store(self) -> TokenStore:
         """Where the OAuth connection is kept (``PCO_TOKEN_KEY`` encrypts it)."""
         if "token_store" not in self.cache:
-            from flask_pco.tokens import TokenStore
+            from flask_pco.tokens import SETTING_KEY, TokenStore
 
             self.cache["token_store"] = TokenStore(
-                self.db.engine, self.models.Setting, self.config.token_key, self.redis()
+                self.db.engine,
+                self.models.Setting,
+                self.config.token_key,
+                self.redis(),
+                setting_key=self.setting_key(SETTING_KEY),
             )
         return cast("TokenStore", self.cache["token_store"])
 
@@ -149,6 +183,11 @@ class PcoState:
         """The stored OAuth connection, read afresh (an admin may connect or disconnect in
         another process at any time); None without an OAuth app or a connection."""
         if not self.config.oauth_connect:
+            if self.organization is not None:
+                raise ConfigError(
+                    "a site of many churches needs PCO's OAuth: set PCO_OAUTH_CLIENT_ID, "
+                    "PCO_OAUTH_CLIENT_SECRET and PCO_TOKEN_KEY so each church connects its own"
+                )
             return None
         return self.token_store().connection()
 
@@ -191,6 +230,8 @@ class PcoState:
         empty history. A church connected with "Connect Planning Center" is the organisation
         PCO named when it connected.
         """
+        if self.organization is not None:
+            return str(organization_key(self.organization))
         connection = self.oauth_connection()
         if connection is not None:
             return f"org-{connection.organization_id}"
@@ -208,7 +249,7 @@ class PcoState:
         incremental cursors carry over. Only PCO knows the id, so no migration can do it."""
         legacy = self.config.app_id or LEGACY_OAUTH_KEY
         try:
-            _move_rows(self.db, self.models, legacy, key)
+            move_rows(self.db, self.models, legacy, key)
         except SQLAlchemyError as error:  # the next process tries again; nothing is lost
             log.warning("flask-pco: runs stored under %r stay there for now: %s", legacy, error)
 
@@ -313,6 +354,8 @@ class PcoState:
         """The Redis connection for jobs and the shared budget, or None to run inline."""
         if not self.config.redis_url:
             return None
+        if self.parent is not None:
+            return self.parent.redis()  # one connection pool for every church
         if "redis" not in self.cache:
             from redis import Redis
 
@@ -322,39 +365,6 @@ class PcoState:
                 self.config.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT
             )
         return cast("Redis", self.cache["redis"])
-
-
-def _move_rows(db: SQLAlchemy, models: PcoModels, old: str, new: str) -> None:
-    """Re-key runs and cursors from ``old`` to ``new`` in a transaction of its own (the caller
-    may be inside one); a look first, as only the first process after an upgrade finds any."""
-    SyncRun, SyncCursor = models.SyncRun, models.SyncCursor
-    with db.engine.begin() as connection:
-        found = (
-            select(SyncRun.id)
-            .where(SyncRun.organization == old)
-            .union_all(select(SyncCursor.id).where(SyncCursor.organization == old))
-        )
-        if connection.execute(found.limit(1)).first() is None:
-            return
-        # A cursor the new key already has is newer than the old one's.
-        taken = select(SyncCursor.resource).where(SyncCursor.organization == new)
-        connection.execute(
-            update(SyncCursor)
-            .where(SyncCursor.organization == old, SyncCursor.resource.not_in(taken))
-            .values(organization=new)
-        )
-        connection.execute(delete(SyncCursor).where(SyncCursor.organization == old))
-        connection.execute(
-            update(SyncRun)
-            .where(SyncRun.organization == old, not_(_holds_slot(SyncRun)))
-            .values(organization=new)
-        )
-        # A run still active under the old key keeps the slot, unless one already holds it.
-        other = aliased(SyncRun)
-        held = select(other.id).where(other.organization == new, _holds_slot(other)).exists()
-        connection.execute(
-            update(SyncRun).where(SyncRun.organization == old, ~held).values(organization=new)
-        )
 
 
 def _remember_setting(db: SQLAlchemy, Setting: Any, key: str, value: str) -> None:
@@ -377,17 +387,14 @@ def _is_zone(name: str) -> bool:
     return bool(name)
 
 
-def _holds_slot(run: Any) -> Any:
-    """``ACTIVE_TOP_LEVEL`` as columns, so it can name either side of a self-join."""
-    return and_(run.parent_id.is_(None), run.status.in_(("queued", "running")))
-
-
 def current_pco() -> PcoState:
-    """The flask-pco state of the current app; a clear error when the extension is missing."""
+    """The flask-pco state of the current app (of its current church, on a site of many); a
+    clear error when the extension is missing."""
     try:
         state: PcoState = current_app.extensions["pco"]
     except KeyError:
         raise ConfigError(
             "flask-pco is not set up on this app: call PCO(db).init_app(app)"
         ) from None
-    return state
+    # A site of many churches: the church in use (a job's, a command's), else the request's.
+    return state.for_organization(current_organization(state.extension._organization_loader))

@@ -66,13 +66,22 @@ class OAuthConnection:
 class TokenStore:
     """Reads and writes the connection row; ``refresh_lock`` serialises refreshes."""
 
-    def __init__(self, engine: Engine, setting: Any, key: str, redis: Redis | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        setting: Any,
+        key: str,
+        redis: Redis | None,
+        setting_key: str = SETTING_KEY,
+    ) -> None:
         if not key:
             raise ConfigError("PCO_TOKEN_KEY is not set: OAuth tokens are stored encrypted with it")
         # The engine itself, not ``db``: the client refreshes from threads with no app context
         # (the pull's page prefetcher).
         self._engine = engine
         self._table = setting.__table__
+        #: The setting row: one per church on a site of many (``PcoState.setting_key``).
+        self._setting_key = setting_key
         self._fernet = Fernet(key)
         self._redis = redis
         #: The connection holding the row lock, per thread, while a refresh runs under it.
@@ -133,7 +142,7 @@ class TokenStore:
 
     def delete(self) -> None:
         with self._engine.begin() as connection:
-            connection.execute(delete(self._table).where(self._table.c.key == SETTING_KEY))
+            connection.execute(delete(self._table).where(self._table.c.key == self._setting_key))
 
     # -- the refresh lock --------------------------------------------------------------------
 
@@ -142,7 +151,7 @@ class TokenStore:
         """Held by one process (and one thread) at a time around read-stored-then-refresh."""
         if self._redis is not None:
             lock = self._redis.lock(
-                f"pco:oauth-refresh:{SETTING_KEY}",
+                f"pco:oauth-refresh:{self._setting_key}",
                 timeout=LOCK_SECONDS,
                 blocking_timeout=LOCK_SECONDS,
             )
@@ -162,7 +171,7 @@ class TokenStore:
         try:
             connection.execute(
                 update(self._table)
-                .where(self._table.c.key == SETTING_KEY)
+                .where(self._table.c.key == self._setting_key)
                 .values(updated_at=utcnow())
             )
             self._held.connection = connection
@@ -180,7 +189,7 @@ class TokenStore:
         return str(self._fernet.encrypt(json.dumps(dict(token)).encode()).decode())
 
     def _row(self) -> dict[str, Any] | None:
-        query = select(self._table.c.value).where(self._table.c.key == SETTING_KEY)
+        query = select(self._table.c.value).where(self._table.c.key == self._setting_key)
         held: Connection | None = getattr(self._held, "connection", None)
         if held is not None:
             value = held.execute(query).scalar()
@@ -192,16 +201,16 @@ class TokenStore:
     def _write(self, row: dict[str, Any], *, replace: bool = False) -> None:
         held: Connection | None = getattr(self._held, "connection", None)
         if held is not None:
-            _put(held, self._table, row, replace)
+            _put(held, self._table, self._setting_key, row, replace)
             return
         with self._engine.begin() as connection:
-            _put(connection, self._table, row, replace)
+            _put(connection, self._table, self._setting_key, row, replace)
 
 
-def _put(connection: Connection, table: Any, row: dict[str, Any], replace: bool) -> None:
-    where = table.c.key == SETTING_KEY
+def _put(connection: Connection, table: Any, key: str, row: dict[str, Any], replace: bool) -> None:
+    where = table.c.key == key
     if replace:
         connection.execute(delete(table).where(where))
-        connection.execute(insert(table).values(key=SETTING_KEY, value=row, updated_at=utcnow()))
+        connection.execute(insert(table).values(key=key, value=row, updated_at=utcnow()))
         return
     connection.execute(update(table).where(where).values(value=row, updated_at=utcnow()))

@@ -55,3 +55,25 @@ def test_migrations_downgrade_to_an_empty_database(migrated_app) -> None:
 
     downgrade(revision="base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_rows_from_before_many_churches_belong_to_the_single_church(empty_database_url) -> None:
+    from example_app import create_app
+    from example_app.models import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="e8b4f1c2d6a7")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO pco_conflict (role, local_id, field, detected_at) "
+                    "VALUES ('person', 1, 'last_name', '2026-12-01 10:00:00')"
+                )
+            )
+
+        upgrade(revision="b1d3f5a7c9e2")
+
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT organization FROM pco_conflict")).all() == [("",)]
+        db.engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_pco import PCO, ConfigError, PcoLinkedMixin
 from flask_pco.roles import ROLE_FIELDS
-from tests.lean_site import CLASSES, dispose, lean_app
+from tests.lean_site import CLASSES, FIELDS, dispose, lean_app
 
 db = SQLAlchemy()
 
@@ -141,3 +141,10 @@ def test_a_campus_column_without_a_campus_model_and_a_mistyped_grade_fail_at_sta
     message = str(failure.value)
     assert "column 'grade' for grade is VARCHAR(10); it must hold a whole number" in message
     assert "register pco.register_models(campus=YourModel) too" in message
+
+
+def test_a_church_column_every_model_lacks_fails_at_start_up() -> None:
+    expected = r"organization_column='church_id', but Member \(person\) has no column"
+    with pytest.raises(ConfigError, match=expected):
+        start(person=CLASSES["person"], fields={"person": FIELDS["person"]},
+              organization_column="church_id")  # fmt: skip

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from flask_pco.cli.common import database_problem, redis_problem_line
 from flask_pco.exceptions import PcoError
 from flask_pco.redaction import first_line
+from flask_pco.tenancy import use_organization
 
 __all__ = ["pco_cli"]
 
@@ -158,9 +159,10 @@ class PcoGroup(AppGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Any command's flask-pco, database or Redis failure ends as one line, not a
-        traceback."""
+        traceback. The command works for the church ``--organization`` names."""
         try:
-            return super().invoke(ctx)
+            with use_organization(ctx.params.get("organization")):
+                return super().invoke(ctx)
         except DBAPIError as error:
             raise click.ClickException(database_problem(error)) from None
         except PcoError as error:
@@ -189,7 +191,19 @@ def _installed(module_name: str) -> bool:
     return any((Path(place) / f"{leaf}.py").is_file() for place in places)
 
 
-pco_cli = PcoGroup("pco", help="Sync this site with Planning Center Online.")
+pco_cli = PcoGroup(
+    "pco",
+    help="Sync this site with Planning Center Online.",
+    params=[
+        click.Option(
+            ["--organization"],
+            envvar="PCO_ORGANIZATION",
+            metavar="ID",
+            help="On a site of many churches: the church to work for, by the site's own id "
+            "for it (what its organisation loader returns).",
+        )
+    ],
+)
 
 
 def __getattr__(name: str) -> Any:

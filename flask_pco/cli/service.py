@@ -46,7 +46,11 @@ def schedule_command(enabled: bool | None, hour: int | None) -> None:
     ),
 )
 def worker_command(burst: bool, simple: bool) -> None:
-    """Run an RQ worker for flask-pco's jobs inside this app (PCO_REDIS_URL, PCO_QUEUE)."""
+    """Run an RQ worker for flask-pco's jobs inside this app (PCO_REDIS_URL, PCO_QUEUE).
+
+    Run any number, on any machines sharing Redis and the database. On a site of many
+    churches each worker serves every church's queue, taking their jobs in turn.
+    """
     with one_line_errors():
         check_tables(current_pco())  # a site that did not migrate hears it now, not per job
         # Redis down, at start-up or later: a long-running worker waits for it (one log line

@@ -201,10 +201,10 @@ def _flask_mailman(recipients: list[str], subject: str, body: str) -> None:
 
 
 def _recall(state: PcoState) -> dict[str, Any]:
-    setting = state.db.session.get(state.models.Setting, SETTING_KEY)
+    setting = state.db.session.get(state.models.Setting, state.setting_key(SETTING_KEY))
     return setting.value if setting is not None and isinstance(setting.value, dict) else {}
 
 
 def _remember(state: PcoState, value: dict[str, Any]) -> None:
-    state.db.session.merge(state.models.Setting(key=SETTING_KEY, value=value))
+    state.db.session.merge(state.models.Setting(key=state.setting_key(SETTING_KEY), value=value))
     state.db.session.commit()

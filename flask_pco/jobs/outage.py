@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from flask_pco.models import utcnow
 from flask_pco.redaction import redact_url
+from flask_pco.tenancy import organization_of_key, use_organization
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -70,15 +71,19 @@ def requeue_lost_deliveries(state: PcoState) -> int:
 
     Delivery = state.models.WebhookDelivery
     before = utcnow() - timedelta(seconds=state.config.webhook_requeue_after)
-    ids = state.db.session.scalars(
-        select(Delivery.id)
+    found = state.db.session.execute(
+        select(Delivery.id, Delivery.organization)
         .where(Delivery.status == "received", Delivery.received_at < before)
         .order_by(Delivery.received_at)
         .limit(1000)
     ).all()
     state.db.session.rollback()  # no transaction held open while the worker waits for jobs
     queue = sync_queue(state)
-    lost = [i for i in ids if not is_pending(queue, webhook_job_id(state, i))]
-    for delivery_id in lost:
-        enqueue_webhook(delivery_id, mode="enqueue")
+    lost = []
+    for delivery_id, key in found:  # each church's delivery under its own job id
+        church = organization_of_key(key)
+        if not is_pending(queue, webhook_job_id(state.for_organization(church), delivery_id)):
+            with use_organization(church):
+                enqueue_webhook(delivery_id, mode="enqueue")
+            lost.append(delivery_id)
     return len(lost)

@@ -13,10 +13,9 @@ The admin page and the CLI call ``start_sync``; it takes the organisation's sing
   process recorded on the run is gone, releases the run, and the next run resumes);
 * ``"auto"``: ``"enqueue"`` with Redis, ``"thread"`` without.
 
-Job functions look up the app through ``current_app``: workers run inside the app, started
-with ``flask --app yourapp pco worker``. Retriable errors (timeouts, 5xx, 429) put the run back
-in the queue for RQ to retry with backoff; fatal ones (credentials, configuration) fail the run
-with the message in the sync log, and the job is not retried.
+Job functions find the app through ``current_app`` (workers run inside it: ``flask --app
+yourapp pco worker``), and their church in the job's meta. Retriable errors (timeouts, 5xx,
+429) put the run back for RQ to retry with backoff; fatal ones fail the run, not retried.
 """
 
 from __future__ import annotations
@@ -35,12 +34,13 @@ from flask_pco.exceptions import (
     SyncInProgressError,
     TransportError,
 )
+from flask_pco.jobs.churches import each_church, job_meta
 from flask_pco.jobs.outage import redis_down_message
 from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.jobs.threads import in_thread, run_in_thread
 from flask_pco.models import Direction, Roles
-from flask_pco.redaction import raise_redacted, redact
+from flask_pco.redaction import first_line, raise_redacted, redact
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
@@ -51,6 +51,7 @@ from flask_pco.sync.runs import (
     requeue_run,
 )
 from flask_pco.sync.selection import check_selection
+from flask_pco.tenancy import use_organization
 
 if TYPE_CHECKING:
     from rq import Queue, Retry
@@ -125,7 +126,8 @@ def start_sync(
     elif mode == "thread":
         run_in_thread(run.id, in_thread(_execute, run.id))
     else:
-        _execute(run.id)
+        with use_organization(state.organization):  # a host's own view may start it
+            _execute(run.id)
     return run
 
 
@@ -152,14 +154,15 @@ def _resolve_mode(state: PcoState, mode: str) -> Mode:
 
 
 def sync_queue(state: PcoState | None = None) -> Queue:
-    """The RQ queue (``PCO_QUEUE``) every flask-pco job goes to."""
+    """The RQ queue of the church's jobs: ``PCO_QUEUE``, or its own on a site of many
+    (``flask_pco.jobs.church_queues``)."""
     state = state or current_pco()
     redis = state.redis()
     if redis is None:
         raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
-    from rq import Queue
+    from flask_pco.jobs.church_queues import open_queue
 
-    return Queue(state.config.queue, connection=redis)
+    return open_queue(state, redis)
 
 
 def job_id_for(*parts: str) -> str:
@@ -188,6 +191,7 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
             retry=_retry(),
             job_timeout=SYNC_JOB_TIMEOUT,
             description=f"flask-pco {run.direction} {run.sync_type} (run {run.id})",
+            meta=job_meta(state),
         )
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the job: {error}")
@@ -324,11 +328,18 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
         queue = sync_queue(state)
         job_id = webhook_job_id(state, delivery_id)
         if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
-            queue.enqueue(apply_webhook_job, delivery_id, job_id=job_id, retry=_retry())
+            queue.enqueue(
+                apply_webhook_job,
+                delivery_id,
+                job_id=job_id,
+                retry=_retry(),
+                meta=job_meta(state),
+            )
     elif mode == "thread":
         in_thread(apply_webhook_job, delivery_id)
     else:
-        apply_webhook_job(delivery_id)
+        with use_organization(state.organization):
+            apply_webhook_job(delivery_id)
 
 
 def is_pending(queue: Queue, job_id: str) -> bool:
@@ -358,8 +369,20 @@ def nightly_sync_job() -> str:
 def webhook_housekeeping_job() -> str:
     """RQ cron job (hourly): mend the PCO subscriptions (PCO silently disables one that keeps
     failing), retry failed webhook deliveries, catch up if deliveries stopped, prune the change
-    journal."""
-    state = _job_state()
+    journal; on a site of many churches, for each connected church in turn."""
+    site = _job_state()
+    said = []
+    for church in each_church(site):
+        with use_organization(church):
+            try:
+                line = _housekeeping(current_pco())
+            except PcoError as error:  # one church's lost connection stops no other
+                line = f"failed: {first_line(error)}"
+        said.append(line if church is None else f"church {church}: {line}")
+    return "; ".join(said)
+
+
+def _housekeeping(state: PcoState) -> str:
     from flask_pco.jobs.webhooks import webhook_housekeeping
 
     result = webhook_housekeeping(state)

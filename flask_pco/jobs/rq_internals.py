@@ -14,7 +14,7 @@ import rq
 from rq import Queue
 from rq.cron import CronJob, CronScheduler
 
-__all__ = ["RqChangedError", "cron_entries", "request_stop", "waiting_jobs_key"]
+__all__ = ["RqChangedError", "cron_entries", "ordered_queues", "request_stop", "waiting_jobs_key"]
 
 
 class RqChangedError(ImportError):
@@ -51,3 +51,11 @@ def waiting_jobs_key(queue: Queue) -> str:
     """The Redis list of the ids of the jobs waiting in ``queue``: LREM takes one off it
     atomically, so one job is taken by one batch."""
     return str(queue.key)
+
+
+def ordered_queues(worker: Any) -> list[Queue]:
+    """The queues a worker dequeues from, in the order it looks at them now (round-robin
+    rotates it): a queue added to ``worker.queues`` must be added here too."""
+    queues = getattr(worker, "_ordered_queues", None)
+    _require(isinstance(queues, list), "BaseWorker._ordered_queues (the queues in dequeue order)")
+    return queues  # type: ignore[return-value]

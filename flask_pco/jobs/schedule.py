@@ -70,7 +70,7 @@ class Schedule:
 def get_schedule() -> Schedule:
     """The nightly sync setting; off at 02:00 until an admin sets it."""
     state = current_pco()
-    setting = state.db.session.get(state.models.Setting, SETTING_KEY)
+    setting = state.db.session.get(state.models.Setting, state.setting_key(SETTING_KEY))
     value = setting.value if setting is not None and isinstance(setting.value, dict) else {}
     return Schedule(
         enabled=bool(value.get("enabled", False)),
@@ -93,7 +93,7 @@ def set_schedule(enabled: bool | None = None, hour: int | None = None) -> Schedu
         "hour": current.hour if hour is None else hour,
     }
     state = current_pco()
-    state.db.session.merge(state.models.Setting(key=SETTING_KEY, value=value))
+    state.db.session.merge(state.models.Setting(key=state.setting_key(SETTING_KEY), value=value))
     state.db.session.commit()
     return get_schedule()
 

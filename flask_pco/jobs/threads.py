@@ -15,6 +15,8 @@ from flask import current_app
 
 from flask_pco.exceptions import PcoError
 from flask_pco.redaction import first_line, redact, redacted_traceback
+from flask_pco.state import current_pco
+from flask_pco.tenancy import use_organization
 
 __all__ = ["in_thread", "run_in_thread", "wait_for_run"]
 
@@ -26,9 +28,11 @@ def in_thread(function: Any, *args: Any) -> threading.Thread:
     """Run ``function(*args)`` in a daemon thread with its own app context; whatever it
     raises is logged (without member data), its row having recorded it already."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A thread does not inherit context variables: it works for the caller's church.
+    organization = current_pco().organization
 
     def target() -> None:
-        with app.app_context():
+        with app.app_context(), use_organization(organization):
             try:
                 function(*args)
             except PcoError as error:  # recorded on the run row or the delivery already

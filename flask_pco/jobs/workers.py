@@ -24,15 +24,23 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 from rq.cron import CronJob, CronScheduler
 from rq.exceptions import StopRequested
+from rq.executions import Execution
 from rq.job import Job
 from rq.logutils import setup_loghandlers
 from rq.utils import now
-from rq.worker import BaseWorker
+from rq.worker import BaseWorker, DequeueStrategy
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import configure_mappers
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from flask_pco.exceptions import PcoError
+from flask_pco.jobs.church_queues import (
+    church_queue_names,
+    listen_to_church_queues,
+    move_due_retries,
+    queue_name,
+)
+from flask_pco.jobs.churches import ORGANIZATION_META, each_church
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
     SYNC_JOB_TIMEOUT,
@@ -43,6 +51,7 @@ from flask_pco.jobs.queue import (
 from flask_pco.jobs.rq_internals import cron_entries, request_stop
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 from flask_pco.state import current_pco
+from flask_pco.tenancy import use_organization
 
 __all__ = [
     "AppSimpleWorker",
@@ -104,9 +113,26 @@ class _AppWorkerMixin:
             # (a forked work horse finishes its run on its own).
             raise StopRequested() from None
 
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        """RQ's loop, taking jobs from the churches' queues in turn (``church_queues``)."""
+        kwargs.setdefault("dequeue_strategy", DequeueStrategy.ROUND_ROBIN)
+        return bool(super().work(*args, **kwargs))  # type: ignore[misc]
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        listen_to_church_queues(self, current_pco().config.queue)  # type: ignore[arg-type]
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc,no-any-return]
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        """Run the job for the church it carries (a site of many churches)."""
+        with use_organization(job.meta.get(ORGANIZATION_META)):
+            return bool(super().perform_job(job, queue, execution))  # type: ignore[misc]
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()  # type: ignore[misc]
         state = current_pco()
+        move_due_retries(self, state.config.queue)  # type: ignore[arg-type]
         try:
             requeued = requeue_lost_deliveries(state)
         except (SQLAlchemyError, PcoError) as error:
@@ -131,7 +157,8 @@ class AppWorker(_AppWorkerMixin, Worker):
         state = current_pco()
         for engine in state.db.engines.values():
             engine.dispose(close=False)
-        state.cache.pop("client", None)
+        for each in (state, *state.cache.get("organizations", {}).values()):
+            each.cache.pop("client", None)  # the parent's sockets
         # The horse lives for one job and inherits the worker's heap (the app and its modules,
         # ~140,000 objects) that will not become garbage before it exits. Frozen, they are left
         # out of the collector's full passes: a first pull of 50,000 people made ~60 of them,
@@ -147,12 +174,16 @@ class AppSimpleWorker(_AppWorkerMixin, SimpleWorker):
 def make_worker(*, simple: bool = False) -> BaseWorker:
     """A worker for the flask-pco queue, to run inside the app context."""
     queue = sync_queue()
+    churches = [
+        Queue(n, connection=queue.connection)
+        for n in church_queue_names(queue.connection, queue.name)
+    ]
     worker_class = AppSimpleWorker if simple else AppWorker
     every = current_pco().config.webhook_requeue_after
     # RQ wakes from its wait for a job every worker_ttl - 15 s (405 s by default), and runs
     # maintenance (with the delivery check) once maintenance_interval has passed.
     worker = worker_class(
-        [queue],
+        [queue, *churches],
         connection=queue.connection,
         maintenance_interval=every,
         worker_ttl=min(every, 405) + 15,
@@ -255,17 +286,22 @@ def _work(simple: bool, *, burst: bool) -> bool:
 
 
 class NightlyCronJob(CronJob):
-    """RQ's cron entry for the nightly sync, timed on the church's clock."""
+    """RQ's cron entry for the nightly sync, timed on the church's clock (on a site of many
+    churches, one entry per church, its job carrying the church)."""
 
-    def __init__(self, queue_name: str, schedule: Schedule) -> None:
+    def __init__(self, queue_name: str, schedule: Schedule, church: str | None = None) -> None:
         self.schedule = schedule
+        self.church = church
+        meta: dict[str, Any] = {"time_zone": schedule.time_zone}
+        if church is not None:
+            meta[ORGANIZATION_META] = church
         super().__init__(
             queue_name,
             func=nightly_sync_job,
             cron=schedule.cron,
             job_timeout=SYNC_JOB_TIMEOUT,
-            name=NIGHTLY_JOB_NAME,
-            meta={"time_zone": schedule.time_zone},
+            name=NIGHTLY_JOB_NAME if church is None else f"{NIGHTLY_JOB_NAME} (church {church})",
+            meta=meta,
         )
 
     def get_next_enqueue_time(self) -> datetime:
@@ -310,21 +346,34 @@ class NightlyScheduler(CronScheduler):
             return
         request_stop(self, signum, frame)
 
-    def nightly_job(self) -> NightlyCronJob | None:
-        return next((j for j in cron_entries(self) if isinstance(j, NightlyCronJob)), None)
+    def nightly_job(self, church: str | None = None) -> NightlyCronJob | None:
+        entries = cron_entries(self)
+        return next(
+            (j for j in entries if isinstance(j, NightlyCronJob) and j.church == church), None
+        )
 
     def refresh(self) -> NightlyCronJob | None:
-        """Re-read the setting; add, move or drop the nightly entry to match it."""
-        schedule = get_schedule()
-        current_pco().db.session.remove()  # no transaction held open between checks
-        job = self.nightly_job()
-        if job is not None and job.schedule == schedule:
-            return job
-        if job is not None:
-            cron_entries(self).remove(job)
-        job = NightlyCronJob(self.queue_name, schedule) if schedule.enabled else None
-        if job is not None:
-            cron_entries(self).append(job)
-            self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)
-        self.save()
-        return job
+        """Re-read the setting (each church's, on a site of many); add, move or drop the
+        nightly entries to match. Returns the single church's entry."""
+        site = current_pco()
+        wanted = {}
+        for church in each_church(site):
+            with use_organization(church):
+                wanted[church] = get_schedule()
+        site.db.session.remove()  # no transaction held open between checks
+        entries = cron_entries(self)
+        changed = False
+        for job in [j for j in entries if isinstance(j, NightlyCronJob)]:
+            if wanted.get(job.church) != job.schedule:
+                entries.remove(job)
+                changed = True
+        for church, schedule in wanted.items():
+            if schedule.enabled and self.nightly_job(church) is None:
+                name = queue_name(site.for_organization(church))
+                job = NightlyCronJob(name, schedule, church)
+                entries.append(job)
+                changed = True
+                self.log.info("nightly sync at %s (next %s)", schedule.cron, job.next_enqueue_time)
+        if changed:
+            self.save()
+        return self.nightly_job()

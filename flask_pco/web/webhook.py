@@ -13,13 +13,15 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from flask_pco.state import PcoState, current_pco
+from flask_pco.tenancy import use_organization
+from flask_pco.web.webhook_churches import church_of_deliveries, signing_church
 
 __all__ = ["SIGNATURE_HEADER", "sign_body", "verify_signature", "webhook_blueprint"]
 
@@ -92,16 +94,26 @@ def receive_webhook() -> ResponseReturnValue:
         store_deliveries,
     )
 
-    state = current_pco()
-    raw = read_body(state.config.webhook_max_bytes)
+    # Not current_pco(): the host's organisation loader knows nothing of PCO's requests.
+    site: PcoState = current_app.extensions["pco"]
+    raw = read_body(site.config.webhook_max_bytes)
     if raw is None:
-        return _error(413, f"the body is larger than {state.config.webhook_max_bytes} bytes")
-    if not verify_signature(raw, request.headers.get(SIGNATURE_HEADER), accepted_secrets(state)):
+        return _error(413, f"the body is larger than {site.config.webhook_max_bytes} bytes")
+    signature = request.headers.get(SIGNATURE_HEADER)
+    many = site.extension._organization_loader is not None
+    church = signing_church(site, raw, signature) if many else None
+    if church is None and not verify_signature(raw, signature, accepted_secrets(site)):
         return _error(401, f"missing or invalid {SIGNATURE_HEADER} signature")
     try:
         deliveries = parse_deliveries(raw, request.headers.get(EVENT_TIME_HEADER))
     except DeliveryFormatError as error:
         return _error(400, str(error))
-    stored = store_deliveries(state, deliveries)
-    dispatch_deliveries(state, stored.to_apply)
+    if many and church is None:
+        church = church_of_deliveries(site, deliveries)
+        if church is None:
+            return _error(401, "no church of this site is connected to the delivery's organisation")
+    with use_organization(church):
+        state = current_pco()
+        stored = store_deliveries(state, deliveries)
+        dispatch_deliveries(state, stored.to_apply)
     return jsonify(received=len(deliveries), duplicates=stored.duplicates), 200

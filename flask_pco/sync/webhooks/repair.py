@@ -231,7 +231,7 @@ def webhook_warning(state: PcoState) -> WebhookWarning | None:
 
 
 def _recall(state: PcoState) -> dict[str, Any]:
-    row = state.db.session.get(state.models.Setting, CHECK_SETTING)
+    row = state.db.session.get(state.models.Setting, state.setting_key(CHECK_SETTING))
     return row.value if row is not None and isinstance(row.value, dict) else {}
 
 
@@ -252,7 +252,7 @@ def _remember(
         "unrepaired": list(result.unrepaired),
         "repaired": list(result.repaired),
     }
-    state.db.session.merge(state.models.Setting(key=CHECK_SETTING, value=value))
+    state.db.session.merge(state.models.Setting(key=state.setting_key(CHECK_SETTING), value=value))
     # Anything mended or broken had PCO drop or refuse deliveries before this check.
     names = [*result.repaired, *result.unrepaired]
     note_trouble(state.db.session, state.models, names, unknown=listing_failed)

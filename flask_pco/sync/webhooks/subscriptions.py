@@ -140,7 +140,7 @@ def ensure_subscription(
 
 
 def _forget_check(state: PcoState) -> None:
-    row = state.db.session.get(state.models.Setting, CHECK_SETTING)
+    row = state.db.session.get(state.models.Setting, state.setting_key(CHECK_SETTING))
     if row is not None:
         state.db.session.delete(row)
         state.db.session.commit()
@@ -250,13 +250,14 @@ def _first_subscription_at(state: PcoState) -> datetime | None:
 def _gap_sync_at(state: PcoState) -> datetime | None:
     from flask_pco.sync.webhooks.deliveries import parse_timestamp
 
-    row = state.db.session.get(state.models.Setting, GAP_SETTING)
+    row = state.db.session.get(state.models.Setting, state.setting_key(GAP_SETTING))
     return parse_timestamp(row.value) if row is not None else None
 
 
 def _set_gap_sync_at(state: PcoState, when: datetime) -> None:
     Setting = state.models.Setting
-    row = state.db.session.get(Setting, GAP_SETTING) or Setting(key=GAP_SETTING)
+    key = state.setting_key(GAP_SETTING)
+    row = state.db.session.get(Setting, key) or Setting(key=key)
     row.value = when.isoformat()
     state.db.session.add(row)
     state.db.session.commit()
