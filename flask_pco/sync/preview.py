@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 
 from flask_pco.exceptions import ConfigError
+from flask_pco.role_fields import ROLE_FIELDS
 from flask_pco.sync.history import labels, run_changes
 
 if TYPE_CHECKING:
@@ -205,10 +206,31 @@ def comparable_changes(
             assigned(("local", (entry.record_type, entry.local_id)), entry, entry.pco_id)
         local = given.get(("local", (entry.record_type, entry.local_id)), entry.local_id)
         new = pco(entry.new_value, entry) if entry.action == "link" else entry.new_value
+        new = _named_references(entry, new, given)
         record = (entry.side, entry.record_type, local, pco(entry.pco_id, entry))
         values = (_hashable(entry.old_value), _hashable(new))
         changes.append((*record, entry.action, entry.field, *values))
     return changes
+
+
+#: (role, logical field) -> the role whose local id the field holds (a person's campus).
+_REFERENCES = {
+    (role, f.name): f.references for role, fs in ROLE_FIELDS.items() for f in fs if f.references
+}
+
+
+def _named_references(entry: Any, value: Any, given: dict[tuple[str, Any], str]) -> Any:
+    """A created row's values with each id of a row the run created too (a campus its people
+    name) replaced by that row's name: on PostgreSQL the dry run's rolled-back inserts leave
+    the sequence advanced, so the real run's ids differ for the same records."""
+    if entry.action != "create" or not isinstance(value, dict):
+        return value
+    named = dict(value)
+    for name, local_id in value.items():
+        target = _REFERENCES.get((entry.record_type, name))
+        if target is not None and local_id is not None:
+            named[name] = given.get(("local", (target, local_id)), local_id)
+    return named
 
 
 def _hashable(value: Any) -> Any:

@@ -29,11 +29,12 @@ def _preview(client: FlaskClient, action: str = "pull:people") -> int:
 
 
 def test_preview_runs_the_sync_dry_and_lists_its_planned_changes(admin_client):
+    # Six people, and the two campuses they name (example_app keeps campuses).
     run_id = _preview(admin_client)
     assert current_pco().db.session.get(current_pco().models.SyncRun, run_id).dry_run
     html = admin_client.get(f"{ADMIN_URL}previews/{run_id}").get_data(as_text=True)
-    assert "6 planned changes, 1 to 6 shown." in html
-    assert html.count("<td>created</td>") == 6
+    assert "8 planned changes, 1 to 8 shown." in html
+    assert html.count("<td>created</td>") == 8
     assert ">Run it</button>" in html
 
 
@@ -49,7 +50,7 @@ def test_run_it_when_nothing_changed_says_the_run_did_what_was_planned(admin_cli
     real_id = _run_id(response.headers["Location"], "run=")
     wait_for_run(real_id, 60.0)
     html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "The run made exactly the 6 planned changes." in html
+    assert "The run made exactly the 8 planned changes." in html
     assert ">Run it</button>" not in html
 
 
