@@ -50,6 +50,20 @@ def test_migrations_and_models_agree(migrated_app) -> None:
     assert differences == []
 
 
+def test_an_upgrade_run_in_process_leaves_the_sites_loggers_on(empty_database_url: str) -> None:
+    import logging
+
+    from example_app import create_app
+
+    # The logger exists before the upgrade, as a running site's do.
+    site_logger = logging.getLogger("flask_pco.jobs.alerts")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        app.extensions["sqlalchemy"].engine.dispose()
+    assert not site_logger.disabled
+
+
 def test_migrations_downgrade_to_an_empty_database(migrated_app) -> None:
     from example_app.models import db
 
