@@ -35,6 +35,7 @@ EVENT_RESOURCES = {
     "PhoneNumber": "people.v2.events.phone_number",
     "Address": "people.v2.events.address",
     "Household": "people.v2.events.household",
+    "FieldDatum": "people.v2.events.field_datum",
     "PersonMerger": "people.v2.events.person_merger",
     "Membership": "groups.v2.events.membership",
 }

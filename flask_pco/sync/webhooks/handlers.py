@@ -27,6 +27,7 @@ from flask_pco.client.ids import is_pco_id, path_id
 from flask_pco.exceptions import DocumentError, NotFoundError
 from flask_pco.models import DeliveryStatus
 from flask_pco.sync.context import RunReporter, SyncContext
+from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
 from flask_pco.sync.webhooks.deliveries import EventDelivery, parse_timestamp
@@ -101,6 +102,17 @@ def apply_contact_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     return refresh_person(ctx, owner)
 
 
+def apply_field_datum_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
+    """A custom field's value changed in PCO: re-fetch its person, whose listing carries the
+    field data (PCO sends no ``person.updated`` for it, only this event)."""
+    if not person_custom_fields(ctx):
+        return "ignored", "this site declares no custom fields"
+    owner = delivery.resource.related_id("customizable")
+    if owner is None:
+        return "ignored", f"FieldDatum {delivery.resource.id}: owner unknown"
+    return refresh_person(ctx, owner)
+
+
 def apply_household_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     """Re-fetch the household with its people and apply it as the families pull would."""
     household_id = delivery.resource.id
@@ -163,6 +175,7 @@ HANDLERS: dict[str, Handler] = {
     "phone_number": apply_contact_event,
     "address": apply_contact_event,
     "household": apply_household_event,
+    "field_datum": apply_field_datum_event,
     "person_merger": apply_merger_event,
     "membership": apply_membership_event,
 }

@@ -54,7 +54,7 @@ Ensured = Literal["created", "reactivated", "existing"]
 WANTED_EVENTS: tuple[str, ...] = (
     *(
         f"people.v2.events.{resource}.{action}"
-        for resource in ("person", "email", "phone_number", "address", "household")
+        for resource in ("person", "email", "phone_number", "address", "household", "field_datum")
         for action in ("created", "updated", "destroyed")
     ),
     "people.v2.events.person_merger.created",

@@ -138,14 +138,16 @@ class LiveApp:
         self,
         database_url: str,
         configure: Callable[[str], dict[str, Any]] | None = None,
+        factory: Callable[..., Flask] = make_app,
         **config: Any,
     ) -> None:
-        """``configure(webhook_url)`` may add settings that depend on the URL (a secret)."""
+        """``configure(webhook_url)`` may add settings that depend on the URL (a secret);
+        ``factory(database_url, **config)`` makes the site (default: the example app)."""
         self._server = make_server("127.0.0.1", 0, _not_ready, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         if configure is not None:
             config.update(configure(self.url + URL))
-        self.app = make_app(database_url, PCO_PUBLIC_URL=self.url, **config)
+        self.app = factory(database_url, PCO_PUBLIC_URL=self.url, **config)
         self._server.app = self.app
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
