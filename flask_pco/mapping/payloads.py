@@ -144,6 +144,33 @@ def new_address_attributes(values: Mapping[str, Any], *, people_version: str) ->
     return {**attributes, "location": "Home", "primary": True}
 
 
+#: A person-address row's fields (``person_address`` role) that are plain PCO attributes.
+_PERSON_ADDRESS_PLAIN = {"city": "city", "state": "state", "zip": "zip", "location": "location"}
+_STREET_LINES = ("street_line_1", "street_line_2")
+
+
+def person_address_attributes(
+    changes: Mapping[str, Any], whole: Mapping[str, Any], *, people_version: str
+) -> dict[str, Any]:
+    """Address attributes for the person-address fields in ``changes`` (``whole``: the row's
+    every field). Before People 2023-03-21 the two lines travel as one ``street``, joined by a
+    newline as PCO splits them, so a change to either line sends both."""
+    attributes = {
+        _PERSON_ADDRESS_PLAIN[name]: value
+        for name, value in changes.items()
+        if name in _PERSON_ADDRESS_PLAIN
+    }
+    if "is_primary" in changes:
+        attributes["primary"] = bool(changes["is_primary"])
+    lines = {name: changes[name] for name in _STREET_LINES if name in changes}
+    if lines and people_version >= STREET_LINES_SINCE:
+        attributes.update(lines)
+    elif lines:
+        merged = {**whole, **changes}
+        attributes["street"] = "\n".join(str(merged[n]) for n in _STREET_LINES if merged.get(n))
+    return attributes
+
+
 #: Logical contact field → (PCO attribute, conversion), for PATCHes of linked contacts.
 EMAIL_ATTRIBUTES: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "email": ("address", lambda v: str(v or "").strip()),

@@ -1,6 +1,7 @@
-"""A person's emails and phone numbers: add what PCO lacks, PATCH what was edited here.
+"""A person's emails, phone numbers and addresses: add what PCO lacks, PATCH what was edited here.
 
-A contact PCO already holds (same lower-case address, same E.164 number) is linked rather than
+A contact PCO already holds (same lower-case address, same E.164 number, same first street
+line) is linked rather than
 added again: that is what makes a re-run after a kill, or after a person was linked by email,
 add nothing twice. A linked contact edited here goes through the same three-way merge as the
 person. One table describes both kinds so the code path is shared.
@@ -20,6 +21,7 @@ from flask_pco.mapping.payloads import (
     PHONE_ATTRIBUTES,
     contact_changes,
     email_attributes,
+    person_address_attributes,
     phone_attributes,
 )
 from flask_pco.sync.policy import local_values, merge, rules_for
@@ -59,6 +61,13 @@ class ContactSpec:
     #: The member URL of one contact, from (person PCO id, contact PCO id).
     member_path: Callable[[str, str], str]
     listed: Callable[[RemotePerson], tuple[RemoteContact, ...]]
+    #: The attributes of a PATCH for the logical fields changed (default: from ``attributes``).
+    patch: Callable[[SyncContext, Any, dict[str, Any]], dict[str, Any]] | None = None
+
+    def changes(self, ctx: SyncContext, row: Any, changes: dict[str, Any]) -> dict[str, Any]:
+        if self.patch is not None:
+            return self.patch(ctx, row, changes)
+        return contact_changes(self.attributes, changes)
 
     def rows(self, ctx: SyncContext, person: Any) -> list[Any]:
         if not ctx.roles.has(self.role):
@@ -80,6 +89,15 @@ class ContactSpec:
 
 def _column(ctx: SyncContext, row: Any, role: str, name: str) -> Any:
     return getattr(row, ctx.roles.column(role, name), None)
+
+
+def _address(ctx: SyncContext, row: Any, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A person-address row as Address attributes: all of it, or only ``changes``."""
+    whole = local_values(row, "person_address", ctx.roles)
+    version = ctx.client.versions.get("people", "")
+    return person_address_attributes(
+        whole if changes is None else changes, whole, people_version=version
+    )
 
 
 CONTACTS: tuple[ContactSpec, ...] = (
@@ -113,6 +131,18 @@ CONTACTS: tuple[ContactSpec, ...] = (
             f"{PEOPLE_PATH}/{path_id(person)}/phone_numbers/{path_id(contact)}"
         ),
         listed=lambda remote: remote.phones,
+    ),
+    ContactSpec(
+        role="person_address",
+        resource_type="Address",
+        collection="addresses",
+        value_field="street_line_1",
+        payload=lambda ctx, row: _address(ctx, row),
+        find=RemotePerson.address,
+        attributes={},
+        member_path=lambda _person, contact: f"/people/v2/addresses/{path_id(contact)}",
+        listed=lambda remote: remote.addresses,
+        patch=_address,
     ),
 )
 
@@ -179,7 +209,7 @@ def _update_contact(
         result,
         resource_type=spec.resource_type,
         write=lambda changes: ctx.client.update(
-            path, spec.resource_type, row.pco_id, contact_changes(spec.attributes, changes)
+            path, spec.resource_type, row.pco_id, spec.changes(ctx, row, changes)
         ),
         describe=f"update {spec.role} {row.id}",
     )

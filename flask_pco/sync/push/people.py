@@ -83,7 +83,12 @@ class PersonPusher:
     @property
     def index(self) -> PeopleIndex:
         if self._index is None:
-            self._index = load_people_index(self.ctx.client, self._wanted, self.custom_fields)
+            self._index = load_people_index(
+                self.ctx.client,
+                self._wanted,
+                self.custom_fields,
+                addresses=self.ctx.roles.has("person_address"),
+            )
         return self._index
 
     @cached_property
@@ -99,7 +104,8 @@ class PersonPusher:
 
     @cached_property
     def contacts_pending(self) -> set[int]:
-        """Local people with an email or phone PCO lacks, or one edited here since the last sync."""
+        """Local people with a contact (email, phone, address) PCO lacks, or one edited here
+        since the last sync."""
         return {pid for spec in CONTACTS for pid in spec.pending_owners(self.ctx)}
 
     def needs_push(self, person: Any) -> bool:

@@ -70,6 +70,8 @@ class RemotePerson:
     updated_at: datetime | None = None
     emails: tuple[RemoteContact, ...] = ()
     phones: tuple[RemoteContact, ...] = ()
+    #: Only when the listing included them (the host has a ``person_address`` role).
+    addresses: tuple[RemoteContact, ...] = ()
     #: PCO's nickname and given name.
     other_names: tuple[str, ...] = ()
     #: The person's FieldData as (id, definition id, value), when the listing included them.
@@ -107,6 +109,10 @@ class RemotePerson:
     def phone(self, number: str) -> RemoteContact | None:
         wanted = normalize_phone(number)
         return next((p for p in self.phones if p.value == wanted), None)
+
+    def address(self, street_line_1: str) -> RemoteContact | None:
+        wanted = _fold(street_line_1)
+        return next((a for a in self.addresses if a.value == wanted), None)
 
 
 def parse_pco_time(value: Any) -> datetime | None:
@@ -149,6 +155,15 @@ def remote_person(
                 {"phone": p.e164, "kind": comparable(p.kind), "is_primary": p.is_primary},
             )
             for p in data.phones
+        ),
+        addresses=tuple(
+            RemoteContact(
+                a.pco_id or "",
+                _fold(a.street_line_1),
+                a.is_primary,
+                {name: comparable(value) for name, value in a.as_person_address().items()},
+            )
+            for a in data.addresses
         ),
         other_names=data.other_names,
         field_data=_field_data(person, document) if custom_fields else (),
@@ -232,6 +247,8 @@ def load_people_index(
     client: PcoClient,
     wanted: Collection[str] | None = None,
     custom_fields: Mapping[str, FieldDefinition] | None = None,
+    *,
+    addresses: bool = False,
 ) -> PeopleIndex:
     """Every PCO person with their contacts, from one consistent listing (ordered by creation,
     so records created while we page do not shift the pages we have yet to read).
@@ -239,21 +256,27 @@ def load_people_index(
     ``wanted``: when the push only needs some linked people (nobody to match), paging stops as
     soon as fetching the missing ones one by one costs fewer requests than the pages left.
     ``custom_fields``: the host's custom fields, read with the people (``include=field_data``).
+    ``addresses``: read the people's addresses too (a host with per-person addresses).
     """
     index = PeopleIndex()
     read = 0
-    includes = _includes(custom_fields)
+    includes = _includes(custom_fields, addresses)
     for page in client.pages(PEOPLE_PATH, include=includes, order="created_at"):
         for person in _people((page,), custom_fields):
             index.add(person)
         read += len(page.data)
-        if wanted is not None and _fetch_rest(client, index, wanted, page, read, custom_fields):
+        if wanted is not None and _fetch_rest(
+            client, index, wanted, page, read, includes, custom_fields
+        ):
             break
     return index
 
 
-def _includes(custom_fields: Mapping[str, FieldDefinition] | None) -> tuple[str, ...]:
-    return (*_CONTACTS, "field_data") if custom_fields else _CONTACTS
+def _includes(
+    custom_fields: Mapping[str, FieldDefinition] | None, addresses: bool = False
+) -> tuple[str, ...]:
+    extra = (*(("addresses",) if addresses else ()), *(("field_data",) if custom_fields else ()))
+    return (*_CONTACTS, *extra)
 
 
 def _fetch_rest(
@@ -262,6 +285,7 @@ def _fetch_rest(
     wanted: Collection[str],
     page: Document,
     read: int,
+    includes: tuple[str, ...],
     custom_fields: Mapping[str, FieldDefinition] | None = None,
 ) -> bool:
     """Fetch the wanted people not read yet if that is cheaper than paging on; True if done."""
@@ -273,7 +297,7 @@ def _fetch_rest(
     for pco_id in missing:
         try:
             document = client.get(
-                f"{PEOPLE_PATH}/{path_id(pco_id)}", {"include": ",".join(_includes(custom_fields))}
+                f"{PEOPLE_PATH}/{path_id(pco_id)}", {"include": ",".join(includes)}
             )
         except NotFoundError:
             continue  # deleted or merged in PCO: the push reports it
@@ -311,5 +335,6 @@ def written_person(resource: Resource, previous: RemotePerson | None = None) -> 
         values={**fresh.values, **custom},
         emails=previous.emails,
         phones=previous.phones,
+        addresses=previous.addresses,
         field_data=previous.field_data,
     )

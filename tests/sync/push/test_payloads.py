@@ -11,6 +11,7 @@ from flask_pco.mapping.payloads import (
     is_leader_role,
     new_address_attributes,
     normalize_email,
+    person_address_attributes,
     person_attributes,
     phone_attributes,
     primary_contact,
@@ -135,3 +136,27 @@ def test_address_street_follows_the_people_api_version():
 def test_new_address_is_the_primary_home_address():
     attributes = new_address_attributes({"zip": "97201"}, people_version="2022-07-14")
     assert attributes == {"zip": "97201", "location": "Home", "primary": True}
+
+
+ADDRESS = {"street_line_1": "1 Gate St", "street_line_2": "Flat 2", "city": "Bethany",
+           "is_primary": True}  # fmt: skip
+
+
+def test_a_person_address_change_sends_only_what_changed():
+    changes = {"city": "Bethphage", "is_primary": False}
+    assert person_address_attributes(changes, ADDRESS, people_version="2023-03-21") == {
+        "city": "Bethphage",
+        "primary": False,
+    }
+
+
+def test_a_street_line_change_sends_both_lines_as_one_street_before_2023_03_21():
+    changes = {"street_line_2": "Flat 3"}
+    attributes = person_address_attributes(changes, ADDRESS, people_version="2022-07-14")
+    assert attributes == {"street": "1 Gate St\nFlat 3"}
+
+
+def test_a_street_line_change_sends_that_line_from_2023_03_21():
+    changes = {"street_line_2": "Flat 3"}
+    attributes = person_address_attributes(changes, ADDRESS, people_version="2023-03-21")
+    assert attributes == {"street_line_2": "Flat 3"}
