@@ -1,4 +1,5 @@
-"""Hatchling build hook: vendor htmx from npm into ``flask_pco/static/pco/vendor/``.
+"""Hatchling build hook: vendor htmx from npm into ``flask_pco/static/pco/vendor/``, and for an
+editable install compile the sources to bytecode.
 
 htmx is pinned in ``package.json``/``package-lock.json`` and installed with ``npm ci`` so every
 build ships the same audited file; the copy is gitignored and marked as a wheel artifact, so
@@ -7,6 +8,7 @@ build ships the same audited file; the copy is gitignored and marked as a wheel 
 
 from __future__ import annotations
 
+import compileall
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,6 +32,8 @@ class VendorAssetsHook(BuildHookInterface):  # type: ignore[type-arg]
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / source, destination)
             build_data["artifacts"].append(target)
+        if version == "editable":
+            compile_sources(root)
 
 
 def install_node_packages(root: Path) -> None:
@@ -47,3 +51,11 @@ def install_node_packages(root: Path) -> None:
         raise RuntimeError(
             f"flask-pco build: `npm ci` failed (exit {result.returncode}):\n{result.stderr[-2000:]}"
         )
+
+
+def compile_sources(root: Path) -> None:
+    """Write the bytecode an editable install would otherwise never get where Python is told not
+    to write it (``PYTHONDONTWRITEBYTECODE``, read-only deploys): without it every ``flask pco``
+    command compiles the modules it imports again (a pip-installed wheel is compiled by pip)."""
+    for package in ("flask_pco", "example_app"):
+        compileall.compile_dir(root / package, quiet=2)

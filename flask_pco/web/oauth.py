@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import flash, redirect, request, session, url_for
 
-from flask_pco.client.oauth import authorize_url, exchange_code, revoke_token
 from flask_pco.exceptions import ConfigError, PcoError
 from flask_pco.redaction import first_line
 from flask_pco.state import PcoState, current_pco
@@ -52,6 +51,8 @@ def connect() -> Any:
         )
     session[STATE_KEY] = nonce = secrets.token_urlsafe(32)
     config = state.config
+    from flask_pco.client.oauth import authorize_url  # the HTTP client, only when used
+
     url = authorize_url(
         config.api_url, config.oauth_client_id, _redirect_uri(), config.oauth_scopes, nonce
     )
@@ -82,6 +83,8 @@ def _connect(state: PcoState, code: str) -> str:
     from flask_pco.client import build_client
 
     config = state.config
+    from flask_pco.client.oauth import exchange_code
+
     token = exchange_code(
         config.api_url,
         code=code,
@@ -114,6 +117,8 @@ def disconnect() -> Any:
         token = store.token() or {}
     except ConfigError:
         token = {}  # undecryptable: nothing to revoke with, but it can still be deleted
+    from flask_pco.client.oauth import revoke_token
+
     problem = ""
     for kind in ("refresh_token", "access_token"):
         if not token.get(kind) or problem:

@@ -46,11 +46,11 @@ main()
 """
 
 
-def loaded_by(*args: str, **env: str) -> tuple[list[str], str]:
-    """Which of HEAVY the command loaded, and what it printed before that."""
+def loaded_by(*args: str, watch: tuple[str, ...] = HEAVY, **env: str) -> tuple[list[str], str]:
+    """Which of ``watch`` the command loaded, and what it printed before that."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PCO_", "SECRET_KEY"))}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, ",".join(HEAVY), *args],
+        [sys.executable, "-c", PROBE, ",".join(watch), *args],
         cwd=ROOT,
         env={**clean, "SECRET_KEY": "startup", **env},
         capture_output=True,
@@ -93,6 +93,12 @@ def test_a_push_of_this_process_loads_no_migration_queue_sandbox_or_admin_module
 def test_the_command_list_loads_no_command_module() -> None:
     loaded, output = loaded_by("pco", "--help")
     assert "sync " in output and "sandbox " in output
+    assert loaded == []
+
+
+def test_the_command_list_loads_no_http_client() -> None:
+    """The OAuth routes import the PCO client when they run, not when the app is built."""
+    loaded, _ = loaded_by("pco", "--help", watch=("flask_pco.client", "requests"))
     assert loaded == []
 
 
