@@ -7,6 +7,7 @@ parse, so nothing a person entered is lost on the way to PCO).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,12 @@ __all__ = ["Country", "normalize_phone", "to_e164"]
 #: (the organisation's country costs a request).
 Country = str | Callable[[], str]
 
+#: A North American number already in E.164 (area code and exchange cannot start with 0 or 1).
+#: phonenumbers would give it back unchanged (tests compare the two on many numbers), and PCO
+#: sends most numbers of its US churches this way: parsing each again cost ~30 µs, a fifth of
+#: a large pull's mapping time.
+_NANP_E164 = re.compile(r"\+1[2-9]\d{9}")
+
 
 def to_e164(number: Any, *, e164: Any = None, country: Country = "US") -> str:
     """E.164 for a number: PCO's own ``e164`` when it has a possible one, else parse ``number``
@@ -26,6 +33,8 @@ def to_e164(number: Any, *, e164: Any = None, country: Country = "US") -> str:
         text = str(candidate or "").strip()
         if not text:
             continue
+        if _NANP_E164.fullmatch(text):
+            return text
         region = None if is_e164 or text.startswith("+") else _region(country)
         try:
             parsed = phonenumbers.parse(text, region)
