@@ -13,7 +13,9 @@ The other steps live beside it in ``families``, ``groups`` and ``calendar``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
 from flask_pco.mapping.custom_fields import FieldDefinition
 from flask_pco.mapping.people import PersonData, person_from_resource
+from flask_pco.mapping.values import parse_datetime
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
@@ -110,10 +113,13 @@ class _PeopleListing:
         self.pages += 1
         refresh_statistics(self.ctx, ("person", "email", "phone", "person_address"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
-        people = map_people(document, tally, self.country, self.custom_fields)
-        people = changed_only(self.ctx, "person", people, tally, self.retry, self.custom_fields)
-        if not people:
+        stamps = changed_only(
+            self.ctx, "person", version_stamps(document), tally, self.retry, self.custom_fields
+        )
+        if not stamps:
             return
+        only = {stamp.pco_id for stamp in stamps}
+        people = map_people(document, tally, self.country, self.custom_fields, only=only)
         for outcome in PeopleWriter(self.ctx, tally).apply(people):
             tally.count(outcome)
 
@@ -123,14 +129,17 @@ def map_people(
     tally: PageTally,
     country: Any = "US",
     custom_fields: Mapping[str, FieldDefinition] | None = None,
+    only: Collection[str] | None = None,
 ) -> list[PersonData]:
-    """The page's people; a malformed one is skipped with its reason, bad contacts and bad
-    custom values reported (the rest of the person still syncs).
+    """The page's people (``only``: those with these ids); a malformed one is skipped with its
+    reason, bad contacts and bad custom values reported (the rest of the person still syncs).
 
     A person listed twice (offset paging over changing data) is applied once, as last seen.
     """
     people: dict[str, PersonData] = {}
     for resource in document.data:
+        if only is not None and resource.id not in only:
+            continue
         try:
             person = person_from_resource(
                 resource, document, country=country, custom_fields=custom_fields
@@ -141,6 +150,28 @@ def map_people(
         report_problems(tally, person)
         people[person.pco_id] = person
     return list(people.values())
+
+
+@dataclass(frozen=True, slots=True)
+class VersionStamp:
+    """A listed person's id and PCO version: all ``changed_only`` needs to pass them over."""
+
+    pco_id: str
+    updated_at: datetime | None
+
+
+def version_stamps(document: Document) -> list[VersionStamp]:
+    """The page's people as stamps, read before any mapping: an unchanged person (most of an
+    unchanged re-run) then costs no mapping of its contacts and fields either. A malformed
+    timestamp reads as none, so that person is mapped, and its error reported, as before."""
+    stamps: dict[str, VersionStamp] = {}
+    for resource in document.data:
+        try:
+            updated_at = parse_datetime(resource, "updated_at")
+        except DocumentError:
+            updated_at = None
+        stamps[resource.id] = VersionStamp(resource.id, updated_at)
+    return list(stamps.values())
 
 
 def report_problems(recorder: Any, person: PersonData) -> None:
