@@ -142,13 +142,17 @@ def too_long(ctx: SyncContext, role: str, values: Mapping[str, Any]) -> str | No
     checking first lets one record be skipped, named, on both."""
     if not ctx.roles.has(role):
         return None
-    model = ctx.roles.model(role)
+    limits = ctx.memo.setdefault(f"column_limits:{role}", {})  # name -> (limit, column)
     for name, value in values.items():
         if not isinstance(value, str):
             continue
-        column = ctx.roles.column(role, name)
-        limit = column_length(model, column)  # None where the host has no such column
+        if name not in limits:
+            column = ctx.roles.column(role, name)
+            # None where the host has no such column, or an unbounded one.
+            limits[name] = (column_length(ctx.roles.model(role), column), column)
+        limit, column = limits[name]
         if limit is not None and len(value) > limit:
+            model = ctx.roles.model(role)
             table = getattr(model, "__tablename__", model.__name__)
             return f"{name} is {len(value)} characters long; {table}.{column} holds {limit}"
     return None
