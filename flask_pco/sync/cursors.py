@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from flask_pco.sync.context import SyncContext
 
@@ -37,12 +38,18 @@ def advance_cursor(ctx: SyncContext, resource: str, started_at: datetime) -> Non
     """Move the cursor to ``started_at``; never backwards (a slow old run finishing late)."""
     row = _row(ctx, resource)
     if row is None:
-        ctx.session.add(
-            ctx.models.SyncCursor(
-                organization=ctx.state.organization_key(), resource=resource, synced_from=started_at
-            )
-        )
-    elif row.synced_from < started_at:
+        try:  # a webhook delivery and a run may both make the first cursor of a resource
+            with ctx.session.begin_nested():
+                ctx.session.add(
+                    ctx.models.SyncCursor(
+                        organization=ctx.state.organization_key(),
+                        resource=resource,
+                        synced_from=started_at,
+                    )
+                )
+        except IntegrityError:  # the other made it first: move theirs
+            row = _row(ctx, resource)
+    if row is not None and row.synced_from < started_at:
         row.synced_from = started_at
     ctx.session.commit()
 
