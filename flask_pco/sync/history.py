@@ -236,6 +236,8 @@ def record_entries(state: PcoState, role: str, local_id: int) -> ColumnElement[b
         raise ConfigError(f"no history is kept per {role}")
     Entry = state.models.JournalEntry
     mine = [(Entry.record_type == role) & (Entry.local_id == local_id)]
+    if role == "family":  # the Address a push created for it, on its primary contact
+        mine.append((Entry.record_type == "family_address") & (Entry.local_id == local_id))
     link_role, column = RECORD_LINKS[role]
     if state.roles.has(link_role):
         model = state.roles.model(link_role)
