@@ -18,6 +18,7 @@ TABLES = (
     "people",
     "person_emails",
     "person_phones",
+    "person_addresses",
     "families",
     "family_members",
     "church_group",

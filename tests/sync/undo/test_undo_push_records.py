@@ -1,0 +1,123 @@
+"""Undo of a push's writes beyond a person's fields: a family's address (on its primary
+contact's Address), a group membership's role and a person's address are PATCHed back, compared
+in the sandbox's store; PCO's later edit makes a conflict; PCO is read in one listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from tests.sync.conftest import sandbox_person
+from tests.sync.undo.conftest import tables
+from tests.sync.undo.test_undo_push import pco_state
+
+ADDRESS = {"street_line_1": "1 Main St", "city": "Portland", "state": "OR", "zip": "97201",
+           "location": "Home", "primary": True}  # fmt: skip
+RECORDS = ("Person", "Address", "Household", "HouseholdMembership", "Membership")
+
+
+def _pushed(run_sync: Any, db: Any, sandbox: Any, push: str) -> tuple[Any, Any]:
+    """Push ``push`` after the test's local edit; (state before, the push run)."""
+    before = (tables(db), pco_state(sandbox, RECORDS))
+    run = run_sync("push", push)
+    assert run.status == "succeeded", run.error_message
+    assert pco_state(sandbox, RECORDS) != before[1]
+    return before, run
+
+
+def _reads(sandbox: Any) -> list[str]:
+    return [r["path"].split("?")[0] for r in sandbox.requests() if r["method"] == "GET"]
+
+
+def _writes(sandbox: Any) -> list[str]:
+    return [r["method"] for r in sandbox.requests() if r["method"] != "GET"]
+
+
+def _conflict(db: Any) -> Any:
+    Conflict = db.Model.registry._class_registry["Conflict"]
+    [conflict] = db.session.scalars(select(Conflict))
+    return conflict
+
+
+# A family's address ----------------------------------------------------------------------
+
+
+def _family_zip_pushed(sandbox, run_sync, db, models):
+    maria = sandbox_person(sandbox, "Maria", "Garcia", addresses=[ADDRESS])
+    sandbox.add_household([maria], "Garcia", primary_contact=maria)
+    run_sync("pull", "full")
+    family = db.session.scalar(select(models.Family))
+    assert (family.street, family.zip) == ("1 Main St", "97201")
+    family.zip = "97202"
+    db.session.commit()
+    before, push = _pushed(run_sync, db, sandbox, "families")
+    return before, push
+
+
+def test_undo_of_a_pushed_family_address_patches_the_address_back(
+    sandbox, run_sync, db, models, undo
+):
+    before, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox, RECORDS)) == before
+
+
+def test_undo_of_a_family_address_reads_the_people_listing_and_sends_one_patch(
+    sandbox, run_sync, db, models, undo
+):
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    sandbox.clear_requests()
+    undo(push.id)
+    assert (_reads(sandbox), _writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
+
+
+def test_a_family_address_pco_changed_since_the_push_becomes_a_conflict(
+    sandbox, run_sync, db, models, undo
+):
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    [address] = sandbox.state()["records"]["Address"]
+    sandbox.edit("addresses", address["id"], zip="97203")
+    undo(push.id)
+    assert sandbox.state()["records"]["Address"][0]["zip"] == "97203"
+    conflict = _conflict(db)
+    assert (conflict.role, conflict.field) == ("family", "zip")
+    assert (conflict.base_value, conflict.local_value, conflict.pco_value) == (
+        "97202",
+        "97202",
+        "97203",
+    )
+
+
+def test_an_address_a_push_created_for_a_family_is_deleted_on_request(
+    sandbox, run_sync, db, models, undo
+):
+    maria = sandbox_person(sandbox, "Maria", "Garcia")
+    sandbox.add_household([maria], "Garcia", primary_contact=maria)
+    run_sync("pull", "full")
+    family = db.session.scalar(select(models.Family))
+    family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
+    db.session.commit()
+    before, push = _pushed(run_sync, db, sandbox, "families")
+    undone = undo(push.id, delete_created=True)
+    assert undone.status == "succeeded", undone.error_message
+    assert pco_state(sandbox, RECORDS) == before[1]
+    family = db.session.scalar(select(models.Family))
+    assert family.street == "1 Main St"  # the site's own address stays, to be pushed again
+
+
+def test_an_address_a_push_created_for_a_family_is_kept_without_the_request(
+    sandbox, run_sync, db, models, undo
+):
+    maria = sandbox_person(sandbox, "Maria", "Garcia")
+    sandbox.add_household([maria], "Garcia", primary_contact=maria)
+    run_sync("pull", "full")
+    family = db.session.scalar(select(models.Family))
+    family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
+    db.session.commit()
+    _, push = _pushed(run_sync, db, sandbox, "families")
+    after = pco_state(sandbox, RECORDS)
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert pco_state(sandbox, RECORDS) == after
