@@ -3,15 +3,19 @@ table by table with the state before."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from flask_pco import current_pco
 from flask_pco.jobs.undo import start_undo
+from tests.conftest import make_app
+from tests.helpers import NO_RATE_LIMIT, sandbox_settings
+from tests.sync.conftest import PER_PAGE
 
 #: The host's tables and the extension's conflicts: what an undo must put back as it was.
 TABLES = (
@@ -50,6 +54,23 @@ def _comparable(row: dict[str, Any]) -> dict[str, Any]:
         row["pco_removed_at"] = "set"
     row.pop("detected_at", None)
     return row
+
+
+@pytest.fixture
+def undo_config() -> dict[str, Any]:
+    """Extra PCO_* settings for the app; a test parametrizes this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, sandbox_server: Any, undo_config: dict[str, Any]) -> Iterator[Flask]:
+    """The sync tests' app, with the test's ``undo_config`` (a newer pinned API version)."""
+    settings = sandbox_settings(
+        sandbox_server.url, PCO_PER_PAGE=PER_PAGE, **NO_RATE_LIMIT, **undo_config
+    )
+    application = make_app(database_url, **settings)
+    with application.app_context():
+        yield application
 
 
 @pytest.fixture

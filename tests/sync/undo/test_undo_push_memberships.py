@@ -3,6 +3,7 @@ sandbox's store), and of the memberships and addresses it created (deleted only 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from flask_pco import current_pco
@@ -180,3 +181,22 @@ def test_the_undo_preview_lists_the_address_it_would_patch_and_writes_nothing(
                for e in plan_changes(current_pco(), preview.id).entries]  # fmt: skip
     assert planned == [("person_address", "city", "Bethphage", "Bethany", "pco")]
     assert pco_state(sandbox, RECORDS) == after
+
+
+#: People from 2023-03-21 on: an Address's two street lines travel as two attributes.
+STREET_LINES = {"PCO_API_VERSIONS": {"people": "2023-03-21"}}
+
+
+@pytest.mark.parametrize("undo_config", [STREET_LINES])
+def test_undo_of_a_person_address_on_a_newer_people_version_patches_the_line_back(
+    sandbox, run_sync, db, models, undo
+):
+    assert current_pco().client().versions["people"] == "2023-03-21"
+    *_, before, push = _address_edited_and_pushed(
+        sandbox, run_sync, db, models, street_line_2="Flat 3"
+    )
+    sandbox.clear_requests()
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert (tables(db), pco_state(sandbox, RECORDS)) == before
+    assert _writes(sandbox) == ["PATCH"]
