@@ -260,7 +260,8 @@ def labels(
     session = session or state.db.session
     names: dict[tuple[str, int], str] = {}
     for role in ("person", *RECORD_LINKS):
-        ids = {e.local_id for e in entries if e.record_type == role and e.local_id}
+        named = (role, "family_address") if role == "family" else (role,)
+        ids = {e.local_id for e in entries if e.record_type in named and e.local_id}
         if not ids or not state.roles.has(role):
             continue
         model = state.roles.model(role)
@@ -274,6 +275,10 @@ def labels(
         name = getattr(model, state.roles.column(role, "name"))
         rows = session.execute(select(model.id, name).where(model.id.in_(ids)))
         names |= {(role, i): f"{n} ({role} #{i})" for i, n in rows if n}
+    # The Address a push made for a family, on its primary contact: named after the family.
+    names |= {
+        ("family_address", i): f"address of {n}" for (r, i), n in names.items() if r == "family"
+    }
     return names
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flask_pco import current_pco
+from flask_pco.sync.history import change_line, labels, record_entries
 from tests.sync.conftest import sandbox_person
-from tests.sync.undo.conftest import tables
+from tests.sync.undo.conftest import journal, tables
 from tests.sync.undo.test_undo_push import pco_state
 
 ADDRESS = {"street_line_1": "1 Main St", "city": "Portland", "state": "OR", "zip": "97201",
@@ -121,3 +123,42 @@ def test_an_address_a_push_created_for_a_family_is_kept_without_the_request(
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
     assert pco_state(sandbox, RECORDS) == after
+
+
+def test_undo_of_the_undo_of_a_family_address_pushes_it_again(sandbox, run_sync, db, models, undo):
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    after = (tables(db), pco_state(sandbox, RECORDS))
+    again = undo(undo(push.id).id)
+    assert again.status == "succeeded", again.error_message
+    assert (tables(db), pco_state(sandbox, RECORDS)) == after
+
+
+def _created_address_entry(sandbox, run_sync, db, models):
+    maria = sandbox_person(sandbox, "Maria", "Garcia")
+    sandbox.add_household([maria], "Garcia", primary_contact=maria)
+    run_sync("pull", "full")
+    family = db.session.scalar(select(models.Family))
+    family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
+    db.session.commit()
+    push = run_sync("push", "families")
+    [entry] = [e for e in journal(push.id) if e.action == "create"]
+    return family, entry
+
+
+def test_the_address_a_push_created_for_a_family_is_named_after_the_family(
+    sandbox, run_sync, db, models
+):
+    family, entry = _created_address_entry(sandbox, run_sync, db, models)
+    [address] = sandbox.state()["records"]["Address"]
+    assert (entry.record_type, entry.pco_id, entry.side) == ("family_address", address["id"], "pco")
+    line = change_line(entry, labels(current_pco(), [entry]))
+    assert line == f"address of Garcia (family #{family.id}): created (PCO)"
+
+
+def test_the_address_a_push_created_for_a_family_is_in_the_familys_history(
+    sandbox, run_sync, db, models
+):
+    family, entry = _created_address_entry(sandbox, run_sync, db, models)
+    Entry = current_pco().models.JournalEntry
+    query = select(Entry.id).where(record_entries(current_pco(), "family", family.id))
+    assert entry.id in set(db.session.scalars(query))
