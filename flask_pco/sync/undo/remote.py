@@ -79,6 +79,10 @@ def _patch_back(ctx: SyncContext, target: Target, entry: Any, now: PcoNow, delet
     if writer is None or not attributes:
         _left(ctx, entry, f"undo does not write {role} {name} back to PCO")
         return
+    path = writer.path(ctx, entry)
+    if path is None:
+        _left(ctx, entry, "the site no longer knows whose record it is")
+        return
     if current is None:
         _left(ctx, entry, "PCO no longer has the record")
         return
@@ -87,10 +91,6 @@ def _patch_back(ctx: SyncContext, target: Target, entry: Any, now: PcoNow, delet
         return  # PCO has the old value already
     if here != comparable(entry.new_value):
         _changed_since(ctx, entry, row, here)
-        return
-    path = writer.path(ctx, entry)
-    if path is None:
-        _left(ctx, entry, "the site no longer knows whose record it is")
         return
     try:
         ctx.client.update(path, writer.resource_type, pco_id, attributes)

@@ -67,6 +67,22 @@ def test_a_role_pco_put_back_itself_since_the_push_is_left_and_sends_nothing(
     assert pco_state(sandbox, RECORDS)["Membership"] == before[1]["Membership"]
 
 
+def test_a_role_whose_membership_the_site_deleted_since_is_named_not_written(
+    sandbox, run_sync, db, models, undo
+):
+    membership, _, push = _made_leader_and_pushed(sandbox, run_sync, db, models)
+    db.session.delete(
+        db.session.scalar(select(models.GroupMembership).filter_by(pco_id=membership))
+    )
+    db.session.commit()
+    sandbox.clear_requests()
+    undone = undo(push.id)
+    Issue = db.Model.registry._class_registry["SyncIssue"]
+    reasons = [i.reason for i in db.session.scalars(select(Issue).where(Issue.run_id == undone.id))]
+    assert [r for r in reasons if "no longer knows whose record" in r] != []
+    assert _writes(sandbox) == []
+
+
 def test_a_membership_the_push_created_is_deleted_on_request(sandbox, run_sync, db, models, undo):
     group = _group(sandbox)
     run_sync("pull", "full")
