@@ -162,3 +162,21 @@ def test_the_address_a_push_created_for_a_family_is_in_the_familys_history(
     Entry = current_pco().models.JournalEntry
     query = select(Entry.id).where(record_entries(current_pco(), "family", family.id))
     assert entry.id in set(db.session.scalars(query))
+
+
+def test_a_family_address_journaled_with_the_households_id_is_named_not_written(
+    sandbox, run_sync, db, models, undo
+):
+    """Entries an older version wrote name the household, not the Address: left, and said."""
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    family = db.session.scalar(select(models.Family))
+    for entry in journal(push.id):
+        if entry.field == "zip":
+            entry.pco_id = family.pco_id
+    db.session.commit()
+    after = pco_state(sandbox, RECORDS)
+    undone = undo(push.id)
+    assert pco_state(sandbox, RECORDS) == after
+    Issue = db.Model.registry._class_registry["SyncIssue"]
+    reasons = [i.reason for i in db.session.scalars(select(Issue).where(Issue.run_id == undone.id))]
+    assert any("without its Address's PCO id" in r for r in reasons)
