@@ -10,9 +10,7 @@ from flask_pco import current_pco
 from flask_pco.sync.preview import plan_changes
 from tests.sync.conftest import sandbox_person
 from tests.sync.push.conftest import add_person
-from tests.sync.undo.conftest import tables
-from tests.sync.undo.test_undo_push import pco_state
-from tests.sync.undo.test_undo_push_records import RECORDS, _conflict, _pushed, _reads, _writes
+from tests.sync.undo.conftest import RECORDS, pco_state, pushed, reads, tables, the_conflict, writes
 
 HOME = {"street_line_1": "1 Gate St", "street_line_2": "Flat 2", "city": "Bethany",
         "state": "IL", "zip": "62701", "location": "Home", "primary": True}  # fmt: skip
@@ -23,7 +21,7 @@ def _group(sandbox) -> str:
     return str(sandbox.state()["records"]["Group"][0]["id"])
 
 
-def _made_leader_and_pushed(sandbox, run_sync, db, models):
+def _made_leader_andpushed(sandbox, run_sync, db, models):
     group = _group(sandbox)
     maria = sandbox_person(sandbox, "Maria", "Garcia")
     membership = sandbox.add_group_membership(group, maria, "member")
@@ -31,12 +29,12 @@ def _made_leader_and_pushed(sandbox, run_sync, db, models):
     row = db.session.scalar(select(models.GroupMembership).filter_by(pco_id=membership))
     row.is_leader = True
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "group-memberships")
+    before, push = pushed(run_sync, db, sandbox, "group-memberships")
     return membership, before, push
 
 
 def test_undo_of_a_pushed_role_makes_the_leader_a_member_again(sandbox, run_sync, db, models, undo):
-    _, before, push = _made_leader_and_pushed(sandbox, run_sync, db, models)
+    _, before, push = _made_leader_andpushed(sandbox, run_sync, db, models)
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
@@ -45,12 +43,12 @@ def test_undo_of_a_pushed_role_makes_the_leader_a_member_again(sandbox, run_sync
 def test_undo_of_a_role_reads_the_groups_memberships_once_and_sends_one_patch(
     sandbox, run_sync, db, models, undo
 ):
-    membership, _, push = _made_leader_and_pushed(sandbox, run_sync, db, models)
+    membership, _, push = _made_leader_andpushed(sandbox, run_sync, db, models)
     group = next(m for m in sandbox.state()["records"]["Membership"] if m["id"] == membership)
     sandbox.clear_requests()
     undo(push.id)
     listing = f"/groups/v2/groups/{group['group_id']}/memberships"
-    assert (_reads(sandbox), _writes(sandbox)) == ([listing], ["PATCH"])
+    assert (reads(sandbox), writes(sandbox)) == ([listing], ["PATCH"])
 
 
 def test_a_role_pco_put_back_itself_since_the_push_is_left_and_sends_nothing(
@@ -58,19 +56,19 @@ def test_a_role_pco_put_back_itself_since_the_push_is_left_and_sends_nothing(
 ):
     """A role has two values: PCO holding neither the old nor the new one cannot happen, so the
     only later edit is PCO's own return to the old role, which leaves nothing to write."""
-    membership, before, push = _made_leader_and_pushed(sandbox, run_sync, db, models)
+    membership, before, push = _made_leader_andpushed(sandbox, run_sync, db, models)
     sandbox.edit_group_membership(membership, role="member")
     sandbox.clear_requests()
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
-    assert _writes(sandbox) == []
+    assert writes(sandbox) == []
     assert pco_state(sandbox, RECORDS)["Membership"] == before[1]["Membership"]
 
 
 def test_a_role_whose_membership_the_site_deleted_since_is_named_not_written(
     sandbox, run_sync, db, models, undo
 ):
-    membership, _, push = _made_leader_and_pushed(sandbox, run_sync, db, models)
+    membership, _, push = _made_leader_andpushed(sandbox, run_sync, db, models)
     db.session.delete(
         db.session.scalar(select(models.GroupMembership).filter_by(pco_id=membership))
     )
@@ -80,7 +78,7 @@ def test_a_role_whose_membership_the_site_deleted_since_is_named_not_written(
     Issue = db.Model.registry._class_registry["SyncIssue"]
     reasons = [i.reason for i in db.session.scalars(select(Issue).where(Issue.run_id == undone.id))]
     assert [r for r in reasons if "no longer knows whose record" in r] != []
-    assert _writes(sandbox) == []
+    assert writes(sandbox) == []
 
 
 def test_a_membership_the_push_created_is_deleted_on_request(sandbox, run_sync, db, models, undo):
@@ -95,12 +93,12 @@ def test_a_membership_the_push_created_is_deleted_on_request(sandbox, run_sync, 
         run_sync("push", "people")
     db.session.add(models.GroupMembership(group_id=local_group.id, person_id=person.id))
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "group-memberships")
+    before, push = pushed(run_sync, db, sandbox, "group-memberships")
     sandbox.clear_requests()
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
-    assert _writes(sandbox) == ["DELETE"]
+    assert writes(sandbox) == ["DELETE"]
 
 
 def test_household_memberships_the_push_created_for_existing_people_are_deleted_on_request(
@@ -116,7 +114,7 @@ def test_household_memberships_the_push_created_for_existing_people_are_deleted_
         models.FamilyMember(family_id=family.id, person_id=dana.id, relationship="adult")
     )
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "families")
+    before, push = pushed(run_sync, db, sandbox, "families")
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
@@ -125,19 +123,19 @@ def test_household_memberships_the_push_created_for_existing_people_are_deleted_
 # A person's address ----------------------------------------------------------------------
 
 
-def _address_edited_and_pushed(sandbox, run_sync, db, models, **change):
+def _address_edited_andpushed(sandbox, run_sync, db, models, **change):
     maria = sandbox_person(sandbox, "Maria", "Garcia", addresses=[HOME])
     run_sync("pull", "people")
     row = db.session.scalar(select(models.PersonAddress))
     for name, value in change.items():
         setattr(row, name, value)
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "people")
+    before, push = pushed(run_sync, db, sandbox, "people")
     return maria, row.pco_id, before, push
 
 
 def test_undo_of_a_pushed_person_address_patches_it_back(sandbox, run_sync, db, models, undo):
-    *_, before, push = _address_edited_and_pushed(
+    *_, before, push = _address_edited_andpushed(
         sandbox, run_sync, db, models, city="Bethphage", street_line_2="Flat 3"
     )
     undone = undo(push.id)
@@ -148,22 +146,20 @@ def test_undo_of_a_pushed_person_address_patches_it_back(sandbox, run_sync, db, 
 def test_undo_of_a_person_address_reads_the_people_listing_only(
     sandbox, run_sync, db, models, undo
 ):
-    *_, push = _address_edited_and_pushed(sandbox, run_sync, db, models, city="Bethphage")
+    *_, push = _address_edited_andpushed(sandbox, run_sync, db, models, city="Bethphage")
     sandbox.clear_requests()
     undo(push.id)
-    assert (_reads(sandbox), _writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
+    assert (reads(sandbox), writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
 
 
-def test_a_person_address_pco_changed_since_the_push_becomes_a_conflict(
+def test_a_person_address_pco_changed_since_the_push_becomes_athe_conflict(
     sandbox, run_sync, db, models, undo
 ):
-    _, address, _, push = _address_edited_and_pushed(
-        sandbox, run_sync, db, models, city="Bethphage"
-    )
+    _, address, _, push = _address_edited_andpushed(sandbox, run_sync, db, models, city="Bethphage")
     sandbox.edit("addresses", address, city="Bethel")
     undo(push.id)
     assert sandbox.state()["records"]["Address"][0]["city"] == "Bethel"
-    conflict = _conflict(db)
+    conflict = the_conflict(db)
     assert (conflict.role, conflict.field, conflict.pco_value) == (
         "person_address",
         "city",
@@ -180,7 +176,7 @@ def test_a_person_address_the_push_created_is_deleted_on_request(
     fields = {k: v for k, v in HOME.items() if k != "primary"}
     db.session.add(models.PersonAddress(person_id=person.id, is_primary=True, **fields))
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "people")
+    before, push = pushed(run_sync, db, sandbox, "people")
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
@@ -189,7 +185,7 @@ def test_a_person_address_the_push_created_is_deleted_on_request(
 def test_the_undo_preview_lists_the_address_it_would_patch_and_writes_nothing(
     sandbox, run_sync, db, models, undo
 ):
-    *_, push = _address_edited_and_pushed(sandbox, run_sync, db, models, city="Bethphage")
+    *_, push = _address_edited_andpushed(sandbox, run_sync, db, models, city="Bethphage")
     after = pco_state(sandbox, RECORDS)
     preview = undo(push.id, dry_run=True)
     assert preview.status == "succeeded", preview.error_message
@@ -208,11 +204,11 @@ def test_undo_of_a_person_address_on_a_newer_people_version_patches_the_line_bac
     sandbox, run_sync, db, models, undo
 ):
     assert current_pco().client().versions["people"] == "2023-03-21"
-    *_, before, push = _address_edited_and_pushed(
+    *_, before, push = _address_edited_andpushed(
         sandbox, run_sync, db, models, street_line_2="Flat 3"
     )
     sandbox.clear_requests()
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
-    assert _writes(sandbox) == ["PATCH"]
+    assert writes(sandbox) == ["PATCH"]

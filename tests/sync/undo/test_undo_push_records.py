@@ -4,48 +4,28 @@ in the sandbox's store; PCO's later edit makes a conflict; PCO is read in one li
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from flask_pco import current_pco
 from flask_pco.sync.history import change_line, labels, record_entries
 from tests.sync.conftest import sandbox_person
-from tests.sync.undo.conftest import journal, tables
-from tests.sync.undo.test_undo_push import pco_state
+from tests.sync.undo.conftest import (
+    RECORDS,
+    journal,
+    pco_state,
+    pushed,
+    reads,
+    tables,
+    the_conflict,
+    writes,
+)
 
 ADDRESS = {"street_line_1": "1 Main St", "city": "Portland", "state": "OR", "zip": "97201",
            "location": "Home", "primary": True}  # fmt: skip
-RECORDS = ("Person", "Address", "Household", "HouseholdMembership", "Membership")
-
-
-def _pushed(run_sync: Any, db: Any, sandbox: Any, push: str) -> tuple[Any, Any]:
-    """Push ``push`` after the test's local edit; (state before, the push run)."""
-    before = (tables(db), pco_state(sandbox, RECORDS))
-    run = run_sync("push", push)
-    assert run.status == "succeeded", run.error_message
-    assert pco_state(sandbox, RECORDS) != before[1]
-    return before, run
-
-
-def _reads(sandbox: Any) -> list[str]:
-    return [r["path"].split("?")[0] for r in sandbox.requests() if r["method"] == "GET"]
-
-
-def _writes(sandbox: Any) -> list[str]:
-    return [r["method"] for r in sandbox.requests() if r["method"] != "GET"]
-
-
-def _conflict(db: Any) -> Any:
-    Conflict = db.Model.registry._class_registry["Conflict"]
-    [conflict] = db.session.scalars(select(Conflict))
-    return conflict
-
-
 # A family's address ----------------------------------------------------------------------
 
 
-def _family_zip_pushed(sandbox, run_sync, db, models):
+def _family_zippushed(sandbox, run_sync, db, models):
     maria = sandbox_person(sandbox, "Maria", "Garcia", addresses=[ADDRESS])
     sandbox.add_household([maria], "Garcia", primary_contact=maria)
     run_sync("pull", "full")
@@ -53,14 +33,14 @@ def _family_zip_pushed(sandbox, run_sync, db, models):
     assert (family.street, family.zip) == ("1 Main St", "97201")
     family.zip = "97202"
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "families")
+    before, push = pushed(run_sync, db, sandbox, "families")
     return before, push
 
 
 def test_undo_of_a_pushed_family_address_patches_the_address_back(
     sandbox, run_sync, db, models, undo
 ):
-    before, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    before, push = _family_zippushed(sandbox, run_sync, db, models)
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
@@ -69,21 +49,21 @@ def test_undo_of_a_pushed_family_address_patches_the_address_back(
 def test_undo_of_a_family_address_reads_the_people_listing_and_sends_one_patch(
     sandbox, run_sync, db, models, undo
 ):
-    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    _, push = _family_zippushed(sandbox, run_sync, db, models)
     sandbox.clear_requests()
     undo(push.id)
-    assert (_reads(sandbox), _writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
+    assert (reads(sandbox), writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
 
 
-def test_a_family_address_pco_changed_since_the_push_becomes_a_conflict(
+def test_a_family_address_pco_changed_since_the_push_becomes_athe_conflict(
     sandbox, run_sync, db, models, undo
 ):
-    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    _, push = _family_zippushed(sandbox, run_sync, db, models)
     [address] = sandbox.state()["records"]["Address"]
     sandbox.edit("addresses", address["id"], zip="97203")
     undo(push.id)
     assert sandbox.state()["records"]["Address"][0]["zip"] == "97203"
-    conflict = _conflict(db)
+    conflict = the_conflict(db)
     assert (conflict.role, conflict.field) == ("family", "zip")
     assert (conflict.base_value, conflict.local_value, conflict.pco_value) == (
         "97202",
@@ -101,7 +81,7 @@ def test_an_address_a_push_created_for_a_family_is_deleted_on_request(
     family = db.session.scalar(select(models.Family))
     family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
     db.session.commit()
-    before, push = _pushed(run_sync, db, sandbox, "families")
+    before, push = pushed(run_sync, db, sandbox, "families")
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert pco_state(sandbox, RECORDS) == before[1]
@@ -118,7 +98,7 @@ def test_an_address_a_push_created_for_a_family_is_kept_without_the_request(
     family = db.session.scalar(select(models.Family))
     family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
     db.session.commit()
-    _, push = _pushed(run_sync, db, sandbox, "families")
+    _, push = pushed(run_sync, db, sandbox, "families")
     after = pco_state(sandbox, RECORDS)
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
@@ -126,7 +106,7 @@ def test_an_address_a_push_created_for_a_family_is_kept_without_the_request(
 
 
 def test_undo_of_the_undo_of_a_family_address_pushes_it_again(sandbox, run_sync, db, models, undo):
-    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    _, push = _family_zippushed(sandbox, run_sync, db, models)
     after = (tables(db), pco_state(sandbox, RECORDS))
     again = undo(undo(push.id).id)
     assert again.status == "succeeded", again.error_message
@@ -168,7 +148,7 @@ def test_a_family_address_journaled_with_the_households_id_is_named_not_written(
     sandbox, run_sync, db, models, undo
 ):
     """Entries an older version wrote name the household, not the Address: left, and said."""
-    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
+    _, push = _family_zippushed(sandbox, run_sync, db, models)
     family = db.session.scalar(select(models.Family))
     for entry in journal(push.id):
         if entry.field == "zip":
