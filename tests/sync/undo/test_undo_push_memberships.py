@@ -212,3 +212,28 @@ def test_undo_of_a_person_address_on_a_newer_people_version_patches_the_line_bac
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
     assert writes(sandbox) == ["PATCH"]
+
+
+def test_undo_of_a_full_push_reads_people_once_and_the_group_once(
+    sandbox, run_sync, db, models, undo
+):
+    """A family's address, a person's address and a role, changed in one full push: one people
+    listing (addresses included) and one memberships listing, then one PATCH each."""
+    group = _group(sandbox)
+    maria = sandbox_person(sandbox, "Maria", "Garcia", addresses=[HOME])
+    sandbox.add_household([maria], "Garcia", primary_contact=maria)
+    membership = sandbox.add_group_membership(group, maria, "member")
+    run_sync("pull", "full")
+    db.session.scalar(select(models.Family).filter_by(name="Garcia")).zip = "62702"
+    person = db.session.scalar(select(models.Person).filter_by(pco_id=maria))
+    db.session.scalar(select(models.PersonAddress).filter_by(person_id=person.id)).city = "Bethel"
+    db.session.scalar(select(models.GroupMembership).filter_by(pco_id=membership)).is_leader = True
+    db.session.commit()
+    before, push = pushed(run_sync, db, sandbox, "full")
+    sandbox.clear_requests()
+    undone = undo(push.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert sorted(reads(sandbox)) == ["/groups/v2/groups/" + group + "/memberships",
+                                      "/people/v2/people"]  # fmt: skip
+    assert writes(sandbox) == ["PATCH"] * 3
+    assert (tables(db), pco_state(sandbox, RECORDS)) == before
