@@ -24,9 +24,9 @@ from flask_pco.sync.push.remote_index import (
     group_memberships,
     remote_person,
 )
-from flask_pco.sync.undo.records import find_row, owner_pco_id
+from flask_pco.sync.undo.records import find_row
 from flask_pco.sync.undo.target import Target
-from flask_pco.sync.undo.writers import HOUSEHOLDS_PATH, now_role
+from flask_pco.sync.undo.writers import HOUSEHOLDS_PATH, now_role, owner_pco_id
 
 __all__ = ["CONTACT_ROLES", "HOUSEHOLDS_PATH", "PcoNow", "read_pco_now"]
 

@@ -12,15 +12,7 @@ from sqlalchemy import inspect as sa_inspect
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.policy import comparable
 
-__all__ = [
-    "dependents",
-    "dump",
-    "find_row",
-    "owner_pco_id",
-    "python_value",
-    "reinsert",
-    "set_column",
-]
+__all__ = ["dependents", "dump", "find_row", "python_value", "reinsert", "set_column"]
 
 #: Columns that say how a row stands with PCO, not what the site knows about the record.
 BOOKKEEPING = (
@@ -44,18 +36,6 @@ def find_row(ctx: SyncContext, role: str, local_id: int | None, pco_id: str | No
     if pco_id is not None:
         return ctx.session.scalar(select(model).where(model.pco_id == pco_id))
     return None
-
-
-def owner_pco_id(ctx: SyncContext, entry: Any, parent: str, field: str) -> str | None:
-    """The PCO id of the record ``entry``'s row belongs to (a contact's person, a membership's
-    group or person), read from the site; None when the site no longer has either row."""
-    role = entry.record_type
-    if not ctx.roles.has(role) or not ctx.roles.has(parent):
-        return None
-    row = find_row(ctx, role, entry.local_id, entry.pco_id and str(entry.pco_id))
-    owner = None if row is None else getattr(row, ctx.roles.column(role, field), None)
-    found = None if owner is None else ctx.session.get(ctx.roles.model(parent), owner)
-    return None if found is None else found.pco_id
 
 
 def dump(row: Any) -> dict[str, Any]:

@@ -19,9 +19,9 @@ from flask_pco.sync.push.addresses import FAMILY_ADDRESS
 from flask_pco.sync.undo.conflicts import undo_conflict
 from flask_pco.sync.undo.local import unlink_row
 from flask_pco.sync.undo.pco_now import PcoNow
-from flask_pco.sync.undo.records import find_row, owner_pco_id
+from flask_pco.sync.undo.records import find_row
 from flask_pco.sync.undo.target import Target
-from flask_pco.sync.undo.writers import ADDRESSES_PATH, now_role, writer_for
+from flask_pco.sync.undo.writers import ADDRESSES_PATH, now_role, owner_pco_id, writer_for
 
 __all__ = ["undo_remote"]
 

@@ -26,9 +26,16 @@ from flask_pco.mapping.payloads import (
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.push.addresses import ADDRESS_FIELDS, FAMILY_ADDRESS
 from flask_pco.sync.push.remote_index import PEOPLE_PATH
-from flask_pco.sync.undo.records import owner_pco_id
+from flask_pco.sync.undo.records import find_row
 
-__all__ = ["ADDRESSES_PATH", "HOUSEHOLDS_PATH", "Writer", "now_role", "writer_for"]
+__all__ = [
+    "ADDRESSES_PATH",
+    "HOUSEHOLDS_PATH",
+    "Writer",
+    "now_role",
+    "owner_pco_id",
+    "writer_for",
+]
 
 HOUSEHOLDS_PATH = "/people/v2/households"
 ADDRESSES_PATH = "/people/v2/addresses"
@@ -45,6 +52,18 @@ class Writer:
     #: (ctx, entry) → the record's member URL; None when the site no longer knows its owner.
     path: Callable[[SyncContext, Any], str | None]
     attributes: Attributes
+
+
+def owner_pco_id(ctx: SyncContext, entry: Any, parent: str, field: str) -> str | None:
+    """The PCO id of the record ``entry``'s row belongs to (a contact's person, a membership's
+    group or person), read from the site; None when the site no longer has either row."""
+    role = entry.record_type
+    if not ctx.roles.has(role) or not ctx.roles.has(parent):
+        return None
+    row = find_row(ctx, role, entry.local_id, entry.pco_id and str(entry.pco_id))
+    owner = None if row is None else getattr(row, ctx.roles.column(role, field), None)
+    found = None if owner is None else ctx.session.get(ctx.roles.model(parent), owner)
+    return None if found is None else found.pco_id
 
 
 def _people_version(ctx: SyncContext) -> str:
