@@ -236,6 +236,8 @@ def record_entries(state: PcoState, role: str, local_id: int) -> ColumnElement[b
         raise ConfigError(f"no history is kept per {role}")
     Entry = state.models.JournalEntry
     mine = [(Entry.record_type == role) & (Entry.local_id == local_id)]
+    if role == "family":  # the Address a push created for it, on its primary contact
+        mine.append((Entry.record_type == "family_address") & (Entry.local_id == local_id))
     link_role, column = RECORD_LINKS[role]
     if state.roles.has(link_role):
         model = state.roles.model(link_role)
@@ -258,7 +260,8 @@ def labels(
     session = session or state.db.session
     names: dict[tuple[str, int], str] = {}
     for role in ("person", *RECORD_LINKS):
-        ids = {e.local_id for e in entries if e.record_type == role and e.local_id}
+        named = (role, "family_address") if role == "family" else (role,)
+        ids = {e.local_id for e in entries if e.record_type in named and e.local_id}
         if not ids or not state.roles.has(role):
             continue
         model = state.roles.model(role)
@@ -272,6 +275,10 @@ def labels(
         name = getattr(model, state.roles.column(role, "name"))
         rows = session.execute(select(model.id, name).where(model.id.in_(ids)))
         names |= {(role, i): f"{n} ({role} #{i})" for i, n in rows if n}
+    # The Address a push made for a family, on its primary contact: named after the family.
+    names |= {
+        ("family_address", i): f"address of {n}" for (r, i), n in names.items() if r == "family"
+    }
     return names
 
 

@@ -131,10 +131,14 @@ def record_fields(
     *,
     action: str = "update",
     side: str = "local",
+    pco_id: str | None = None,
 ) -> None:
-    """Note an update of ``row``: one entry per field, ``changes`` being {field: (old, new)}."""
+    """Note an update of ``row``: one entry per field, ``changes`` being {field: (old, new)}.
+    ``pco_id``: the PCO record written when it is not the row's own (a family's address)."""
     for name, (old, new) in changes.items():
-        record(ctx, record_type, action, row=row, name=name, old=old, new=new, side=side)
+        record(
+            ctx, record_type, action, row=row, pco_id=pco_id, name=name, old=old, new=new, side=side
+        )
 
 
 def _pending(session: Any, models: PcoModels) -> _Pending:

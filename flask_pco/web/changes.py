@@ -29,7 +29,7 @@ __all__ = ["change_filter"]
 PER_PAGE = 50
 #: The record types an admin can pick (the journal's roles), in the order the page lists them.
 RECORD_TYPES = (
-    "person", "email", "phone", "person_address", "family", "family_member",
+    "person", "email", "phone", "person_address", "family", "family_address", "family_member",
     "group", "group_membership", "event", "location", "campus",
 )  # fmt: skip
 

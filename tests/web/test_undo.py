@@ -114,3 +114,28 @@ def test_a_run_s_changes_page_offers_its_undo(admin_client, sandbox):
     run_id, _ = _renamed_in_pco_and_pulled(sandbox)
     html = admin_client.get(f"{ADMIN_URL}changes?run={run_id}").get_data(as_text=True)
     assert f"Undo run {run_id}</button>" in html
+
+
+def _pushed_family_address(sandbox) -> tuple[int, int]:
+    """A family whose address the site typed in, pushed onto its contact's new Address:
+    (that push's id, the family's id)."""
+    sandbox.control.reset(people=0)
+    maria = sandbox.control.add_person(first_name="Maria", last_name="Garcia")
+    sandbox.control.add_household([maria], "Garcia", primary_contact=maria)
+    start_sync("pull", "full", mode="inline")
+    db, Family = current_pco().db, current_pco().roles.model("family")
+    family = db.session.scalar(select(Family))
+    family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
+    db.session.commit()
+    return start_sync("push", "families", mode="inline").id, family.id
+
+
+def test_the_address_a_push_made_for_a_family_is_offered_for_deletion_by_name(
+    admin_client, sandbox
+):
+    pushed, family_id = _pushed_family_address(sandbox)
+    preview = _undo_preview(admin_client, pushed)
+    html = admin_client.get(preview).get_data(as_text=True)
+    assert f"<li>address of Garcia (family #{family_id}): created (PCO)</li>" in html
+    _run_it(admin_client, _undo_preview(admin_client, pushed, delete_created="yes"))
+    assert sandbox.control.state()["records"].get("Address", []) == []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask_pco.client.ids import path_id
 from flask_pco.mapping.payloads import address_attributes, new_address_attributes
 from flask_pco.mapping.people import person_from_resource
+from flask_pco.sync.journal import record as journal
 from flask_pco.sync.policy import comparable, merge
 from flask_pco.sync.push.records import REFUSED, record_rejected, settle_merge
 from flask_pco.sync.push.remote_index import PEOPLE_PATH
@@ -22,9 +23,12 @@ if TYPE_CHECKING:
     from flask_pco.client import Document, Resource
     from flask_pco.sync.context import SyncContext
 
-__all__ = ["ADDRESS_FIELDS", "address_pending", "push_family_address"]
+__all__ = ["ADDRESS_FIELDS", "FAMILY_ADDRESS", "address_pending", "push_family_address"]
 
 ADDRESS_FIELDS = ("street", "city", "state", "zip")
+#: The journal's record type of the Address a push created for a family (its fields' updates
+#: are the family's own entries, with the Address's PCO id).
+FAMILY_ADDRESS = "family_address"
 
 
 def _local(ctx: SyncContext, family: Any) -> dict[str, Any]:
@@ -64,7 +68,7 @@ def push_family_address(ctx: SyncContext, family: Any) -> None:
         "family",
         result,
         resource_type="Address",
-        write=lambda changes: _write(ctx, contact, record, changes, local),
+        write=lambda changes: _write(ctx, family, contact, record, changes, local),
         describe=f"{'update' if record else 'create'} the address of family {family.id}",
         outcome="updated" if record else "created",
         snapshot=lambda row: _local(ctx, row),
@@ -93,6 +97,7 @@ def _pco_address(document: Document) -> dict[str, Any]:
 
 def _write(
     ctx: SyncContext,
+    family: Any,
     contact: str,
     record: Resource | None,
     changes: dict[str, Any],
@@ -101,9 +106,13 @@ def _write(
     version = ctx.client.versions.get("people", "")
     if record is None:
         attributes = new_address_attributes(local, people_version=version)
-        return ctx.client.create(
+        created = ctx.client.create(
             f"{PEOPLE_PATH}/{path_id(contact)}/addresses", "Address", attributes
         )
+        # Journaled as the family's address (not a person address the site keeps): an undo
+        # deletes it on request, and PATCHes nothing back into a record it deletes.
+        journal(ctx, FAMILY_ADDRESS, "create", row=family, pco_id=str(created.id), side="pco")
+        return created
     attributes = address_attributes(changes, people_version=version)
     return ctx.client.update(
         f"/people/v2/addresses/{path_id(record.id)}", "Address", record.id, attributes

@@ -98,7 +98,8 @@ def settle_merge(
     """Carry out a three-way merge of a linked row: send ``to_pco`` through ``write``, then take
     PCO's values and record the conflicts, and note the new agreement. False when nothing was
     settled (PCO refused the write). ``track_version=False``
-    when the record written is not the row's own (a family's address lives on a person)."""
+    when the record written is not the row's own (a family's address lives on a person): its
+    entries then carry the id of the record written, which is what an undo PATCHes back."""
     updated_at = None
     if result.to_pco:
         try:
@@ -109,7 +110,8 @@ def settle_merge(
         ctx.report.count(outcome)
         base = row.pco_snapshot or {}  # what PCO had: only the site changed these fields
         sent = {name: (base.get(name), value) for name, value in result.to_pco.items()}
-        record_fields(ctx, role, row, sent, side="pco")
+        written_id = None if track_version else str(written.id)
+        record_fields(ctx, role, row, sent, side="pco", pco_id=written_id)
         if track_version:
             updated_at = parse_pco_time(written.get("updated_at"))
     apply_local(ctx, row, role, result.to_local)
@@ -262,6 +264,7 @@ RECORD_TYPES = {
     "Membership": "group_membership",
     "Email": "email",
     "PhoneNumber": "phone",
+    "Address": "person_address",
 }
 
 

@@ -7,66 +7,41 @@ field PCO changed again since the run becomes a conflict, not an overwrite.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 from flask_pco.client.ids import path_id
 from flask_pco.exceptions import NotFoundError, ValidationError
-from flask_pco.mapping.payloads import (
-    EMAIL_ATTRIBUTES,
-    PHONE_ATTRIBUTES,
-    contact_changes,
-    household_attributes,
-    person_attributes,
-)
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.journal import record
 from flask_pco.sync.policy import comparable
-from flask_pco.sync.push.remote_index import PEOPLE_PATH
+from flask_pco.sync.push.addresses import FAMILY_ADDRESS
 from flask_pco.sync.undo.conflicts import undo_conflict
 from flask_pco.sync.undo.local import unlink_row
-from flask_pco.sync.undo.pco_now import HOUSEHOLDS_PATH, PcoNow, contact_owner
+from flask_pco.sync.undo.pco_now import PcoNow
 from flask_pco.sync.undo.records import find_row
 from flask_pco.sync.undo.target import Target
+from flask_pco.sync.undo.writers import ADDRESSES_PATH, now_role, owner_pco_id, writer_for
 
 __all__ = ["undo_remote"]
 
-#: (PCO type, member path from (owner person's PCO id, record's PCO id), attributes of one
-#: field's value) for each record type whose fields an undo writes back.
-_Writer = tuple[str, Callable[[str | None, str], str], Callable[[str, Any], dict[str, Any]]]
-
-
-def _person_attributes(name: str, value: Any) -> dict[str, Any]:
-    if name == "remote_id":
-        return {"remote_id": None if value is None else int(value)}
-    return person_attributes({name: value})
-
-
-_WRITERS: dict[str, _Writer] = {
-    "person": ("Person", lambda _o, i: f"{PEOPLE_PATH}/{path_id(i)}", _person_attributes),
-    "family": (
-        "Household",
-        lambda _o, i: f"{HOUSEHOLDS_PATH}/{path_id(i)}",
-        lambda name, value: household_attributes(value or "") if name == "name" else {},
-    ),
-    "email": (
-        "Email",
-        lambda _o, i: f"/people/v2/emails/{path_id(i)}",
-        lambda name, value: contact_changes(EMAIL_ATTRIBUTES, {name: value}),
-    ),
-    "phone": (
-        "PhoneNumber",
-        lambda o, i: f"{PEOPLE_PATH}/{path_id(o)}/phone_numbers/{path_id(i)}",
-        lambda name, value: contact_changes(PHONE_ATTRIBUTES, {name: value}),
-    ),
-}
 #: Where a record a push created is deleted, by record type ({id}: its PCO id).
 _DELETE_PATHS = {
     "person": "/people/v2/people/{id}",
     "family": "/people/v2/households/{id}",
     "email": "/people/v2/emails/{id}",
     "phone": "/people/v2/phone_numbers/{id}",
+    "person_address": ADDRESSES_PATH + "/{id}",
+    FAMILY_ADDRESS: ADDRESSES_PATH + "/{id}",
+}
+#: Records deleted at a URL under the record they belong to: (parent type, parent field, URL).
+_NESTED_DELETE_PATHS = {
+    "family_member": (
+        "person",
+        "person_id",
+        "/people/v2/people/{owner}/household_memberships/{id}",
+    ),
+    "group_membership": ("group", "group_id", "/groups/v2/groups/{owner}/memberships/{id}"),
 }
 
 
@@ -75,7 +50,7 @@ def undo_remote(
 ) -> None:
     """Revert one PCO entry of ``target``."""
     if entry.action == "update":
-        _patch_back(ctx, entry, now)
+        _patch_back(ctx, target, entry, now, delete_created)
     elif entry.action == "create":
         _created(ctx, target, entry, delete_created)
     else:
@@ -93,27 +68,32 @@ def _left(ctx: SyncContext, entry: Any, reason: str) -> None:
     )
 
 
-def _patch_back(ctx: SyncContext, entry: Any, now: PcoNow) -> None:
+def _patch_back(ctx: SyncContext, target: Target, entry: Any, now: PcoNow, delete: bool) -> None:
     role, name, pco_id = entry.record_type, entry.field, str(entry.pco_id)
-    writer = _WRITERS.get(role)
-    attributes = writer[2](name, entry.old_value) if writer else {}
+    row = _row(ctx, entry)
+    if now_role(entry) == FAMILY_ADDRESS and _address_not_patched(ctx, target, entry, row, delete):
+        return
+    writer = writer_for(entry)
+    current = now.get((now_role(entry), pco_id))
+    attributes = writer.attributes(ctx, name, entry.old_value, current or {}) if writer else {}
     if writer is None or not attributes:
         _left(ctx, entry, f"undo does not write {role} {name} back to PCO")
         return
-    current = now.get((role, pco_id))
+    path = writer.path(ctx, entry)
+    if path is None:
+        _left(ctx, entry, "the site no longer knows whose record it is")
+        return
     if current is None:
         _left(ctx, entry, "PCO no longer has the record")
         return
     here = comparable(current.get(name))
     if here == comparable(entry.old_value):
         return  # PCO has the old value already
-    row = find_row(ctx, role, entry.local_id, pco_id)
     if here != comparable(entry.new_value):
         _changed_since(ctx, entry, row, here)
         return
-    owner = contact_owner(ctx, entry) if role == "phone" else None
     try:
-        ctx.client.update(writer[1](owner, pco_id), writer[0], pco_id, attributes)
+        ctx.client.update(path, writer.resource_type, pco_id, attributes)
     except (ValidationError, NotFoundError) as error:
         _left(ctx, entry, f"PCO refused it: {error}")
         return
@@ -124,6 +104,32 @@ def _patch_back(ctx: SyncContext, entry: Any, now: PcoNow) -> None:
         _snapshot_back(row, name, entry.new_value, entry.old_value)
     ctx.report.count("updated")
     ctx.session.commit()  # per PCO write, with its entry: a killed undo re-runs where it stopped
+
+
+def _row(ctx: SyncContext, entry: Any) -> Any:
+    """The site's row of an entry; a family's address entries name the family by local id
+    only (their PCO id is the Address's)."""
+    if not ctx.roles.has(entry.record_type):
+        return None
+    by_pco_id = str(entry.pco_id) if now_role(entry) == entry.record_type else None
+    return find_row(ctx, entry.record_type, entry.local_id, by_pco_id)
+
+
+def _address_not_patched(
+    ctx: SyncContext, target: Target, entry: Any, row: Any, delete: bool
+) -> bool:
+    """A family address field not PATCHed back: the Address was created by the run (deleted
+    with it on request, so only the family's snapshot goes back; else kept, as listed), or the
+    entry predates undo of addresses (it names the household, not the Address)."""
+    pco_id = str(entry.pco_id)
+    if (FAMILY_ADDRESS, pco_id) in target.created_in_pco:
+        if delete and row is not None:
+            _snapshot_back(row, entry.field, entry.new_value, entry.old_value)
+        return True
+    if row is not None and row.pco_id == pco_id:
+        _left(ctx, entry, "journaled without its Address's PCO id (before undo wrote addresses)")
+        return True
+    return False
 
 
 def _changed_since(ctx: SyncContext, entry: Any, row: Any, here: Any) -> None:
@@ -162,7 +168,9 @@ def _created(ctx: SyncContext, target: Target, entry: Any, delete_created: bool)
         return
     path = _delete_path(ctx, role, entry)
     if path is None:
-        _left(ctx, entry, f"undo does not delete a {role} in PCO")
+        nested = _NESTED_DELETE_PATHS.get(role)
+        why = f"the site no longer knows its {nested[0]}" if nested else "undo does not delete it"
+        _left(ctx, entry, why)
         return
     with suppress(NotFoundError):  # gone already (a person's contacts go with the person)
         ctx.client.delete(path)
@@ -177,22 +185,11 @@ def _created(ctx: SyncContext, target: Target, entry: Any, delete_created: bool)
 def _delete_path(ctx: SyncContext, role: str, entry: Any) -> str | None:
     template = _DELETE_PATHS.get(role)
     if template is not None:
-        return template.format(id=entry.pco_id)
-    row = find_row(ctx, role, entry.local_id, str(entry.pco_id)) if ctx.roles.has(role) else None
-    if row is None:
+        return template.format(id=path_id(str(entry.pco_id)))
+    if role not in _NESTED_DELETE_PATHS:
         return None
-    if role == "family_member":
-        person = _parent_pco_id(ctx, "person", role, row, "person_id")
-        if person:
-            return f"/people/v2/people/{person}/household_memberships/{entry.pco_id}"
-    if role == "group_membership":
-        group = _parent_pco_id(ctx, "group", role, row, "group_id")
-        if group:
-            return f"/groups/v2/groups/{group}/memberships/{entry.pco_id}"
-    return None
-
-
-def _parent_pco_id(ctx: SyncContext, parent: str, role: str, row: Any, field: str) -> str | None:
-    """The PCO id of the row ``row`` belongs to (a membership's person or group)."""
-    found = ctx.session.get(ctx.roles.model(parent), getattr(row, ctx.roles.column(role, field)))
-    return None if found is None else found.pco_id
+    parent, field, nested = _NESTED_DELETE_PATHS[role]
+    owner = owner_pco_id(ctx, entry, parent, field)
+    if owner is None:
+        return None
+    return nested.format(owner=path_id(owner), id=path_id(str(entry.pco_id)))

@@ -3,28 +3,11 @@ as before, and what the push created in PCO kept unless the admin asks for its d
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from tests.sync.conftest import sandbox_person
 from tests.sync.push.conftest import add_family, add_person
-from tests.sync.undo.conftest import tables
-
-#: PCO's record types a people push writes.
-PCO_TABLES = ("Person", "Email", "PhoneNumber")
-
-
-def pco_state(sandbox: Any, names: tuple[str, ...] = PCO_TABLES) -> dict[str, list[dict[str, Any]]]:
-    """The sandbox's records of these types, less when each was last touched."""
-    records = sandbox.state()["records"]
-    return {
-        name: sorted(
-            ({k: v for k, v in r.items() if k != "updated_at"} for r in records.get(name, [])),
-            key=lambda r: str(r["id"]),
-        )
-        for name in names
-    }
+from tests.sync.undo.conftest import pco_state, tables
 
 
 def _renamed_here_and_pushed(sandbox, run_sync, db, models):
