@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from flask_pco import current_pco
+from flask_pco.sync.preview import plan_changes
 from tests.sync.conftest import sandbox_person
 from tests.sync.push.conftest import add_family, add_person
-from tests.sync.undo.conftest import pco_state, tables
+from tests.sync.undo.conftest import pco_state, tables, writes
 
 
 def _renamed_here_and_pushed(sandbox, run_sync, db, models):
@@ -92,27 +94,52 @@ def test_with_delete_created_the_person_goes_from_pco_and_the_site_is_as_before(
     assert (tables(db), pco_state(sandbox)) == before
 
 
-def test_undo_of_a_full_push_with_delete_created_leaves_pco_and_the_site_as_before(
-    sandbox, run_sync, db, models, undo
-):
+#: What a full push of a new family with a group membership creates in PCO.
+_CREATED = ("Person", "Email", "Household", "HouseholdMembership", "Membership")
+
+
+def _new_family_pushed(sandbox, run_sync, db, models):
     sandbox.reset(people=2, seed=1)
     run_sync("pull", "full")
-    group = db.session.scalars(
-        select(models.ChurchGroup).where(models.ChurchGroup.pco_id.is_not(None))
-    ).first()
+    # a PCO group, not one of the rows the site keeps for group types ("type:..." ids)
+    first = str(sandbox.state()["records"]["Group"][0]["id"])
+    group = db.session.scalar(select(models.ChurchGroup).filter_by(pco_id=first))
     dana = add_person(db, "Dana", "Newcomer", emails=("dana@example.org",))
     sam = add_person(db, "Sam", "Newcomer")
     add_family(db, "Newcomer", (dana, "adult"), (sam, "child"))
     db.session.add(models.GroupMembership(group_id=group.id, person_id=dana.id))
     db.session.commit()
-    records = ("Person", "Email", "Household", "HouseholdMembership", "Membership")
-    before = (tables(db), pco_state(sandbox, records))
+    before = (tables(db), pco_state(sandbox, _CREATED))
     push = run_sync("push", "full")
     assert push.status == "succeeded", push.error_message
-    assert pco_state(sandbox, records) != before[1]
+    assert [m["group_id"] for m in sandbox.state()["records"]["Membership"]
+            if m["person_id"] == dana.pco_id] == [first]  # fmt: skip
+    return before, push
+
+
+def test_undo_of_a_full_push_with_delete_created_leaves_pco_and_the_site_as_before(
+    sandbox, run_sync, db, models, undo
+):
+    before, push = _new_family_pushed(sandbox, run_sync, db, models)
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
-    assert (tables(db), pco_state(sandbox, records)) == before
+    assert (tables(db), pco_state(sandbox, _CREATED)) == before
+
+
+def test_the_delete_created_preview_lists_memberships_before_what_they_join_and_deletes_nothing(
+    sandbox, run_sync, db, models, undo
+):
+    _, push = _new_family_pushed(sandbox, run_sync, db, models)
+    after = pco_state(sandbox, _CREATED)
+    sandbox.clear_requests()
+    preview = undo(push.id, delete_created=True, dry_run=True)
+    assert preview.status == "succeeded", preview.error_message
+    removed = [e.record_type for e in plan_changes(current_pco(), preview.id).entries
+               if e.action == "remove" and e.side == "pco"]  # fmt: skip
+    # the household's memberships were made by its POST and go with its DELETE
+    assert removed == ["group_membership", "family", "person", "email", "person"]
+    assert writes(sandbox) == []
+    assert pco_state(sandbox, _CREATED) == after
 
 
 def test_undo_of_a_pushed_email_change_patches_the_email_back(sandbox, run_sync, db, models, undo):

@@ -101,9 +101,8 @@ def test_a_membership_the_push_created_is_deleted_on_request(sandbox, run_sync, 
     assert writes(sandbox) == ["DELETE"]
 
 
-def test_household_memberships_the_push_created_for_existing_people_are_deleted_on_request(
-    sandbox, run_sync, db, models, undo
-):
+def _member_added_andpushed(sandbox, run_sync, db, models):
+    """A site person added to a household PCO has: the push POSTs one household membership."""
     maria = sandbox_person(sandbox, "Maria", "Garcia")
     household = sandbox.add_household([maria], "Garcia", primary_contact=maria)
     run_sync("pull", "full")
@@ -114,10 +113,32 @@ def test_household_memberships_the_push_created_for_existing_people_are_deleted_
         models.FamilyMember(family_id=family.id, person_id=dana.id, relationship="adult")
     )
     db.session.commit()
-    before, push = pushed(run_sync, db, sandbox, "families")
+    return pushed(run_sync, db, sandbox, "families")
+
+
+def test_household_memberships_the_push_created_for_existing_people_are_deleted_on_request(
+    sandbox, run_sync, db, models, undo
+):
+    before, push = _member_added_andpushed(sandbox, run_sync, db, models)
+    sandbox.clear_requests()
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
+    assert writes(sandbox) == ["DELETE"]
+
+
+def test_the_preview_lists_the_household_membership_it_would_delete_and_deletes_nothing(
+    sandbox, run_sync, db, models, undo
+):
+    _, push = _member_added_andpushed(sandbox, run_sync, db, models)
+    after = pco_state(sandbox, RECORDS)
+    sandbox.clear_requests()
+    preview = undo(push.id, delete_created=True, dry_run=True)
+    assert preview.status == "succeeded", preview.error_message
+    planned = [(e.record_type, e.action) for e in plan_changes(current_pco(), preview.id).entries
+               if e.side == "pco"]  # fmt: skip
+    assert planned == [("family_member", "remove")]
+    assert (writes(sandbox), pco_state(sandbox, RECORDS)) == ([], after)
 
 
 # A person's address ----------------------------------------------------------------------
@@ -152,7 +173,7 @@ def test_undo_of_a_person_address_reads_the_people_listing_only(
     assert (reads(sandbox), writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
 
 
-def test_a_person_address_pco_changed_since_the_push_becomes_athe_conflict(
+def test_a_person_address_pco_changed_since_the_push_becomes_a_conflict(
     sandbox, run_sync, db, models, undo
 ):
     _, address, _, push = _address_edited_andpushed(sandbox, run_sync, db, models, city="Bethphage")

@@ -55,7 +55,7 @@ def test_undo_of_a_family_address_reads_the_people_listing_and_sends_one_patch(
     assert (reads(sandbox), writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
 
 
-def test_a_family_address_pco_changed_since_the_push_becomes_athe_conflict(
+def test_a_family_address_pco_changed_since_the_push_becomes_a_conflict(
     sandbox, run_sync, db, models, undo
 ):
     _, push = _family_zippushed(sandbox, run_sync, db, models)
