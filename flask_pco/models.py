@@ -327,7 +327,8 @@ class RemovalTable(_Table):
     #: Who or what, in words an admin reads ("Maria Garcia", "Garcia household").
     label: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
-    #: pending (waits for approval), applied, refused, superseded, skipped
+    #: pending (waits for approval), applied, refused, superseded, skipped; undone (its run or
+    #: delivery was undone and its record is back: the undo's journal entries name that run)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -20,6 +20,7 @@ from flask_pco.sync.undo.local import undo_local
 from flask_pco.sync.undo.merges import undo_merge
 from flask_pco.sync.undo.pco_now import read_pco_now
 from flask_pco.sync.undo.remote import undo_remote
+from flask_pco.sync.undo.removals import mark_removals_undone
 from flask_pco.sync.undo.target import Target, check_undoable, find_target
 
 __all__ = ["Target", "check_undoable", "undo_options"]
@@ -68,4 +69,5 @@ def _undo(ctx: SyncContext, target: Target) -> None:
         if n % _BATCH == 0:
             ctx.session.commit()
             ctx.report.checkpoint()
+    mark_removals_undone(ctx, target)
     ctx.session.commit()

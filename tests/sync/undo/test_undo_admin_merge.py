@@ -90,3 +90,15 @@ def test_undo_of_the_undo_merges_again(app, sandbox, run_sync, db, models, state
     redone = undo(undone.id)
     assert redone.status == "succeeded", redone.error_message
     assert tables(db) == merged
+
+
+def test_undo_of_an_admins_merge_marks_its_removal_undone(
+    app, sandbox, run_sync, db, models, state
+):
+    issue = _held_merge(sandbox, run_sync, db, models, state)
+    _cli(app, "merge", str(issue.id))
+    run = _merge_run(state)
+    _cli(app, "undo", str(run.id))
+    db.session.expire_all()
+    removal = db.session.scalars(select(state.models.Removal).filter_by(run_id=run.id)).one()
+    assert (removal.action, removal.status) == ("merge", "undone")
