@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, event, insert
@@ -145,11 +146,17 @@ def _pending(session: Any, models: PcoModels) -> _Pending:
 
 
 def _value(name: str | None, value: Any) -> Any:
-    if name is not None and any(word in name.lower() for word in _SECRET_WORDS):
+    if name is not None and _is_secret(name):
         return REDACTED
     if isinstance(value, Mapping):
         return {k: _value(k, v) for k, v in value.items()}
     return comparable(value)
+
+
+@lru_cache(maxsize=1024)
+def _is_secret(name: str) -> bool:
+    """Whether a field's name says it holds a secret (asked once per name, not per value)."""
+    return any(word in name.lower() for word in _SECRET_WORDS)
 
 
 @event.listens_for(Session, "before_commit")

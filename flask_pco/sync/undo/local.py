@@ -15,7 +15,7 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.undo.conflicts import undo_conflict
-from flask_pco.sync.undo.records import dependents, dump, find_row, reinsert, set_column
+from flask_pco.sync.undo.records import delete_row, dependents, dump, find_row, reinsert, set_column
 from flask_pco.sync.undo.tables import EXTENSION_TABLES, undo_extension_row
 from flask_pco.sync.undo.target import Target
 
@@ -161,8 +161,7 @@ def _role_of(ctx: SyncContext, row: Any) -> str:
 def _delete(ctx: SyncContext, role: str, row: Any) -> None:
     """Delete a row, journaled with every column so an undo of this undo puts it back."""
     record(ctx, role, "remove", local_id=row.id, pco_id=row.pco_id, old=dump(row))
-    ctx.session.delete(row)
-    ctx.session.flush()
+    delete_row(ctx, role, row)
 
 
 def _restore_removed(ctx: SyncContext, entry: Any) -> None:

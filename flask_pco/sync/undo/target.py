@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from flask_pco.exceptions import ConfigError
 
@@ -96,6 +97,8 @@ def _delivery_target(state: PcoState, session: Any, delivery_id: int) -> Target:
 
 
 def _target(name: str, entries: list[Any], started_at: datetime | None) -> Target:
+    for entry in entries:  # read once: the undo's commits must not expire (and re-read) them
+        object_session(entry).expunge(entry)  # type: ignore[union-attr]
     created = {
         (e.record_type, str(e.pco_id))
         for e in entries
