@@ -102,3 +102,15 @@ def test_undo_of_an_admins_merge_marks_its_removal_undone(
     db.session.expire_all()
     removal = db.session.scalars(select(state.models.Removal).filter_by(run_id=run.id)).one()
     assert (removal.action, removal.status) == ("merge", "undone")
+
+
+def test_an_admins_merge_waits_for_the_run_slot(app, sandbox, run_sync, db, models, state):
+    from flask_pco.sync.runs import queue_run
+
+    issue = _held_merge(sandbox, run_sync, db, models, state)
+    queue_run(state, "people", "pull")  # a pull holds the organisation's slot
+    result = app.test_cli_runner().invoke(args=["pco", "merge", str(issue.id)])
+    assert result.exit_code == 1
+    assert "a sync is already in progress" in result.output
+    db.session.expire_all()
+    assert db.session.get(state.models.SyncIssue, issue.id).resolved_at is None
