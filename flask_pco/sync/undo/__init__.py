@@ -18,7 +18,7 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.engine import step
 from flask_pco.sync.undo.local import undo_local
 from flask_pco.sync.undo.merges import undo_merge
-from flask_pco.sync.undo.page import flush_deletes, reverting_page
+from flask_pco.sync.undo.page import flush_deletes, forget_pointing, reverting_page
 from flask_pco.sync.undo.pco_now import read_pco_now
 from flask_pco.sync.undo.remote import undo_remote
 from flask_pco.sync.undo.removals import mark_removals_undone
@@ -78,6 +78,8 @@ def _revert(ctx: SyncContext, target: Target, entry: Any, now: Any, delete_creat
         undo_local(ctx, target, entry)  # its deletes wait for the page's end
         return
     flush_deletes(ctx)  # what follows may read the database, or commit (a write to PCO)
+    if entry.action in ("merge", "remove"):
+        forget_pointing(ctx)  # rows moved back or put back: who points at whom changes
     if entry.action == "merge":
         undo_merge(ctx, target, entry)
     elif entry.side == "pco":

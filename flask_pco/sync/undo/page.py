@@ -26,7 +26,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from flask_pco.sync.context import SyncContext
 
-__all__ = ["Page", "current_page", "flush_deletes", "reverting_page"]
+__all__ = ["Page", "current_page", "flush_deletes", "forget_pointing", "reverting_page"]
 
 _KEY = "undo_page"
 #: Ids per ``IN (...)``: under every database's limit on bound parameters.
@@ -146,3 +146,11 @@ def flush_deletes(ctx: SyncContext) -> None:
         pk = next(iter(table.primary_key.columns))
         for start in range(0, len(ids), _CHUNK):
             ctx.session.execute(delete(table).where(pk.in_(ids[start : start + _CHUNK])))
+
+
+def forget_pointing(ctx: SyncContext) -> None:
+    """Rows were moved or put back: what the page read of who points at whom may be stale, so
+    the rest of the page asks the database (``dependents``) again."""
+    page = current_page(ctx)
+    if page is not None:
+        page.pointing.clear()

@@ -42,7 +42,7 @@ def find_row(ctx: SyncContext, role: str, local_id: int | None, pco_id: str | No
     model = ctx.roles.model(role)
     page = current_page(ctx)
     if local_id is not None:
-        if page is not None and (role, local_id) in page.missing | page.gone:
+        if page is not None and ((role, local_id) in page.missing or (role, local_id) in page.gone):
             return None  # not there when the page was read, or deleted by the page
         return ctx.session.get(model, local_id)  # a page read it: from the session
     if pco_id is None:
@@ -97,9 +97,11 @@ def reinsert(ctx: SyncContext, role: str, local_id: int | None, values: dict[str
     flush_deletes(ctx)  # an id this page deleted is free again only once it is deleted
     ctx.session.execute(insert(mapper.local_table), [_by_column(mapper, row_values)])
     page = current_page(ctx)
-    if page is not None and local_id is not None:
-        page.gone.discard((role, local_id))
-        page.missing.discard((role, local_id))
+    if page is not None:
+        page.pointing.clear()  # a row back may point at one the page read: ask again
+        if local_id is not None:
+            page.gone.discard((role, local_id))
+            page.missing.discard((role, local_id))
     return ctx.session.get(model, local_id) if local_id is not None else None
 
 
