@@ -93,8 +93,9 @@ class PcoLinkedMixin:
 
 
 #: Which way a run goes (``webhook``: the run that applies one delivery's removals; ``undo``:
-#: the run that reverts another run or a delivery, from the journal).
-Direction = Literal["pull", "push", "webhook", "undo"]
+#: the run that reverts another run or a delivery, from the journal; ``merge``: an admin's own
+#: merge of two local people, a run so that it is journaled and can be undone).
+Direction = Literal["pull", "push", "webhook", "undo", "merge"]
 #: A run's life: queued → running → succeeded, failed or cancelled; needs_approval when it ended
 #: with removals waiting for an admin, then refused or superseded by their decision.
 RunStatus = Literal[
@@ -146,7 +147,7 @@ class SyncRunTable(_Table):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization: Mapped[str] = mapped_column(String(120), default="")
     sync_type: Mapped[str] = mapped_column(String(40))
-    direction: Mapped[str] = mapped_column(String(10))  # pull / push / webhook / undo
+    direction: Mapped[str] = mapped_column(String(10))  # pull/push/webhook/undo/merge
     #: queued, running, succeeded, failed, cancelled; needs_approval (ended, its removals
     #: wait for an admin), refused or superseded (an admin refused them, a later run asked again).
     status: Mapped[str] = mapped_column(String(20), default="queued")
@@ -326,7 +327,8 @@ class RemovalTable(_Table):
     #: Who or what, in words an admin reads ("Maria Garcia", "Garcia household").
     label: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
-    #: pending (waits for approval), applied, refused, superseded, skipped
+    #: pending (waits for approval), applied, refused, superseded, skipped; undone (its run or
+    #: delivery was undone and its record is back: the undo's journal entries name that run)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -157,10 +157,10 @@ def _value(name: str | None, value: Any) -> Any:
     return comparable(value)
 
 
-@lru_cache(maxsize=1024)  # asked for every field of every record a first pull creates
+@lru_cache(maxsize=1024)
 def _is_secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
+    """Whether a field's name says it holds a secret (asked once per name, not per value)."""
+    return any(word in name.lower() for word in _SECRET_WORDS)
 
 
 @event.listens_for(Session, "before_commit")

@@ -21,6 +21,7 @@ such as ``created_at``) belongs to the row, not to the person, and stays. Every 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select, update
@@ -126,18 +127,18 @@ def _move_columns(ctx: SyncContext, survivor: Any, merged: Any) -> int:
             setattr(survivor, name, theirs)
             continue
         conflicts += 1
-        ctx.session.add(
-            ctx.models.Conflict(
-                role="person",
-                local_id=survivor.id,
-                pco_id=survivor.pco_id,
-                field=name,
-                base_value=None,
-                local_value=comparable(theirs),
-                pco_value=comparable(mine),
-                merged_from=merged.id,
-            )
+        conflict = ctx.models.Conflict(
+            role="person",
+            local_id=survivor.id,
+            pco_id=survivor.pco_id,
+            field=name,
+            base_value=None,
+            local_value=comparable(theirs),
+            pco_value=comparable(mine),
+            merged_from=merged.id,
         )
+        ctx.session.add(conflict)
+        record(ctx, conflict.__tablename__, "create", row=conflict)  # an undo takes it away
     return conflicts
 
 
@@ -253,9 +254,11 @@ def _retire(ctx: SyncContext, survivor: Any, merged: Any, reason: str) -> None:
     """Deactivate ``merged`` (never delete it), point it at the survivor, and record it."""
     if set_fields(merged, "person", {"is_active": False}, ctx, action="merge"):
         remember_pco_values(merged, {"is_active": False})
+    if merged.pco_removed_at is None:  # a held merge's row was deactivated by its pull
+        record_fields(ctx, "person", merged, {"removed": (False, True)}, action="merge")
+        merged.pco_removed_at = utcnow()
     into = {"merged_into": (merged.pco_merged_into, survivor.id)}
     record_fields(ctx, "person", merged, into, action="merge")
-    merged.pco_removed_at = merged.pco_removed_at or utcnow()
     merged.pco_merged_into = survivor.id
     ctx.session.add(
         ctx.models.Removal(
@@ -283,27 +286,56 @@ def held_merge(state: PcoState, issue_id: int) -> Any:
     return issue
 
 
-def merge_held(state: PcoState, issue_id: int) -> str:
-    """Carry out a merge that was held for an admin; returns what was done, in words."""
-    from types import SimpleNamespace
+def merge_held(state: PcoState, issue_id: int, *, trigger: str = "cli") -> str:
+    """Carry out a merge that was held for an admin; returns what was done, in words.
 
-    from flask_pco.sync.context import RunReporter, SyncContext
+    The merge is a run of its own (direction ``merge``, type ``person``): it takes the
+    organisation's run slot (a pull cannot move the same rows meanwhile), is listed with the
+    other runs, and its journal entries carry its id, so ``flask pco undo`` reverts it.
+    """
+    from flask_pco.sync.context import SyncContext, reporting
+    from flask_pco.sync.runs import begin_run, queue_run
 
-    issue = held_merge(state, issue_id)
+    survivor, merged = _held_pair(state, held_merge(state, issue_id))
+    options = {"issue_id": issue_id, "local_id": merged.id, "into": survivor.id}
+    run = queue_run(state, "person", "merge", trigger=trigger, options=options)
+    begin_run(state, run)
+    # No request is made: the client is never asked for (a site may run this offline).
+    with reporting(state, run, _NO_CLIENT) as report:  # type: ignore[arg-type]
+        ctx = SyncContext(state, None, report, trigger=trigger)  # type: ignore[arg-type]
+        issue = held_merge(state, issue_id)
+        survivor, merged = _held_pair(state, issue)  # as they are now the slot is held
+        report.step("merge")
+        done = merge_rows(ctx, survivor, merged, f"merged by an admin (issue {issue_id}): "
+                          f"{issue.reason}")  # fmt: skip
+        _settle_issue(ctx, issue, f"merged:{survivor.id}")
+        report.count("updated")
+    return done[0].upper() + done[1:] + f" (run {run.id}: `flask pco undo {run.id}` reverts it)."
+
+
+#: What ``reporting`` reads of a client: an admin's merge makes no request.
+_NO_CLIENT = SimpleNamespace(request_count=0)
+
+
+def _held_pair(state: PcoState, issue: Any) -> tuple[Any, Any]:
+    """(survivor, merged) of a held merge, or a ``ConfigError`` saying why not."""
     Person = state.roles.model("person")
     merged = state.db.session.get(Person, issue.local_id)
     survivor = state.db.session.get(Person, int(issue.candidates[0]))
     if merged is None or survivor is None:
-        raise ConfigError(f"issue {issue_id}: one of the two local people no longer exists")
+        raise ConfigError(f"issue {issue.id}: one of the two local people no longer exists")
     if merged.pco_merged_into is not None:
         raise ConfigError(
             f"local person {merged.id} was already merged into {merged.pco_merged_into}"
         )
-    run = SimpleNamespace(id=None, parent_id=None, current_step="merge")
-    # No request is made: the client is never asked for (a site may run this offline).
-    ctx = SyncContext(state, None, RunReporter(state, run))  # type: ignore[arg-type]
-    reason = f"merged by an admin (issue {issue_id}): {issue.reason}"
-    done = merge_rows(ctx, survivor, merged, reason)
-    issue.resolved_at, issue.resolution = utcnow(), f"merged:{survivor.id}"
-    state.db.session.commit()
-    return done[0].upper() + done[1:] + "."
+    return survivor, merged
+
+
+def _settle_issue(ctx: SyncContext, issue: Any, resolution: str) -> None:
+    """Close the held merge, journaled (an undo opens it again for the admin)."""
+    resolved_at = utcnow()
+    changes = {"resolution": (issue.resolution, resolution),
+               "resolved_at": (issue.resolved_at, resolved_at)}  # fmt: skip
+    for name, (old, new) in changes.items():
+        record(ctx, issue.__tablename__, "update", local_id=issue.id, name=name, old=old, new=new)
+    issue.resolved_at, issue.resolution = resolved_at, resolution

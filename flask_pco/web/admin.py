@@ -322,8 +322,8 @@ def merge_held_route(issue_id: int) -> Any:
     from flask_pco.sync.merges import merge_held
 
     try:
-        message = merge_held(current_pco(), issue_id)
-    except ConfigError as error:
+        message = merge_held(current_pco(), issue_id, trigger="admin")
+    except PcoError as error:  # not a held merge any more, or a run holds the slot
         return respond(str(error), "_issues", level="error")
     return respond(message, "_issues", focus="pco-issues-title")
 

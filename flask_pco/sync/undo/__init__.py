@@ -18,14 +18,17 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.engine import step
 from flask_pco.sync.undo.local import undo_local
 from flask_pco.sync.undo.merges import undo_merge
+from flask_pco.sync.undo.page import flush_deletes, forget_pointing, reverting_page
 from flask_pco.sync.undo.pco_now import read_pco_now
 from flask_pco.sync.undo.remote import undo_remote
+from flask_pco.sync.undo.removals import mark_removals_undone
 from flask_pco.sync.undo.target import Target, check_undoable, find_target
 
 __all__ = ["Target", "check_undoable", "undo_options"]
 
-#: Entries reverted between two commits (and progress checkpoints).
-_BATCH = 100
+#: Entries reverted between two commits (and progress checkpoints): one page, whose rows are
+#: read in one query per role and whose deletes are made in one statement per table.
+_BATCH = 500
 
 
 def undo_options(
@@ -57,15 +60,29 @@ def _undo(ctx: SyncContext, target: Target) -> None:
     ctx.report.expect(len(target.entries))
     now = read_pco_now(ctx, target)
     delete_created = bool(ctx.options.get("delete_created"))
-    for n, entry in enumerate(reversed(target.entries), 1):
-        if entry.action == "merge":
-            undo_merge(ctx, target, entry)
-        elif entry.side == "pco":
-            undo_remote(ctx, target, entry, now, delete_created=delete_created)
-        else:
-            undo_local(ctx, target, entry)
-        ctx.report.advance()
-        if n % _BATCH == 0:
-            ctx.session.commit()
-            ctx.report.checkpoint()
+    newest_first = list(reversed(target.entries))
+    for start in range(0, len(newest_first), _BATCH):
+        entries = newest_first[start : start + _BATCH]
+        with reverting_page(ctx, entries):  # what they name read at once, deletes at the end
+            for entry in entries:
+                _revert(ctx, target, entry, now, delete_created)
+                ctx.report.advance()
+        ctx.session.commit()
+        ctx.report.checkpoint()
+    mark_removals_undone(ctx, target)
     ctx.session.commit()
+
+
+def _revert(ctx: SyncContext, target: Target, entry: Any, now: Any, delete_created: bool) -> None:
+    if entry.action == "create" and entry.side == "local":
+        undo_local(ctx, target, entry)  # its deletes wait for the page's end
+        return
+    flush_deletes(ctx)  # what follows may read the database, or commit (a write to PCO)
+    if entry.action in ("merge", "remove"):
+        forget_pointing(ctx)  # rows moved back or put back: who points at whom changes
+    if entry.action == "merge":
+        undo_merge(ctx, target, entry)
+    elif entry.side == "pco":
+        undo_remote(ctx, target, entry, now, delete_created=delete_created)
+    else:
+        undo_local(ctx, target, entry)

@@ -15,7 +15,8 @@ from flask_pco.sync.context import SyncContext
 from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.undo.conflicts import undo_conflict
-from flask_pco.sync.undo.records import dependents, dump, find_row, reinsert, set_column
+from flask_pco.sync.undo.records import delete_row, dependents, dump, find_row, reinsert, set_column
+from flask_pco.sync.undo.tables import EXTENSION_TABLES, undo_extension_row
 from flask_pco.sync.undo.target import Target
 
 __all__ = ["restore_field", "undo_local", "unlink_row"]
@@ -29,6 +30,9 @@ MERGED_INTO = "merged_into"
 def undo_local(ctx: SyncContext, target: Target, entry: Any) -> None:
     """Revert one local entry of ``target``."""
     role = entry.record_type
+    if role in EXTENSION_TABLES:  # a held merge closed, a removal marked undone, ...
+        undo_extension_row(ctx, entry)
+        return
     if not ctx.roles.has(role):
         _left(ctx, entry, f"this site has no {role} model registered any more")
         return
@@ -108,12 +112,12 @@ def _set_removed(ctx: SyncContext, row: Any, entry: Any, removed: bool, action: 
 
 
 def _unmerge(ctx: SyncContext, row: Any, entry: Any, action: str) -> None:
-    """A person a merge retired points at nobody again and is current, or the reverse."""
+    """A person a merge retired points at nobody again, or the reverse. Whether the row is
+    marked removed is an entry of its own (a held merge's row was already, by its pull)."""
     if row.pco_merged_into != entry.new_value:
         _left(ctx, entry, f"merged into {row.pco_merged_into} since")
         return
     row.pco_merged_into = entry.old_value
-    row.pco_removed_at = None if entry.old_value is None else (row.pco_removed_at or utcnow())
     record_fields(ctx, entry.record_type, row, {MERGED_INTO: (entry.new_value, entry.old_value)},
                   action=action)  # fmt: skip
     ctx.report.count("updated")
@@ -157,8 +161,7 @@ def _role_of(ctx: SyncContext, row: Any) -> str:
 def _delete(ctx: SyncContext, role: str, row: Any) -> None:
     """Delete a row, journaled with every column so an undo of this undo puts it back."""
     record(ctx, role, "remove", local_id=row.id, pco_id=row.pco_id, old=dump(row))
-    ctx.session.delete(row)
-    ctx.session.flush()
+    delete_row(ctx, role, row)
 
 
 def _restore_removed(ctx: SyncContext, entry: Any) -> None:

@@ -11,8 +11,17 @@ from sqlalchemy import inspect as sa_inspect
 
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.policy import comparable
+from flask_pco.sync.undo.page import current_page, flush_deletes
 
-__all__ = ["dependents", "dump", "find_row", "python_value", "reinsert", "set_column"]
+__all__ = [
+    "delete_row",
+    "dependents",
+    "dump",
+    "find_row",
+    "python_value",
+    "reinsert",
+    "set_column",
+]
 
 #: Columns that say how a row stands with PCO, not what the site knows about the record.
 BOOKKEEPING = (
@@ -31,11 +40,17 @@ BOOKKEEPING = (
 def find_row(ctx: SyncContext, role: str, local_id: int | None, pco_id: str | None) -> Any:
     """The host row an entry names: by local id, else by PCO id (a contact inserted in bulk)."""
     model = ctx.roles.model(role)
+    page = current_page(ctx)
     if local_id is not None:
-        return ctx.session.get(model, local_id)
-    if pco_id is not None:
-        return ctx.session.scalar(select(model).where(model.pco_id == pco_id))
-    return None
+        if page is not None and ((role, local_id) in page.missing or (role, local_id) in page.gone):
+            return None  # not there when the page was read, or deleted by the page
+        return ctx.session.get(model, local_id)  # a page read it: from the session
+    if pco_id is None:
+        return None
+    if page is not None and (role, str(pco_id)) in page.by_pco:
+        row = page.by_pco[(role, str(pco_id))]
+        return None if (role, row.id) in page.gone else row
+    return ctx.session.scalar(select(model).where(model.pco_id == pco_id))
 
 
 def dump(row: Any) -> dict[str, Any]:
@@ -79,7 +94,14 @@ def reinsert(ctx: SyncContext, role: str, local_id: int | None, values: dict[str
         }
     if local_id is not None:
         row_values["id"] = local_id
+    flush_deletes(ctx)  # an id this page deleted is free again only once it is deleted
     ctx.session.execute(insert(mapper.local_table), [_by_column(mapper, row_values)])
+    page = current_page(ctx)
+    if page is not None:
+        page.pointing.clear()  # a row back may point at one the page read: ask again
+        if local_id is not None:
+            page.gone.discard((role, local_id))
+            page.missing.discard((role, local_id))
     return ctx.session.get(model, local_id) if local_id is not None else None
 
 
@@ -92,6 +114,12 @@ def dependents(ctx: SyncContext, row: Any) -> tuple[list[Any], int]:
     """Rows pointing at ``row`` by a foreign key: (those PCO made, which go with it; how many
     others, which hold data only the site has: a check-in, an email typed in here)."""
     table = sa_inspect(type(row)).local_table
+    page = current_page(ctx)
+    if page is not None and (table.name, row.id) in page.pointing:
+        pointing = page.pointing[(table.name, row.id)]
+        alive = [found for key, found in pointing.items() if key not in page.gone]
+        linked = [found for found in alive if found is not None and found.pco_id is not None]
+        return linked, len(alive) - len(linked)
     made_by_pco: list[Any] = []
     others = 0
     by_table = {sa_inspect(m).local_table: (role, m) for role, m in ctx.roles.classes.items()}
@@ -109,3 +137,16 @@ def dependents(ctx: SyncContext, row: Any) -> tuple[list[Any], int]:
                 count = select(func.count()).select_from(other).where(condition)
                 others += int(ctx.session.scalar(count) or 0)
     return made_by_pco, others
+
+
+def delete_row(ctx: SyncContext, role: str, row: Any) -> None:
+    """Delete ``row``: at the page's end with the page's other deletes, or now without one."""
+    page = current_page(ctx)
+    if page is None:
+        ctx.session.delete(row)
+        ctx.session.flush()
+        return
+    table = sa_inspect(type(row)).local_table
+    page.gone |= {(table.name, row.id), (role, row.id)}
+    page.deletes[table.name].append(row.id)
+    ctx.session.expunge(row)  # the unit of work must not write it back, nor the ORM return it

@@ -3,11 +3,12 @@ webhook delivery, refused with a clear reason when there is nothing an undo coul
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from flask_pco.exceptions import ConfigError
 
@@ -31,6 +32,9 @@ class Target:
     started_at: datetime | None
     #: (record type, PCO id) of what it created in PCO: an undo deletes those only on request.
     created_in_pco: set[tuple[str, str]] = field(default_factory=set)
+    #: The run and its steps (empty for a delivery), or the delivery: whose removals they are.
+    run_ids: tuple[int, ...] = ()
+    delivery_id: int | None = None
 
 
 def check_undoable(
@@ -72,7 +76,8 @@ def _run_target(state: PcoState, session: Any, run_id: int) -> Target:
             f"run {run_id} has no journal entries: it changed nothing, or its entries were "
             f"pruned (PCO_JOURNAL_DAYS={state.config.journal_days})"
         )
-    return _target(f"run {run_id}", entries, run.started_at or run.queued_at)
+    target = _target(f"run {run_id}", entries, run.started_at or run.queued_at)
+    return replace(target, run_ids=(run_id, *steps))
 
 
 def _delivery_target(state: PcoState, session: Any, delivery_id: int) -> Target:
@@ -87,10 +92,13 @@ def _delivery_target(state: PcoState, session: Any, delivery_id: int) -> Target:
             f"webhook delivery {delivery_id} has no journal entries: it changed nothing, or "
             f"its entries were pruned (PCO_JOURNAL_DAYS={state.config.journal_days})"
         )
-    return _target(f"delivery {delivery_id}", entries, delivery.received_at)
+    target = _target(f"delivery {delivery_id}", entries, delivery.received_at)
+    return replace(target, delivery_id=delivery_id)
 
 
 def _target(name: str, entries: list[Any], started_at: datetime | None) -> Target:
+    for entry in entries:  # read once: the undo's commits must not expire (and re-read) them
+        object_session(entry).expunge(entry)  # type: ignore[union-attr]
     created = {
         (e.record_type, str(e.pco_id))
         for e in entries

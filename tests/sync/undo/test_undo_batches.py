@@ -1,0 +1,69 @@
+"""An undo reverts its entries a page at a time: the rows a page names read in one query per
+role, its deletes made in one statement per table. Exact whatever the page size, and the
+statements it sends do not grow with the number of people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+import flask_pco.sync.undo as undo_package
+from tests.sync.undo.conftest import tables
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 7 entries: every test crosses many page boundaries."""
+    monkeypatch.setattr(undo_package, "_BATCH", 7)
+
+
+@pytest.fixture
+def statements(db: Any) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def count(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    yield sent
+    event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_undo_of_a_first_pull_in_small_pages_deletes_every_row_it_made(
+    sandbox, run_sync, db, undo, small_pages
+):
+    sandbox.reset(people=30, seed=5)
+    before = tables(db)
+    run = run_sync("pull", "people")
+    undone = undo(run.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert tables(db) == before
+
+
+def test_undo_of_a_pull_s_updates_in_small_pages_puts_every_value_back(
+    sandbox, run_sync, db, models, undo, small_pages
+):
+    sandbox.reset(people=30, seed=5)
+    run_sync("pull", "people")
+    before = tables(db)
+    for pco_id in sorted(db.session.scalars(select(models.Person.pco_id)))[:20]:
+        sandbox.edit_person(pco_id, last_name=f"Changed{pco_id}")
+    run = run_sync("pull", "people")
+    assert run.updated == 20
+    undone = undo(run.id)
+    assert undone.status == "succeeded", undone.error_message
+    assert tables(db) == before
+
+
+def test_the_undo_of_a_pull_sends_statements_per_page_not_per_person(
+    sandbox, run_sync, undo, statements
+):
+    sandbox.reset(people=120, seed=5)
+    run = run_sync("pull", "people")
+    statements.clear()
+    undone = undo(run.id)
+    assert undone.created == 0 and undone.removed >= 120
+    assert len(statements) < 60, len(statements)  # before pages: ~16 a person
