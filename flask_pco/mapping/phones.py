@@ -7,6 +7,7 @@ parse, so nothing a person entered is lost on the way to PCO).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,13 @@ __all__ = ["Country", "normalize_phone", "to_e164"]
 Country = str | Callable[[], str]
 
 
+#: A North American number already in E.164: ``+1`` and ten digits. phonenumbers gives every
+#: such number back unchanged (tests/mapping/test_phones.py compares the two on every leading
+#: digit pair), so it is not parsed again: most of PCO's numbers come this way, and parsing
+#: them was half of mapping a person.
+_NANP_E164 = re.compile(r"\+1[0-9]{10}")
+
+
 def to_e164(number: Any, *, e164: Any = None, country: Country = "US") -> str:
     """E.164 for a number: PCO's own ``e164`` when it has a possible one, else parse ``number``
     in ``country``. ``ValueError`` with the reason when neither is a possible phone number."""
@@ -26,6 +34,8 @@ def to_e164(number: Any, *, e164: Any = None, country: Country = "US") -> str:
         text = str(candidate or "").strip()
         if not text:
             continue
+        if _NANP_E164.fullmatch(text):
+            return text
         region = None if is_e164 or text.startswith("+") else _region(country)
         try:
             parsed = phonenumbers.parse(text, region)
