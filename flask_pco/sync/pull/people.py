@@ -14,15 +14,18 @@ The other steps live beside it in ``families``, ``groups`` and ``calendar``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from flask_pco.client.ids import path_id
-from flask_pco.client.jsonapi import Document
+from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
 from flask_pco.mapping.custom_fields import FieldDefinition
 from flask_pco.mapping.people import PersonData, person_from_resource
+from flask_pco.mapping.values import parse_datetime
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since
@@ -110,12 +113,41 @@ class _PeopleListing:
         self.pages += 1
         refresh_statistics(self.ctx, ("person", "email", "phone", "person_address"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
-        people = map_people(document, tally, self.country, self.custom_fields)
-        people = changed_only(self.ctx, "person", people, tally, self.retry, self.custom_fields)
+        versions = changed_only(
+            self.ctx, "person", page_versions(document), tally, self.retry, self.custom_fields
+        )
+        if not versions:
+            return
+        changed = replace(document, data=tuple(v.resource for v in versions))
+        people = map_people(changed, tally, self.country, self.custom_fields)
         if not people:
             return
         for outcome in PeopleWriter(self.ctx, tally).apply(people):
             tally.count(outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class PageVersion:
+    """A listed record's id and PCO ``updated_at``, read before it is mapped."""
+
+    pco_id: str
+    updated_at: datetime | None
+    resource: Resource
+
+
+def page_versions(document: Document) -> list[PageVersion]:
+    """The version of each record of a page, so an unchanged one is left out before mapping
+    (its phones, custom values and contacts are not read at all: an unchanged re-run costs
+    the fetching of its pages and one query each). A record whose ``updated_at`` cannot be
+    read has no version: it is mapped, and its mapping reports the problem."""
+    versions = []
+    for resource in document.data:
+        try:
+            stamp = parse_datetime(resource, "updated_at") if resource.type == "Person" else None
+        except DocumentError:
+            stamp = None
+        versions.append(PageVersion(resource.id, stamp, resource))
+    return versions
 
 
 def map_people(
