@@ -16,17 +16,19 @@ is never written, only that it changed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from flask_pco.models import utcnow
 from flask_pco.sync.announce import keep_written
+from flask_pco.sync.bulk import insert_many
 from flask_pco.sync.policy import comparable
 
 if TYPE_CHECKING:
@@ -145,11 +147,18 @@ def _pending(session: Any, models: PcoModels) -> _Pending:
 
 
 def _value(name: str | None, value: Any) -> Any:
-    if name is not None and any(word in name.lower() for word in _SECRET_WORDS):
+    if name is not None and _is_secret(name):
         return REDACTED
     if isinstance(value, Mapping):
         return {k: _value(k, v) for k, v in value.items()}
     return comparable(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_secret(name: str) -> bool:
+    """A field whose value the journal never keeps; asked for every value of every entry, of a
+    few dozen distinct names."""
+    return any(word in name.lower() for word in _SECRET_WORDS)
 
 
 @event.listens_for(Session, "before_commit")
@@ -166,7 +175,7 @@ def _write_pending(session: Session) -> None:
             entry["local_id"] = entry["local_id"] or row.id
             entry["pco_id"] = entry["pco_id"] or getattr(row, "pco_id", None)
         rows.append(entry)
-    session.execute(insert(pending.table), rows)
+    insert_many(session, pending.table, rows)
     keep_written(session, rows)  # the host's signals, sent once the commit is done
 
 
