@@ -41,21 +41,20 @@ class _InsertPlan:
     """A compiled INSERT and how one row's values become the driver's parameters."""
 
     sql: str
-    #: Per parameter, in the statement's order: the row's value index (or None: a default).
-    sources: tuple[int | None, ...]
     names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    defaults: tuple[Callable[[], Any] | None, ...]
     positional: bool
+    #: Per parameter, in the statement's order: its index in the row's values followed by the
+    #: values of ``defaults`` (the statement's columns the row does not give).
+    picks: tuple[int, ...]
+    defaults: tuple[Callable[[], Any], ...]
+    #: (parameter index, bind processor) for the parameters whose type has one.
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     def parameters(self, values: Iterable[Any]) -> tuple[Any, ...] | dict[str, Any]:
-        row = tuple(values)
-        out = []
-        for source, process, default in zip(
-            self.sources, self.processors, self.defaults, strict=True
-        ):
-            value = row[source] if source is not None else default() if default else None
-            out.append(process(value) if process is not None else value)
+        row = (*values, *(default() for default in self.defaults))
+        out = [row[i] for i in self.picks]
+        for i, process in self.processors:
+            out[i] = process(out[i])
         return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
 
@@ -83,16 +82,23 @@ def _insert_plan(table: Any, keys: tuple[str, ...], dialect: Any) -> _InsertPlan
     if not set(names) <= types.keys():  # a bind name escaped from its column's key
         _PLANS[cache_key] = None
         return None
+    missing = [name for name in names if name not in by_key]
+    picks = {**by_key, **{name: len(keys) + i for i, name in enumerate(missing)}}
+    processors = ((i, types[name]._cached_bind_processor(dialect)) for i, name in enumerate(names))
     plan = _InsertPlan(
         sql=compiled.string,
-        sources=tuple(by_key.get(name) for name in names),
         names=names,
-        processors=tuple(types[name]._cached_bind_processor(dialect) for name in names),
-        defaults=tuple(defaults.get(name) for name in names),
         positional=positional,
+        picks=tuple(picks[name] for name in names),
+        defaults=tuple(defaults.get(name) or _none for name in missing),
+        processors=tuple((i, process) for i, process in processors if process is not None),
     )
     _PLANS[cache_key] = plan
     return plan
+
+
+def _none() -> None:
+    return None
 
 
 def _plain_default(default: Any) -> Callable[[], Any] | bool | None:
