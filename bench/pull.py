@@ -131,6 +131,18 @@ def run_one(
 def sandbox_and_database(db: str, size: int) -> Iterator[tuple[str, str]]:
     """A sandbox of ``size`` generated people in its own process (no rate limit) and a fresh
     database (``sqlite`` or ``postgresql``): (sandbox URL, database URL), both gone after."""
+    with sandbox_server(size) as url:
+        database_url, drop = _database(db)
+        try:
+            yield url, database_url
+        finally:
+            drop()
+
+
+@contextmanager
+def sandbox_server(size: int) -> Iterator[str]:
+    """A sandbox of ``size`` generated people (seed 1, no rate limit) served by a process of
+    its own, so its work is not counted as the sync's: its base URL, stopped after."""
     port = _free_port()
     sandbox = multiprocessing.get_context("spawn").Process(
         target=_serve_sandbox, args=(port, size), daemon=True
@@ -139,11 +151,7 @@ def sandbox_and_database(db: str, size: int) -> Iterator[tuple[str, str]]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url)
-        database_url, drop = _database(db)
-        try:
-            yield url, database_url
-        finally:
-            drop()
+        yield url
     finally:
         sandbox.terminate()
         sandbox.join(10)

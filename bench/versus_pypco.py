@@ -15,8 +15,8 @@ printed. Needs the ``bench`` extra (pypco). Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pull import _free_port, _serve_sandbox, _wait_for  # noqa: E402
+from bench.pull import sandbox_server  # noqa: E402
 
 FLASK = [sys.executable, "-m", "flask", "--app", "example_app"]
 
@@ -38,18 +38,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000, help="people in the sandbox")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; median ratio")
     args = parser.parse_args()
-    port = _free_port()
-    sandbox = multiprocessing.get_context("spawn").Process(
-        target=_serve_sandbox, args=(port, args.people), daemon=True
-    )
-    sandbox.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(url)
+    with sandbox_server(args.people) as url:
         ratios = [_one_round(url, args.people, n) for n in range(1, args.repeat + 1)]
-    finally:
-        sandbox.terminate()
-        sandbox.join(10)
     print(f"median flask-pco / pypco over {len(ratios)}: {statistics.median(ratios):.2f}")
 
 
@@ -58,9 +48,11 @@ def _one_round(url: str, people: int, n: int) -> float:
         ours = _timed_flask_pco(url, Path(folder) / "site.sqlite", people)
         theirs = _timed_pypco(url, Path(folder) / "script.sqlite", people)
     ratio = ours / theirs
+    our_cpu, their_cpu = CPU[-2:]
     print(
-        f"run {n}: {people:,} people: flask-pco {ours:.2f} s, pypco script {theirs:.2f} s, "
-        f"ratio {ratio:.2f}",
+        f"run {n}: {people:,} people: flask-pco {ours:.2f} s ({our_cpu:.2f} CPU s), "
+        f"pypco script {theirs:.2f} s ({their_cpu:.2f} CPU s), ratio {ratio:.2f} "
+        f"(CPU {our_cpu / their_cpu:.2f}; load average {os.getloadavg()[0]:.1f})",
         flush=True,
     )
     return ratio
@@ -89,12 +81,25 @@ def _timed_pypco(url: str, database: Path, people: int) -> float:
 
 
 def _timed(command: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of ``command``; its CPU seconds (user + system) are noted in ``CPU``: on a
+    machine shared with other work they are the steadier comparison."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    CPU.append(_children_cpu() - cpu)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} failed:\n{result.stdout}{result.stderr}")
     return seconds
+
+
+#: CPU seconds of each timed command, in order.
+CPU: list[float] = []
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _check(database: Path, people: int) -> None:

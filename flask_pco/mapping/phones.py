@@ -19,11 +19,12 @@ __all__ = ["Country", "normalize_phone", "to_e164"]
 #: (the organisation's country costs a request).
 Country = str | Callable[[], str]
 
-#: A North American number already in E.164 (area code and exchange cannot start with 0 or 1).
-#: phonenumbers would give it back unchanged (tests compare the two on many numbers), and PCO
-#: sends most numbers of its US churches this way: parsing each again cost ~30 µs, a fifth of
-#: a large pull's mapping time.
-_NANP_E164 = re.compile(r"\+1[2-9]\d{9}")
+
+#: A North American number already in E.164: ``+1`` and ten digits. phonenumbers gives every
+#: such number back unchanged (tests/mapping/test_phones.py compares the two on every leading
+#: digit pair), so it is not parsed again: most of PCO's numbers come this way, and parsing
+#: them was half of mapping a person.
+_NANP_E164 = re.compile(r"\+1[0-9]{10}")
 
 
 def to_e164(number: Any, *, e164: Any = None, country: Country = "US") -> str:

@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from flask_pco.models import utcnow
 from flask_pco.sync.announce import keep_written
+from flask_pco.sync.bulk import insert_many
 from flask_pco.sync.policy import comparable
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ def _write_pending(session: Session) -> None:
             entry["local_id"] = entry["local_id"] or row.id
             entry["pco_id"] = entry["pco_id"] or getattr(row, "pco_id", None)
         rows.append(entry)
-    session.execute(insert(pending.table), rows)
+    insert_many(session, pending.table, rows)
     keep_written(session, rows)  # the host's signals, sent once the commit is done
 
 

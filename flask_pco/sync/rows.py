@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
 from flask_pco.models import utcnow
 from flask_pco.redaction import first_line
+from flask_pco.sync.bulk import insert_many
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.journal import record, record_fields
 from flask_pco.sync.policy import PCO_OWNED, comparable, merge, record_conflicts
@@ -114,17 +115,18 @@ def touch(ctx: SyncContext, role: str, ids: Sequence[int]) -> None:
 
 
 def insert_rows(ctx: SyncContext, model: Any, rows: list[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (attribute names as keys) in one executemany, bypassing the ORM's units.
+    """INSERT ``rows`` (attribute names as keys) in one executemany per set of keys, bypassing
+    the ORM's units and SQLAlchemy's per-row parameter processing (``bulk.insert_many``).
 
     The driver runs one short statement per row: psycopg sends them all in one pipeline and
     sqlite3 reuses one prepared statement. That is cheaper than one multi-row statement (what
     RETURNING would need), which has a placeholder per value and which psycopg parses in
-    Python on every call: on PostgreSQL, the largest single cost of a first pull.
+    Python on every call.
     """
     mapper = sa_inspect(model)
-    column = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
-    params = [{column[k].key: v for k, v in row.items()} for row in rows]
-    ctx.session.execute(insert(mapper.local_table), params)
+    column = {prop.key: prop.columns[0].key for prop in mapper.column_attrs}
+    params = [{column[k]: v for k, v in row.items()} for row in rows]
+    insert_many(ctx.session, mapper.local_table, params)
 
 
 #: How the issue of a record the site's database refused begins: pulls look for it to retry.

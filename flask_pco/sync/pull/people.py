@@ -13,15 +13,15 @@ The other steps live beside it in ``families``, ``groups`` and ``calendar``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from flask_pco.client.ids import path_id
-from flask_pco.client.jsonapi import Document
+from flask_pco.client.jsonapi import Document, Resource
 from flask_pco.exceptions import DocumentError, NotFoundError, PcoError
 from flask_pco.mapping.custom_fields import FieldDefinition
 from flask_pco.mapping.people import PersonData, person_from_resource
@@ -113,15 +113,41 @@ class _PeopleListing:
         self.pages += 1
         refresh_statistics(self.ctx, ("person", "email", "phone", "person_address"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
-        stamps = changed_only(
-            self.ctx, "person", version_stamps(document), tally, self.retry, self.custom_fields
+        versions = changed_only(
+            self.ctx, "person", page_versions(document), tally, self.retry, self.custom_fields
         )
-        if not stamps:
+        if not versions:
             return
-        only = {stamp.pco_id for stamp in stamps}
-        people = map_people(document, tally, self.country, self.custom_fields, only=only)
+        changed = replace(document, data=tuple(v.resource for v in versions))
+        people = map_people(changed, tally, self.country, self.custom_fields)
+        if not people:
+            return
         for outcome in PeopleWriter(self.ctx, tally).apply(people):
             tally.count(outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class PageVersion:
+    """A listed record's id and PCO ``updated_at``, read before it is mapped."""
+
+    pco_id: str
+    updated_at: datetime | None
+    resource: Resource
+
+
+def page_versions(document: Document) -> list[PageVersion]:
+    """The version of each record of a page, so an unchanged one is left out before mapping
+    (its phones, custom values and contacts are not read at all: an unchanged re-run costs
+    the fetching of its pages and one query each). A record whose ``updated_at`` cannot be
+    read has no version: it is mapped, and its mapping reports the problem."""
+    versions = []
+    for resource in document.data:
+        try:
+            stamp = parse_datetime(resource, "updated_at") if resource.type == "Person" else None
+        except DocumentError:
+            stamp = None
+        versions.append(PageVersion(resource.id, stamp, resource))
+    return versions
 
 
 def map_people(
@@ -129,17 +155,14 @@ def map_people(
     tally: PageTally,
     country: Any = "US",
     custom_fields: Mapping[str, FieldDefinition] | None = None,
-    only: Collection[str] | None = None,
 ) -> list[PersonData]:
-    """The page's people (``only``: those with these ids); a malformed one is skipped with its
-    reason, bad contacts and bad custom values reported (the rest of the person still syncs).
+    """The page's people; a malformed one is skipped with its reason, bad contacts and bad
+    custom values reported (the rest of the person still syncs).
 
     A person listed twice (offset paging over changing data) is applied once, as last seen.
     """
     people: dict[str, PersonData] = {}
     for resource in document.data:
-        if only is not None and resource.id not in only:
-            continue
         try:
             person = person_from_resource(
                 resource, document, country=country, custom_fields=custom_fields
@@ -150,28 +173,6 @@ def map_people(
         report_problems(tally, person)
         people[person.pco_id] = person
     return list(people.values())
-
-
-@dataclass(frozen=True, slots=True)
-class VersionStamp:
-    """A listed person's id and PCO version: all ``changed_only`` needs to pass them over."""
-
-    pco_id: str
-    updated_at: datetime | None
-
-
-def version_stamps(document: Document) -> list[VersionStamp]:
-    """The page's people as stamps, read before any mapping: an unchanged person (most of an
-    unchanged re-run) then costs no mapping of its contacts and fields either. A malformed
-    timestamp reads as none, so that person is mapped, and its error reported, as before."""
-    stamps: dict[str, VersionStamp] = {}
-    for resource in document.data:
-        try:
-            updated_at = parse_datetime(resource, "updated_at")
-        except DocumentError:
-            updated_at = None
-        stamps[resource.id] = VersionStamp(resource.id, updated_at)
-    return list(stamps.values())
 
 
 def report_problems(recorder: Any, person: PersonData) -> None:

@@ -74,6 +74,25 @@ def test_an_unchanged_full_pull_loads_no_person_or_contact_row(
     assert loads == []
 
 
+def test_an_unchanged_full_pull_maps_no_person(sandbox, run_sync, models, monkeypatch):
+    from flask_pco.sync.pull import people
+
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    mapped: list[str] = []
+    real = people.person_from_resource
+    monkeypatch.setattr(
+        people, "person_from_resource", lambda r, *a, **k: mapped.append(r.id) or real(r, *a, **k)
+    )
+    pco_id = sandbox.state()["records"]["Person"][4]["id"]
+    sandbox.edit_person(pco_id, first_name="Renamed")
+
+    again = run_sync("pull", "people")
+
+    assert (again.status, again.updated) == ("succeeded", 1), again.error_message
+    assert mapped == [pco_id]  # its phones and custom values parsed; the 29 others' not
+
+
 def test_a_person_changed_in_pco_is_still_applied(sandbox, run_sync, models):
     sandbox.reset(people=30, seed=3)
     run_sync("pull", "people")
