@@ -22,8 +22,9 @@ from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: What a sync of this process, without Redis, has no use for: migrations (Alembic), the
-#: queue (RQ, Redis), the sandbox, the admin page's data and the health report.
+#: What a sync of this process on SQLite, without Redis or OAuth, has no use for: migrations
+#: (Alembic), the queue (RQ, Redis), the sandbox, the admin page's data, its read-only PCO views
+#: and the health report, PostgreSQL's dialect (with all its drivers) and the token cipher.
 HEAVY = (
     "alembic",
     "flask_migrate",
@@ -33,6 +34,9 @@ HEAVY = (
     "flask_pco.web.admin_data",
     "flask_pco.jobs.health",
     "flask_pco.jobs.webhooks",
+    "flask_pco.mapping.readonly",
+    "sqlalchemy.dialects.postgresql",
+    "cryptography",
 )
 
 #: Runs ``flask --app example_app ARGS`` and prints which of HEAVY it loaded, as its last line.
