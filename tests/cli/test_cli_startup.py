@@ -94,6 +94,15 @@ def test_a_push_of_this_process_loads_no_migration_queue_sandbox_or_admin_module
     assert loaded == []
 
 
+def test_the_status_loads_no_sync_engine_or_queue(site) -> None:
+    """``flask pco status`` reads rows: the queue and the sync engine are for starting runs."""
+    loaded, output = loaded_by(
+        "pco", "status", watch=("flask_pco.jobs.queue", "flask_pco.sync.engine"), **site
+    )
+    assert "no sync is running" in output
+    assert loaded == []
+
+
 def test_the_command_list_loads_no_command_module() -> None:
     loaded, output = loaded_by("pco", "--help")
     assert "sync " in output and "sandbox " in output
