@@ -164,10 +164,5 @@ def build_client(
         rate_period,
     )
     return PcoClient(
-        base_url,
-        auth,
-        versions=versions,
-        per_page=per_page,
-        timeout=timeout,
-        limiter=limiter,
+        base_url, auth, versions=versions, per_page=per_page, timeout=timeout, limiter=limiter
     )
