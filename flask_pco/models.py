@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from flask_pco.indexes import pco_id_index, pco_unlinked_index
+from flask_pco.indexes import PartialIndex, pco_id_index, pco_unlinked_index
 from flask_pco.journal_table import JournalEntryTable
 from flask_pco.plan_table import PlanEntryTable
 from flask_pco.roles import DEFAULT_FIELDS, ROLES, Roles
@@ -135,7 +135,7 @@ class SyncRunTable(_Table):
         return (
             Index("ix_pco_sync_log_lookup", "organization", "sync_type", "status"),
             # The single-run guard: one queued or running top-level run per organisation.
-            Index(
+            PartialIndex(
                 "uq_pco_sync_log_active",
                 "organization",
                 unique=True,

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Connection, delete, insert, select, update
 
 from flask_pco.exceptions import AuthenticationError, ConfigError
@@ -82,6 +81,8 @@ class TokenStore:
         self._table = setting.__table__
         #: The setting row: one per church on a site of many (``PcoState.setting_key``).
         self._setting_key = setting_key
+        from cryptography.fernet import Fernet  # a site without OAuth never loads it
+
         self._fernet = Fernet(key)
         self._redis = redis
         #: The connection holding the row lock, per thread, while a refresh runs under it.
@@ -103,6 +104,8 @@ class TokenStore:
 
     def token(self) -> dict[str, Any] | None:
         """The stored token pair, decrypted; None when there is none or it cannot be read."""
+        from cryptography.fernet import InvalidToken
+
         row = self._row()
         if row is None or not row.get("token"):
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import AppGroup
@@ -13,19 +13,22 @@ from flask_pco.cli.common import NeedsApproval, RecordsLeft, one_line_errors, po
 from flask_pco.cli.plan import check_preview_options, show_plan
 from flask_pco.cli.progress import live_view, watch
 from flask_pco.jobs.outage import redis_problem
-from flask_pco.jobs.queue import (
-    Mode,
+from flask_pco.jobs.run_status import (
     cancel_run,
     current_run,
-    get_schedule,
+    elapsed_seconds,
+    progress_line,
     recent_runs,
-    start_sync,
+    summary_line,
 )
-from flask_pco.jobs.run_status import elapsed_seconds, progress_line, summary_line
+from flask_pco.jobs.schedule import get_schedule
 from flask_pco.models import Direction
 from flask_pco.state import current_pco
 from flask_pco.sync.approvals import waiting_runs
 from flask_pco.sync.webhooks.repair import webhook_warning
+
+if TYPE_CHECKING:
+    from flask_pco.jobs.queue import Mode
 
 commands = AppGroup("pco")
 
@@ -114,6 +117,9 @@ def push_command(sync_type: str, dry_run: bool, enqueue: bool, **preview: Any) -
 def _run(
     direction: Direction, sync_type: str, enqueue: bool, preview: dict[str, Any], **kwargs: Any
 ) -> None:
+    # The queue loads the sync engine and the PCO client: `flask pco status` has no use for them.
+    from flask_pco.jobs.queue import start_sync
+
     def start(mode: Mode) -> Any:
         return start_sync(direction, sync_type, trigger="cli", mode=mode, **kwargs)
 

@@ -26,20 +26,65 @@ It knows nothing of Flask or the database::
 
 from __future__ import annotations
 
-from flask_pco.client.auth import (
-    Auth,
-    BasicAuth,
-    OAuth2Auth,
-    RefreshLock,
-    RefusalCallback,
-    TokenCallback,
-    TokenLoader,
-)
-from flask_pco.client.connection import ConnectionInfo, test_connection
-from flask_pco.client.jsonapi import Document, Identifier, Resource, parse_document, parse_resource
-from flask_pco.client.ratelimit import RateInfo, RateLimiter, parse_rate_headers
-from flask_pco.client.session import DEFAULT_VERSIONS, PcoClient, ResourceIterator
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from flask_pco.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from flask_pco.client.auth import (
+        Auth,
+        BasicAuth,
+        OAuth2Auth,
+        RefreshLock,
+        RefusalCallback,
+        TokenCallback,
+        TokenLoader,
+    )
+    from flask_pco.client.connection import ConnectionInfo, test_connection
+    from flask_pco.client.jsonapi import (
+        Document,
+        Identifier,
+        Resource,
+        parse_document,
+        parse_resource,
+    )
+    from flask_pco.client.ratelimit import RateInfo, RateLimiter, parse_rate_headers
+    from flask_pco.client.session import DEFAULT_VERSIONS, PcoClient, ResourceIterator
+
+#: Where each name of the client lives: imported when first read, so a module that needs only
+#: ``client.ids`` or ``client.jsonapi`` (``flask pco status``, the admin page) does not load
+#: requests, urllib3 and limits with the rest of the client.
+_HOMES = {
+    "Auth": "auth",
+    "BasicAuth": "auth",
+    "OAuth2Auth": "auth",
+    "RefreshLock": "auth",
+    "RefusalCallback": "auth",
+    "TokenCallback": "auth",
+    "TokenLoader": "auth",
+    "ConnectionInfo": "connection",
+    "test_connection": "connection",
+    "Document": "jsonapi",
+    "Identifier": "jsonapi",
+    "Resource": "jsonapi",
+    "parse_document": "jsonapi",
+    "parse_resource": "jsonapi",
+    "RateInfo": "ratelimit",
+    "RateLimiter": "ratelimit",
+    "parse_rate_headers": "ratelimit",
+    "DEFAULT_VERSIONS": "session",
+    "PcoClient": "session",
+    "ResourceIterator": "session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of the client, from its module, on first use."""
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"flask_pco.client.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_VERSIONS",
@@ -91,6 +136,10 @@ def build_client(
     ``token_expires_at``, ``client_id``, ``client_secret``, ``load_token``, ``refresh_lock``
     and ``on_refused`` let an OAuth token refresh itself (see ``OAuth2Auth``).
     """
+    from flask_pco.client.auth import BasicAuth, OAuth2Auth
+    from flask_pco.client.ratelimit import RateLimiter
+    from flask_pco.client.session import PcoClient
+
     auth: Auth
     if access_token:
         auth = OAuth2Auth(
@@ -115,10 +164,5 @@ def build_client(
         rate_period,
     )
     return PcoClient(
-        base_url,
-        auth,
-        versions=versions,
-        per_page=per_page,
-        timeout=timeout,
-        limiter=limiter,
+        base_url, auth, versions=versions, per_page=per_page, timeout=timeout, limiter=limiter
     )

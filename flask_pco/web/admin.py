@@ -29,7 +29,6 @@ from sqlalchemy.exc import DBAPIError
 from wtforms import ValidationError as CsrfInvalid
 
 from flask_pco.exceptions import ConfigError, PcoError
-from flask_pco.mapping.readonly import VIEWS
 from flask_pco.redaction import first_line, redact_url
 from flask_pco.state import current_pco
 
@@ -98,6 +97,8 @@ def database_failed(error: DBAPIError) -> Any:
 
 @admin_blueprint.context_processor
 def template_helpers() -> dict[str, Any]:
+    from flask_pco.mapping.readonly import VIEWS  # its dataclasses: when a page is drawn
+
     roles = current_pco().roles
     return {
         "pco_csrf_token": generate_csrf,

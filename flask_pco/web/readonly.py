@@ -20,7 +20,6 @@ from cachetools import TTLCache
 from flask import Blueprint, abort, jsonify, request
 
 from flask_pco.exceptions import ConfigError, PcoError
-from flask_pco.mapping.readonly import VIEWS, ReadOnlyView, row_to_json
 from flask_pco.redaction import first_line
 from flask_pco.state import current_pco
 from flask_pco.web.admin import require_admin
@@ -28,6 +27,7 @@ from flask_pco.web.admin import require_admin
 if TYPE_CHECKING:
     from flask import Response
 
+    from flask_pco.mapping.readonly import ReadOnlyView
     from flask_pco.state import PcoState
 
 __all__ = ["PER_PAGE", "ReadOnlyPage", "TtlCache", "fetch_page", "readonly_blueprint", "view_named"]
@@ -52,6 +52,8 @@ class ReadOnlyPage:
     skipped: int
 
     def to_json(self) -> dict[str, Any]:
+        from flask_pco.mapping.readonly import row_to_json
+
         return {
             "data": [row_to_json(row) for row in self.rows],
             "page": self.page,
@@ -93,6 +95,8 @@ class TtlCache:
 
 def view_named(name: str) -> ReadOnlyView:
     """The read-only view called ``name``, or a 404 listing the ones there are."""
+    from flask_pco.mapping.readonly import VIEWS  # its dataclasses: when a view is asked for
+
     view = VIEWS.get(name)
     if view is None:
         abort(404, description=f"no read-only view {name!r}; there are: {', '.join(VIEWS)}")

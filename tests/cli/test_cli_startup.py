@@ -22,8 +22,9 @@ from tests.conftest import make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: What a sync of this process, without Redis, has no use for: migrations (Alembic), the
-#: queue (RQ, Redis), the sandbox, the admin page's data and the health report.
+#: What a sync of this process on SQLite, without Redis or OAuth, has no use for: migrations
+#: (Alembic), the queue (RQ, Redis), the sandbox, the admin page's data, its read-only PCO views
+#: and the health report, PostgreSQL's dialect (with all its drivers) and the token cipher.
 HEAVY = (
     "alembic",
     "flask_migrate",
@@ -33,6 +34,9 @@ HEAVY = (
     "flask_pco.web.admin_data",
     "flask_pco.jobs.health",
     "flask_pco.jobs.webhooks",
+    "flask_pco.mapping.readonly",
+    "sqlalchemy.dialects.postgresql",
+    "cryptography",
 )
 
 #: Runs ``flask --app example_app ARGS`` and prints which of HEAVY it loaded, as its last line.
@@ -87,6 +91,15 @@ def test_a_sync_of_this_process_loads_no_migration_queue_sandbox_or_admin_module
 def test_a_push_of_this_process_loads_no_migration_queue_sandbox_or_admin_module(site) -> None:
     loaded, output = loaded_by("pco", "push", "people", **site)
     assert "push people succeeded" in output
+    assert loaded == []
+
+
+def test_the_status_loads_no_sync_engine_or_queue(site) -> None:
+    """``flask pco status`` reads rows: the queue and the sync engine are for starting runs."""
+    loaded, output = loaded_by(
+        "pco", "status", watch=("flask_pco.jobs.queue", "flask_pco.sync.engine"), **site
+    )
+    assert "no sync is running" in output
     assert loaded == []
 
 
