@@ -17,7 +17,13 @@ from flask import Flask
 
 from flask_pco.extension import current_pco
 from flask_pco.jobs.outage import requeue_lost_deliveries
-from flask_pco.jobs.queue import cancel_run, current_run, start_sync, sync_queue, webhook_job_id
+from flask_pco.jobs.queue import (
+    cancel_run,
+    current_run,
+    start_sync,
+    webhook_job_id,
+    webhook_queue,
+)
 from flask_pco.models import utcnow
 from tests.conftest import RedisServer
 from tests.helpers import dead_runner
@@ -78,7 +84,7 @@ def make_delivery(age: timedelta, status: str = "received") -> Any:
 
 
 def queued_job_ids() -> list[str]:
-    return list(sync_queue().get_job_ids())
+    return list(webhook_queue().get_job_ids())
 
 
 def test_a_received_delivery_whose_job_redis_lost_is_queued_again(own_redis_app: Flask) -> None:
