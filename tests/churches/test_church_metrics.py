@@ -62,12 +62,17 @@ def test_each_church_s_deliveries_are_labelled_with_it(metrics_site: Flask) -> N
     assert by_church(scrape(metrics_site), "pco_webhook_deliveries_total") == {HOPE: 2}
 
 
-def test_each_church_s_pco_requests_come_from_its_own_budget(metrics_site: Flask) -> None:
-    before = by_church(scrape(metrics_site), "pco_api_requests_total")
+def test_each_church_s_pco_requests_are_counted_as_its_own(metrics_site: Flask) -> None:
     with use_organization(GRACE):
         start_sync("pull", "people", mode="inline", trigger="cli")
 
-    after = by_church(scrape(metrics_site), "pco_api_requests_total")
+    used = by_church(scrape(metrics_site), "pco_sync_requests_total")
 
-    assert after[GRACE] > before.get(GRACE, 0)
-    assert after.get(HOPE, 0) == before.get(HOPE, 0)
+    assert used.get(GRACE, 0) > 0
+    assert used.get(HOPE, 0) == 0
+
+
+def test_each_church_s_rate_budget_is_reported_apart(metrics_site: Flask) -> None:
+    limits = by_church(scrape(metrics_site), "pco_api_rate_limit")
+
+    assert set(limits) == {GRACE, HOPE}
