@@ -347,12 +347,12 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
 
 def is_pending(queue: Queue, job_id: str) -> bool:
     """Whether the job waits in the queue or runs now (a duplicate would apply twice)."""
-    from rq.exceptions import NoSuchJobError
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
     from rq.job import Job, JobStatus
 
     try:
         status = Job.fetch(job_id, connection=queue.connection).get_status()
-    except NoSuchJobError:
+    except (NoSuchJobError, InvalidJobOperation):  # gone, or going (Redis flushed meanwhile)
         return False
     return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED)
 

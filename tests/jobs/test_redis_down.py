@@ -102,6 +102,19 @@ def test_a_delivery_whose_job_still_waits_is_not_queued_twice(own_redis_app: Fla
     assert queued_job_ids() == [webhook_job_id(current_pco(), delivery.id)]
 
 
+def test_a_delivery_whose_job_redis_lost_while_it_was_read_is_queued_again(
+    own_redis_app: Flask,
+) -> None:
+    from flask_pco.jobs.queue import enqueue_webhook
+
+    delivery = make_delivery(age=timedelta(minutes=5))
+    enqueue_webhook(delivery.id)
+    job_id = webhook_job_id(current_pco(), delivery.id)
+    webhook_queue().connection.hdel(f"rq:job:{job_id}", "status")  # half gone, as in a flush
+
+    assert requeue_lost_deliveries(current_pco()) == 1
+
+
 def test_a_delivery_received_just_now_is_left_to_its_job(own_redis_app: Flask) -> None:
     make_delivery(age=timedelta(seconds=5))
     assert requeue_lost_deliveries(current_pco()) == 0
