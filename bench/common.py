@@ -48,7 +48,12 @@ class Sandbox:
 
 @contextmanager
 def sandbox_process(
-    people: int = 0, *, rate_limit: int = 100_000, rate_period: int = 1, app_id: str = ""
+    people: int = 0,
+    *,
+    rate_limit: int = 100_000,
+    rate_period: int = 1,
+    app_id: str = "",
+    organizations: list[tuple[str, str]] | None = None,
 ) -> Iterator[Sandbox]:
     """A sandbox in a child process; a unique app id keeps its Redis budget to itself."""
     app_id = app_id or f"bench-{uuid.uuid4().hex[:8]}"
@@ -57,7 +62,7 @@ def sandbox_process(
         "import sys\n"
         "from flask_pco.sandbox import SandboxServer, create_sandbox_app\n"
         f"app = create_sandbox_app(people={people}, seed=1, app_id={app_id!r}, secret={secret!r},"
-        f" rate_limit={rate_limit}, rate_period={rate_period})\n"
+        f" rate_limit={rate_limit}, rate_period={rate_period}, organizations={organizations or []!r})\n"
         "server = SandboxServer(app).start(); print(server.url, flush=True); sys.stdin.read()\n"
     )
     process = subprocess.Popen(

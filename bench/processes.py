@@ -33,7 +33,14 @@ class Workers:
     """``flask_pco.jobs.workers.make_worker`` processes, each its own session so SIGKILL takes the
     forked work horse too, as a machine dying would."""
 
-    def __init__(self, config: dict[str, Any], count: int = 1, log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        count: int = 1,
+        log_dir: Path | None = None,
+        module: str = "bench.processes",
+    ) -> None:
+        self.module = module  # its ``__main__`` runs one worker of the app in $WORKER_CONFIG
         self.env = {**os.environ, WORKER_CONFIG: json.dumps(config), "PYTHONPATH": str(ROOT)}
         self._own_logs = log_dir is None  # a temporary folder, removed by stop()
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="pco-workers-"))
@@ -46,7 +53,7 @@ class Workers:
         self.started += 1
         with (self.log_dir / f"worker-{self.started}.log").open("wb") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "bench.processes"],
+                [sys.executable, "-m", self.module],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

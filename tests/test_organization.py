@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from flask_pco.exceptions import ConfigError, OrganizationUnknownError, SyncInProgressError
-from flask_pco.jobs.queue import sync_queue, webhook_job_id
+from flask_pco.jobs.queue import webhook_job_id, webhook_queue
 from flask_pco.jobs.webhooks import dispatch_deliveries
 from flask_pco.models import utcnow
 from flask_pco.sandbox import SandboxServer, create_sandbox_app
@@ -213,5 +213,5 @@ def test_a_webhook_delivery_waits_stored_while_the_organisation_is_unknown(
     app = church_app(database_url, redis_url, churches["tok-grace"], "tok-revoked")
     with app.app_context():
         dispatch_deliveries(app.extensions["pco"], (7,))  # PCO is answered 200: the row is kept
-        assert len(sync_queue()) == 0
+        assert len(webhook_queue()) == 0
     assert "delivery 7 waits: cannot tell which PCO organisation" in caplog.text

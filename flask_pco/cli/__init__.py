@@ -157,6 +157,16 @@ class PcoGroup(AppGroup):
         group: AppGroup = module.commands
         return group.commands.get(name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command, checked to name its church on a site of many (``cli.churches``)."""
+        name, command, rest = super().resolve_command(ctx, args)
+        from flask_pco.cli.churches import require_church
+
+        require_church(ctx, name, rest)
+        return name, command, rest
+
     def invoke(self, ctx: click.Context) -> Any:
         """Any command's flask-pco, database or Redis failure ends as one line, not a
         traceback. The command works for the church ``--organization`` names."""

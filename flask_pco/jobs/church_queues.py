@@ -8,6 +8,13 @@ thousand webhook deliveries waiting gets one job in turn with each other church 
 never a run of them. Rate budgets stay per church: a job's client draws on its own
 organisation's budget (``PcoState.client``).
 
+Webhook deliveries go before runs, within a church too: each church's deliveries wait in a
+queue of their own, ``{queue}-webhooks`` (the site's in ``{PCO_QUEUE}-webhooks``), and a worker
+looks at every webhook queue, in turn, before any run queue (``by_priority``). A church's
+5,000-person push is one long job on one worker; its deliveries are taken by the next worker
+that is free, not after the push. (A running job is never interrupted: a pool needs a worker
+more than the churches that push at once for deliveries to wait seconds, not minutes.)
+
 Church queues appear as churches connect. The first time a church's queue is used it joins a
 Redis set the workers read before each wait for a job, and a wake-up job on the site's queue
 ends the wait of workers already waiting, so they listen to it at once. RQ retries a failed job
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 from rq import Queue
 from rq.scheduler import RQScheduler
 
+from flask_pco.exceptions import ConfigError
 from flask_pco.jobs.rq_internals import ordered_queues
 from flask_pco.tenancy import organization_key
 
@@ -34,13 +42,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WAKE_UP_JOB_ID",
+    "WEBHOOK_SUFFIX",
     "announce_queue",
+    "by_priority",
     "church_queue_names",
     "listen_to_church_queues",
     "move_due_retries",
     "open_queue",
     "queue_name",
     "wake_up_job",
+    "webhook_queue_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -48,6 +59,8 @@ log = logging.getLogger(__name__)
 #: The id of the job that wakes waiting workers: one waits at a time, however many churches
 #: appear meanwhile.
 WAKE_UP_JOB_ID = "pco-wake-up"
+#: The end of the name of a queue of webhook deliveries, served before the others.
+WEBHOOK_SUFFIX = "-webhooks"
 
 
 def queue_name(state: PcoState) -> str:
@@ -56,13 +69,28 @@ def queue_name(state: PcoState) -> str:
     return base if state.organization is None else f"{base}-{organization_key(state.organization)}"
 
 
+def webhook_queue_name(state: PcoState) -> str:
+    """The RQ queue of the church's webhook deliveries."""
+    return f"{queue_name(state)}{WEBHOOK_SUFFIX}"
+
+
+def by_priority(queues: list[Queue]) -> None:
+    """Put the webhook queues first, in place, keeping each kind's round-robin order."""
+    queues.sort(key=lambda queue: not queue.name.endswith(WEBHOOK_SUFFIX))
+
+
 def _known_key(base: str) -> str:
     return f"pco:{base}:church-queues"
 
 
-def open_queue(state: PcoState, connection: Redis) -> Queue:
-    """The church's queue, known to the workers."""
-    queue = Queue(queue_name(state), connection=connection)
+def open_queue(state: PcoState, *, webhooks: bool = False) -> Queue:
+    """The church's queue of runs (of webhook deliveries), known to the workers."""
+    connection = state.redis()
+    if connection is None:
+        raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
+    queue = Queue(
+        webhook_queue_name(state) if webhooks else queue_name(state), connection=connection
+    )
     announce_queue(state, queue)
     return queue
 

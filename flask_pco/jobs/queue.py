@@ -13,9 +13,8 @@ The admin page and the CLI call ``start_sync``; it takes the organisation's sing
   process recorded on the run is gone, releases the run, and the next run resumes);
 * ``"auto"``: ``"enqueue"`` with Redis, ``"thread"`` without.
 
-Job functions find the app through ``current_app`` (workers run inside it: ``flask --app
-yourapp pco worker``), and their church in the job's meta. Retriable errors (timeouts, 5xx,
-429) put the run back for RQ to retry with backoff; fatal ones fail the run, not retried.
+Jobs find the app through ``current_app`` (workers run in it) and their church in the job's
+meta. Retriable errors (timeouts, 5xx, 429) are retried by RQ with backoff; fatal ones are not.
 """
 
 from __future__ import annotations
@@ -74,6 +73,7 @@ __all__ = [
     "start_sync",
     "sync_queue",
     "webhook_housekeeping_job",
+    "webhook_queue",
 ]
 
 log = logging.getLogger(__name__)
@@ -154,15 +154,18 @@ def _resolve_mode(state: PcoState, mode: str) -> Mode:
 
 
 def sync_queue(state: PcoState | None = None) -> Queue:
-    """The RQ queue of the church's jobs: ``PCO_QUEUE``, or its own on a site of many
+    """The RQ queue of the church's runs: ``PCO_QUEUE``, or its own on a site of many
     (``flask_pco.jobs.church_queues``)."""
-    state = state or current_pco()
-    redis = state.redis()
-    if redis is None:
-        raise ConfigError("PCO_REDIS_URL is not set: there is no job queue without Redis")
     from flask_pco.jobs.church_queues import open_queue
 
-    return open_queue(state, redis)
+    return open_queue(state or current_pco())
+
+
+def webhook_queue(state: PcoState | None = None) -> Queue:
+    """The RQ queue of the church's webhook deliveries, which workers serve before runs."""
+    from flask_pco.jobs.church_queues import open_queue
+
+    return open_queue(state or current_pco(), webhooks=True)
 
 
 def job_id_for(*parts: str) -> str:
@@ -305,7 +308,7 @@ def apply_webhook_job(delivery_id: int) -> Any:
             from flask_pco.jobs.webhook_batch import apply_queued_deliveries
 
             prefix = webhook_job_id(state, "")
-            more = apply_queued_deliveries(state, sync_queue(state), job.id, prefix)
+            more = apply_queued_deliveries(state, webhook_queue(state), job.id, prefix)
             if more:
                 log.info("flask-pco applied %d more queued webhook deliveries", more)
     except Exception as error:
@@ -325,7 +328,7 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
     state = current_pco()
     mode = _resolve_mode(state, mode)
     if mode == "enqueue":
-        queue = sync_queue(state)
+        queue = webhook_queue(state)
         job_id = webhook_job_id(state, delivery_id)
         if not is_pending(queue, job_id):  # PCO's duplicate delivery of a queued event
             queue.enqueue(
@@ -344,12 +347,12 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
 
 def is_pending(queue: Queue, job_id: str) -> bool:
     """Whether the job waits in the queue or runs now (a duplicate would apply twice)."""
-    from rq.exceptions import NoSuchJobError
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
     from rq.job import Job, JobStatus
 
     try:
         status = Job.fetch(job_id, connection=queue.connection).get_status()
-    except NoSuchJobError:
+    except (NoSuchJobError, InvalidJobOperation):  # gone, or going (Redis flushed meanwhile)
         return False
     return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED)
 

@@ -35,6 +35,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exp
 
 from flask_pco.exceptions import PcoError
 from flask_pco.jobs.church_queues import (
+    by_priority,
     church_queue_names,
     listen_to_church_queues,
     move_due_retries,
@@ -47,8 +48,9 @@ from flask_pco.jobs.queue import (
     nightly_sync_job,
     sync_queue,
     webhook_housekeeping_job,
+    webhook_queue,
 )
-from flask_pco.jobs.rq_internals import cron_entries, request_stop
+from flask_pco.jobs.rq_internals import cron_entries, ordered_queues, request_stop
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 from flask_pco.state import current_pco
 from flask_pco.tenancy import use_organization
@@ -122,6 +124,7 @@ class _AppWorkerMixin:
         self, timeout: int | None, max_idle_time: int | None = None
     ) -> tuple[Job, Queue] | None:
         listen_to_church_queues(self, current_pco().config.queue)  # type: ignore[arg-type]
+        by_priority(ordered_queues(self))  # webhook deliveries first (``church_queues``)
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc,no-any-return]
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
@@ -183,7 +186,7 @@ def make_worker(*, simple: bool = False) -> BaseWorker:
     # RQ wakes from its wait for a job every worker_ttl - 15 s (405 s by default), and runs
     # maintenance (with the delivery check) once maintenance_interval has passed.
     worker = worker_class(
-        [queue, *churches],
+        [webhook_queue(), queue, *churches],
         connection=queue.connection,
         maintenance_interval=every,
         worker_ttl=min(every, 405) + 15,

@@ -13,12 +13,16 @@ An incremental groups pull trusts them instead of listing every group's membersh
 * no membership delivery waiting (received and not applied yet, or failed): what was delivered
   has been applied.
 
+Each church of a site of many has its own: its subscriptions and deliveries are its own rows
+(``flask_pco.tenancy``), and both settings are read and written under its key, ``key`` being
+``PcoState.setting_key`` (one church's failed check or trouble says nothing of another's).
+
 Kept beside the other shared modules: the pull reads it, the webhook code writes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,22 +52,29 @@ CHECK_FRESH = timedelta(hours=2)
 #: Delivery states that are not applied yet.
 _WAITING = ("received", "failed")
 
+#: A church's settings key of a setting name (``PcoState.setting_key``).
+SettingKey = Callable[[str], str]
 
-def note_trouble(session: Any, models: Any, names: Iterable[str], *, unknown: bool = False) -> None:
+
+def note_trouble(
+    session: Any, models: Any, names: Iterable[str], *, key: SettingKey, unknown: bool = False
+) -> None:
     """Remember now as the last time membership webhooks may have missed events, if ``names``
     (subscriptions created, reactivated, re-keyed or broken) include one of them, or if PCO
     could not be asked (``unknown``). The caller commits."""
     if not unknown and not set(names) & set(MEMBERSHIP_EVENTS):
         return
-    session.merge(models.Setting(key=TROUBLE_SETTING, value=utcnow().isoformat()))
+    session.merge(models.Setting(key=key(TROUBLE_SETTING), value=utcnow().isoformat()))
 
 
-def membership_webhooks_healthy_since(session: Any, models: Any, since: datetime) -> bool:
+def membership_webhooks_healthy_since(
+    session: Any, models: Any, since: datetime, *, key: SettingKey
+) -> bool:
     """Whether every membership change PCO made after ``since`` has been applied here."""
     return (
         _subscribed_before(session, models, since)
-        and _checked_clean(session, models)
-        and not _trouble_after(session, models, since)
+        and _checked_clean(session, models, key)
+        and not _trouble_after(session, models, since, key)
         and not _deliveries_waiting(session, models)
     )
 
@@ -79,8 +90,8 @@ def _subscribed_before(session: Any, models: Any, since: datetime) -> bool:
     return covered == set(MEMBERSHIP_EVENTS)
 
 
-def _checked_clean(session: Any, models: Any) -> bool:
-    row = session.get(models.Setting, CHECK_SETTING)
+def _checked_clean(session: Any, models: Any, key: SettingKey) -> bool:
+    row = session.get(models.Setting, key(CHECK_SETTING))
     check = row.value if row is not None and isinstance(row.value, dict) else {}
     checked_at = _timestamp(check.get("checked_at"))
     if checked_at is None or checked_at < utcnow() - CHECK_FRESH:
@@ -88,8 +99,8 @@ def _checked_clean(session: Any, models: Any) -> bool:
     return not (check.get("listing_failed") or check.get("error") or check.get("unrepaired"))
 
 
-def _trouble_after(session: Any, models: Any, since: datetime) -> bool:
-    row = session.get(models.Setting, TROUBLE_SETTING)
+def _trouble_after(session: Any, models: Any, since: datetime, key: SettingKey) -> bool:
+    row = session.get(models.Setting, key(TROUBLE_SETTING))
     if row is None:
         return False
     noted = _timestamp(row.value)

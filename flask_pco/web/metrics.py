@@ -7,6 +7,9 @@ CLI) is counted without a shared registry: runs by type and status, records by o
 requests made to PCO, webhook deliveries by status, runs waiting in the queue, the last
 successes, and the health state. PCO's answers by status (429s included) and the budget used
 come from the shared rate limiter (Redis), so they too cover every process.
+
+On a site of many churches every figure carries an ``organization`` label (the site's id of the
+church), and a scrape (a scraper belongs to no church) reports every connected church.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from flask_pco.jobs.churches import each_church
 from flask_pco.jobs.health import SEVERITY, health
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.context import OUTCOMES
+from flask_pco.tenancy import use_organization
 
 __all__ = ["metrics_blueprint"]
 
@@ -44,48 +49,105 @@ def metrics() -> Response:
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
 
 
+def _churches(state: PcoState) -> list[str | None]:
+    """The churches a scrape reports: the one in use, if any, else every connected church of
+    a site of many; ``[None]`` on a single-church site."""
+    if state.organization is not None:
+        return [state.organization]
+    return each_church(state)
+
+
 class SyncCollector(Collector):
-    """The sync log, the webhook deliveries and the health state, as metric families."""
+    """The sync log, the webhook deliveries and the health state, as metric families; on a
+    site of many churches each figure is labelled with its church (``organization``), so one
+    church's runs, deliveries, requests and budget are never added to another's."""
 
     def __init__(self, state: PcoState) -> None:
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._runs()
-        yield self._deliveries()
-        yield self._queued()
-        yield self._health()
-        yield from self._pco()
+        many = self.state.extension._organization_loader is not None
+        families = _Families(["organization"] if many else [])
+        for church in _churches(self.state):
+            with use_organization(church):
+                families.fill(current_pco(), [church] if many and church is not None else [])
+        yield from families.all()
 
-    def _runs(self) -> Iterator[Metric]:
-        SyncRun = self.state.models.SyncRun
-        top = SyncRun.parent_id.is_(None) & SyncRun.dry_run.is_(False)
-        session = self.state.db.session
-        runs = CounterMetricFamily(
+
+class _Families:
+    """Every metric family, filled church by church; ``extra``: the church label, if any."""
+
+    def __init__(self, extra: list[str]) -> None:
+        def labels(*names: str) -> list[str]:
+            return [*names, *extra]
+
+        self.runs = CounterMetricFamily(
             "pco_sync_runs",
             "Sync runs by direction, type and status",
-            labels=["direction", "sync_type", "status"],
+            labels=labels("direction", "sync_type", "status"),
         )
+        self.records = CounterMetricFamily(
+            "pco_sync_records",
+            "Records the runs went through, by outcome",
+            labels=labels("direction", "outcome"),
+        )
+        self.requests = CounterMetricFamily(
+            "pco_sync_requests", "Requests the runs made to PCO", labels=labels("direction")
+        )
+        self.last = GaugeMetricFamily(
+            "pco_sync_last_success_timestamp_seconds",
+            "When the last successful run of a direction finished (Unix time)",
+            labels=labels("direction"),
+        )
+        self.deliveries = CounterMetricFamily(
+            "pco_webhook_deliveries",
+            "Webhook deliveries received, by status",
+            labels=labels("status"),
+        )
+        self.queued = GaugeMetricFamily(
+            "pco_sync_queued_runs", "Runs waiting for a worker", labels=labels()
+        )
+        self.health = GaugeMetricFamily(
+            "pco_sync_health",
+            "1 for the current health state, 0 for the others",
+            labels=labels("state"),
+        )
+        self.answers = CounterMetricFamily(
+            "pco_api_requests",
+            "Requests sent to PCO by the answer's HTTP status ('error': no answer)",
+            labels=labels("status"),
+        )
+        self.limit = GaugeMetricFamily(
+            "pco_api_rate_limit", "Requests PCO allows per period", labels=labels()
+        )
+        self.budget = GaugeMetricFamily(
+            "pco_api_budget_used",
+            "Requests of the current rate window already used",
+            labels=labels(),
+        )
+        self.has_pco = False
+
+    def fill(self, state: PcoState, church: list[str]) -> None:
+        self._runs(state, church)
+        self._deliveries(state, church)
+        self._health(state, church)
+        self._pco(state, church)
+
+    def all(self) -> list[Metric]:
+        families: list[Metric] = [self.runs, self.records, self.requests, self.last]
+        families += [self.deliveries, self.queued, self.health]
+        return families + ([self.answers, self.limit, self.budget] if self.has_pco else [])
+
+    def _runs(self, state: PcoState, church: list[str]) -> None:
+        SyncRun = state.models.SyncRun
+        top = SyncRun.parent_id.is_(None) & SyncRun.dry_run.is_(False)
+        session = state.db.session
         for direction, sync_type, status, count in session.execute(
             select(SyncRun.direction, SyncRun.sync_type, SyncRun.status, func.count())
             .where(top)
             .group_by(SyncRun.direction, SyncRun.sync_type, SyncRun.status)
         ):
-            runs.add_metric([direction, sync_type, status], count)
-        yield runs
-        records = CounterMetricFamily(
-            "pco_sync_records",
-            "Records the runs went through, by outcome",
-            labels=["direction", "outcome"],
-        )
-        requests = CounterMetricFamily(
-            "pco_sync_requests", "Requests the runs made to PCO", labels=["direction"]
-        )
-        last = GaugeMetricFamily(
-            "pco_sync_last_success_timestamp_seconds",
-            "When the last successful run of a direction finished (Unix time)",
-            labels=["direction"],
-        )
+            self.runs.add_metric([direction, sync_type, status, *church], count)
         columns = [func.coalesce(func.sum(getattr(SyncRun, o)), 0) for o in OUTCOMES]
         for direction, *totals in session.execute(
             select(SyncRun.direction, *columns, func.coalesce(func.sum(SyncRun.requests_used), 0))
@@ -94,69 +156,52 @@ class SyncCollector(Collector):
         ):
             *outcomes, used = totals
             for outcome, total in zip(OUTCOMES, outcomes, strict=True):
-                records.add_metric([direction, outcome], total)
-            requests.add_metric([direction], used)
+                self.records.add_metric([direction, outcome, *church], total)
+            self.requests.add_metric([direction, *church], used)
         for direction, finished in session.execute(
             select(SyncRun.direction, func.max(SyncRun.finished_at))
             .where(top, SyncRun.status == "succeeded")
             .group_by(SyncRun.direction)
         ):
             if finished is not None:
-                last.add_metric([direction], _unix(finished))
-        yield from (records, requests, last)
-
-    def _deliveries(self) -> Metric:
-        Delivery = self.state.models.WebhookDelivery
-        family = CounterMetricFamily(
-            "pco_webhook_deliveries", "Webhook deliveries received, by status", labels=["status"]
-        )
-        for status, count in self.state.db.session.execute(
-            select(Delivery.status, func.count()).group_by(Delivery.status)
-        ):
-            family.add_metric([status], count)
-        return family
-
-    def _queued(self) -> Metric:
-        SyncRun = self.state.models.SyncRun
-        waiting = self.state.db.session.scalar(
+                self.last.add_metric([direction, *church], _unix(finished))
+        waiting = session.scalar(
             select(func.count()).where(SyncRun.parent_id.is_(None), SyncRun.status == "queued")
         )
-        return GaugeMetricFamily(
-            "pco_sync_queued_runs", "Runs waiting for a worker", value=waiting or 0
-        )
+        self.queued.add_metric(church, waiting or 0)
 
-    def _health(self) -> Metric:
-        current = health(self.state).state
-        family = GaugeMetricFamily(
-            "pco_sync_health", "1 for the current health state, 0 for the others", labels=["state"]
-        )
+    def _deliveries(self, state: PcoState, church: list[str]) -> None:
+        Delivery = state.models.WebhookDelivery
+        for status, count in state.db.session.execute(
+            select(Delivery.status, func.count()).group_by(Delivery.status)
+        ):
+            self.deliveries.add_metric([status, *church], count)
+
+    def _health(self, state: PcoState, church: list[str]) -> None:
+        current = health(state).state
         for name in SEVERITY:
-            family.add_metric([name], 1 if name == current else 0)
-        return family
+            self.health.add_metric([name, *church], 1 if name == current else 0)
 
-    def _pco(self) -> Iterator[Metric]:
-        """PCO's answers by status (429s among them) and the rate budget, as the shared
-        limiter counts them: every process using the budget, when it is kept in Redis."""
-        if not self.state.config.has_credentials:
+    def _pco(self, state: PcoState, church: list[str]) -> None:
+        """PCO's answers by status (429s among them) and the rate budget, as the church's
+        shared limiter counts them: every process using its budget, when kept in Redis."""
+        if not _can_reach_pco(state):
             return
-        limiter = self.state.client().limiter
-        answers = CounterMetricFamily(
-            "pco_api_requests",
-            "Requests sent to PCO by the answer's HTTP status ('error': no answer)",
-            labels=["status"],
-        )
+        self.has_pco = True
+        limiter = state.client().limiter
         for status, count in sorted(limiter.answers().items()):
-            answers.add_metric([status], count)
-        yield answers
-        yield GaugeMetricFamily(
-            "pco_api_rate_limit", "Requests PCO allows per period", value=limiter.limit
-        )
+            self.answers.add_metric([status, *church], count)
+        self.limit.add_metric(church, limiter.limit)
         _, remaining = limiter.window_stats()
-        yield GaugeMetricFamily(
-            "pco_api_budget_used",
-            "Requests of the current rate window already used",
-            value=max(limiter.limit - remaining, 0),
-        )
+        self.budget.add_metric(church, max(limiter.limit - remaining, 0))
+
+
+def _can_reach_pco(state: PcoState) -> bool:
+    """Whether the church's client has credentials: the configured ones, or its stored OAuth
+    connection (a church of a site of many has only that)."""
+    if state.organization is None and state.config.has_credentials:
+        return True
+    return state.config.oauth_connect and state.oauth_connection() is not None
 
 
 def _unix(moment: datetime) -> float:

@@ -12,7 +12,7 @@ from flask import Flask
 from rq.job import Job
 from sqlalchemy import select
 
-from flask_pco.jobs.queue import start_sync, sync_queue
+from flask_pco.jobs.queue import start_sync, webhook_queue
 from flask_pco.jobs.workers import make_worker
 from flask_pco.sandbox import SandboxServer
 from flask_pco.state import current_pco
@@ -96,7 +96,7 @@ def test_a_delivery_goes_to_the_church_whose_subscription_signed_it(
 
     assert answer.status_code == 200
     with use_organization(HOPE):
-        queue = sync_queue()
+        queue = webhook_queue()
     queued = Job.fetch(queue.job_ids[0], connection=queue.connection)
     assert queued.meta == {"pco_organization": HOPE}
     make_worker(simple=True).work(burst=True)

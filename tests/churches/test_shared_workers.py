@@ -13,7 +13,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from flask_pco.jobs.church_queues import WAKE_UP_JOB_ID, move_due_retries, wake_up_job
-from flask_pco.jobs.queue import start_sync, sync_queue
+from flask_pco.jobs.queue import start_sync, sync_queue, webhook_queue
 from flask_pco.jobs.workers import make_worker
 from flask_pco.sandbox import SandboxServer
 from flask_pco.state import current_pco
@@ -58,13 +58,10 @@ def deliver(site: Flask, church: str, count: int) -> None:
         })  # fmt: skip
 
 
-def waiting(church: str) -> int:
+def queued(church: str) -> int:
+    """The church's deliveries no worker has taken yet (whatever applying them then met)."""
     with use_organization(church):
-        state = current_pco()
-        Delivery = state.models.WebhookDelivery
-        state.db.session.rollback()
-        query = select(Delivery.id).where(Delivery.status == "received")
-        return len(state.db.session.scalars(query).all())
+        return len(webhook_queue())
 
 
 def test_each_church_s_jobs_wait_in_its_own_queue(site: Flask) -> None:
@@ -101,8 +98,45 @@ def test_workers_take_the_churches_jobs_in_turn(one_per_job: Flask) -> None:
 
     make_worker(simple=True).work(burst=True, max_jobs=2)
 
-    assert waiting(HOPE) == 0
-    assert waiting(GRACE) == 5
+    assert (queued(GRACE), queued(HOPE)) == (5, 0)
+
+
+def run_status(church: str, run_id: int) -> str:
+    with use_organization(church):
+        state = current_pco()
+        state.db.session.rollback()
+        return str(state.db.session.get(state.models.SyncRun, run_id).status)
+
+
+def test_each_church_s_deliveries_wait_in_a_queue_of_their_own(site: Flask) -> None:
+    with use_organization(HOPE):
+        assert webhook_queue().name == "pco-church-2-webhooks"
+    assert webhook_queue().name == "pco-webhooks"
+
+
+def test_a_church_s_delivery_goes_before_its_own_queued_push(one_per_job: Flask) -> None:
+    with use_organization(GRACE):
+        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    deliver(one_per_job, GRACE, 1)  # queued after the push
+    church_queue(None).empty()
+
+    make_worker(simple=True).work(burst=True, max_jobs=1)
+
+    assert queued(GRACE) == 0
+    assert run_status(GRACE, run.id) == "queued"
+
+
+def test_deliveries_go_before_runs_and_the_churches_still_take_turns(one_per_job: Flask) -> None:
+    with use_organization(HOPE):
+        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    deliver(one_per_job, GRACE, 6)
+    deliver(one_per_job, HOPE, 1)
+    church_queue(None).empty()
+
+    make_worker(simple=True).work(burst=True, max_jobs=2)
+
+    assert (queued(GRACE), queued(HOPE)) == (5, 0)
+    assert run_status(HOPE, run.id) == "queued"
 
 
 def test_a_retry_due_in_a_queue_that_appeared_later_is_queued_again(site: Flask) -> None:

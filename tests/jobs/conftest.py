@@ -14,7 +14,7 @@ from flask import Flask
 from rq import SimpleWorker
 
 from flask_pco.extension import current_pco
-from flask_pco.jobs.queue import sync_queue
+from flask_pco.jobs.queue import sync_queue, webhook_queue
 from flask_pco.sync import engine
 from tests.conftest import RedisServer, make_app
 
@@ -61,7 +61,7 @@ def work(redis_url: str) -> Callable[[], bool]:
 
     def run_burst() -> bool:
         queue = sync_queue()
-        worker = SimpleWorker([queue], connection=queue.connection)
+        worker = SimpleWorker([webhook_queue(), queue], connection=queue.connection)
         return worker.work(burst=True)
 
     return run_burst

@@ -17,7 +17,13 @@ from flask import Flask
 
 from flask_pco.extension import current_pco
 from flask_pco.jobs.outage import requeue_lost_deliveries
-from flask_pco.jobs.queue import cancel_run, current_run, start_sync, sync_queue, webhook_job_id
+from flask_pco.jobs.queue import (
+    cancel_run,
+    current_run,
+    start_sync,
+    webhook_job_id,
+    webhook_queue,
+)
 from flask_pco.models import utcnow
 from tests.conftest import RedisServer
 from tests.helpers import dead_runner
@@ -78,7 +84,7 @@ def make_delivery(age: timedelta, status: str = "received") -> Any:
 
 
 def queued_job_ids() -> list[str]:
-    return list(sync_queue().get_job_ids())
+    return list(webhook_queue().get_job_ids())
 
 
 def test_a_received_delivery_whose_job_redis_lost_is_queued_again(own_redis_app: Flask) -> None:
@@ -94,6 +100,19 @@ def test_a_delivery_whose_job_still_waits_is_not_queued_twice(own_redis_app: Fla
     enqueue_webhook(delivery.id)  # waiting behind a long sync, say
     assert requeue_lost_deliveries(current_pco()) == 0
     assert queued_job_ids() == [webhook_job_id(current_pco(), delivery.id)]
+
+
+def test_a_delivery_whose_job_redis_lost_while_it_was_read_is_queued_again(
+    own_redis_app: Flask,
+) -> None:
+    from flask_pco.jobs.queue import enqueue_webhook
+
+    delivery = make_delivery(age=timedelta(minutes=5))
+    enqueue_webhook(delivery.id)
+    job_id = webhook_job_id(current_pco(), delivery.id)
+    webhook_queue().connection.hdel(f"rq:job:{job_id}", "status")  # half gone, as in a flush
+
+    assert requeue_lost_deliveries(current_pco()) == 1
 
 
 def test_a_delivery_received_just_now_is_left_to_its_job(own_redis_app: Flask) -> None:

@@ -46,7 +46,9 @@ def lists_all(ctx: SyncContext) -> bool:
     listed = read_cursor(ctx, LISTED_ALL)
     if listed is None or listed < utcnow() - RELIST_AFTER:
         return True
-    return not membership_webhooks_healthy_since(ctx.session, ctx.models, listed)
+    return not membership_webhooks_healthy_since(
+        ctx.session, ctx.models, listed, key=ctx.state.setting_key
+    )
 
 
 def groups_to_list(ctx: SyncContext, counts: dict[str, int | None]) -> list[str]:

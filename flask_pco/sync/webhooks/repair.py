@@ -255,5 +255,7 @@ def _remember(
     state.db.session.merge(state.models.Setting(key=state.setting_key(CHECK_SETTING), value=value))
     # Anything mended or broken had PCO drop or refuse deliveries before this check.
     names = [*result.repaired, *result.unrepaired]
-    note_trouble(state.db.session, state.models, names, unknown=listing_failed)
+    note_trouble(
+        state.db.session, state.models, names, key=state.setting_key, unknown=listing_failed
+    )
     state.db.session.commit()

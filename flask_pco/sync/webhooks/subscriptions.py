@@ -110,7 +110,12 @@ def install_subscriptions(state: PcoState, client: PcoClient | None = None) -> I
         done[ensure_subscription(state, client, name, url, existing.get(name))].append(name)
         state.db.session.commit()  # per subscription: a failure half-way keeps every secret so far
     # Created or reactivated: events before now went nowhere.
-    note_trouble(state.db.session, state.models, [*done["created"], *done["reactivated"]])
+    note_trouble(
+        state.db.session,
+        state.models,
+        [*done["created"], *done["reactivated"]],
+        key=state.setting_key,
+    )
     state.db.session.commit()
     unavailable = tuple(n for n in WANTED_EVENTS if n not in names)
     _forget_check(state)  # PCO answered and everything is active: an earlier warning is over
