@@ -45,6 +45,7 @@ __all__ = [
     "leave_request",
     "organization_key",
     "organization_of_key",
+    "stamp_rows",
     "use_organization",
 ]
 
@@ -223,6 +224,20 @@ def _stamp_parameters(state: ORMExecuteState, pairs: list[tuple[Any, str, Any]])
             state.parameters = {column: value, **params}
         elif params:
             state.parameters = [{column: value, **row} for row in params]
+
+
+def stamp_rows(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` for an INSERT into ``table`` with the current church's value added, as
+    ``_stamp_parameters`` does for SQLAlchemy's own INSERTs, for writers that go to the driver
+    directly (``sync/bulk.py``); a row that names the column keeps its value."""
+    organization = _current.get()
+    if organization is None or not rows:
+        return rows
+    for model, attribute, value in _filtered(organization):
+        if inspect(model).local_table is table:
+            column = inspect(model).columns[attribute].key
+            return [{column: value, **row} for row in rows]
+    return rows
 
 
 @event.listens_for(Session, "before_flush")

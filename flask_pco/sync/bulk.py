@@ -17,6 +17,8 @@ from typing import Any, cast
 
 from sqlalchemy import insert
 
+from flask_pco.tenancy import stamp_rows
+
 __all__ = ["insert_many"]
 
 
@@ -24,6 +26,7 @@ def insert_many(session: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     """INSERT ``rows`` (column keys as keys) into ``table``: one executemany per set of keys."""
     if not rows:
         return
+    rows = stamp_rows(table, rows)  # a church's rows carry its organization, as SQLAlchemy's do
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)

@@ -12,7 +12,7 @@ from rq.job import Job, JobStatus
 from example_app.models import db
 from flask_pco import current_pco
 from flask_pco.exceptions import ServerError
-from flask_pco.jobs.queue import sync_queue, webhook_job_id
+from flask_pco.jobs.queue import webhook_job_id, webhook_queue
 from flask_pco.sync.webhooks import handlers as event_handlers
 from tests.sync.webhooks.conftest import (
     Church,
@@ -36,7 +36,7 @@ def post_people(church: Church, count: int) -> list[str]:
 
 
 def work(max_jobs: int | None = None) -> None:
-    queue = sync_queue()
+    queue = webhook_queue()
     SimpleWorker([queue], connection=queue.connection).work(burst=True, max_jobs=max_jobs)
 
 
@@ -47,7 +47,7 @@ def fetches(church: Church, pco_id: str) -> int:
 
 def retry_now() -> None:
     """Queue the jobs RQ scheduled for a retry, as if their wait were over."""
-    queue = sync_queue()
+    queue = webhook_queue()
     for job_id in queue.scheduled_job_registry.get_job_ids():
         queue.scheduled_job_registry.remove(job_id)
         queue.enqueue_job(Job.fetch(job_id, connection=queue.connection))
@@ -55,13 +55,13 @@ def retry_now() -> None:
 
 def test_one_job_applies_every_queued_delivery_once(queued: Church) -> None:
     people = post_people(queued, 4)
-    assert sync_queue().count == 4
+    assert webhook_queue().count == 4
 
     work(max_jobs=1)
 
     assert [d.status for d in deliveries(db)] == ["applied"] * 4
     assert [fetches(queued, pco_id) for pco_id in people] == [1, 1, 1, 1]
-    assert sync_queue().count == 0  # the other three jobs were taken, not left to run
+    assert webhook_queue().count == 0  # the other three jobs were taken, not left to run
 
 
 @pytest.mark.parametrize("queued", [{"PCO_WEBHOOK_BATCH": 2}], indirect=True)
@@ -72,7 +72,7 @@ def test_a_batch_stops_at_pco_webhook_batch(queued: Church) -> None:
 
     rows = deliveries(db)
     assert [d.status for d in rows] == ["applied", "applied", "received"]
-    assert sync_queue().get_job_ids() == [webhook_job_id(current_pco(), rows[2].id)]
+    assert webhook_queue().get_job_ids() == [webhook_job_id(current_pco(), rows[2].id)]
 
 
 @pytest.mark.parametrize("queued", [{"PCO_WEBHOOK_BATCH": 1}], indirect=True)
@@ -82,7 +82,7 @@ def test_batch_of_one_leaves_each_delivery_to_its_own_job(queued: Church) -> Non
     work(max_jobs=1)
 
     assert [d.status for d in deliveries(db)] == ["applied", "received"]
-    assert sync_queue().count == 1
+    assert webhook_queue().count == 1
 
 
 def test_retriable_failure_mid_batch_is_applied_by_the_retry_of_the_job(
@@ -128,7 +128,7 @@ def test_work_horse_crash_mid_batch_loses_nothing_and_applies_nothing_twice(
     assert marker.read_text() == "x"
     assert [d.status for d in rows] == ["applied", "applied", "received", "applied", "applied"]
     first_job = Job.fetch(
-        webhook_job_id(current_pco(), rows[0].id), connection=sync_queue().connection
+        webhook_job_id(current_pco(), rows[0].id), connection=webhook_queue().connection
     )
     assert first_job.get_status() == JobStatus.SCHEDULED
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from example_app.models import ChurchGroup, GroupMembership, Person, PersonEmail, db
 from flask_pco.extension import current_pco
-from flask_pco.jobs.queue import sync_queue
+from flask_pco.jobs.queue import webhook_queue
 from flask_pco.sync.engine import execute_run
 from flask_pco.sync.runs import queue_run
 from tests.sync.webhooks.conftest import deliveries, delivery_body
@@ -252,9 +252,9 @@ def test_membership_events_are_queued_and_batched_like_people_events(queued):
     record = joined(queued, group_id, person_id)
     queued.post(event("created", record))  # before the person's own event: pulled on demand
     queued.post(queued.person_event("created", person_id))
-    assert sync_queue().count == 2
+    assert webhook_queue().count == 2
 
-    queue = sync_queue()
+    queue = webhook_queue()
     SimpleWorker([queue], connection=queue.connection).work(burst=True, max_jobs=1)
 
     assert [d.status for d in deliveries(db)] == ["applied", "ignored"]  # one job, both

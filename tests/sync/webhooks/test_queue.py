@@ -8,15 +8,16 @@ from rq import SimpleWorker
 
 from example_app.models import Person, db
 from flask_pco import current_pco
-from flask_pco.jobs.queue import sync_queue
+from flask_pco.jobs.queue import sync_queue, webhook_queue
 from flask_pco.jobs.webhooks import check_webhook_gap
 from flask_pco.sync.webhooks.events import retry_failed_deliveries
 from tests.sync.webhooks.conftest import deliveries
 
 
 def work() -> None:
-    queue = sync_queue()
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    """Drain both queues, webhook deliveries first, as a worker does."""
+    queues = [webhook_queue(), sync_queue()]
+    SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
 
 
 def test_with_redis_the_route_stores_and_a_worker_applies(queued):
