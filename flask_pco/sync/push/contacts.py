@@ -4,7 +4,7 @@ A contact PCO already holds (same lower-case address, same E.164 number, same fi
 line) is linked rather than
 added again: that is what makes a re-run after a kill, or after a person was linked by email,
 add nothing twice. A linked contact edited here goes through the same three-way merge as the
-person. One table describes both kinds so the code path is shared.
+person. One table describes every kind so the code path is shared.
 """
 
 from __future__ import annotations
