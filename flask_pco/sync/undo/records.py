@@ -61,11 +61,20 @@ def dump(row: Any) -> dict[str, Any]:
 
 def python_value(model: type[Any], attribute: str, value: Any) -> Any:
     """A JSON-form value (an ISO date) as the host column holds it."""
+    try:
+        column = sa_inspect(model).columns[attribute]
+    except KeyError:
+        return value
+    return column_value(column, value)
+
+
+def column_value(column: Any, value: Any) -> Any:
+    """A JSON-form value (an ISO date or time) as ``column`` holds it."""
     if not isinstance(value, str):
         return value
     try:
-        kind = sa_inspect(model).columns[attribute].type.python_type
-    except (KeyError, NotImplementedError):
+        kind = column.type.python_type
+    except NotImplementedError:
         return value
     if kind is datetime:
         return datetime.fromisoformat(value)

@@ -8,7 +8,6 @@ one changed since stays as it is, said in an issue.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select, update
@@ -16,6 +15,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.journal import record
 from flask_pco.sync.policy import comparable
+from flask_pco.sync.undo.records import column_value
 
 __all__ = ["EXTENSION_TABLES", "restore_table_field", "table_named", "undo_extension_row"]
 
@@ -65,7 +65,7 @@ def _put_back(ctx: SyncContext, table: Table, entry: Any) -> None:
     if ctx.session.scalar(select(key).where(key == entry.local_id)) is not None:
         return
     values = {
-        name: _python(table.c[name], value)
+        name: column_value(table.c[name], value)
         for name, value in entry.old_value.items()
         if name in table.c
     }
@@ -87,27 +87,12 @@ def restore_table_field(ctx: SyncContext, entry: Any, action: str) -> None:
     if found != comparable(entry.new_value):
         _left(ctx, entry, f"{entry.field} is {found!r} now, not {entry.new_value!r}")
         return
-    value = _python(column, entry.old_value)
+    value = column_value(column, entry.old_value)
     ctx.session.execute(update(table).where(key == entry.local_id).values({column.name: value}))
     record(ctx, entry.record_type, action, local_id=entry.local_id, name=entry.field,
            old=entry.new_value, new=entry.old_value)  # fmt: skip
     if entry.record_type not in EXTENSION_TABLES:
         ctx.report.count("updated")
-
-
-def _python(column: Any, value: Any) -> Any:
-    """A JSON-form value (an ISO time) as the column holds it."""
-    if not isinstance(value, str):
-        return value
-    try:
-        kind = column.type.python_type
-    except NotImplementedError:
-        return value
-    if kind is datetime:
-        return datetime.fromisoformat(value)
-    if kind is date:
-        return date.fromisoformat(value[:10])
-    return value
 
 
 def _left(ctx: SyncContext, entry: Any, reason: str) -> None:
