@@ -72,15 +72,21 @@ def test_a_family_address_pco_changed_since_the_push_becomes_a_conflict(
     )
 
 
-def test_an_address_a_push_created_for_a_family_is_deleted_on_request(
-    sandbox, run_sync, db, models, undo
-):
+def _family_with_an_address_pco_lacks(sandbox, run_sync, db, models):
+    """A pulled family given an address here, which its PCO household's contact lacks."""
     maria = sandbox_person(sandbox, "Maria", "Garcia")
     sandbox.add_household([maria], "Garcia", primary_contact=maria)
     run_sync("pull", "full")
     family = db.session.scalar(select(models.Family))
     family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
     db.session.commit()
+    return family
+
+
+def test_an_address_a_push_created_for_a_family_is_deleted_on_request(
+    sandbox, run_sync, db, models, undo
+):
+    _family_with_an_address_pco_lacks(sandbox, run_sync, db, models)
     before, push = pushed(run_sync, db, sandbox, "families")
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
@@ -92,12 +98,7 @@ def test_an_address_a_push_created_for_a_family_is_deleted_on_request(
 def test_an_address_a_push_created_for_a_family_is_kept_without_the_request(
     sandbox, run_sync, db, models, undo
 ):
-    maria = sandbox_person(sandbox, "Maria", "Garcia")
-    sandbox.add_household([maria], "Garcia", primary_contact=maria)
-    run_sync("pull", "full")
-    family = db.session.scalar(select(models.Family))
-    family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
-    db.session.commit()
+    _family_with_an_address_pco_lacks(sandbox, run_sync, db, models)
     _, push = pushed(run_sync, db, sandbox, "families")
     after = pco_state(sandbox, RECORDS)
     undone = undo(push.id)
@@ -114,12 +115,7 @@ def test_undo_of_the_undo_of_a_family_address_pushes_it_again(sandbox, run_sync,
 
 
 def _created_address_entry(sandbox, run_sync, db, models):
-    maria = sandbox_person(sandbox, "Maria", "Garcia")
-    sandbox.add_household([maria], "Garcia", primary_contact=maria)
-    run_sync("pull", "full")
-    family = db.session.scalar(select(models.Family))
-    family.street, family.city, family.zip = "1 Main St", "Portland", "97201"
-    db.session.commit()
+    family = _family_with_an_address_pco_lacks(sandbox, run_sync, db, models)
     push = run_sync("push", "families")
     [entry] = [e for e in journal(push.id) if e.action == "create"]
     return family, entry
