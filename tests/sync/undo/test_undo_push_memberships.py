@@ -101,7 +101,7 @@ def test_a_membership_the_push_created_is_deleted_on_request(sandbox, run_sync, 
     assert writes(sandbox) == ["DELETE"]
 
 
-def _member_added_andpushed(sandbox, run_sync, db, models):
+def _member_added_and_pushed(sandbox, run_sync, db, models):
     """A site person added to a household PCO has: the push POSTs one household membership."""
     maria = sandbox_person(sandbox, "Maria", "Garcia")
     household = sandbox.add_household([maria], "Garcia", primary_contact=maria)
@@ -119,7 +119,7 @@ def _member_added_andpushed(sandbox, run_sync, db, models):
 def test_household_memberships_the_push_created_for_existing_people_are_deleted_on_request(
     sandbox, run_sync, db, models, undo
 ):
-    before, push = _member_added_andpushed(sandbox, run_sync, db, models)
+    before, push = _member_added_and_pushed(sandbox, run_sync, db, models)
     sandbox.clear_requests()
     undone = undo(push.id, delete_created=True)
     assert undone.status == "succeeded", undone.error_message
@@ -130,7 +130,7 @@ def test_household_memberships_the_push_created_for_existing_people_are_deleted_
 def test_the_preview_lists_the_household_membership_it_would_delete_and_deletes_nothing(
     sandbox, run_sync, db, models, undo
 ):
-    _, push = _member_added_andpushed(sandbox, run_sync, db, models)
+    _, push = _member_added_and_pushed(sandbox, run_sync, db, models)
     after = pco_state(sandbox, RECORDS)
     sandbox.clear_requests()
     preview = undo(push.id, delete_created=True, dry_run=True)

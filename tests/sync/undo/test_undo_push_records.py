@@ -25,7 +25,7 @@ ADDRESS = {"street_line_1": "1 Main St", "city": "Portland", "state": "OR", "zip
 # A family's address ----------------------------------------------------------------------
 
 
-def _family_zippushed(sandbox, run_sync, db, models):
+def _family_zip_pushed(sandbox, run_sync, db, models):
     maria = sandbox_person(sandbox, "Maria", "Garcia", addresses=[ADDRESS])
     sandbox.add_household([maria], "Garcia", primary_contact=maria)
     run_sync("pull", "full")
@@ -40,7 +40,7 @@ def _family_zippushed(sandbox, run_sync, db, models):
 def test_undo_of_a_pushed_family_address_patches_the_address_back(
     sandbox, run_sync, db, models, undo
 ):
-    before, push = _family_zippushed(sandbox, run_sync, db, models)
+    before, push = _family_zip_pushed(sandbox, run_sync, db, models)
     undone = undo(push.id)
     assert undone.status == "succeeded", undone.error_message
     assert (tables(db), pco_state(sandbox, RECORDS)) == before
@@ -49,7 +49,7 @@ def test_undo_of_a_pushed_family_address_patches_the_address_back(
 def test_undo_of_a_family_address_reads_the_people_listing_and_sends_one_patch(
     sandbox, run_sync, db, models, undo
 ):
-    _, push = _family_zippushed(sandbox, run_sync, db, models)
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
     sandbox.clear_requests()
     undo(push.id)
     assert (reads(sandbox), writes(sandbox)) == (["/people/v2/people"], ["PATCH"])
@@ -58,7 +58,7 @@ def test_undo_of_a_family_address_reads_the_people_listing_and_sends_one_patch(
 def test_a_family_address_pco_changed_since_the_push_becomes_a_conflict(
     sandbox, run_sync, db, models, undo
 ):
-    _, push = _family_zippushed(sandbox, run_sync, db, models)
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
     [address] = sandbox.state()["records"]["Address"]
     sandbox.edit("addresses", address["id"], zip="97203")
     undo(push.id)
@@ -107,7 +107,7 @@ def test_an_address_a_push_created_for_a_family_is_kept_without_the_request(
 
 
 def test_undo_of_the_undo_of_a_family_address_pushes_it_again(sandbox, run_sync, db, models, undo):
-    _, push = _family_zippushed(sandbox, run_sync, db, models)
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
     after = (tables(db), pco_state(sandbox, RECORDS))
     again = undo(undo(push.id).id)
     assert again.status == "succeeded", again.error_message
@@ -144,7 +144,7 @@ def test_a_family_address_journaled_with_the_households_id_is_named_not_written(
     sandbox, run_sync, db, models, undo
 ):
     """Entries an older version wrote name the household, not the Address: left, and said."""
-    _, push = _family_zippushed(sandbox, run_sync, db, models)
+    _, push = _family_zip_pushed(sandbox, run_sync, db, models)
     family = db.session.scalar(select(models.Family))
     for entry in journal(push.id):
         if entry.field == "zip":
