@@ -79,17 +79,19 @@ def kill_anywhere(
     max_delay: float = 3.0,
     database: str = "sqlite",
     redis_url: str,
+    grace: int = 120,
 ) -> KillResult:
-    """Run the scenario and the clean reference push."""
+    """Run the scenario and the clean reference push. ``grace``: ``PCO_UNCONFIRMED_GRACE``, how
+    long a create a kill left in flight is held before a later run may send it."""
     rng = random.Random(seed)
     started = time.monotonic()
     with temp_database(database) as database_url, sandbox_process() as sandbox:
         sandbox.control.set_faults(latency_ms=latency_ms)
-        config = _config(database_url, sandbox, redis_url)
+        config = _config(database_url, sandbox, redis_url, grace)
         app = build_app(config)
         with app.app_context(), Workers(config) as workers:
             seed_local_people(people)
-            runs, mid_run = _push_with_kills(workers, kills, rng, max_delay)
+            runs, mid_run = _push_with_kills(workers, kills, rng, max_delay, grace)
             local = local_people()
             unlinked = unlinked_rows()
         seconds = time.monotonic() - started
@@ -112,17 +114,18 @@ def kill_anywhere(
     )
 
 
-def _config(database_url: str, sandbox: Sandbox, redis_url: str) -> dict[str, Any]:
+def _config(database_url: str, sandbox: Sandbox, redis_url: str, grace: int) -> dict[str, Any]:
     return app_config(
         database_url,
         sandbox,
         PCO_REDIS_URL=redis_url,
+        PCO_UNCONFIRMED_GRACE=grace,
         PCO_QUEUE=f"chaos-{uuid.uuid4().hex[:8]}",
     )
 
 
 def _push_with_kills(
-    workers: Workers, kills: int, rng: random.Random, max_delay: float
+    workers: Workers, kills: int, rng: random.Random, max_delay: float, grace: int
 ) -> tuple[int, int]:
     """Returns (runs started, kills that hit a running push)."""
     from flask_pco.jobs.queue import start_sync
@@ -143,7 +146,10 @@ def _push_with_kills(
     for _ in range(MAX_EXTRA_RUNS):
         if final.status == "succeeded" and not final.failed:
             return runs, mid_run
-        # A run that ended with unconfirmed writes is settled by the next one (push design).
+        # A run that ended with unconfirmed writes is settled by the next one (push design);
+        # a create a kill left in flight is held until the grace period has passed, so the
+        # next run comes after it, as the next nightly or admin's click would.
+        time.sleep(grace)
         final = wait_for_run(start_sync("push", "people", mode="enqueue", trigger="chaos").id)
         runs += 1
     raise RuntimeError(f"the push did not settle: run {final.id} {final.status}")
@@ -199,6 +205,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--max-delay", type=float, default=3.0, help="longest wait before a kill")
     parser.add_argument("--database", default="sqlite", choices=("sqlite", "postgresql"))
+    parser.add_argument("--grace", type=int, default=120, help="PCO_UNCONFIRMED_GRACE, seconds")
     parser.add_argument(
         "--redis-url", default=os.environ.get("PCO_REDIS_URL", "redis://127.0.0.1:6379/8")
     )
@@ -211,6 +218,7 @@ def main() -> None:
         max_delay=args.max_delay,
         database=args.database,
         redis_url=args.redis_url,
+        grace=args.grace,
     )
     for name, value in vars(result).items():
         print(f"{name:<20}{value if not isinstance(value, float) else f'{value:.1f}'}")
