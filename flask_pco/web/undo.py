@@ -64,4 +64,7 @@ def created_in_pco(preview: Any) -> list[Any]:
         )
     except PcoError:
         return []
-    return [e for e in target.entries if e.side == "pco" and e.action == "create"]
+    Entry = target.model
+    return target.entries_where(
+        current_pco().db.session, Entry.side == "pco", Entry.action == "create"
+    )

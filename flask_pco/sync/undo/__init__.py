@@ -57,12 +57,10 @@ def undo_delivery(ctx: SyncContext) -> None:
 
 def _undo(ctx: SyncContext, target: Target) -> None:
     ctx.report.step(f"undo {target.name}")
-    ctx.report.expect(len(target.entries))
+    ctx.report.expect(target.total)
     now = read_pco_now(ctx, target)
     delete_created = bool(ctx.options.get("delete_created"))
-    newest_first = list(reversed(target.entries))
-    for start in range(0, len(newest_first), _BATCH):
-        entries = newest_first[start : start + _BATCH]
+    for entries in target.newest_first(ctx.session, _BATCH):
         with reverting_page(ctx, entries):  # what they name read at once, deletes at the end
             for entry in entries:
                 _revert(ctx, target, entry, now, delete_created)

@@ -68,8 +68,10 @@ def read_pco_now(ctx: SyncContext, target: Target) -> PcoNow:
 
 def _wanted(ctx: SyncContext, target: Target) -> _Wanted:
     wanted = _Wanted()
-    for entry in target.entries:
-        if entry.side != "pco" or entry.action != "update" or not entry.pco_id:
+    Entry = target.model
+    pco_updates = (Entry.side == "pco", Entry.action == "update", Entry.pco_id.is_not(None))
+    for entry in target.entries_where(ctx.session, *pco_updates):
+        if not entry.pco_id:
             continue
         role = now_role(entry)
         if role == "person":

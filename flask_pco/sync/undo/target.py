@@ -3,11 +3,12 @@ webhook delivery, refused with a clear reason when there is nothing an undo coul
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from flask_pco.exceptions import ConfigError
@@ -23,11 +24,20 @@ _UNFINISHED = ("queued", "running")
 
 @dataclass(frozen=True)
 class Target:
-    """The run or delivery to revert, and its journal entries in the order they were made."""
+    """The run or delivery to revert; its journal entries are read a page at a time.
+
+    A 50,000-person first pull has ~200,000 entries, each with the values it wrote: holding
+    them all would grow the undo's memory with the run, so only their count and what the
+    preview and PCO look-ups need are read up front.
+    """
 
     #: ``run 12`` or ``delivery 5``: how messages name it.
     name: str
-    entries: list[Any]
+    #: The journal entry model and the condition selecting the target's entries.
+    model: Any
+    condition: Any
+    #: How many entries it has.
+    total: int
     #: When it started: PCO records changed since then are read in one listing.
     started_at: datetime | None
     #: (record type, PCO id) of what it created in PCO: an undo deletes those only on request.
@@ -35,6 +45,30 @@ class Target:
     #: The run and its steps (empty for a delivery), or the delivery: whose removals they are.
     run_ids: tuple[int, ...] = ()
     delivery_id: int | None = None
+
+    def newest_first(self, session: Any, size: int) -> Iterator[list[Any]]:
+        """The entries, newest first, ``size`` at a time (keyset on the id: entries the undo
+        itself journals belong to another run and never enter the pages)."""
+        before: int | None = None
+        while True:
+            query = select(self.model).where(self.condition)
+            if before is not None:
+                query = query.where(self.model.id < before)
+            page = list(session.scalars(query.order_by(self.model.id.desc()).limit(size)))
+            if not page:
+                return
+            _detach(page)
+            yield page
+            if len(page) < size:
+                return  # the oldest page: no need to ask for an empty one
+            before = page[-1].id
+
+    def entries_where(self, session: Any, *conditions: Any) -> list[Any]:
+        """The entries that also meet ``conditions``, oldest first (a few kinds, read whole)."""
+        query = select(self.model).where(self.condition, *conditions).order_by(self.model.id)
+        entries = list(session.scalars(query))
+        _detach(entries)
+        return entries
 
 
 def check_undoable(
@@ -69,14 +103,16 @@ def _run_target(state: PcoState, session: Any, run_id: int) -> Target:
             f"run {run_id} is still {run.status}: wait for it to finish (or cancel it) first"
         )
     steps = list(session.scalars(select(SyncRun.id).where(SyncRun.parent_id == run_id)))
-    query = select(Entry).where(Entry.run_id.in_([run_id, *steps])).order_by(Entry.id)
-    entries = list(session.scalars(query))
-    if not entries:
+    target = _target(
+        session, f"run {run_id}", Entry, Entry.run_id.in_([run_id, *steps]), run.started_at
+    )
+    if not target.total:
         raise ConfigError(
             f"run {run_id} has no journal entries: it changed nothing, or its entries were "
             f"pruned (PCO_JOURNAL_DAYS={state.config.journal_days})"
         )
-    target = _target(f"run {run_id}", entries, run.started_at or run.queued_at)
+    if target.started_at is None:
+        target = replace(target, started_at=run.queued_at)
     return replace(target, run_ids=(run_id, *steps))
 
 
@@ -85,23 +121,31 @@ def _delivery_target(state: PcoState, session: Any, delivery_id: int) -> Target:
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
         raise ConfigError(f"no webhook delivery with id {delivery_id}")
-    query = select(Entry).where(Entry.delivery_id == delivery_id).order_by(Entry.id)
-    entries = list(session.scalars(query))
-    if not entries:
+    condition = Entry.delivery_id == delivery_id
+    target = _target(session, f"delivery {delivery_id}", Entry, condition, delivery.received_at)
+    if not target.total:
         raise ConfigError(
             f"webhook delivery {delivery_id} has no journal entries: it changed nothing, or "
             f"its entries were pruned (PCO_JOURNAL_DAYS={state.config.journal_days})"
         )
-    target = _target(f"delivery {delivery_id}", entries, delivery.received_at)
     return replace(target, delivery_id=delivery_id)
 
 
-def _target(name: str, entries: list[Any], started_at: datetime | None) -> Target:
-    for entry in entries:  # read once: the undo's commits must not expire (and re-read) them
+def _target(
+    session: Any, name: str, Entry: Any, condition: Any, started_at: datetime | None
+) -> Target:
+    total = session.scalar(select(func.count()).select_from(Entry).where(condition)) or 0
+    created = session.execute(
+        select(Entry.record_type, Entry.pco_id).where(
+            condition, Entry.side == "pco", Entry.action == "create", Entry.pco_id.is_not(None)
+        )
+    )
+    return Target(
+        name, Entry, condition, int(total), started_at, {(t, str(i)) for t, i in created if i}
+    )
+
+
+def _detach(entries: list[Any]) -> None:
+    """Read once: the undo's commits must not expire (and re-read) them."""
+    for entry in entries:
         object_session(entry).expunge(entry)  # type: ignore[union-attr]
-    created = {
-        (e.record_type, str(e.pco_id))
-        for e in entries
-        if e.side == "pco" and e.action == "create" and e.pco_id
-    }
-    return Target(name, entries, started_at, created)

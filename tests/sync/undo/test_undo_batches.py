@@ -4,13 +4,15 @@ statements it sends do not grow with the number of people."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 import flask_pco.sync.undo as undo_package
+from flask_pco import current_pco
 from tests.sync.undo.conftest import tables
 
 
@@ -67,3 +69,23 @@ def test_the_undo_of_a_pull_sends_statements_per_page_not_per_person(
     undone = undo(run.id)
     assert undone.created == 0 and undone.removed >= 120
     assert len(statements) < 60, len(statements)  # before pages: ~16 a person
+
+
+def test_the_undo_reads_the_run_s_journal_a_page_at_a_time(
+    sandbox, run_sync, db, undo, statements, small_pages
+):
+    """Memory stays flat in the run's size: no statement reads the whole journal of the run."""
+    sandbox.reset(people=30, seed=5)
+    run = run_sync("pull", "people")
+    Entry = current_pco().models.JournalEntry
+    total = db.session.scalar(select(func.count()).where(Entry.run_id == run.id))
+    statements.clear()
+    assert undo(run.id).status == "succeeded"
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and _reads_journal(s)]
+    pages = [s for s in reads if "LIMIT" in s.upper()]
+    assert total >= 30 and len(pages) == math.ceil((total + 1) / 7)  # the last one short
+    assert all("LIMIT" in s.upper() or "count(" in s or "action" in s for s in reads), reads
+
+
+def _reads_journal(statement: str) -> bool:
+    return "pco_journal" in statement.split("WHERE")[0]
