@@ -263,6 +263,7 @@ def _retire(ctx: SyncContext, survivor: Any, merged: Any, reason: str) -> None:
     ctx.session.add(
         ctx.models.Removal(
             run_id=ctx.report.run_id,
+            delivery_id=ctx.delivery_id,  # a merge a webhook carried: its undo finds the row
             role="person",
             local_id=merged.id,
             pco_id=merged.pco_id,
