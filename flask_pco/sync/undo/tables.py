@@ -20,8 +20,9 @@ from flask_pco.sync.undo.records import column_value
 __all__ = ["EXTENSION_TABLES", "restore_table_field", "table_named", "undo_extension_row"]
 
 #: The extension's records an undo puts back: a held merge an admin's merge closed, a removal
-#: an undone run had made (their status, their resolution), a conflict a merge raised.
-EXTENSION_TABLES = ("pco_sync_issue", "pco_removal", "pco_conflict")
+#: an undone run had made (their status, their resolution), a conflict a merge raised, a run
+#: that stopped waiting for approval when its held removals were withdrawn.
+EXTENSION_TABLES = ("pco_sync_issue", "pco_removal", "pco_conflict", "pco_sync_log")
 
 
 def table_named(ctx: SyncContext, name: str) -> Table | None:

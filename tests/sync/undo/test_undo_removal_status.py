@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from flask_pco.sync.approvals import approve_run, waiting_runs
 from tests.sync.undo.conftest import journal
 
 
@@ -75,3 +76,45 @@ def test_a_removal_whose_record_is_gone_stays_applied(sandbox, run_sync, db, mod
     _delete_person(db, models, gone)
     undo(run.id)
     assert sorted(_statuses(state, run.id)) == ["applied", "undone"]
+
+
+def _waiting_for_approval(sandbox: Any, run_sync: Any, db: Any, models: Any) -> Any:
+    """A pull that renamed someone and held 30 deactivations for an admin (over the removal
+    cap): the run."""
+    sandbox.reset(people=60, seed=7)
+    run_sync("pull", "people")
+    active = select(models.Person.pco_id).where(models.Person.is_active.is_(True))
+    listed = sorted(db.session.scalars(active))
+    for pco_id in listed[:30]:
+        sandbox.delete_person(pco_id)
+    run_sync("pull", "people")  # the first look that misses them
+    sandbox.edit_person(listed[-1], last_name="Renamed")
+    run = run_sync("pull", "people")
+    assert (run.status, run.updated) == ("needs_approval", 1)
+    return run
+
+
+def _run_status(state: Any, run_id: int) -> str:
+    state.db.session.expire_all()
+    return str(state.db.session.get(state.models.SyncRun, run_id).status)
+
+
+def test_undo_of_a_run_waiting_for_approval_withdraws_its_held_removals(
+    sandbox, run_sync, db, models, state, undo
+):
+    run = _waiting_for_approval(sandbox, run_sync, db, models)
+    assert undo(run.id).status == "succeeded"
+    assert set(_statuses(state, run.id)) == {"undone"}
+    assert _run_status(state, run.id) == "superseded"
+    assert waiting_runs(state) == []
+
+
+def test_undo_of_that_undo_makes_the_removals_wait_for_the_admin_again(
+    sandbox, run_sync, db, models, state, undo
+):
+    run = _waiting_for_approval(sandbox, run_sync, db, models)
+    redone = undo(undo(run.id).id)
+    assert redone.status == "succeeded", redone.error_message
+    assert set(_statuses(state, run.id)) == {"pending"}
+    assert _run_status(state, run.id) == "needs_approval"
+    assert "30 removed" in approve_run(state, run.id)
