@@ -12,6 +12,7 @@ from flask_pco.sandbox import mutations
 from flask_pco.sandbox.catalog_fields import checked_datum
 from flask_pco.sandbox.core import Sandbox
 from flask_pco.sandbox.errors import SandboxApiError, not_found, related_not_found, validation_entry
+from flask_pco.sandbox.fieldsets import apply_fieldsets, requested_fieldsets
 from flask_pco.sandbox.query import paging, parse_query, select
 from flask_pco.sandbox.registry import SPECS
 from flask_pco.sandbox.routes import Route
@@ -219,20 +220,26 @@ def dispatch(
         raise not_found()
     if route.kind == "singleton":
         organization = next(iter(sandbox.store.table(spec.table).values()))
-        return show(spec, ctx, organization)
+        return sparse(show(spec, ctx, organization))
     if route.kind == "collection":
         if method == "POST":
             return create(sandbox, route, spec, ctx, parent_id)
-        return list_records(sandbox, route, spec, ctx, parent_id)
+        return sparse(list_records(sandbox, route, spec, ctx, parent_id))
     record = _member(sandbox, route, spec, str(record_id), parent_id)
     if route.kind == "action":
         return rotate_secret(sandbox, spec, ctx, record)
     handlers: dict[str, Callable[[], Document]] = {
-        "GET": lambda: show(spec, ctx, record),
+        "GET": lambda: sparse(show(spec, ctx, record)),
         "PATCH": lambda: update(sandbox, spec, ctx, record),
         "DELETE": lambda: delete(sandbox, spec, record),
     }
     return handlers[method]()
+
+
+def sparse(answer: Document) -> Document:
+    """A read's document cut to the request's sparse fieldsets (``fields[TYPE]``)."""
+    apply_fieldsets(answer[0], requested_fieldsets(request.args))
+    return answer
 
 
 def respond(document: dict[str, Any] | None, status: int) -> Response:
