@@ -28,7 +28,7 @@ from flask_pco.mapping.people import PersonData, person_from_resource
 from flask_pco.mapping.values import parse_datetime
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
-from flask_pco.sync.cursors import advance_cursor, incremental_since
+from flask_pco.sync.cursors import advance_cursor, incremental_since, read_cursor
 from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.custom_fields import person_includes as with_field_data
 from flask_pco.sync.engine import step
@@ -40,6 +40,7 @@ from flask_pco.sync.pull.base import (
     refresh_statistics,
     run_pages,
 )
+from flask_pco.sync.pull.versions import PAGE_ORDER, PEOPLE_PATH, pull_by_versions
 from flask_pco.sync.pull.writer import PeopleWriter
 from flask_pco.sync.removals import count_misses, person_label, propose, restore
 from flask_pco.sync.selection import missing_message
@@ -58,9 +59,6 @@ __all__ = [
 PERSON_INCLUDES = ("emails", "phone_numbers", "addresses")
 #: Included only for a host that keeps the field: PCO's marital status is a record of its own.
 OPTIONAL_INCLUDES = {"marital_status": "marital_status"}
-#: Stable paging key: ``created_at`` does not move when a record is edited mid-run, so offset
-#: paging cannot skip a record because another one was updated (REFERENCE §7.1).
-PAGE_ORDER = "created_at"
 _DEACTIVATE_BATCH = 500
 
 
@@ -77,14 +75,18 @@ def pull_people(ctx: SyncContext) -> None:
     if list_ids:
         _pull_lists(ctx, listing, list_ids)
         return
-    pages = ctx.client.pages(
-        "/people/v2/people",
-        include=person_includes(ctx),
-        where={"updated_at": {"gte": since}} if since else None,
-        order=PAGE_ORDER,
-        per_page=ctx.config.per_page,
-    )
-    run_pages(ctx, pages, listing.handle)
+    cursor = read_cursor(ctx, "people") if since is None else None
+    if cursor is not None:  # listed in full before: who changed, then everyone's version
+        pull_by_versions(ctx, listing, cursor, person_includes(ctx))
+    else:
+        pages = ctx.client.pages(
+            PEOPLE_PATH,
+            include=person_includes(ctx),
+            where={"updated_at": {"gte": since}} if since else None,
+            order=PAGE_ORDER,
+            per_page=ctx.config.per_page,
+        )
+        run_pages(ctx, pages, listing.handle)
     if since is None and listing.listed.complete:
         _people_missing(ctx, listing.listed.ids)
     elif since is not None:

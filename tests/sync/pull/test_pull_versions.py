@@ -1,0 +1,123 @@
+"""A full people pull after the first reads in full only who changed: the people changed since
+the last pull (with their includes), then every person's version (``fields[Person]=updated_at``)
+to learn who PCO still has and to catch any change the first listing missed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from tests.sync.conftest import PER_PAGE
+
+OVERLAP = 300  # PCO_INCREMENTAL_OVERLAP's default
+
+
+def people_reads(sandbox: Any) -> list[str]:
+    """The people reads the last run made, query strings decoded."""
+    paths = [unquote(r["path"]) for r in sandbox.requests() if r["method"] == "GET"]
+    return [p for p in paths if p.startswith("/people/v2/people")]
+
+
+def person(models: Any, pco_id: str) -> Any:
+    models.db.session.expire_all()
+    return models.db.session.scalar(select(models.Person).where(models.Person.pco_id == pco_id))
+
+
+def edit_in_the_past(sandbox: Any, pco_id: str) -> None:
+    """A change stamped before the last pull started, less the overlap (a PCO clock behind
+    ours): no listing of what changed since that pull shows it."""
+    past = datetime.now(UTC) - timedelta(seconds=OVERLAP + 60)
+    sandbox.set_clock(past.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    try:
+        sandbox.edit_person(pco_id, last_name="Missed")
+    finally:
+        sandbox.set_clock(None)
+
+
+def first_ids(models: Any, count: int) -> list[str]:
+    ids = models.db.session.scalars(select(models.Person.pco_id).order_by(models.Person.id))
+    return list(ids)[:count]
+
+
+def test_an_unchanged_full_pull_reads_only_versions_after_one_empty_listing(
+    sandbox, run_sync, models
+):
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    sandbox.clear_requests()
+
+    again = run_sync("pull", "people")
+
+    assert (again.status, again.created, again.updated) == ("succeeded", 0, 0)
+    reads = people_reads(sandbox)
+    changed = [p for p in reads if "where[updated_at][gte]" in p]
+    versions = [p for p in reads if "fields[Person]=updated_at" in p]
+    assert len(changed) == 1 and "include=" in changed[0]
+    assert len(versions) == -(-30 // PER_PAGE)
+    assert all("include=" not in p for p in versions)
+    assert len(reads) == len(changed) + len(versions)
+
+
+def test_a_person_changed_in_pco_is_applied_by_the_changed_listing(sandbox, run_sync, models):
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    pco_id = first_ids(models, 1)[0]
+    sandbox.edit_person(pco_id, last_name="Changed")
+    sandbox.clear_requests()
+
+    again = run_sync("pull", "people")
+
+    assert again.updated == 1 and person(models, pco_id).last_name == "Changed"
+    assert not [p for p in people_reads(sandbox) if p.startswith(f"/people/v2/people/{pco_id}")]
+
+
+def test_a_change_the_first_listing_missed_is_read_with_one_get(sandbox, run_sync, models):
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    pco_id = first_ids(models, 1)[0]
+    edit_in_the_past(sandbox, pco_id)
+    sandbox.clear_requests()
+
+    run_sync("pull", "people")
+
+    assert person(models, pco_id).last_name == "Missed"
+    singles = [p for p in people_reads(sandbox) if p.startswith(f"/people/v2/people/{pco_id}?")]
+    assert len(singles) == 1 and "include=" in singles[0]
+
+
+def test_several_misses_on_one_page_read_that_page_again_once(sandbox, run_sync, models):
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    stale = first_ids(models, 3)
+    for pco_id in stale:
+        edit_in_the_past(sandbox, pco_id)
+    sandbox.clear_requests()
+
+    run_sync("pull", "people")
+
+    assert [person(models, pco_id).last_name for pco_id in stale] == ["Missed"] * 3
+    again = [p for p in people_reads(sandbox) if "offset=" in p and "include=" in p]
+    assert len(again) == 1
+    assert not [p for p in people_reads(sandbox) if p.startswith("/people/v2/people/")]
+
+
+def test_the_version_listing_still_finds_who_pco_deleted(sandbox, run_sync, models):
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    gone = first_ids(models, 1)[0]
+    sandbox.delete_person(gone)
+    run_sync("pull", "people")  # the first look that misses them
+    run = run_sync("pull", "people")
+    assert run.removed == 1 and person(models, gone).is_active is False
+
+
+def test_a_first_full_pull_reads_everyone_with_includes_once(sandbox, run_sync, models):
+    sandbox.reset(people=30, seed=3)
+    sandbox.clear_requests()
+    run_sync("pull", "people")
+    reads = people_reads(sandbox)
+    assert not [p for p in reads if "fields[" in p]
+    assert len(reads) == -(-30 // PER_PAGE) and all("include=" in p for p in reads)
