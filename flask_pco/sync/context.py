@@ -50,6 +50,10 @@ KIND_OUTCOMES: dict[str, Outcome] = {
 }
 
 
+#: How often, at most, the progress of a listing's pages reaches the run row (seconds).
+PAGE_FLUSH = 0.25
+
+
 @dataclass
 class RunReporter:
     """Counts one run's outcomes and writes them, the current step and a heartbeat to its row."""
@@ -169,10 +173,12 @@ class RunReporter:
             raise SyncCancelledError("cancelled by an admin")
 
     def between_pages(self, *, force: bool = False) -> None:
-        """After a committed page: progress to the run row, so a watcher's bar (the CLI's, the
-        admin page's) moves page by page, and an admin's cancel looked for. ``force`` is kept
-        for callers that say a page must be written whatever happens."""
-        self.checkpoint(force=True)
+        """After a committed page: progress to the run row at most every ``PAGE_FLUSH``
+        seconds (a watcher's bar, the CLI's or the admin page's, moves several times a second
+        either way), and an admin's cancel looked for. A listing of small pages, such as a full
+        pull's versions at a few milliseconds a page, would otherwise spend most of its time
+        writing its row. ``force``: a page that must be written at once (it raised issues)."""
+        self.checkpoint(force=force or self.clock() - self._last_flush >= PAGE_FLUSH)
 
     def _write(self) -> None:
         """Counts, requests used and heartbeat to the row, updated by id.

@@ -106,8 +106,8 @@ def run_pages(
         for error in document.skipped:
             tally.issue("invalid", "record", str(error))
         tally.record(ctx)
-        # The page is committed; its counts reach the run row at the reporter's pace (every
-        # ``flush_every`` seconds), not with one more commit a page; its issues at once.
+        # The page is committed; its counts reach the run row at most every ``PAGE_FLUSH``
+        # seconds, not with one more commit a page; its issues at once.
         ctx.report.between_pages(force=bool(tally.issues))
 
 

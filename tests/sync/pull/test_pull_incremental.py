@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+import flask_pco.sync.context as context_module
 from flask_pco.sync.context import RunReporter
 from flask_pco.sync.pull import writer as pull_people_module
 from tests.sync.conftest import sandbox_person
@@ -104,6 +105,7 @@ def cancel_after_two_pages(monkeypatch):
         return calls["n"] == 3
 
     monkeypatch.setattr(RunReporter, "_cancel_requested", cancel_requested)
+    monkeypatch.setattr(context_module, "PAGE_FLUSH", 0)  # look for the cancel after each page
 
 
 def test_a_cancelled_run_re_run_gives_the_same_result_as_one_clean_run(
