@@ -123,7 +123,7 @@ def listen_to_church_queues(worker: BaseWorker, base: str) -> list[Queue]:
     """Add the church queues the worker does not listen to yet; returns those added."""
     known = set(worker.queue_names())
     added = [
-        Queue(name, connection=worker.connection, serializer=worker.serializer)
+        worker.queue_class(name, connection=worker.connection, serializer=worker.serializer)
         for name in church_queue_names(worker.connection, base)
         if name not in known
     ]

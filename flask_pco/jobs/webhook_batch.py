@@ -4,7 +4,9 @@ A forking worker starts a work horse per job, and starting one (the fork, new co
 the database, Redis and PCO, a cold SQL statement cache) costs several times what applying a
 delivery does. So a webhook job, after its own delivery, takes further webhook jobs off the
 queue and applies their deliveries, up to ``PCO_WEBHOOK_BATCH`` in all or
-``WEBHOOK_BATCH_SECONDS``. What keeps that safe:
+``WEBHOOK_BATCH_SECONDS``, and only while no other church's delivery waits (``fairness``): on
+a site of many churches, workers go from church to church instead of one batch serving one
+church's deliveries at its rate budget's pace while the others wait. What keeps that safe:
 
 * a delivery is applied by one job: its job leaves the queue through Redis' atomic ``LREM``,
   which either a batch or a worker's dequeue wins, never both;
@@ -18,13 +20,17 @@ queue and applies their deliveries, up to ``PCO_WEBHOOK_BATCH`` in all or
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, cast
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from flask_pco.jobs.fairness import other_work_waiting
+from flask_pco.jobs.queue import webhook_job_id, webhook_queue
 from flask_pco.jobs.rq_internals import waiting_jobs_key
 from flask_pco.sync.webhooks.events import apply_delivery
 
@@ -33,7 +39,14 @@ if TYPE_CHECKING:
 
     from flask_pco.state import PcoState
 
-__all__ = ["WEBHOOK_BATCH_SECONDS", "apply_queued_deliveries", "take_queued_delivery"]
+__all__ = [
+    "WEBHOOK_BATCH_SECONDS",
+    "apply_more_deliveries",
+    "apply_queued_deliveries",
+    "take_queued_delivery",
+]
+
+log = logging.getLogger(__name__)
 
 #: How long a batch goes on taking deliveries: well inside RQ's default job timeout (180 s),
 #: and short enough for a worker asked to stop to do so soon.
@@ -58,9 +71,27 @@ return 0
 """
 
 
-def apply_queued_deliveries(state: PcoState, queue: Queue, job_id: str, prefix: str) -> int:
+def apply_more_deliveries(state: PcoState, job_id: str) -> int:
+    """After the running webhook job ``job_id``'s own delivery: the church's queued ones, while
+    no other church's delivery waits; returns how many were applied."""
+    others = lambda: other_work_waiting(state, webhooks_only=True)  # noqa: E731
+    prefix, queue = webhook_job_id(state, ""), webhook_queue(state)
+    more = apply_queued_deliveries(state, queue, job_id, prefix, stop=others)
+    if more:
+        log.info("flask-pco applied %d more queued webhook deliveries", more)
+    return more
+
+
+def apply_queued_deliveries(
+    state: PcoState,
+    queue: Queue,
+    job_id: str,
+    prefix: str,
+    *,
+    stop: Callable[[], bool] = lambda: False,
+) -> int:
     """Apply deliveries whose jobs (ids ``prefix`` + delivery id) wait in ``queue``, for the
-    running job ``job_id``; return how many were applied."""
+    running job ``job_id``, until ``stop`` says otherwise; return how many were applied."""
     redis = queue.connection
     taken_key = TAKEN_KEY.format(job_id=job_id)
     taken = _delivery_id(cast(bytes | None, redis.get(taken_key)))  # left by a try that died
@@ -69,7 +100,7 @@ def apply_queued_deliveries(state: PcoState, queue: Queue, job_id: str, prefix: 
     applied = 0
     while taken is not None or (applied < room and time.monotonic() < deadline):
         if taken is None:
-            taken = take_queued_delivery(queue, prefix, taken_key)
+            taken = None if stop() else take_queued_delivery(queue, prefix, taken_key)
             if taken is None:
                 break
         with suppress(LookupError):  # its row was deleted since: nothing to apply

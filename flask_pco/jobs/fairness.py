@@ -1,0 +1,110 @@
+"""Fair shares of a few shared workers between many churches.
+
+Three things keep a pool of workers spread over every church that has work
+(``church_queues`` gives each church its queues, served in turn):
+
+* **Resting churches are skipped.** A run in slices (``jobs.slices``) that ends its slice
+  because its church's rate budget is spent says for how long, under a Redis key; until then
+  workers take nothing from that church's queues (``FairQueue``), since its job would only
+  sleep for the budget while other churches' budgets idle.
+* **Workers start their round-robin at different churches** (``stagger``): workers that all
+  rotated the same way would all land on one church's queue at once.
+* **"Is other work waiting?"** (``other_work_waiting``): a run's slice and a webhook batch
+  give their worker back only when another church (not resting) has a job waiting, so a
+  church alone on the site is served as before, in one go.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from typing import TYPE_CHECKING, Any, cast
+
+from rq import Queue
+from rq.exceptions import DequeueTimeout
+
+from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from redis import Redis
+
+    from flask_pco.state import PcoState
+
+__all__ = ["FairQueue", "other_work_waiting", "rest_church", "resting", "stagger"]
+
+#: Redis key of a resting church: its run queue's name; the value is when the rest ends.
+RESTING_KEY = "flask_pco:resting:{queue}"
+
+
+def _run_queue(name: str) -> str:
+    return name.removesuffix(WEBHOOK_SUFFIX)
+
+
+def rest_church(state: PcoState, seconds: float) -> None:
+    """Let workers leave the church's queues alone for ``seconds`` (its budget is spent)."""
+    connection = state.redis()
+    if connection is None or seconds <= 0:
+        return
+    key = RESTING_KEY.format(queue=queue_name(state))
+    connection.set(key, repr(time.time() + seconds), px=max(1, int(seconds * 1000)))
+
+
+def resting(connection: Redis, names: list[str]) -> dict[str, float]:
+    """The queues among ``names`` whose church rests now, with the seconds left."""
+    if not names:
+        return {}
+    keys = [RESTING_KEY.format(queue=_run_queue(name)) for name in names]
+    values = cast("list[Any]", connection.mget(keys))
+    now = time.time()
+    left = {name: float(value) - now for name, value in zip(names, values, strict=True) if value}
+    return {name: seconds for name, seconds in left.items() if seconds > 0}
+
+
+def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
+    """Whether a job waits in another church's queue (or the site's), leaving out resting
+    churches; ``webhooks_only``: in another church's webhook queue."""
+    connection = state.redis()
+    if connection is None:
+        return False
+    base, own = state.config.queue, queue_name(state)
+    names = {base, f"{base}{WEBHOOK_SUFFIX}", *church_queue_names(connection, base)}
+    if webhooks_only:
+        names = {name for name in names if name.endswith(WEBHOOK_SUFFIX)}
+        names.discard(f"{own}{WEBHOOK_SUFFIX}")
+    names.discard(own)
+    ready = sorted(names - resting(connection, sorted(names)).keys())
+    with connection.pipeline(transaction=False) as pipe:
+        for name in ready:
+            pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}")
+        return any(cast("list[int]", pipe.execute()))
+
+
+def stagger(queues: list[Queue], worker_name: str) -> None:
+    """Rotate the worker's queues, in place, by an offset of its own (its name's hash)."""
+    if queues:
+        offset = zlib.crc32(worker_name.encode()) % len(queues)
+        queues[:] = queues[offset:] + queues[:offset]
+
+
+class FairQueue(Queue):
+    """RQ's queue class for the workers: dequeues from every queue but resting churches'."""
+
+    @classmethod
+    def dequeue_any(  # type: ignore[override]
+        cls, queues: Iterable[Queue], timeout: int | None, connection: Redis, **kwargs: Any
+    ) -> Any:
+        queues = list(queues)
+        rests = resting(connection, [queue.name for queue in queues])
+        if rests:
+            wake = max(1, math.ceil(min(rests.values())))  # look again once a rest ends
+            timeout = None if timeout is None else min(timeout, wake)
+            queues = [queue for queue in queues if queue.name not in rests]
+            if not queues:
+                if timeout is None:
+                    return None
+                time.sleep(timeout)
+                raise DequeueTimeout(timeout, [])
+        return super().dequeue_any(queues, timeout, connection, **kwargs)
