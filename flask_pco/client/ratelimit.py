@@ -316,6 +316,15 @@ class RateLimiter:
         """Seconds left before requests may go out again after a 429."""
         return max(self._wait_before_hit(), 0.0)
 
+    def wait_for_room(self, n: int) -> float:
+        """Seconds before ``n`` more requests fit in the moving window (0: they fit now), so a
+        caller may come back for a burst rather than a trickle. Exact with Redis; in memory
+        (``limits`` counts the whole window there), the wait for one request."""
+        need = max(self.limit - n + 1, 1)  # when fewer than this are left in the window
+        probe = _Window(need, self.period, f"{self.PREFIX}:{self.key}:window", self._margin())
+        stats = self._window.get_window_stats(probe, self.key)
+        return 0.0 if stats.remaining > 0 else max(stats.reset_time - time.time(), 0.0)
+
     def window_stats(self) -> tuple[float, int]:
         """``(reset_time, remaining)`` of the moving window, for benches and admin pages."""
         stats = self._window.get_window_stats(self._item(), self.key)

@@ -9,6 +9,10 @@ Three things keep a pool of workers spread over every church that has work
   sleep for the budget while other churches' budgets idle.
 * **Workers start their round-robin at different churches** (``stagger``): workers that all
   rotated the same way would all land on one church's queue at once.
+* **A church's deliveries go before its runs, on its budget too.** While a church's
+  webhook queue holds jobs, workers leave its run queue alone, and its running slice ends
+  (``jobs.slices``): deliveries and runs share the church's rate budget, and a push that
+  kept spending it would leave its deliveries waiting for the budget in a worker.
 * **"Is other work waiting?"** (``other_work_waiting``): a run's slice and a webhook batch
   give their worker back only when another church (not resting) has a job waiting, so a
   church alone on the site is served as before, in one go.
@@ -25,6 +29,7 @@ from rq import Queue
 from rq.exceptions import DequeueTimeout
 
 from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
+from flask_pco.state import current_pco
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,7 +38,14 @@ if TYPE_CHECKING:
 
     from flask_pco.state import PcoState
 
-__all__ = ["FairQueue", "other_work_waiting", "rest_church", "resting", "stagger"]
+__all__ = [
+    "FairQueue",
+    "other_work_waiting",
+    "own_deliveries_waiting",
+    "rest_church",
+    "resting",
+    "stagger",
+]
 
 #: Redis key of a resting church: its run queue's name; the value is when the rest ends.
 RESTING_KEY = "flask_pco:resting:{queue}"
@@ -73,13 +85,34 @@ def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
     names = {base, f"{base}{WEBHOOK_SUFFIX}", *church_queue_names(connection, base)}
     if webhooks_only:
         names = {name for name in names if name.endswith(WEBHOOK_SUFFIX)}
-        names.discard(f"{own}{WEBHOOK_SUFFIX}")
-    names.discard(own)
+    names -= {own, f"{own}{WEBHOOK_SUFFIX}"}
     ready = sorted(names - resting(connection, sorted(names)).keys())
     with connection.pipeline(transaction=False) as pipe:
         for name in ready:
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}")
         return any(cast("list[int]", pipe.execute()))
+
+
+def own_deliveries_waiting(state: PcoState) -> bool:
+    """Whether the church's own webhook queue holds jobs."""
+    connection = state.redis()
+    key = f"{Queue.redis_queue_namespace_prefix}{queue_name(state)}{WEBHOOK_SUFFIX}"
+    return connection is not None and bool(connection.llen(key))
+
+
+def _runs_behind_deliveries(connection: Redis, queues: list[Queue]) -> set[str]:
+    """The church run queues among ``queues`` whose church's webhook queue holds jobs."""
+    names = {queue.name for queue in queues}
+    runs = [
+        name
+        for name in names
+        if not name.endswith(WEBHOOK_SUFFIX) and f"{name}{WEBHOOK_SUFFIX}" in names
+    ]
+    with connection.pipeline(transaction=False) as pipe:
+        for name in runs:
+            pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}{WEBHOOK_SUFFIX}")
+        waiting = cast("list[int]", pipe.execute())
+    return {name for name, n in zip(runs, waiting, strict=True) if n}
 
 
 def stagger(queues: list[Queue], worker_name: str) -> None:
@@ -90,13 +123,17 @@ def stagger(queues: list[Queue], worker_name: str) -> None:
 
 
 class FairQueue(Queue):
-    """RQ's queue class for the workers: dequeues from every queue but resting churches'."""
+    """RQ's queue class for the workers: dequeues from every queue but resting churches', and
+    a church's runs only while none of its deliveries wait."""
 
     @classmethod
     def dequeue_any(  # type: ignore[override]
         cls, queues: Iterable[Queue], timeout: int | None, connection: Redis, **kwargs: Any
     ) -> Any:
         queues = list(queues)
+        site = current_pco().config.queue  # a single-church site's runs: as before
+        behind = _runs_behind_deliveries(connection, [q for q in queues if q.name != site])
+        queues = [queue for queue in queues if queue.name not in behind]
         rests = resting(connection, [queue.name for queue in queues])
         if rests:
             wake = max(1, math.ceil(min(rests.values())))  # look again once a rest ends

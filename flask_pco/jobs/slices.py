@@ -5,24 +5,28 @@ seconds and would then sleep most of the window; served in bursts, one every win
 still uses its whole budget, and the worker serves other churches meanwhile. So a run's slice
 ends at a record boundary when
 
-* its church's budget is spent for longer than ``MIN_REST`` (fewer than ``RESERVE`` requests
-  left, the next freed at least that far away): the church rests that long (``fairness``),
-  and no worker takes its jobs until then; or
+* its church's budget is spent (fewer than ``RESERVE`` requests left in the window): the
+  church rests (``fairness``) until half its budget is free again, and no worker takes its
+  jobs until then, so the next slice is a burst again rather than a trickle of requests at
+  the budget's pace that would hold a worker as an unsliced run does; or
 * it has run ``PCO_RUN_SLICE`` seconds (20; a budget larger than the workers can spend),
 
 and, either way, only if another church has a job waiting: alone, a run goes on as before.
+A slice also ends as soon as its own church's webhook deliveries wait: they go first, and
+the run's next slice waits until they have been taken.
 Only runs of a site of many churches are sliced; a single-church site's run is one job.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from flask_pco.jobs.churches import job_meta
-from flask_pco.jobs.fairness import other_work_waiting, rest_church
+from flask_pco.jobs.fairness import other_work_waiting, own_deliveries_waiting, rest_church
 from flask_pco.jobs.queue import SYNC_JOB_TIMEOUT, _retry, job_id_for, sync_queue
 from flask_pco.sync.runs import finish_run
 
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
     from flask_pco.state import PcoState
 
 __all__ = [
-    "MIN_REST",
+    "BURST",
     "RESERVE",
     "BudgetSlicer",
     "continue_later",
@@ -40,8 +44,8 @@ __all__ = [
 
 #: Requests a record may need (a person, an email, a phone, a lookup): fewer left is "spent".
 RESERVE = 4
-#: A wait for the budget shorter than this is slept through: ending the slice costs more.
-MIN_REST = 1.0
+#: The share of its budget a church rests for once spent, so its next slice is a burst.
+BURST = 0.5
 
 
 class BudgetSlicer:
@@ -56,20 +60,27 @@ class BudgetSlicer:
         self.rest = 0.0
 
     def due(self) -> bool:
-        rest = self.budget_wait()
-        if rest == 0 and self.clock() - self.started < self.state.config.run_slice:
+        if own_deliveries_waiting(self.state):
+            self.rest = self.rest_needed() if self.budget_spent() else 0.0
+            return True  # they go first, on the church's budget too (``fairness``)
+        spent = self.budget_spent()
+        if not spent and self.clock() - self.started < self.state.config.run_slice:
             return False
         if not other_work_waiting(self.state):
-            return False
-        self.rest = rest
+            return False  # alone: the limiter's waits cost nobody anything
+        self.rest = self.rest_needed() if spent else 0.0
         return True
 
-    def budget_wait(self) -> float:
-        """Seconds before the church's budget has room again, if longer than ``MIN_REST``."""
+    def budget_spent(self) -> bool:
+        """Fewer than ``RESERVE`` requests left in the church's window (or a 429's wait)."""
         limiter = self.client.limiter
-        reset, remaining = limiter.window_stats()
-        wait = max(limiter.blocked_for(), reset - time.time() if remaining < RESERVE else 0.0)
-        return wait if wait > MIN_REST else 0.0
+        return limiter.window_stats()[1] < RESERVE or limiter.blocked_for() > 0
+
+    def rest_needed(self) -> float:
+        """Seconds before the church's window has room for a burst of ``BURST`` of its
+        budget: a slice that began with a few requests free would only trickle."""
+        limiter = self.client.limiter
+        return max(limiter.blocked_for(), limiter.wait_for_room(int(limiter.limit * BURST)))
 
 
 def slicer_for(state: PcoState) -> BudgetSlicer | None:
@@ -77,6 +88,9 @@ def slicer_for(state: PcoState) -> BudgetSlicer | None:
     if state.organization is None or state.redis() is None:
         return None
     return BudgetSlicer(state, state.client())
+
+
+log = logging.getLogger(__name__)
 
 
 def continue_later(state: PcoState, run_id: int, rest: float) -> str:
@@ -103,4 +117,7 @@ def continue_later(state: PcoState, run_id: int, rest: float) -> str:
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the run's next slice: {error}")
         raise
+    log.info(
+        "flask-pco run %s: slice ended, church rests %.1f s; goes on in %s", run_id, rest, job_id
+    )
     return f"slice ended; the run goes on in job {job_id}"

@@ -8,6 +8,7 @@ from flask import Flask
 
 from flask_pco.jobs.fairness import rest_church, resting, stagger
 from flask_pco.jobs.queue import sync_queue
+from flask_pco.jobs.webhook_batch import FAIR_SHARE
 from flask_pco.jobs.workers import make_worker
 from flask_pco.state import current_pco
 from flask_pco.tenancy import use_organization
@@ -17,17 +18,17 @@ from .test_shared_workers import deliver, queued
 
 
 def test_a_webhook_batch_gives_way_when_another_church_s_delivery_waits(site: Flask) -> None:
-    deliver(site, GRACE, 3)
-    deliver(site, HOPE, 3)
+    deliver(site, GRACE, FAIR_SHARE + 2)
+    deliver(site, HOPE, FAIR_SHARE + 2)
     sync_queue().empty()  # the site's wake-up job
 
     make_worker(simple=True).work(burst=True, max_jobs=2)
 
-    assert (queued(GRACE), queued(HOPE)) == (2, 2)  # one delivery each, then the other's turn
+    assert (queued(GRACE), queued(HOPE)) == (2, 2)  # a fair share each, then the other's turn
 
 
 def test_a_webhook_batch_takes_its_church_s_deliveries_while_no_other_waits(site: Flask) -> None:
-    deliver(site, GRACE, 3)
+    deliver(site, GRACE, FAIR_SHARE + 2)
     sync_queue().empty()
 
     make_worker(simple=True).work(burst=True, max_jobs=1)
