@@ -221,6 +221,9 @@ class RateLimiter:
         self._window = MovingWindowRateLimiter(storage)
         self._budget = self._default
         self._round_trips: deque[float] = deque(maxlen=64)
+        #: Told how long ``acquire`` is about to sleep for the budget, when it is a second or
+        #: more: a pool of workers serving many budgets leaves that one alone meanwhile.
+        self.on_wait: Callable[[float], None] | None = None
 
     def __repr__(self) -> str:
         where = "redis" if self.shared else "memory"
@@ -271,6 +274,8 @@ class RateLimiter:
                 reset = self._window.get_window_stats(item, self.key).reset_time
                 wait = reset - time.time()  # ``limits`` stamps entries with time.time()
             wait = min(max(wait, _MIN_SLEEP), self.period + 1.0)
+            if self.on_wait is not None and wait >= 1.0:
+                self.on_wait(wait)
             sleep(wait)
             waited += wait
 

@@ -3,10 +3,11 @@
 Three things keep a pool of workers spread over every church that has work
 (``church_queues`` gives each church its queues, served in turn):
 
-* **Resting churches are skipped.** A run in slices (``jobs.slices``) that ends its slice
-  because its church's rate budget is spent says for how long, under a Redis key; until then
-  workers take nothing from that church's queues (``FairQueue``), since its job would only
-  sleep for the budget while other churches' budgets idle.
+* **Resting churches are skipped.** A church's job that is about to wait a second or more
+  for its church's rate budget, or a run's slice that ends because the budget is spent
+  (``jobs.slices``), says for how long under a Redis key; until then workers take nothing from
+  that church's queues (``FairQueue``), since its job would only sleep for the budget while
+  other churches' budgets idle.
 * **Workers start their round-robin at different churches** (``stagger``): workers that all
   rotated the same way would all land on one church's queue at once.
 * **A church's deliveries go before its runs, on its budget too.** While a church's
@@ -23,11 +24,13 @@ from __future__ import annotations
 import math
 import time
 import zlib
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
 from rq import Queue
 from rq.exceptions import DequeueTimeout
 
+from flask_pco.exceptions import PcoError
 from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
 from flask_pco.state import current_pco
 
@@ -43,6 +46,7 @@ __all__ = [
     "other_work_waiting",
     "own_deliveries_waiting",
     "rest_church",
+    "rest_while_spent",
     "resting",
     "stagger",
 ]
@@ -62,6 +66,15 @@ def rest_church(state: PcoState, seconds: float) -> None:
         return
     key = RESTING_KEY.format(queue=queue_name(state))
     connection.set(key, repr(time.time() + seconds), px=max(1, int(seconds * 1000)))
+
+
+def rest_while_spent(state: PcoState) -> None:
+    """Let the church rest whenever its client is about to wait for its budget (a job of
+    another church then gets the worker that would have started one more of its jobs)."""
+    if state.organization is None or state.redis() is None:
+        return
+    with suppress(PcoError):  # not connected: its job says so itself
+        state.client().limiter.on_wait = lambda seconds: rest_church(state, seconds)
 
 
 def resting(connection: Redis, names: list[str]) -> dict[str, float]:
@@ -101,13 +114,8 @@ def own_deliveries_waiting(state: PcoState) -> bool:
 
 
 def _runs_behind_deliveries(connection: Redis, queues: list[Queue]) -> set[str]:
-    """The church run queues among ``queues`` whose church's webhook queue holds jobs."""
-    names = {queue.name for queue in queues}
-    runs = [
-        name
-        for name in names
-        if not name.endswith(WEBHOOK_SUFFIX) and f"{name}{WEBHOOK_SUFFIX}" in names
-    ]
+    """The run queues among ``queues`` whose church's webhook queue holds jobs."""
+    runs = [queue.name for queue in queues if not queue.name.endswith(WEBHOOK_SUFFIX)]
     with connection.pipeline(transaction=False) as pipe:
         for name in runs:
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}{WEBHOOK_SUFFIX}")

@@ -42,7 +42,7 @@ from flask_pco.jobs.church_queues import (
     queue_name,
 )
 from flask_pco.jobs.churches import ORGANIZATION_META, each_church
-from flask_pco.jobs.fairness import FairQueue, stagger
+from flask_pco.jobs.fairness import FairQueue, rest_while_spent, stagger
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
     SYNC_JOB_TIMEOUT,
@@ -137,6 +137,7 @@ class _AppWorkerMixin:
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         """Run the job for the church it carries (a site of many churches)."""
         with use_organization(job.meta.get(ORGANIZATION_META)):
+            rest_while_spent(current_pco())  # ``fairness``
             return bool(super().perform_job(job, queue, execution))  # type: ignore[misc]
 
     def run_maintenance_tasks(self) -> None:

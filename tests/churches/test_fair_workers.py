@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from flask_pco.jobs.fairness import rest_church, resting, stagger
-from flask_pco.jobs.queue import sync_queue
+from flask_pco.jobs.fairness import FairQueue, rest_church, resting, stagger
+from flask_pco.jobs.queue import start_sync, sync_queue, webhook_queue
 from flask_pco.jobs.webhook_batch import FAIR_SHARE
 from flask_pco.jobs.workers import make_worker
 from flask_pco.state import current_pco
@@ -66,3 +66,17 @@ def test_a_rest_covers_both_of_the_church_s_queues(site: Flask) -> None:
     names = ["pco-church-1", "pco-church-1-webhooks", "pco-church-2", "pco-church-2-webhooks"]
 
     assert sorted(resting(sync_queue().connection, names)) == names[:2]
+
+
+def test_a_church_s_run_waits_while_its_own_deliveries_wait(site: Flask) -> None:
+    with use_organization(GRACE):
+        start_sync("push", "people", mode="enqueue", trigger="cli")
+        runs = sync_queue()
+    deliver(site, GRACE, 1)
+    connection = runs.connection
+
+    assert FairQueue.dequeue_any([runs], None, connection=connection) is None
+    with use_organization(GRACE):
+        webhook_queue().empty()
+    job, _ = FairQueue.dequeue_any([runs], None, connection=connection)
+    assert job.id == "pco-church-1-push-people"

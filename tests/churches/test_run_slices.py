@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from flask_pco.jobs.queue import start_sync, sync_queue
 from flask_pco.jobs.run_status import claim_run
+from flask_pco.jobs.slices import BudgetSlicer
 from flask_pco.jobs.workers import make_worker
 from flask_pco.sandbox import SandboxServer
 from flask_pco.state import current_pco
@@ -159,3 +160,15 @@ def test_a_lost_slice_then_a_new_push_leaves_no_duplicate(
     assert run_row(GRACE, runs[GRACE]).status == "failed"  # released: its job is gone
     assert run_row(GRACE, rerun.id).status == "succeeded"
     assert pco_people(two_organizations, GRACE, names) == [(name, 2) for name in sorted(names)]
+
+
+def test_a_slice_ends_as_soon_as_its_own_church_s_deliveries_wait(site: Flask) -> None:
+    sync_queue().empty()
+    with use_organization(GRACE):
+        state = current_pco()
+        slicer = BudgetSlicer(state, state.client())
+        assert not slicer.due()  # alone, its budget fresh, its slice young
+
+        deliver(site, GRACE, 1)
+
+        assert slicer.due()
