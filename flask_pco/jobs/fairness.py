@@ -21,16 +21,15 @@ Three things keep a pool of workers spread over every church that has work
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import zlib
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
 from rq import Queue
 from rq.exceptions import DequeueTimeout
 
-from flask_pco.exceptions import PcoError
 from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
 from flask_pco.state import current_pco
 
@@ -50,6 +49,8 @@ __all__ = [
     "resting",
     "stagger",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Redis key of a resting church: its run queue's name; the value is when the rest ends.
 RESTING_KEY = "flask_pco:resting:{queue}"
@@ -73,8 +74,13 @@ def rest_while_spent(state: PcoState) -> None:
     another church then gets the worker that would have started one more of its jobs)."""
     if state.organization is None or state.redis() is None:
         return
-    with suppress(PcoError):  # not connected: its job says so itself
-        state.client().limiter.on_wait = lambda seconds: rest_church(state, seconds)
+    try:
+        limiter = state.client().limiter
+    except Exception as error:  # not connected, or the database is down: the job says so
+        log.debug("flask-pco: no budget to watch for church %s: %s", state.organization, error)
+        state.db.session.rollback()
+        return
+    limiter.on_wait = lambda seconds: rest_church(state, seconds)
 
 
 def resting(connection: Redis, names: list[str]) -> dict[str, float]:
