@@ -83,6 +83,8 @@ def apply_more_deliveries(state: PcoState, job_id: str) -> int:
     limiter = state.client().limiter
 
     def stop(applied: int) -> bool:
+        if state.organization is None:
+            return False  # a single-church site's deliveries: nobody else to give way to
         spent = limiter.window_stats()[1] < 2 or limiter.blocked_for() > 0
         if not (spent or applied >= FAIR_SHARE):
             return False
