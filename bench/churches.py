@@ -167,8 +167,9 @@ def wait_for_everything(app: Any, runs: dict[str, int], timeout: float) -> dict[
 
 def budget_use(
     url: str, organization: str, limit: int, period: int
-) -> tuple[int, int, float, float]:
-    """The organisation's (requests, 429s, busy seconds, budget use after the first window)."""
+) -> tuple[int, int, float, float, list[float]]:
+    """The organisation's (requests, 429s, busy seconds, budget use after the first window,
+    the times of its requests)."""
     from bench.common import SandboxControl
 
     with SandboxControl(url, organization=organization) as control:
@@ -177,11 +178,23 @@ def budget_use(
     times = [stamp(r) for r in log if r["status"] != 429]
     refused = sum(r["status"] == 429 for r in log)
     if not times:
-        return 0, refused, 0.0, 0.0
+        return 0, refused, 0.0, 0.0, []
     start, end = min(times), max(times)
     steady = sum(t >= start + period for t in times)
     allowed = max(end - start - period, 0.0) * limit / period
-    return len(times), refused, end - start, steady / allowed if allowed else 0.0
+    return len(times), refused, end - start, steady / allowed if allowed else 0.0, times
+
+
+def print_windows(organizations: list[str], uses: list[Any], period: int) -> None:
+    """Each organisation's requests in each window of ``period`` s from the first request
+    of all: where a budget idled, and when."""
+    start = min((min(u[4]) for u in uses if u[4]), default=0.0)
+    for organization, use in zip(organizations, uses, strict=True):
+        counts: dict[int, int] = {}
+        for t in use[4]:
+            counts[int((t - start) // period)] = counts.get(int((t - start) // period), 0) + 1
+        row = " ".join(f"{counts.get(n, 0):>3}" for n in range(max(counts, default=-1) + 1))
+        print(f"{organization:<14}{row}")
 
 
 def run(args: argparse.Namespace) -> bool:
@@ -205,7 +218,8 @@ def run(args: argparse.Namespace) -> bool:
         for church, organization in zip(churches, organizations, strict=True):
             connect(app, sandbox, church, organization)
             prepare(app, church, people)
-        stack.enter_context(Workers(config, args.workers, module="bench.churches"))
+        logs = Path(args.logs) if args.logs else None
+        stack.enter_context(Workers(config, args.workers, log_dir=logs, module="bench.churches"))
         time.sleep(3)  # the workers start
         began = time.monotonic()
         runs = {}
@@ -220,8 +234,11 @@ def run(args: argparse.Namespace) -> bool:
     print(f"{args.churches} churches, {args.workers} shared workers, budget {limit} per {period} s each; "
           f"each pushes {people} people and receives {deliveries} webhooks (scale {args.scale})")  # fmt: skip
     print(f"{'organisation':<14}{'requests':>9}{'429s':>6}{'busy s':>8}{'budget use':>12}")
-    for organization, (requests_, refused, busy, use) in zip(organizations, uses, strict=True):
+    for organization, (requests_, refused, busy, use, _) in zip(organizations, uses, strict=True):
         print(f"{organization:<14}{requests_:>9}{refused:>6}{busy:>8.0f}{use:>12.1%}")
+    if args.windows:
+        print(f"requests per {period} s window, from the first request:")
+        print_windows(organizations, uses, period)
     refused_total = sum(u[1] for u in uses)
     print(f"429s: {refused_total}; deliveries {result['deliveries']}, unapplied {result['unapplied']}, "
           f"failed runs {result['failed_runs']}; webhook wait median {result['median_wait']:.1f} s, "
@@ -246,6 +263,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=200, help="people each church pushes")
     parser.add_argument("--deliveries", type=int, default=150, help="webhooks per church")
     parser.add_argument("--scale", type=float, default=1.0, help="a share of people and webhooks")
+    parser.add_argument("--windows", action="store_true", help="print requests per window")
+    parser.add_argument("--logs", help="keep the workers' logs in this folder")
     parser.add_argument("--redis-url", default=os.environ.get("PCO_REDIS_URL", "redis://127.0.0.1:6379/11"))  # fmt: skip
     ok = run(parser.parse_args())
     print("OK" if ok else "TARGETS MISSED (see above)")

@@ -80,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
     #: A run whose heartbeat is older than this many seconds is marked abandoned (one whose
     #: process is gone from this host, or whose RQ job is dead, is released at once).
     "PCO_RUN_STALE_AFTER": 120,
+    #: On a site of many churches, the longest a run holds a worker while another church's
+    #: job waits (its slice also ends when its church's budget is spent; ``jobs.slices``).
+    "PCO_RUN_SLICE": 20,
     #: With no webhook delivery for this many seconds, an incremental sync catches up
     #: (PCO silently disables failing subscriptions).
     "PCO_WEBHOOK_GAP": 6 * 3600,
@@ -143,6 +146,7 @@ class PcoConfig:
     removal_window: int
     queue: str
     run_stale_after: int
+    run_slice: int
     webhook_gap: int
     webhook_batch: int
     webhook_requeue_after: int
@@ -239,6 +243,7 @@ def load_config(config: Mapping[str, Any]) -> PcoConfig:
         removal_window=parse.integer(config, "PCO_REMOVAL_WINDOW", 60, 30 * 86_400),
         queue=parse.string(config, "PCO_QUEUE") or "pco",
         run_stale_after=parse.integer(config, "PCO_RUN_STALE_AFTER", 5, 86_400),
+        run_slice=parse.integer(config, "PCO_RUN_SLICE", 0, 86_400),
         webhook_gap=parse.integer(config, "PCO_WEBHOOK_GAP", 60, 30 * 86_400),
         webhook_batch=parse.integer(config, "PCO_WEBHOOK_BATCH", 1, 10_000),
         webhook_requeue_after=parse.integer(config, "PCO_WEBHOOK_REQUEUE_AFTER", 10, 86_400),

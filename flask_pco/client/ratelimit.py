@@ -221,6 +221,9 @@ class RateLimiter:
         self._window = MovingWindowRateLimiter(storage)
         self._budget = self._default
         self._round_trips: deque[float] = deque(maxlen=64)
+        #: Told how long ``acquire`` is about to sleep for the budget, when it is a second or
+        #: more: a pool of workers serving many budgets leaves that one alone meanwhile.
+        self.on_wait: Callable[[float], None] | None = None
 
     def __repr__(self) -> str:
         where = "redis" if self.shared else "memory"
@@ -271,6 +274,8 @@ class RateLimiter:
                 reset = self._window.get_window_stats(item, self.key).reset_time
                 wait = reset - time.time()  # ``limits`` stamps entries with time.time()
             wait = min(max(wait, _MIN_SLEEP), self.period + 1.0)
+            if self.on_wait is not None and wait >= 1.0:
+                self.on_wait(wait)
             sleep(wait)
             waited += wait
 
@@ -315,6 +320,15 @@ class RateLimiter:
     def blocked_for(self) -> float:
         """Seconds left before requests may go out again after a 429."""
         return max(self._wait_before_hit(), 0.0)
+
+    def wait_for_room(self, n: int) -> float:
+        """Seconds before ``n`` more requests fit in the moving window (0: they fit now), so a
+        caller may come back for a burst rather than a trickle. Exact with Redis; in memory
+        (``limits`` counts the whole window there), the wait for one request."""
+        need = max(self.limit - n + 1, 1)  # when fewer than this are left in the window
+        probe = _Window(need, self.period, f"{self.PREFIX}:{self.key}:window", self._margin())
+        stats = self._window.get_window_stats(probe, self.key)
+        return 0.0 if stats.remaining > 0 else max(stats.reset_time - time.time(), 0.0)
 
     def window_stats(self) -> tuple[float, int]:
         """``(reset_time, remaining)`` of the moving window, for benches and admin pages."""

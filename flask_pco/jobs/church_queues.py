@@ -11,9 +11,9 @@ organisation's budget (``PcoState.client``).
 Webhook deliveries go before runs, within a church too: each church's deliveries wait in a
 queue of their own, ``{queue}-webhooks`` (the site's in ``{PCO_QUEUE}-webhooks``), and a worker
 looks at every webhook queue, in turn, before any run queue (``by_priority``). A church's
-5,000-person push is one long job on one worker; its deliveries are taken by the next worker
-that is free, not after the push. (A running job is never interrupted: a pool needs a worker
-more than the churches that push at once for deliveries to wait seconds, not minutes.)
+5,000-person push runs in slices that give their worker back while other work waits
+(``jobs.slices``), and churches whose budget is spent are left alone until it has room again
+(``jobs.fairness``), so a few workers serve many churches' budgets and deliveries.
 
 Church queues appear as churches connect. The first time a church's queue is used it joins a
 Redis set the workers read before each wait for a job, and a wake-up job on the site's queue
@@ -123,7 +123,7 @@ def listen_to_church_queues(worker: BaseWorker, base: str) -> list[Queue]:
     """Add the church queues the worker does not listen to yet; returns those added."""
     known = set(worker.queue_names())
     added = [
-        Queue(name, connection=worker.connection, serializer=worker.serializer)
+        worker.queue_class(name, connection=worker.connection, serializer=worker.serializer)
         for name in church_queue_names(worker.connection, base)
         if name not in known
     ]

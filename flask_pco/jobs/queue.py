@@ -35,7 +35,13 @@ from flask_pco.exceptions import (
 )
 from flask_pco.jobs.churches import each_church, job_meta
 from flask_pco.jobs.outage import redis_down_message
-from flask_pco.jobs.run_status import cancel_run, current_run, recent_runs, release_lost_runs
+from flask_pco.jobs.run_status import (
+    cancel_run,
+    claim_run,
+    current_run,
+    recent_runs,
+    release_lost_runs,
+)
 from flask_pco.jobs.schedule import Schedule, get_schedule, set_schedule
 from flask_pco.jobs.threads import in_thread, run_in_thread
 from flask_pco.models import Direction, Roles
@@ -43,13 +49,9 @@ from flask_pco.redaction import first_line, raise_redacted, redact
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.engine import execute_run, require_roles, sync_types
 from flask_pco.sync.engine import offered as step_offered
-from flask_pco.sync.runs import (
-    ACTIVE,
-    finish_run,
-    queue_run,
-    requeue_run,
-)
+from flask_pco.sync.runs import ACTIVE, finish_run, queue_run, requeue_run
 from flask_pco.sync.selection import check_selection
+from flask_pco.sync.slices import SliceEnded
 from flask_pco.tenancy import use_organization
 
 if TYPE_CHECKING:
@@ -205,14 +207,17 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
     state.db.session.commit()
 
 
-def _execute(run_id: int) -> str:
-    """Run one queued run to its end; whatever happens, the row does not stay active."""
+def _execute(run_id: int, slicer: Any = None, *, resume: bool = False) -> str:
+    """Run one queued run to its end (or its slice's: ``SliceEnded``); whatever else happens,
+    the row does not stay active."""
     state = current_pco()
     run: Any = state.db.session.get(state.models.SyncRun, run_id)
     try:
-        execute_run(state, run, state.client())
+        execute_run(state, run, state.client(), slicer=slicer, resume=resume)
     except SyncCancelledError:
         return "cancelled"
+    except SliceEnded:
+        raise
     except Exception as error:
         state.db.session.rollback()
         if run.status in ACTIVE:  # failed before the run began, e.g. no credentials
@@ -240,17 +245,23 @@ def _alert(state: PcoState) -> None:
         log.warning("flask-pco could not check alerts: %s", redact(error))
 
 
-def run_sync_job(run_id: int) -> str:
-    """RQ job: run one queued sync; a retriable failure goes back to the queue for RQ's retry."""
-    state = _job_state()
-    run = _claim(state, run_id)
-    if run is None:
-        return "skipped: the run is no longer queued"
+def run_sync_job(run_id: int, resume: bool = False) -> str:
+    """RQ job: run one queued sync; a retriable failure goes back to the queue for RQ's retry.
+    A church's run on a site of many goes in slices, ``resume`` set on the later ones
+    (``jobs.slices``)."""
     from rq import get_current_job
 
-    job = get_current_job()
+    from flask_pco.jobs.slices import continue_later, slicer_for
+
+    state, job = _job_state(), get_current_job()
+    run = claim_run(state, run_id, job.id if job is not None else None)
+    if run is None:
+        return "skipped: the run is no longer queued, or another job carries it on"
+    slicer = slicer_for(state) if job is not None else None
     try:
-        return _execute(run_id)
+        return _execute(run_id, slicer, resume=resume)
+    except SliceEnded:
+        return continue_later(state, run_id, slicer.rest if slicer else 0.0)
     except Exception as error:
         retriable = isinstance(error, PcoError) and error.retriable
         if retriable and job is not None and job.retries_left:
@@ -268,16 +279,6 @@ def _stop_retries() -> None:
     job = get_current_job()
     if job is not None:
         job.retries_left = 0
-
-
-def _claim(state: PcoState, run_id: int) -> Any | None:
-    run = state.db.session.get(state.models.SyncRun, run_id)
-    if run is None:
-        return None
-    if run.status == "running":
-        # RQ retried a job whose worker died mid-run; committed work is kept and skipped.
-        return run if requeue_run(state, run, "resumed after its worker stopped") else None
-    return run if run.status == "queued" else None
 
 
 def _job_state() -> PcoState:
@@ -305,12 +306,9 @@ def apply_webhook_job(delivery_id: int) -> Any:
     try:
         status = apply_delivery(state, delivery_id)
         if job is not None:
-            from flask_pco.jobs.webhook_batch import apply_queued_deliveries
+            from flask_pco.jobs.webhook_batch import apply_more_deliveries
 
-            prefix = webhook_job_id(state, "")
-            more = apply_queued_deliveries(state, webhook_queue(state), job.id, prefix)
-            if more:
-                log.info("flask-pco applied %d more queued webhook deliveries", more)
+            apply_more_deliveries(state, job.id)
     except Exception as error:
         if not (isinstance(error, PcoError) and error.retriable):
             _stop_retries()

@@ -33,11 +33,13 @@ from flask_pco.sync.runs import (
     mark_abandoned_runs,
     release_run,
     request_cancel,
+    requeue_run,
     stale_before,
 )
 
 __all__ = [
     "cancel_run",
+    "claim_run",
     "counts_text",
     "current_run",
     "elapsed_seconds",
@@ -122,6 +124,18 @@ def recent_runs(limit: int = 20) -> list[Any]:
         .limit(limit)
     )
     return list(state.db.session.scalars(query))
+
+
+def claim_run(state: PcoState, run_id: int, job_id: str | None = None) -> Any | None:
+    """The run RQ job ``job_id`` is to run now, or None: it ended, or another job carries it
+    on (a run in slices goes on under its next slice's job id, ``jobs.slices``)."""
+    run = state.db.session.get(state.models.SyncRun, run_id)
+    if run is None or (job_id is not None and run.job_id not in (None, job_id)):
+        return None
+    if run.status == "running":
+        # RQ retried a job whose worker died mid-run; committed work is kept and skipped.
+        return run if requeue_run(state, run, "resumed after its worker stopped") else None
+    return run if run.status == "queued" else None
 
 
 def release_lost_runs(state: PcoState) -> None:

@@ -4,7 +4,9 @@ A forking worker starts a work horse per job, and starting one (the fork, new co
 the database, Redis and PCO, a cold SQL statement cache) costs several times what applying a
 delivery does. So a webhook job, after its own delivery, takes further webhook jobs off the
 queue and applies their deliveries, up to ``PCO_WEBHOOK_BATCH`` in all or
-``WEBHOOK_BATCH_SECONDS``. What keeps that safe:
+``WEBHOOK_BATCH_SECONDS``, and ``FAIR_SHARE`` once another church's delivery waits
+(``fairness``): on a site of many churches, workers go from church to church instead of one
+batch serving one church's deliveries at its rate budget's pace while the others wait. What keeps that safe:
 
 * a delivery is applied by one job: its job leaves the queue through Redis' atomic ``LREM``,
   which either a batch or a worker's dequeue wins, never both;
@@ -18,13 +20,17 @@ queue and applies their deliveries, up to ``PCO_WEBHOOK_BATCH`` in all or
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, cast
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from flask_pco.jobs.fairness import other_work_waiting, rest_church
+from flask_pco.jobs.queue import webhook_job_id, webhook_queue
 from flask_pco.jobs.rq_internals import waiting_jobs_key
 from flask_pco.sync.webhooks.events import apply_delivery
 
@@ -33,11 +39,22 @@ if TYPE_CHECKING:
 
     from flask_pco.state import PcoState
 
-__all__ = ["WEBHOOK_BATCH_SECONDS", "apply_queued_deliveries", "take_queued_delivery"]
+__all__ = [
+    "WEBHOOK_BATCH_SECONDS",
+    "apply_more_deliveries",
+    "apply_queued_deliveries",
+    "take_queued_delivery",
+]
+
+log = logging.getLogger(__name__)
 
 #: How long a batch goes on taking deliveries: well inside RQ's default job timeout (180 s),
 #: and short enough for a worker asked to stop to do so soon.
 WEBHOOK_BATCH_SECONDS = 30.0
+#: Deliveries a batch applies (its own included) while another church's delivery waits: a
+#: work horse costs more to start than a delivery does to apply, so one per delivery would
+#: spend the workers on starting horses.
+FAIR_SHARE = 10
 #: How far down the queue a batch looks for webhook jobs.
 QUEUE_WINDOW = 100
 #: Redis key, per running job, of the delivery its batch took and is applying.
@@ -58,9 +75,43 @@ return 0
 """
 
 
-def apply_queued_deliveries(state: PcoState, queue: Queue, job_id: str, prefix: str) -> int:
+def apply_more_deliveries(state: PcoState, job_id: str) -> int:
+    """After the running webhook job ``job_id``'s own delivery: the church's queued ones, a
+    fair share of them while another church's delivery waits, and none while the church's
+    budget is spent and another church could use the worker (the church then rests, as a
+    run's slice does: ``fairness``). Returns how many were applied."""
+    limiter = state.client().limiter
+
+    def stop(applied: int) -> bool:
+        if state.organization is None:
+            return False  # a single-church site's deliveries: nobody else to give way to
+        spent = limiter.window_stats()[1] < 2 or limiter.blocked_for() > 0
+        if not (spent or applied >= FAIR_SHARE):
+            return False
+        if not other_work_waiting(state, webhooks_only=not spent):
+            return False
+        if spent:
+            rest_church(state, limiter.wait_for_room(max(limiter.limit // 4, 1)))
+        return True
+
+    prefix, queue = webhook_job_id(state, ""), webhook_queue(state)
+    more = apply_queued_deliveries(state, queue, job_id, prefix, stop=stop)
+    if more:
+        log.info("flask-pco applied %d more queued webhook deliveries", more)
+    return more
+
+
+def apply_queued_deliveries(
+    state: PcoState,
+    queue: Queue,
+    job_id: str,
+    prefix: str,
+    *,
+    stop: Callable[[int], bool] = lambda applied: False,
+) -> int:
     """Apply deliveries whose jobs (ids ``prefix`` + delivery id) wait in ``queue``, for the
-    running job ``job_id``; return how many were applied."""
+    running job ``job_id``, while ``stop`` (told how many the job applied, its own counted)
+    says no. Returns how many were applied."""
     redis = queue.connection
     taken_key = TAKEN_KEY.format(job_id=job_id)
     taken = _delivery_id(cast(bytes | None, redis.get(taken_key)))  # left by a try that died
@@ -69,6 +120,8 @@ def apply_queued_deliveries(state: PcoState, queue: Queue, job_id: str, prefix: 
     applied = 0
     while taken is not None or (applied < room and time.monotonic() < deadline):
         if taken is None:
+            if stop(applied + 1):
+                break
             taken = take_queued_delivery(queue, prefix, taken_key)
             if taken is None:
                 break

@@ -42,6 +42,7 @@ from flask_pco.jobs.church_queues import (
     queue_name,
 )
 from flask_pco.jobs.churches import ORGANIZATION_META, each_church
+from flask_pco.jobs.fairness import FairQueue, rest_while_spent, stagger
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
     SYNC_JOB_TIMEOUT,
@@ -105,6 +106,9 @@ class _AppWorkerMixin:
 
     #: Set by SIGINT/SIGTERM: the loop ended because it was asked to.
     stop_asked = False
+    #: Dequeues from every queue but those of churches resting their budget (``fairness``).
+    queue_class = FairQueue
+    _staggered = False
 
     def request_stop(self, signum: int, frame: Any) -> None:
         self.stop_asked = True
@@ -123,13 +127,17 @@ class _AppWorkerMixin:
     def dequeue_job_and_maintain_ttl(
         self, timeout: int | None, max_idle_time: int | None = None
     ) -> tuple[Job, Queue] | None:
-        listen_to_church_queues(self, current_pco().config.queue)  # type: ignore[arg-type]
+        added = listen_to_church_queues(self, current_pco().config.queue)  # type: ignore[arg-type]
+        if added or not self._staggered:  # each worker starts at a church of its own
+            stagger(ordered_queues(self), self.name)  # type: ignore[attr-defined]
+            self._staggered = True
         by_priority(ordered_queues(self))  # webhook deliveries first (``church_queues``)
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc,no-any-return]
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         """Run the job for the church it carries (a site of many churches)."""
         with use_organization(job.meta.get(ORGANIZATION_META)):
+            rest_while_spent(current_pco())  # ``fairness``
             return bool(super().perform_job(job, queue, execution))  # type: ignore[misc]
 
     def run_maintenance_tasks(self) -> None:
@@ -177,16 +185,13 @@ class AppSimpleWorker(_AppWorkerMixin, SimpleWorker):
 def make_worker(*, simple: bool = False) -> BaseWorker:
     """A worker for the flask-pco queue, to run inside the app context."""
     queue = sync_queue()
-    churches = [
-        Queue(n, connection=queue.connection)
-        for n in church_queue_names(queue.connection, queue.name)
-    ]
+    churches = church_queue_names(queue.connection, queue.name)
     worker_class = AppSimpleWorker if simple else AppWorker
     every = current_pco().config.webhook_requeue_after
     # RQ wakes from its wait for a job every worker_ttl - 15 s (405 s by default), and runs
     # maintenance (with the delivery check) once maintenance_interval has passed.
     worker = worker_class(
-        [webhook_queue(), queue, *churches],
+        [webhook_queue().name, queue.name, *churches],  # made ``FairQueue``s by RQ
         connection=queue.connection,
         maintenance_interval=every,
         worker_ttl=min(every, 405) + 15,

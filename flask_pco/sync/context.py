@@ -24,6 +24,7 @@ from flask_pco.logfields import log_context
 from flask_pco.models import Outcome, utcnow
 from flask_pco.redaction import redact
 from flask_pco.sync.runs import finish_run
+from flask_pco.sync.slices import POSITION_OPTION, SliceEnded, Slicer
 
 if TYPE_CHECKING:
     from flask_pco.client import PcoClient
@@ -74,6 +75,8 @@ class RunReporter:
     _parent_id: int | None = None
     #: Where issues are written: the steps' session (a dry run's scratch), not the run row's.
     records: Any = None
+    #: Ends the run's slice at a record boundary (``sync.slices``); None: never.
+    slicer: Slicer | None = None
 
     def __post_init__(self) -> None:
         self._requests_at_start = self.requests()
@@ -161,8 +164,24 @@ class RunReporter:
         self.run.current_step = name
         self.checkpoint(force=True)
 
-    def checkpoint(self, *, force: bool = False) -> None:
-        """Commit progress at a batch boundary; raise ``SyncCancelledError`` if an admin asked."""
+    def resume(self) -> None:
+        """Go on from the counts the run's earlier slices wrote to its row."""
+        row = self.run
+        for outcome in OUTCOMES:
+            self.counts[outcome] = getattr(row, outcome) or 0
+        self.done = self.total = row.progress_done or 0  # ``expect`` adds what is left
+        self._requests_at_start -= row.requests_used or 0
+
+    def checkpoint(self, *, force: bool = False, position: Any = None) -> None:
+        """Commit progress at a batch boundary; raise ``SyncCancelledError`` if an admin asked.
+
+        ``position`` (a step that may be sliced): every record up to it is done. If the slicer
+        says the slice is over, it is committed with the counts and ``SliceEnded`` is raised.
+        """
+        if position is not None and self.slicer is not None and self.slicer.due():
+            self._write(position)
+            self.state.db.session.commit()
+            raise SliceEnded(f"slice ended after {position!r}")
         now = self.clock()
         if not force and now - self._last_flush < self.flush_every:
             return
@@ -180,18 +199,22 @@ class RunReporter:
         writing its row. ``force``: a page that must be written at once (it raised issues)."""
         self.checkpoint(force=force or self.clock() - self._last_flush >= PAGE_FLUSH)
 
-    def _write(self) -> None:
-        """Counts, requests used and heartbeat to the row, updated by id.
+    def _write(self, position: Any = None) -> None:
+        """Counts, requests used and heartbeat (and a slice's position) to the row, by id.
 
         Not through ``self.run``: a commit expires it, and the unit of work would read the
         whole row back before updating it, once per batch.
         """
         SyncRun = self.state.models.SyncRun
         heartbeat = utcnow()
+        values: dict[str, Any] = {}
+        if position is not None:
+            values["options"] = {**(self.run.options or {}), POSITION_OPTION: position}
         self.state.db.session.execute(
             update(SyncRun)
             .where(SyncRun.id == self._run_id)
             .values(
+                **values,
                 **self.counts,
                 requests_used=self.requests() - self._requests_at_start,
                 progress_done=self.done,
@@ -282,17 +305,30 @@ class SyncContext:
 
 @contextmanager
 def reporting(
-    state: PcoState, run: Any, client: PcoClient, records: Any = None
+    state: PcoState,
+    run: Any,
+    client: PcoClient,
+    records: Any = None,
+    *,
+    slicer: Slicer | None = None,
+    resume: bool = False,
 ) -> Iterator[RunReporter]:
     """Run a body against ``run``: counts flushed, and the row closed with the right status.
 
     ``records``: the session issues go to (a dry run's scratch); the run row is always the
-    app's, so a dry run is followed like any other.
+    app's, so a dry run is followed like any other. ``slicer``/``resume``: a run in slices
+    (``sync.slices``); a slice that ends leaves the row open for its continuation.
     """
-    reporter = RunReporter(state, run, requests=lambda: client.request_count, records=records)
+    reporter = RunReporter(
+        state, run, requests=lambda: client.request_count, records=records, slicer=slicer
+    )
+    if resume:
+        reporter.resume()
     try:
         with log_context(run.id, run.organization):
             yield reporter
+    except SliceEnded:
+        raise  # committed by ``checkpoint``; the run goes on in its continuation
     except SyncCancelledError as error:
         state.db.session.rollback()  # the half-written batch; every committed one stays
         reporter._write()

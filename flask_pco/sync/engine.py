@@ -17,6 +17,7 @@ from flask_pco.sync.dry_run import PlannedWrites, scratch_session
 from flask_pco.sync.preview import save_plan
 from flask_pco.sync.removals import settle_removals
 from flask_pco.sync.runs import begin_run, queue_run
+from flask_pco.sync.slices import Slicer
 
 if TYPE_CHECKING:
     from flask_pco.client import PcoClient
@@ -102,20 +103,31 @@ def require_roles(roles: Roles, direction: str, name: str) -> None:
         )
 
 
-def execute_run(state: PcoState, run: Any, client: PcoClient) -> RunReporter:
+def execute_run(
+    state: PcoState,
+    run: Any,
+    client: PcoClient,
+    *,
+    slicer: Slicer | None = None,
+    resume: bool = False,
+) -> RunReporter:
     """Run a queued run to its end and return its reporter; the row records the outcome.
 
     A dry run is the same run on a scratch database and a PCO that only plans its writes
-    (``dry_run``), so its counts are the real run's.
+    (``dry_run``), so its counts are the real run's. With a ``slicer`` a single step that is
+    not a dry run may end a slice early (``sync.slices``: ``SliceEnded``); ``resume``
+    carries on a run an earlier slice began.
     """
     _load_steps()
     if run.sync_type != "full" and (run.direction, run.sync_type) not in _STEPS:
         raise ConfigError(f"unknown sync: {run.direction} {run.sync_type}")
     require_roles(state.roles, run.direction, run.sync_type)
-    begin_run(state, run)
+    if run.sync_type == "full" or run.dry_run:
+        slicer = None  # a full run's steps and a dry run's scratch live as long as one job
+    begin_run(state, run, resume=resume)
     with (
         _writes_for(state, run, client) as (scratch, writer),
-        reporting(state, run, writer, scratch) as report,
+        reporting(state, run, writer, scratch, slicer=slicer, resume=resume) as report,
     ):
         if run.sync_type == "full":
             _run_full(state, run, writer, report, scratch)

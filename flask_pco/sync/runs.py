@@ -101,18 +101,24 @@ def active_run(state: PcoState) -> Any | None:
     )
 
 
-def begin_run(state: PcoState, run: Any) -> None:
-    """Mark a queued run as running; a run cancelled while queued stops here."""
+def begin_run(state: PcoState, run: Any, *, resume: bool = False) -> None:
+    """Mark a queued run as running; a run cancelled while queued stops here.
+
+    ``resume``: the next slice of a run that began earlier (``sync.slices``): it keeps its
+    start time, and nobody is told again that it started.
+    """
     state.db.session.refresh(run)
     if run.cancel_requested or run.status == "cancelled":
         finish_run(state, run, "cancelled", "cancelled before it started")
         raise SyncCancelledError("the run was cancelled before it started")
+    resume = resume and run.started_at is not None
     run.status = "running"
-    run.started_at = run.heartbeat_at = utcnow()
+    run.heartbeat_at = utcnow()
+    run.started_at = run.started_at if resume else run.heartbeat_at
     _record_runner(run)
     about = _about(run)
     state.db.session.commit()
-    if not about.pop("dry_run"):
+    if not about.pop("dry_run") and not resume:
         send_signal(signals.run_started, state.db.session, **about)
 
 

@@ -195,3 +195,36 @@ def test_a_429_seen_by_one_client_makes_another_process_s_client_wait(
         second.get("/people/v2")
     assert fake_time.sleeps == [7.0]
     assert other_time.sleeps == [pytest.approx(7.0)]
+
+
+def test_room_for_a_burst_comes_when_enough_requests_have_left_the_window(
+    redis_url: str,
+) -> None:
+    limiter = RateLimiter("burst", redis_url, limit=10, period=60)
+    try:
+        assert limiter.wait_for_room(10) == 0.0
+        for _ in range(6):
+            limiter.acquire()
+
+        assert limiter.wait_for_room(4) == 0.0
+        assert 0 < limiter.wait_for_room(5) <= 60 * 1.1  # the window and its margin
+        assert limiter.wait_for_room(5) <= limiter.wait_for_room(10)
+    finally:
+        limiter.close()
+
+
+def test_a_wait_for_the_budget_is_announced_before_the_sleep(fake_time: FakeTime) -> None:
+    limiter = RateLimiter("announce", clock=fake_time.clock)
+    limiter.learn(RateInfo(2, 20))
+    announced: list[float] = []
+    limiter.on_wait = announced.append
+
+    def sleep(seconds: float) -> None:
+        raise StopIteration
+
+    for _ in range(2):
+        limiter.acquire(sleep)
+    assert announced == []
+    with pytest.raises(StopIteration):
+        limiter.acquire(sleep)
+    assert len(announced) == 1 and announced[0] > 19

@@ -34,6 +34,7 @@ from flask_pco.sync.push.families import push_families_to_pco
 from flask_pco.sync.push.groups import push_group_memberships_to_pco
 from flask_pco.sync.push.people import PersonPusher
 from flask_pco.sync.push.records import LOCAL_ROWS_BATCH, local_rows
+from flask_pco.sync.slices import resume_after
 
 if TYPE_CHECKING:
     from flask_pco.sync.context import SyncContext
@@ -43,7 +44,11 @@ __all__ = ["PersonPusher", "push_families", "push_group_memberships", "push_peop
 
 @step("push", "people")
 def push_people(ctx: SyncContext) -> None:
-    """Link or create every unlinked local person; PATCH linked people changed locally."""
+    """Link or create every unlinked local person; PATCH linked people changed locally.
+
+    People go in id order, and the id of the last one gone through is the step's position: a
+    continuation of a run in slices (``sync.slices``) starts after it.
+    """
     people = PersonPusher(ctx)
     Person = ctx.roles.model("person")
     contacts_pending = people.contacts_pending  # read before the people's stream, not in it
@@ -52,6 +57,9 @@ def push_people(ctx: SyncContext) -> None:
     # streamed rows, not objects, and only those the database says may need a push.
     work = {row.id: row.pco_id for row, needs in local_rows(ctx, "person") if needs}
     work.update(_pco_ids(ctx, contacts_pending - work.keys()))
+    after = resume_after(ctx.options)
+    if after is not None:
+        work = {person_id: pco_id for person_id, pco_id in work.items() if person_id > after}
     people.expect(list(work.values()))
     ctx.report.expect(len(work))
     for person_id in sorted(work):
@@ -59,7 +67,7 @@ def push_people(ctx: SyncContext) -> None:
         if person is not None:
             people.push(person)
         ctx.report.advance()
-        ctx.report.checkpoint()
+        ctx.report.checkpoint(position=person_id)
 
 
 def _pco_ids(ctx: SyncContext, person_ids: set[int]) -> dict[int, str | None]:

@@ -1,0 +1,161 @@
+"""Fair shares of a few shared workers between many churches.
+
+Three things keep a pool of workers spread over every church that has work
+(``church_queues`` gives each church its queues, served in turn):
+
+* **Resting churches are skipped.** A church's job that is about to wait a second or more
+  for its church's rate budget, or a run's slice that ends because the budget is spent
+  (``jobs.slices``), says for how long under a Redis key; until then workers take nothing from
+  that church's queues (``FairQueue``), since its job would only sleep for the budget while
+  other churches' budgets idle.
+* **Workers start their round-robin at different churches** (``stagger``): workers that all
+  rotated the same way would all land on one church's queue at once.
+* **A church's deliveries go before its runs, on its budget too.** While a church's
+  webhook queue holds jobs, workers leave its run queue alone, and its running slice ends
+  (``jobs.slices``): deliveries and runs share the church's rate budget, and a push that
+  kept spending it would leave its deliveries waiting for the budget in a worker.
+* **"Is other work waiting?"** (``other_work_waiting``): a run's slice and a webhook batch
+  give their worker back only when another church (not resting) has a job waiting, so a
+  church alone on the site is served as before, in one go.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import zlib
+from typing import TYPE_CHECKING, Any, cast
+
+from rq import Queue
+from rq.exceptions import DequeueTimeout
+
+from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
+from flask_pco.state import current_pco
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from redis import Redis
+
+    from flask_pco.state import PcoState
+
+__all__ = [
+    "FairQueue",
+    "other_work_waiting",
+    "own_deliveries_waiting",
+    "rest_church",
+    "rest_while_spent",
+    "resting",
+    "stagger",
+]
+
+log = logging.getLogger(__name__)
+
+#: Redis key of a resting church: its run queue's name; the value is when the rest ends.
+RESTING_KEY = "flask_pco:resting:{queue}"
+
+
+def _run_queue(name: str) -> str:
+    return name.removesuffix(WEBHOOK_SUFFIX)
+
+
+def rest_church(state: PcoState, seconds: float) -> None:
+    """Let workers leave the church's queues alone for ``seconds`` (its budget is spent)."""
+    connection = state.redis()
+    if connection is None or seconds <= 0:
+        return
+    key = RESTING_KEY.format(queue=queue_name(state))
+    connection.set(key, repr(time.time() + seconds), px=max(1, int(seconds * 1000)))
+
+
+def rest_while_spent(state: PcoState) -> None:
+    """Let the church rest whenever its client is about to wait for its budget (a job of
+    another church then gets the worker that would have started one more of its jobs)."""
+    if state.organization is None or state.redis() is None:
+        return
+    try:
+        limiter = state.client().limiter
+    except Exception as error:  # not connected, or the database is down: the job says so
+        log.debug("flask-pco: no budget to watch for church %s: %s", state.organization, error)
+        state.db.session.rollback()
+        return
+    limiter.on_wait = lambda seconds: rest_church(state, seconds)
+
+
+def resting(connection: Redis, names: list[str]) -> dict[str, float]:
+    """The queues among ``names`` whose church rests now, with the seconds left."""
+    if not names:
+        return {}
+    keys = [RESTING_KEY.format(queue=_run_queue(name)) for name in names]
+    values = cast("list[Any]", connection.mget(keys))
+    now = time.time()
+    left = {name: float(value) - now for name, value in zip(names, values, strict=True) if value}
+    return {name: seconds for name, seconds in left.items() if seconds > 0}
+
+
+def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
+    """Whether a job waits in another church's queue (or the site's), leaving out resting
+    churches; ``webhooks_only``: in another church's webhook queue."""
+    connection = state.redis()
+    if connection is None:
+        return False
+    base, own = state.config.queue, queue_name(state)
+    names = {base, f"{base}{WEBHOOK_SUFFIX}", *church_queue_names(connection, base)}
+    if webhooks_only:
+        names = {name for name in names if name.endswith(WEBHOOK_SUFFIX)}
+    names -= {own, f"{own}{WEBHOOK_SUFFIX}"}
+    ready = sorted(names - resting(connection, sorted(names)).keys())
+    with connection.pipeline(transaction=False) as pipe:
+        for name in ready:
+            pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}")
+        return any(cast("list[int]", pipe.execute()))
+
+
+def own_deliveries_waiting(state: PcoState) -> bool:
+    """Whether the church's own webhook queue holds jobs."""
+    connection = state.redis()
+    key = f"{Queue.redis_queue_namespace_prefix}{queue_name(state)}{WEBHOOK_SUFFIX}"
+    return connection is not None and bool(connection.llen(key))
+
+
+def _runs_behind_deliveries(connection: Redis, queues: list[Queue]) -> set[str]:
+    """The run queues among ``queues`` whose church's webhook queue holds jobs."""
+    runs = [queue.name for queue in queues if not queue.name.endswith(WEBHOOK_SUFFIX)]
+    with connection.pipeline(transaction=False) as pipe:
+        for name in runs:
+            pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}{WEBHOOK_SUFFIX}")
+        waiting = cast("list[int]", pipe.execute())
+    return {name for name, n in zip(runs, waiting, strict=True) if n}
+
+
+def stagger(queues: list[Queue], worker_name: str) -> None:
+    """Rotate the worker's queues, in place, by an offset of its own (its name's hash)."""
+    if queues:
+        offset = zlib.crc32(worker_name.encode()) % len(queues)
+        queues[:] = queues[offset:] + queues[:offset]
+
+
+class FairQueue(Queue):
+    """RQ's queue class for the workers: dequeues from every queue but resting churches', and
+    a church's runs only while none of its deliveries wait."""
+
+    @classmethod
+    def dequeue_any(  # type: ignore[override]
+        cls, queues: Iterable[Queue], timeout: int | None, connection: Redis, **kwargs: Any
+    ) -> Any:
+        queues = list(queues)
+        site = current_pco().config.queue  # a single-church site's runs: as before
+        behind = _runs_behind_deliveries(connection, [q for q in queues if q.name != site])
+        queues = [queue for queue in queues if queue.name not in behind]
+        rests = resting(connection, [queue.name for queue in queues])
+        if rests:
+            wake = max(1, math.ceil(min(rests.values())))  # look again once a rest ends
+            timeout = None if timeout is None else min(timeout, wake)
+            queues = [queue for queue in queues if queue.name not in rests]
+            if not queues:
+                if timeout is None:
+                    return None
+                time.sleep(timeout)
+                raise DequeueTimeout(timeout, [])
+        return super().dequeue_any(queues, timeout, connection, **kwargs)

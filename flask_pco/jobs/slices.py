@@ -1,0 +1,123 @@
+"""When a church's run gives its worker back: the RQ side of runs in slices (``sync.slices``).
+
+PCO's budget is a moving window (100 requests per 20 s). A push spends it in a burst of a few
+seconds and would then sleep most of the window; served in bursts, one every window, the church
+still uses its whole budget, and the worker serves other churches meanwhile. So a run's slice
+ends at a record boundary when
+
+* its church's budget is spent (fewer than ``RESERVE`` requests left in the window): the
+  church rests (``fairness``) until half its budget is free again, and no worker takes its
+  jobs until then, so the next slice is a burst again rather than a trickle of requests at
+  the budget's pace that would hold a worker as an unsliced run does; or
+* it has run ``PCO_RUN_SLICE`` seconds (20; a budget larger than the workers can spend),
+
+and, either way, only if another church has a job waiting: alone, a run goes on as before.
+A slice also ends as soon as its own church's webhook deliveries wait: they go first, and
+the run's next slice waits until they have been taken.
+Only runs of a site of many churches are sliced; a single-church site's run is one job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from flask_pco.jobs.churches import job_meta
+from flask_pco.jobs.fairness import other_work_waiting, own_deliveries_waiting, rest_church
+from flask_pco.jobs.queue import SYNC_JOB_TIMEOUT, _retry, job_id_for, sync_queue
+from flask_pco.sync.runs import finish_run
+
+if TYPE_CHECKING:
+    from flask_pco.client import PcoClient
+    from flask_pco.state import PcoState
+
+__all__ = [
+    "BURST",
+    "RESERVE",
+    "BudgetSlicer",
+    "continue_later",
+    "slicer_for",
+]
+
+#: Requests a record may need (a person, an email, a phone, a lookup): fewer left is "spent".
+RESERVE = 4
+#: The share of its budget a church rests for once spent, so its next slice is a burst.
+BURST = 0.5
+
+
+class BudgetSlicer:
+    """Ends a run's slice when its church's budget is spent or its time is up (see above)."""
+
+    def __init__(
+        self, state: PcoState, client: PcoClient, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.state, self.client, self.clock = state, client, clock
+        self.started = clock()
+        #: How long the church rests after the slice (0: its budget was not spent).
+        self.rest = 0.0
+
+    def due(self) -> bool:
+        if own_deliveries_waiting(self.state):
+            self.rest = self.rest_needed() if self.budget_spent() else 0.0
+            return True  # they go first, on the church's budget too (``fairness``)
+        spent = self.budget_spent()
+        if not spent and self.clock() - self.started < self.state.config.run_slice:
+            return False
+        if not other_work_waiting(self.state):
+            return False  # alone: the limiter's waits cost nobody anything
+        self.rest = self.rest_needed() if spent else 0.0
+        return True
+
+    def budget_spent(self) -> bool:
+        """Fewer than ``RESERVE`` requests left in the church's window (or a 429's wait)."""
+        limiter = self.client.limiter
+        return limiter.window_stats()[1] < RESERVE or limiter.blocked_for() > 0
+
+    def rest_needed(self) -> float:
+        """Seconds before the church's window has room for a burst of ``BURST`` of its
+        budget: a slice that began with a few requests free would only trickle."""
+        limiter = self.client.limiter
+        return max(limiter.blocked_for(), limiter.wait_for_room(int(limiter.limit * BURST)))
+
+
+def slicer_for(state: PcoState) -> BudgetSlicer | None:
+    """The slicer of a church's run on a site of many churches (None: one job to the end)."""
+    if state.organization is None or state.redis() is None:
+        return None
+    return BudgetSlicer(state, state.client())
+
+
+log = logging.getLogger(__name__)
+
+
+def continue_later(state: PcoState, run_id: int, rest: float) -> str:
+    """Queue the run's next slice at the back of its church's queue, under a job id of its own
+    that only it may run the run under (``queue._claim``: a retry of this slice's job, should
+    its worker die now, does nothing); the run keeps its slot, ``queued`` until it goes on.
+    The church rests ``rest`` seconds."""
+    run: Any = state.db.session.get(state.models.SyncRun, run_id)
+    job_id = f"{job_id_for(run.organization, run.direction, run.sync_type)}-{uuid4().hex[:8]}"
+    run.status, run.job_id = "queued", job_id
+    state.db.session.commit()
+    rest_church(state, rest)
+    try:
+        sync_queue(state).enqueue(
+            "flask_pco.jobs.queue.run_sync_job",  # by name: that module imports this one
+            run_id,
+            True,
+            job_id=job_id,
+            retry=_retry(),
+            job_timeout=SYNC_JOB_TIMEOUT,
+            description=f"flask-pco {run.direction} {run.sync_type} (run {run_id}, continued)",
+            meta=job_meta(state),
+        )
+    except Exception as error:
+        finish_run(state, run, "failed", f"could not queue the run's next slice: {error}")
+        raise
+    log.info(
+        "flask-pco run %s: slice ended, church rests %.1f s; goes on in %s", run_id, rest, job_id
+    )
+    return f"slice ended; the run goes on in job {job_id}"

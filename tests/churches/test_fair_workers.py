@@ -1,0 +1,82 @@
+"""Fair shares of shared workers: a webhook batch gives way to another church's deliveries,
+workers start their round-robin at different churches, and a church resting its spent rate
+budget is left alone until it has room again."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from flask_pco.jobs.fairness import FairQueue, rest_church, resting, stagger
+from flask_pco.jobs.queue import start_sync, sync_queue, webhook_queue
+from flask_pco.jobs.webhook_batch import FAIR_SHARE
+from flask_pco.jobs.workers import make_worker
+from flask_pco.state import current_pco
+from flask_pco.tenancy import use_organization
+
+from .conftest import GRACE, HOPE
+from .test_shared_workers import deliver, queued
+
+
+def test_a_webhook_batch_gives_way_when_another_church_s_delivery_waits(site: Flask) -> None:
+    deliver(site, GRACE, FAIR_SHARE + 2)
+    deliver(site, HOPE, FAIR_SHARE + 2)
+    sync_queue().empty()  # the site's wake-up job
+
+    make_worker(simple=True).work(burst=True, max_jobs=2)
+
+    assert (queued(GRACE), queued(HOPE)) == (2, 2)  # a fair share each, then the other's turn
+
+
+def test_a_webhook_batch_takes_its_church_s_deliveries_while_no_other_waits(site: Flask) -> None:
+    deliver(site, GRACE, FAIR_SHARE + 2)
+    sync_queue().empty()
+
+    make_worker(simple=True).work(burst=True, max_jobs=1)
+
+    assert queued(GRACE) == 0
+
+
+def test_workers_start_their_round_robin_at_different_churches() -> None:
+    churches = [f"pco-church-{n}" for n in range(10)]
+    firsts = set()
+    for worker in ("worker-a", "worker-b", "worker-c", "worker-d"):
+        queues = list(churches)
+        stagger(queues, worker)
+        assert sorted(queues) == sorted(churches)
+        firsts.add(queues[0])
+
+    assert len(firsts) > 1
+
+
+def test_a_resting_church_s_jobs_wait_while_another_s_are_taken(site: Flask) -> None:
+    deliver(site, GRACE, 1)
+    deliver(site, HOPE, 1)
+    sync_queue().empty()
+    with use_organization(GRACE):
+        rest_church(current_pco(), 60)
+
+    make_worker(simple=True).work(burst=True, max_jobs=1)
+
+    assert (queued(GRACE), queued(HOPE)) == (1, 0)
+
+
+def test_a_rest_covers_both_of_the_church_s_queues(site: Flask) -> None:
+    with use_organization(GRACE):
+        rest_church(current_pco(), 60)
+    names = ["pco-church-1", "pco-church-1-webhooks", "pco-church-2", "pco-church-2-webhooks"]
+
+    assert sorted(resting(sync_queue().connection, names)) == names[:2]
+
+
+def test_a_church_s_run_waits_while_its_own_deliveries_wait(site: Flask) -> None:
+    with use_organization(GRACE):
+        start_sync("push", "people", mode="enqueue", trigger="cli")
+        runs = sync_queue()
+    deliver(site, GRACE, 1)
+    connection = runs.connection
+
+    assert FairQueue.dequeue_any([runs], None, connection=connection) is None
+    with use_organization(GRACE):
+        webhook_queue().empty()
+    job, _ = FairQueue.dequeue_any([runs], None, connection=connection)
+    assert job.id == "pco-church-1-push-people"

@@ -1,0 +1,174 @@
+"""Runs in slices on shared workers: a church's push gives its worker back between records
+while another church has work waiting, and goes on in a job of the same run at the back of its
+church's queue. (``PCO_RUN_SLICE=0`` here: a slice per record whenever another church waits.)"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from rq.job import Job
+from sqlalchemy import select
+
+from flask_pco.jobs.queue import start_sync, sync_queue
+from flask_pco.jobs.run_status import claim_run
+from flask_pco.jobs.slices import BudgetSlicer
+from flask_pco.jobs.workers import make_worker
+from flask_pco.sandbox import SandboxServer
+from flask_pco.state import current_pco
+from flask_pco.tenancy import use_organization
+from tests.churches_site import Member, MemberEmail, churches_db
+
+from .conftest import GRACE, HOPE, ORGANIZATIONS, connected_site
+from .test_shared_workers import deliver, queued
+
+PEOPLE = 3
+
+
+@pytest.fixture
+def sliced(database_url: str, redis_url: str, two_organizations: SandboxServer) -> Iterator[Flask]:
+    """The site, both churches starting afresh in PCO, one delivery per job, a slice per
+    record."""
+    for organization in ORGANIZATIONS.values():
+        two_organizations.control_for(organization).reset(people=2, seed=5)
+    with connected_site(
+        database_url, redis_url, two_organizations, PCO_RUN_SLICE=0, PCO_WEBHOOK_BATCH=1
+    ) as app:
+        sync_queue().empty()  # the site's queue: its wake-up job
+        yield app
+
+
+def add_people(church: str) -> list[str]:
+    """``PEOPLE`` new local people with an email each; their last names."""
+    names = [f"Slice{n}-{uuid.uuid4().hex[:6]}" for n in range(PEOPLE)]
+    for name in names:
+        member = Member(church_id=int(church), first_name="Ann", last_name=name)
+        churches_db.session.add(member)
+        churches_db.session.flush()
+        churches_db.session.add(
+            MemberEmail(church_id=int(church), person_id=member.id, email=f"{name}@example.org")
+        )
+    churches_db.session.commit()
+    return names
+
+
+def push(church: str) -> int:
+    with use_organization(church):
+        run_id = int(start_sync("push", "people", mode="enqueue", trigger="cli").id)
+    sync_queue().empty()  # the site's queue: the wake-up job of a new church queue
+    return run_id
+
+
+def run_row(church: str, run_id: int) -> Any:
+    with use_organization(church):
+        state = current_pco()
+        state.db.session.rollback()
+        return state.db.session.get(state.models.SyncRun, run_id)
+
+
+def pco_people(sandbox: SandboxServer, church: str, names: list[str]) -> list[tuple[str, int]]:
+    """Each name's number of PCO people, and of their emails."""
+    records = sandbox.control_for(ORGANIZATIONS[church]).state()["records"]
+    people = [p for p in records["Person"] if p.get("last_name") in names]
+    emails = [e["address"] for e in records.get("Email", [])]
+    return sorted(
+        (name, sum(p["last_name"] == name for p in people) + emails.count(f"{name}@example.org"))
+        for name in names
+    )
+
+
+def test_two_churches_pushes_take_turns_and_end_as_pushes_in_one_go(
+    sliced: Flask, two_organizations: SandboxServer
+) -> None:
+    names = {GRACE: add_people(GRACE), HOPE: add_people(HOPE)}
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+
+    make_worker(simple=True).work(burst=True)
+
+    for church, run_id in runs.items():
+        run = run_row(church, run_id)
+        assert run.status == "succeeded"
+        assert run.job_id.startswith(f"pco-church-{church}-push-people-")  # a later slice's
+        assert (run.created, run.failed, run.progress_done, run.progress_total) == (6, 0, 3, 3)
+        assert pco_people(two_organizations, church, names[church]) == [
+            (name, 2) for name in sorted(names[church])
+        ]
+        linked = churches_db.session.scalars(
+            select(Member.pco_id).where(Member.church_id == int(church))
+        ).all()
+        assert None not in linked
+
+
+def test_a_church_alone_pushes_in_one_job(sliced: Flask) -> None:
+    add_people(GRACE)
+    run_id = push(GRACE)
+
+    make_worker(simple=True).work(burst=True)
+
+    run = run_row(GRACE, run_id)
+    assert (run.status, run.job_id) == ("succeeded", "pco-church-1-push-people")
+
+
+def test_a_delivery_is_applied_between_another_church_s_slices(sliced: Flask) -> None:
+    add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    worker = make_worker(simple=True)
+    worker.work(burst=True, max_jobs=1)  # one church's first slice
+    first = next(c for c, r in runs.items() if run_row(c, r).progress_done == 1)
+    other = HOPE if first == GRACE else GRACE
+    deliver(sliced, other, 1)
+
+    make_worker(simple=True).work(burst=True, max_jobs=1)
+
+    assert queued(other) == 0
+    assert run_row(first, runs[first]).status == "queued"  # its next slice waits its turn
+    assert run_row(first, runs[first]).progress_done == 1
+
+
+def test_only_the_latest_slice_s_job_may_carry_the_run_on(sliced: Flask) -> None:
+    add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    make_worker(simple=True).work(burst=True, max_jobs=1)
+    first = next(c for c, r in runs.items() if run_row(c, r).progress_done == 1)
+
+    with use_organization(first):
+        # RQ's retry of the first slice's job, had its worker died after queuing the next
+        assert claim_run(current_pco(), runs[first], f"pco-church-{first}-push-people") is None
+        assert claim_run(current_pco(), runs[first], run_row(first, runs[first]).job_id)
+
+
+def test_a_lost_slice_then_a_new_push_leaves_no_duplicate(
+    sliced: Flask, two_organizations: SandboxServer
+) -> None:
+    names = add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    worker = make_worker(simple=True)
+    while run_row(GRACE, runs[GRACE]).progress_done != 1:
+        worker.work(burst=True, max_jobs=1)
+    continuation = run_row(GRACE, runs[GRACE]).job_id
+    Job.fetch(continuation, connection=sync_queue().connection).delete()  # Redis lost it
+
+    with use_organization(GRACE):
+        rerun = start_sync("push", "people", mode="inline", trigger="cli")
+
+    assert run_row(GRACE, runs[GRACE]).status == "failed"  # released: its job is gone
+    assert run_row(GRACE, rerun.id).status == "succeeded"
+    assert pco_people(two_organizations, GRACE, names) == [(name, 2) for name in sorted(names)]
+
+
+def test_a_slice_ends_as_soon_as_its_own_church_s_deliveries_wait(site: Flask) -> None:
+    sync_queue().empty()
+    with use_organization(GRACE):
+        state = current_pco()
+        slicer = BudgetSlicer(state, state.client())
+        assert not slicer.due()  # alone, its budget fresh, its slice young
+
+        deliver(site, GRACE, 1)
+
+        assert slicer.due()
