@@ -10,6 +10,7 @@ themselves come with the people (``include=field_data``): no request per person.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask_pco.exceptions import DocumentError
@@ -22,7 +23,14 @@ from flask_pco.mapping.custom_fields import (
 if TYPE_CHECKING:
     from flask_pco.sync.context import SyncContext
 
-__all__ = ["DEFINITIONS_PATH", "person_custom_fields", "person_includes"]
+__all__ = [
+    "DEFINITIONS_PATH",
+    "person_custom_fields",
+    "person_includes",
+    "settle_fields",
+    "unsettle_fields",
+    "unsettled_fields",
+]
 
 DEFINITIONS_PATH = "/people/v2/field_definitions"
 #: How long a process reuses the definitions it read (seconds): a renamed field is seen soon.
@@ -69,3 +77,34 @@ def _definitions(ctx: SyncContext) -> list[FieldDefinition]:
                 continue
     ctx.state.cache[_CACHE_KEY] = (time.monotonic(), tuple(definitions))
     return definitions
+
+
+#: The settings row naming the custom fields every linked person's snapshot holds.
+SETTLED_KEY = "pco_people_fields_settled"
+
+
+def unsettled_fields(ctx: SyncContext, names: Iterable[str]) -> tuple[str, ...]:
+    """The custom fields a pull must find in a row's snapshot before taking the row for
+    unchanged: none once a complete full pull has seen everyone with this same mapping
+    (``settle_fields``), so an unchanged re-run reads no snapshot; all of them while the
+    mapping is new, so a newly mapped field fills in without PCO changing anyone."""
+    wanted = tuple(sorted(names))
+    if not wanted:
+        return ()
+    settled = ctx.session.get(ctx.models.Setting, ctx.state.setting_key(SETTLED_KEY))
+    return () if settled is not None and settled.value == list(wanted) else wanted
+
+
+def settle_fields(ctx: SyncContext, names: Iterable[str]) -> None:
+    """After a complete full pull: every person it listed holds these fields (it applied those
+    that lacked one; people it could not write are retried by the next run whatever this says)."""
+    key = ctx.state.setting_key(SETTLED_KEY)
+    ctx.session.merge(ctx.models.Setting(key=key, value=sorted(names)))
+    ctx.session.commit()
+
+
+def unsettle_fields(ctx: SyncContext) -> None:
+    """An undo may put back snapshots from before a field was mapped: check them again."""
+    setting = ctx.session.get(ctx.models.Setting, ctx.state.setting_key(SETTLED_KEY))
+    if setting is not None:
+        ctx.session.delete(setting)

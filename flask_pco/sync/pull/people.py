@@ -29,7 +29,7 @@ from flask_pco.mapping.values import parse_datetime
 from flask_pco.models import Outcome, utcnow
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.cursors import advance_cursor, incremental_since, read_cursor
-from flask_pco.sync.custom_fields import person_custom_fields
+from flask_pco.sync.custom_fields import person_custom_fields, settle_fields, unsettled_fields
 from flask_pco.sync.custom_fields import person_includes as with_field_data
 from flask_pco.sync.engine import step
 from flask_pco.sync.locks import lock_record
@@ -89,6 +89,7 @@ def pull_people(ctx: SyncContext) -> None:
         run_pages(ctx, pages, listing.handle)
     if since is None and listing.listed.complete:
         _people_missing(ctx, listing.listed.ids)
+        settle_fields(ctx, listing.custom_fields)
     elif since is not None:
         _recheck_missed_people(ctx, listing)
     from flask_pco.sync.pull.retry import retry_left_behind  # retry builds on this module
@@ -104,6 +105,8 @@ class _PeopleListing:
         self.ctx = ctx
         self.country = organization_country(ctx)
         self.custom_fields = person_custom_fields(ctx)
+        #: Fields a stored snapshot must hold to be taken for unchanged (a new mapping's).
+        self.agreed_on = unsettled_fields(ctx, self.custom_fields)
         self.listed = Listed()
         self.pages = 0
         from flask_pco.sync.pull.retry import left_behind  # retry builds on this module
@@ -116,7 +119,7 @@ class _PeopleListing:
         refresh_statistics(self.ctx, ("person", "email", "phone", "person_address"), self.pages)
         self.listed.note(document)  # everyone listed, unchanged or not, is still in PCO
         versions = changed_only(
-            self.ctx, "person", page_versions(document), tally, self.retry, self.custom_fields
+            self.ctx, "person", page_versions(document), tally, self.retry, self.agreed_on
         )
         if not versions:
             return

@@ -83,7 +83,7 @@ class _Versions:
         versions = page_versions(document)
         scratch = PageTally()  # who is unchanged was counted by the first listing's pages too
         stale = changed_only(
-            self.ctx, "person", versions, scratch, self.listing.retry, self.listing.custom_fields
+            self.ctx, "person", versions, scratch, self.listing.retry, self.listing.agreed_on
         )
         stale_ids = {v.pco_id for v in stale if v.pco_id not in self.read}
         if stale_ids:

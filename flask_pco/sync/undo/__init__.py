@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_pco.exceptions import ConfigError
 from flask_pco.sync.context import SyncContext
+from flask_pco.sync.custom_fields import unsettle_fields
 from flask_pco.sync.engine import step
 from flask_pco.sync.undo.local import undo_local
 from flask_pco.sync.undo.merges import undo_merge
@@ -68,6 +69,7 @@ def _undo(ctx: SyncContext, target: Target) -> None:
         ctx.session.commit()
         ctx.report.checkpoint()
     mark_removals_undone(ctx, target)
+    unsettle_fields(ctx)  # snapshots from before a newly mapped field may be back
     ctx.session.commit()
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.sync.conftest import PER_PAGE
 
@@ -121,3 +121,35 @@ def test_a_first_full_pull_reads_everyone_with_includes_once(sandbox, run_sync, 
     reads = people_reads(sandbox)
     assert not [p for p in reads if "fields[" in p]
     assert len(reads) == -(-30 // PER_PAGE) and all("include=" in p for p in reads)
+
+
+def _snapshot_reads(models: Any, action: Any) -> int:
+    """How many statements ``action`` sends that read people's snapshots with their versions."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(models.db.engine, "before_cursor_execute", note)
+    try:
+        action()
+    finally:
+        event.remove(models.db.engine, "before_cursor_execute", note)
+    return sum("pco_snapshot" in s and "pco_synced_at" in s for s in seen)
+
+
+def test_after_a_complete_pull_an_unchanged_one_reads_no_snapshot(sandbox, run_sync, models):
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")  # settles the custom fields example_app maps
+    assert _snapshot_reads(models, lambda: run_sync("pull", "people")) == 0
+
+
+def test_after_an_undo_the_snapshots_are_checked_again(sandbox, run_sync, models, state):
+    from flask_pco.jobs.undo import start_undo
+
+    sandbox.reset(people=30, seed=3)
+    run_sync("pull", "people")
+    pco_id = first_ids(models, 1)[0]
+    sandbox.edit_person(pco_id, last_name="Changed")
+    start_undo(run_id=run_sync("pull", "people").id, trigger="cli", mode="inline")
+    assert _snapshot_reads(models, lambda: run_sync("pull", "people")) > 0
