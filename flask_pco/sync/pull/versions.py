@@ -87,7 +87,10 @@ class _Versions:
         )
         stale_ids = {v.pco_id for v in stale if v.pco_id not in self.read}
         if stale_ids:
-            self.listing.handle(self._in_full(stale_ids, offset), tally)
+            full = self._in_full(stale_ids, offset)
+            for error in full.skipped:  # unreadable with its includes: said, as a listing does
+                tally.issue("invalid", "record", str(error))
+            self.listing.handle(full, tally)
 
     def _in_full(self, ids: set[str], offset: int) -> Document:
         """The people ``ids`` with their includes: the page again, or one GET each."""
@@ -95,7 +98,7 @@ class _Versions:
         if len(ids) > _SINGLE_GETS:
             page = self.ctx.client.get(PEOPLE_PATH, self._page_params(offset))
             kept = tuple(r for r in page.data if r.id in ids)
-            found.append(replace(page, data=kept, skipped=()))
+            found.append(replace(page, data=kept))
             ids = ids - {r.id for r in kept}
         for pco_id in sorted(ids):
             try:
@@ -123,4 +126,5 @@ def _joined(documents: list[Document]) -> Document:
         return documents[0]
     data = tuple(r for d in documents for r in d.data)
     included = {key: r for d in documents for key, r in d.included.items()}
-    return Document(data=data, included=included, meta={}, links={})
+    skipped = tuple(error for d in documents for error in d.skipped)
+    return Document(data=data, included=included, meta={}, links={}, skipped=skipped)

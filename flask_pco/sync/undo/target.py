@@ -33,9 +33,10 @@ class Target:
 
     #: ``run 12`` or ``delivery 5``: how messages name it.
     name: str
-    #: The journal entry model and the condition selecting the target's entries.
-    model: Any
-    condition: Any
+    #: The journal entry model and the condition selecting the target's entries (a SQL
+    #: expression: never compared, its ``==`` builds SQL).
+    model: Any = field(compare=False)
+    condition: Any = field(compare=False)
     #: How many entries it has.
     total: int
     #: When it started: PCO records changed since then are read in one listing.
