@@ -35,6 +35,7 @@ from flask_pco.exceptions import (
 )
 from flask_pco.jobs.churches import each_church, job_meta
 from flask_pco.jobs.outage import redis_down_message
+from flask_pco.jobs.run_jobs import enqueue_run_job, retry_policy
 from flask_pco.jobs.run_status import (
     cancel_run,
     claim_run,
@@ -55,7 +56,7 @@ from flask_pco.sync.slices import SliceEnded
 from flask_pco.tenancy import use_organization
 
 if TYPE_CHECKING:
-    from rq import Queue, Retry
+    from rq import Queue
 
 # RQ and Redis are imported where a job is queued or run: a sync in this process without
 # Redis (the CLI, a site without workers) never loads them.
@@ -83,14 +84,6 @@ log = logging.getLogger(__name__)
 #: Where a run runs (see the module docstring).
 Mode = Literal["auto", "enqueue", "inline", "thread"]
 MODES: tuple[Mode, ...] = get_args(Mode)
-#: A full pull of a large church takes minutes, never hours; RQ's default (180 s) is too short.
-SYNC_JOB_TIMEOUT = 4 * 3600
-
-
-def _retry() -> Retry:
-    from rq import Retry
-
-    return Retry(max=3, interval=[10, 30, 60])
 
 
 def start_sync(
@@ -189,15 +182,7 @@ def _enqueue_run(state: PcoState, run: Any) -> None:
         # The slot is ours, so any job left under this id belongs to a closed run.
         with suppress(NoSuchJobError):
             Job.fetch(job_id, connection=queue.connection).delete()
-        queue.enqueue(
-            run_sync_job,
-            run.id,
-            job_id=job_id,
-            retry=_retry(),
-            job_timeout=SYNC_JOB_TIMEOUT,
-            description=f"flask-pco {run.direction} {run.sync_type} (run {run.id})",
-            meta=job_meta(state),
-        )
+        enqueue_run_job(state, queue, run, job_id)
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the job: {error}")
         if isinstance(error, RedisError):
@@ -333,7 +318,7 @@ def enqueue_webhook(delivery_id: int, *, mode: Mode = "auto") -> None:
                 apply_webhook_job,
                 delivery_id,
                 job_id=job_id,
-                retry=_retry(),
+                retry=retry_policy(),
                 meta=job_meta(state),
             )
     elif mode == "thread":

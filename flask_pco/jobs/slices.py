@@ -25,9 +25,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from flask_pco.jobs.churches import job_meta
 from flask_pco.jobs.fairness import other_work_waiting, own_deliveries_waiting, rest_church
-from flask_pco.jobs.queue import SYNC_JOB_TIMEOUT, _retry, job_id_for, sync_queue
+from flask_pco.jobs.queue import job_id_for, sync_queue
+from flask_pco.jobs.run_jobs import enqueue_run_job
 from flask_pco.sync.runs import finish_run
 
 if TYPE_CHECKING:
@@ -104,16 +104,7 @@ def continue_later(state: PcoState, run_id: int, rest: float) -> str:
     state.db.session.commit()
     rest_church(state, rest)
     try:
-        sync_queue(state).enqueue(
-            "flask_pco.jobs.queue.run_sync_job",  # by name: that module imports this one
-            run_id,
-            True,
-            job_id=job_id,
-            retry=_retry(),
-            job_timeout=SYNC_JOB_TIMEOUT,
-            description=f"flask-pco {run.direction} {run.sync_type} (run {run_id}, continued)",
-            meta=job_meta(state),
-        )
+        enqueue_run_job(state, sync_queue(state), run, job_id, resume=True)
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the run's next slice: {error}")
         raise

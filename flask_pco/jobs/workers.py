@@ -45,13 +45,13 @@ from flask_pco.jobs.churches import ORGANIZATION_META, each_church
 from flask_pco.jobs.fairness import FairQueue, rest_while_spent, stagger
 from flask_pco.jobs.outage import redis_unreachable, requeue_lost_deliveries
 from flask_pco.jobs.queue import (
-    SYNC_JOB_TIMEOUT,
     nightly_sync_job,
     sync_queue,
     webhook_housekeeping_job,
     webhook_queue,
 )
 from flask_pco.jobs.rq_internals import cron_entries, ordered_queues, request_stop
+from flask_pco.jobs.run_jobs import SYNC_JOB_TIMEOUT
 from flask_pco.jobs.schedule import NIGHTLY_JOB_NAME, Schedule, get_schedule
 from flask_pco.state import current_pco
 from flask_pco.tenancy import use_organization
