@@ -286,14 +286,16 @@ def apply_webhook_job(delivery_id: int) -> Any:
     from rq import get_current_job
 
     from flask_pco.sync.webhooks.events import apply_delivery
+    from flask_pco.sync.webhooks.prefetch import people_batch
 
     job = get_current_job()
     try:
-        status = apply_delivery(state, delivery_id)
-        if job is not None:
-            from flask_pco.jobs.webhook_batch import apply_more_deliveries
+        with people_batch():  # a burst's people come from one listing (``prefetch``)
+            status = apply_delivery(state, delivery_id)
+            if job is not None:
+                from flask_pco.jobs.webhook_batch import apply_more_deliveries
 
-            apply_more_deliveries(state, job.id)
+                apply_more_deliveries(state, job.id)
     except Exception as error:
         if not (isinstance(error, PcoError) and error.retriable):
             _stop_retries()

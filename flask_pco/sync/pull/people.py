@@ -215,20 +215,32 @@ def apply_person(ctx: SyncContext, person: PersonData) -> Outcome:
     return PeopleWriter(ctx, ctx.report).apply([person])[0]
 
 
-def refresh_person(ctx: SyncContext, pco_id: str) -> Outcome | None:
+def refresh_person(
+    ctx: SyncContext, pco_id: str, listed: PersonData | None = None
+) -> Outcome | None:
     """Re-fetch one person with our pinned version and apply it as a pull would; ``None`` if
     PCO no longer has them.
 
     The person's lock is taken before the re-fetch (``sync/locks.py``): of two writers of one
     person, the one that commits later also fetched later, so PCO's latest state wins whatever
-    order PCO's answers arrive in.
+    order PCO's answers arrive in. A version ``listed`` before the lock (a webhook burst's
+    listing) stands in for the re-fetch only if it is newer than the one the row holds.
     """
     lock_record(ctx.session, "person", pco_id)
-    person = fetch_person(ctx, pco_id)
+    fresh = listed is not None and _newer_than_applied(ctx, listed)
+    person = listed if fresh else fetch_person(ctx, pco_id)
     if person is None:
         return None
     report_problems(ctx.report, person)
     return apply_person(ctx, person)
+
+
+def _newer_than_applied(ctx: SyncContext, person: PersonData) -> bool:
+    Person = ctx.roles.model("person")
+    applied = ctx.session.scalar(
+        select(Person.pco_updated_at).where(Person.pco_id == person.pco_id)
+    )
+    return person.updated_at is not None and (applied is None or person.updated_at > applied)
 
 
 def deactivate_person(ctx: SyncContext, pco_id: str, why: str = "deleted in PCO") -> bool:

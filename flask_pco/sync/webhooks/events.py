@@ -26,6 +26,7 @@ from flask_pco.sync.webhooks.deliveries import (
     parse_payload,
     parse_timestamp,
 )
+from flask_pco.sync.webhooks.prefetch import people_batch
 
 if TYPE_CHECKING:
     from flask_pco.state import PcoState
@@ -206,4 +207,5 @@ def retry_failed_deliveries(state: PcoState, *, stuck_after: int = 600, limit: i
     for row in rows:
         row.status = "received"
     state.db.session.commit()
-    return sum(apply_now(state, delivery_id) == "applied" for delivery_id in ids)
+    with people_batch():
+        return sum(apply_now(state, delivery_id) == "applied" for delivery_id in ids)

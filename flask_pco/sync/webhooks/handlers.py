@@ -31,8 +31,10 @@ from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
 from flask_pco.sync.webhooks.deliveries import EventDelivery, parse_timestamp
+from flask_pco.sync.webhooks.prefetch import listed_person
 
 if TYPE_CHECKING:
+    from flask_pco.mapping.people import PersonData
     from flask_pco.state import PcoState
 
 __all__ = ["HANDLERS", "Outcome", "apply_event", "delivery_context"]
@@ -92,7 +94,8 @@ def apply_person_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
     stale = stale_reason(ctx, pco_id, delivery)
     if stale:
         return "ignored", stale
-    return refresh_person(ctx, pco_id, new_in_pco=delivery.action == "created")
+    listed = listed_person(ctx, delivery)
+    return refresh_person(ctx, pco_id, new_in_pco=delivery.action == "created", listed=listed)
 
 
 def apply_contact_event(ctx: SyncContext, delivery: EventDelivery) -> Outcome:
@@ -255,22 +258,26 @@ def not_a_pco_id(what: str, value: str) -> Outcome:
     return "ignored", f"{value[:40]!r} is not a PCO {what} id; nothing was asked of PCO"
 
 
-def refresh_person(ctx: SyncContext, pco_id: str, *, new_in_pco: bool = False) -> Outcome:
+def refresh_person(
+    ctx: SyncContext, pco_id: str, *, new_in_pco: bool = False, listed: PersonData | None = None
+) -> Outcome:
     """Re-fetch a person with our pinned version and apply it as a pull would.
 
     A person not linked here may be the profile PCO kept in a merge this site has not heard of
     yet (its event can come before the merger's): the merges since the cursor are applied
     first, so the removed profile's row is relinked rather than a new person created. That
-    costs one request, and is skipped for a person PCO has just created.
+    costs one request, and is skipped for a person PCO has just created. ``listed``: the
+    person as a webhook burst's listing gave them (``prefetch``), used instead of a re-fetch
+    when it is newer than the row's version.
     """
     from flask_pco.sync.pull.mergers import pull_mergers
     from flask_pco.sync.pull.people import refresh_person as refresh
 
     if not is_pco_id(pco_id):  # a contact's owner, a merger's kept person: payload ids
         return not_a_pco_id("person", pco_id)
-    if not new_in_pco and linked_person(ctx, pco_id) is None:
-        pull_mergers(ctx)
-    outcome = refresh(ctx, pco_id)
+    if not new_in_pco and listed is None and linked_person(ctx, pco_id) is None:
+        pull_mergers(ctx)  # a listed person's burst read the merges after its listing
+    outcome = refresh(ctx, pco_id, listed)
     if outcome is None:
         return "ignored", f"PCO person {pco_id} no longer exists"
     return PERSON_OUTCOMES[outcome]

@@ -154,4 +154,9 @@ def test_two_forking_workers_apply_each_delivery_once(
         finish(worker, log)
 
     assert [d.status for d in deliveries(db)] == ["applied"] * 30
-    assert {fetches(queued, pco_id) for pco_id in people} == {1}
+    # Each batch read its burst's people with one listing (``prefetch``), none one by one,
+    # and each person was created here once.
+    assert {fetches(queued, pco_id) for pco_id in people} == {0}
+    Person = current_pco().roles.model("person")
+    linked = db.session.scalars(db.select(Person.pco_id).where(Person.pco_id.in_(people))).all()
+    assert sorted(linked) == sorted(people)
