@@ -44,6 +44,7 @@ class Workers:
         self.env = {**os.environ, WORKER_CONFIG: json.dumps(config), "PYTHONPATH": str(ROOT)}
         self._own_logs = log_dir is None  # a temporary folder, removed by stop()
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="pco-workers-"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)  # --logs may name a new folder
         self.processes: list[subprocess.Popen[bytes]] = []
         self.started = 0
         for _ in range(count):

@@ -31,7 +31,7 @@ from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.policy import comparable
 from flask_pco.sync.removals import propose, settle_delivery_removals
 from flask_pco.sync.webhooks.deliveries import EventDelivery, parse_timestamp
-from flask_pco.sync.webhooks.prefetch import listed_person
+from flask_pco.sync.webhooks.prefetch import listed_person, merges_read_for
 
 if TYPE_CHECKING:
     from flask_pco.mapping.people import PersonData
@@ -275,8 +275,8 @@ def refresh_person(
 
     if not is_pco_id(pco_id):  # a contact's owner, a merger's kept person: payload ids
         return not_a_pco_id("person", pco_id)
-    if not new_in_pco and listed is None and linked_person(ctx, pco_id) is None:
-        pull_mergers(ctx)  # a listed person's burst read the merges after its listing
+    if not new_in_pco and linked_person(ctx, pco_id) is None and not merges_read_for(pco_id):
+        pull_mergers(ctx)  # a burst's listing of them was followed by a read of the merges
     outcome = refresh(ctx, pco_id, listed)
     if outcome is None:
         return "ignored", f"PCO person {pco_id} no longer exists"
