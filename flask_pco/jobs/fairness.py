@@ -4,10 +4,11 @@ Three things keep a pool of workers spread over every church that has work
 (``church_queues`` gives each church its queues, served in turn):
 
 * **Resting churches are skipped.** A church's job that is about to wait a second or more
-  for its church's rate budget, or a run's slice that ends because the budget is spent
-  (``jobs.slices``), says for how long under a Redis key; until then workers take nothing from
-  that church's queues (``FairQueue``), since its job would only sleep for the budget while
-  other churches' budgets idle.
+  for its church's rate budget says for how long under a Redis key; until then workers take
+  nothing from that church's queues (``FairQueue``), since its job would only sleep for the
+  budget while other churches' budgets idle. A run's slice that ends because the budget is
+  spent (``jobs.slices``) rests only the church's runs: a sliced run leaves its deliveries a
+  few requests of the window, and a burst of them needs only a listing or two.
 * **Workers start their round-robin at different churches** (``stagger``): workers that all
   rotated the same way would all land on one church's queue at once.
 * **A church's deliveries go before its runs, on its budget too.** While a church's
@@ -52,21 +53,21 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Redis key of a resting church: its run queue's name; the value is when the rest ends.
+#: Redis key of a resting queue of a church, by its name; the value is when the rest ends.
 RESTING_KEY = "flask_pco:resting:{queue}"
 
 
-def _run_queue(name: str) -> str:
-    return name.removesuffix(WEBHOOK_SUFFIX)
-
-
-def rest_church(state: PcoState, seconds: float) -> None:
-    """Let workers leave the church's queues alone for ``seconds`` (its budget is spent)."""
+def rest_church(state: PcoState, seconds: float, *, deliveries: bool = True) -> None:
+    """Let workers leave the church's queues alone for ``seconds`` (its budget is spent);
+    ``deliveries``: its webhook queue too (not when the requests left are theirs)."""
     connection = state.redis()
     if connection is None or seconds <= 0:
         return
-    key = RESTING_KEY.format(queue=queue_name(state))
-    connection.set(key, repr(time.time() + seconds), px=max(1, int(seconds * 1000)))
+    runs = queue_name(state)
+    with connection.pipeline(transaction=False) as pipe:
+        for name in (runs, f"{runs}{WEBHOOK_SUFFIX}") if deliveries else (runs,):
+            pipe.set(RESTING_KEY.format(queue=name), repr(time.time() + seconds), px=max(1, int(seconds * 1000)))  # fmt: skip
+        pipe.execute()
 
 
 def rest_while_spent(state: PcoState) -> None:
@@ -84,19 +85,22 @@ def rest_while_spent(state: PcoState) -> None:
 
 
 def resting(connection: Redis, names: list[str]) -> dict[str, float]:
-    """The queues among ``names`` whose church rests now, with the seconds left."""
+    """The queues among ``names`` that rest now, with the seconds left."""
     if not names:
         return {}
-    keys = [RESTING_KEY.format(queue=_run_queue(name)) for name in names]
+    keys = [RESTING_KEY.format(queue=name) for name in names]
     values = cast("list[Any]", connection.mget(keys))
     now = time.time()
     left = {name: float(value) - now for name, value in zip(names, values, strict=True) if value}
     return {name: seconds for name, seconds in left.items() if seconds > 0}
 
 
-def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
+def other_work_waiting(
+    state: PcoState, *, webhooks_only: bool = False, resting_too: bool = False
+) -> bool:
     """Whether a job waits in another church's queue (or the site's), leaving out resting
-    churches; ``webhooks_only``: in another church's webhook queue."""
+    churches' runs unless ``resting_too`` (a job about to sleep for its budget: its worker
+    is wanted when their rest ends); ``webhooks_only``: in another church's webhook queue."""
     connection = state.redis()
     if connection is None:
         return False
@@ -105,7 +109,7 @@ def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
     if webhooks_only:
         names = {name for name in names if name.endswith(WEBHOOK_SUFFIX)}
     names -= {own, f"{own}{WEBHOOK_SUFFIX}"}
-    ready = sorted(names - resting(connection, sorted(names)).keys())
+    ready = sorted(names if resting_too else names - resting(connection, sorted(names)).keys())
     with connection.pipeline(transaction=False) as pipe:
         for name in ready:
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}")

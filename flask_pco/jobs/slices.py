@@ -5,13 +5,18 @@ seconds and would then sleep most of the window; served in bursts, one every win
 still uses its whole budget, and the worker serves other churches meanwhile. So a run's slice
 ends at a record boundary when
 
-* its church's budget is spent (fewer than ``RESERVE`` requests left in the window): the
-  church rests (``fairness``) until half its budget is free again, and no worker takes its
-  jobs until then, so the next slice is a burst again rather than a trickle of requests at
-  the budget's pace that would hold a worker as an unsliced run does; or
+* its church's budget is spent (fewer than ``RESERVE`` requests left in the window, less
+  ``DELIVERY_RESERVE`` kept for its webhook deliveries): the church rests (``fairness``)
+  until half its budget is free again, and no worker takes its runs until then, so the next
+  slice is a burst again rather than a trickle of requests at the budget's pace that would
+  hold a worker as an unsliced run does. Its deliveries are still taken, and find the
+  requests the run left them (a burst of them costs a listing of two or three), unless
+  they spend those too and rest the church's queues as any job about to wait does; or
 * it has run ``PCO_RUN_SLICE`` seconds (20; a budget larger than the workers can spend),
 
-and, either way, only if another church has a job waiting: alone, a run goes on as before.
+and, either way, only if another church has a job waiting (when the budget is spent, even a
+resting church's: the run would sleep in its worker past the end of that rest): alone, a run
+goes on as before.
 A slice also ends as soon as its own church's webhook deliveries wait: they go first, and
 the run's next slice waits until they have been taken.
 Only runs of a site of many churches are sliced; a single-church site's run is one job.
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BURST",
+    "DELIVERY_RESERVE",
     "RESERVE",
     "BudgetSlicer",
     "continue_later",
@@ -44,6 +50,9 @@ __all__ = [
 
 #: Requests a record may need (a person, an email, a phone, a lookup): fewer left is "spent".
 RESERVE = 4
+#: Requests of the window a sliced run leaves to its church's webhook deliveries, which a
+#: resting church's workers still take (``fairness``).
+DELIVERY_RESERVE = 5
 #: The share of its budget a church rests for once spent, so its next slice is a burst.
 BURST = 0.5
 
@@ -66,15 +75,17 @@ class BudgetSlicer:
         spent = self.budget_spent()
         if not spent and self.clock() - self.started < self.state.config.run_slice:
             return False
-        if not other_work_waiting(self.state):
+        if not other_work_waiting(self.state, resting_too=spent):
             return False  # alone: the limiter's waits cost nobody anything
         self.rest = self.rest_needed() if spent else 0.0
         return True
 
     def budget_spent(self) -> bool:
-        """Fewer than ``RESERVE`` requests left in the church's window (or a 429's wait)."""
+        """Fewer than ``RESERVE`` requests left in the church's window, past those kept for
+        its deliveries (or a 429's wait)."""
         limiter = self.client.limiter
-        return limiter.window_stats()[1] < RESERVE or limiter.blocked_for() > 0
+        left = limiter.window_stats()[1]
+        return left < RESERVE + DELIVERY_RESERVE or limiter.blocked_for() > 0
 
     def rest_needed(self) -> float:
         """Seconds before the church's window has room for a burst of ``BURST`` of its
@@ -102,7 +113,7 @@ def continue_later(state: PcoState, run_id: int, rest: float) -> str:
     job_id = f"{job_id_for(run.organization, run.direction, run.sync_type)}-{uuid4().hex[:8]}"
     run.status, run.job_id = "queued", job_id
     state.db.session.commit()
-    rest_church(state, rest)
+    rest_church(state, rest, deliveries=False)  # the requests it left are theirs
     try:
         enqueue_run_job(state, sync_queue(state), run, job_id, resume=True)
     except Exception as error:

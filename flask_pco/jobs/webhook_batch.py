@@ -4,7 +4,7 @@ A forking worker starts a work horse per job, and starting one (the fork, new co
 the database, Redis and PCO, a cold SQL statement cache) costs several times what applying a
 delivery does. So a webhook job, after its own delivery, takes further webhook jobs off the
 queue and applies their deliveries, up to ``PCO_WEBHOOK_BATCH`` in all or
-``WEBHOOK_BATCH_SECONDS``, and ``FAIR_SHARE`` once another church's delivery waits
+``WEBHOOK_BATCH_SECONDS``, and ``FAIR_SECONDS`` once another church's delivery waits
 (``fairness``): on a site of many churches, workers go from church to church instead of one
 batch serving one church's deliveries at its rate budget's pace while the others wait. What keeps that safe:
 
@@ -51,10 +51,11 @@ log = logging.getLogger(__name__)
 #: How long a batch goes on taking deliveries: well inside RQ's default job timeout (180 s),
 #: and short enough for a worker asked to stop to do so soon.
 WEBHOOK_BATCH_SECONDS = 30.0
-#: Deliveries a batch applies (its own included) while another church's delivery waits: a
-#: work horse costs more to start than a delivery does to apply, so one per delivery would
-#: spend the workers on starting horses.
-FAIR_SHARE = 10
+#: How long a batch goes on applying while another church's delivery waits. Time, not a
+#: count: a delivery whose person came with the burst's listing (``prefetch``) costs a few
+#: milliseconds, one fetched alone a request at the church's pace, and a work horse costs
+#: more to start than either, so a batch gives way after a share of the worker's time.
+FAIR_SECONDS = 2.0
 #: How far down the queue a batch looks for webhook jobs.
 QUEUE_WINDOW = 100
 #: Redis key, per running job, of the delivery its batch took and is applying.
@@ -76,19 +77,20 @@ return 0
 
 
 def apply_more_deliveries(state: PcoState, job_id: str) -> int:
-    """After the running webhook job ``job_id``'s own delivery: the church's queued ones, a
-    fair share of them while another church's delivery waits, and none while the church's
+    """After the running webhook job ``job_id``'s own delivery: the church's queued ones, for
+    ``FAIR_SECONDS`` while another church's delivery waits, and none while the church's
     budget is spent and another church could use the worker (the church then rests, as a
     run's slice does: ``fairness``). Returns how many were applied."""
     limiter = state.client().limiter
+    started = time.monotonic()
 
     def stop(applied: int) -> bool:
         if state.organization is None:
             return False  # a single-church site's deliveries: nobody else to give way to
         spent = limiter.window_stats()[1] < 2 or limiter.blocked_for() > 0
-        if not (spent or applied >= FAIR_SHARE):
+        if not (spent or time.monotonic() - started >= FAIR_SECONDS):
             return False
-        if not other_work_waiting(state, webhooks_only=not spent):
+        if not other_work_waiting(state, webhooks_only=not spent, resting_too=spent):
             return False
         if spent:
             rest_church(state, limiter.wait_for_room(max(limiter.limit // 4, 1)))

@@ -4,11 +4,12 @@ budget is left alone until it has room again."""
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
+from flask_pco.jobs import webhook_batch
 from flask_pco.jobs.fairness import FairQueue, rest_church, resting, stagger
 from flask_pco.jobs.queue import start_sync, sync_queue, webhook_queue
-from flask_pco.jobs.webhook_batch import FAIR_SHARE
 from flask_pco.jobs.workers import make_worker
 from flask_pco.state import current_pco
 from flask_pco.tenancy import use_organization
@@ -17,18 +18,24 @@ from .conftest import GRACE, HOPE
 from .test_shared_workers import deliver, queued
 
 
-def test_a_webhook_batch_gives_way_when_another_church_s_delivery_waits(site: Flask) -> None:
-    deliver(site, GRACE, FAIR_SHARE + 2)
-    deliver(site, HOPE, FAIR_SHARE + 2)
+def test_a_webhook_batch_gives_way_when_another_church_s_delivery_waits(
+    site: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook_batch, "FAIR_SECONDS", 0.0)  # its share is spent at once
+    deliver(site, GRACE, 3)
+    deliver(site, HOPE, 3)
     sync_queue().empty()  # the site's wake-up job
 
     make_worker(simple=True).work(burst=True, max_jobs=2)
 
-    assert (queued(GRACE), queued(HOPE)) == (2, 2)  # a fair share each, then the other's turn
+    assert (queued(GRACE), queued(HOPE)) == (2, 2)  # one each, then the other's turn
 
 
-def test_a_webhook_batch_takes_its_church_s_deliveries_while_no_other_waits(site: Flask) -> None:
-    deliver(site, GRACE, FAIR_SHARE + 2)
+def test_a_webhook_batch_takes_its_church_s_deliveries_while_no_other_waits(
+    site: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook_batch, "FAIR_SECONDS", 0.0)
+    deliver(site, GRACE, 3)
     sync_queue().empty()
 
     make_worker(simple=True).work(burst=True, max_jobs=1)
@@ -48,16 +55,32 @@ def test_workers_start_their_round_robin_at_different_churches() -> None:
     assert len(firsts) > 1
 
 
-def test_a_resting_church_s_jobs_wait_while_another_s_are_taken(site: Flask) -> None:
-    deliver(site, GRACE, 1)
-    deliver(site, HOPE, 1)
-    sync_queue().empty()
+def test_a_resting_church_s_runs_wait_while_another_s_are_taken(site: Flask) -> None:
+    sync_queue().empty()  # the site's wake-up job
+    runs = {}
+    for church in (GRACE, HOPE):
+        with use_organization(church):
+            start_sync("push", "people", mode="enqueue", trigger="cli")
+            runs[church] = sync_queue()
     with use_organization(GRACE):
         rest_church(current_pco(), 60)
+    queues = [runs[GRACE], runs[HOPE]]
+
+    job, _ = FairQueue.dequeue_any(queues, None, connection=runs[GRACE].connection)
+
+    assert job.id == "pco-church-2-push-people"
+    assert FairQueue.dequeue_any(queues, None, connection=runs[GRACE].connection) is None
+
+
+def test_a_church_resting_its_runs_only_still_has_its_deliveries_taken(site: Flask) -> None:
+    deliver(site, GRACE, 1)
+    sync_queue().empty()
+    with use_organization(GRACE):
+        rest_church(current_pco(), 60, deliveries=False)  # a slice left them its requests
 
     make_worker(simple=True).work(burst=True, max_jobs=1)
 
-    assert (queued(GRACE), queued(HOPE)) == (1, 0)
+    assert queued(GRACE) == 0
 
 
 def test_a_rest_covers_both_of_the_church_s_queues(site: Flask) -> None:
@@ -66,6 +89,14 @@ def test_a_rest_covers_both_of_the_church_s_queues(site: Flask) -> None:
     names = ["pco-church-1", "pco-church-1-webhooks", "pco-church-2", "pco-church-2-webhooks"]
 
     assert sorted(resting(sync_queue().connection, names)) == names[:2]
+
+
+def test_a_rest_of_the_runs_only_leaves_the_webhook_queue_awake(site: Flask) -> None:
+    with use_organization(GRACE):
+        rest_church(current_pco(), 60, deliveries=False)
+    names = ["pco-church-1", "pco-church-1-webhooks", "pco-church-2", "pco-church-2-webhooks"]
+
+    assert sorted(resting(sync_queue().connection, names)) == ["pco-church-1"]
 
 
 def test_a_church_s_run_waits_while_its_own_deliveries_wait(site: Flask) -> None:
