@@ -8,7 +8,7 @@ One sandbox process holds ``--churches`` organisations, each with its own data a
 many-church test site: an ``X-Church`` organisation loader, a ``church_id`` column) connects
 each church through OAuth, and ``--workers`` worker processes serve every church's queues.
 Each church gets a push of ``--people`` new people (about 3 writes each), queued first, then
-``--deliveries`` signed ``person.updated`` deliveries (one re-fetch each) through the webhook
+``--deliveries`` people edited in PCO and their signed ``person.updated`` deliveries through the webhook
 route. Prints: PCO's 429s (target 0); each organisation's budget use from its first request to
 its last (the first window left out: its burst would flatter it; target >= 90 %); the worst
 wait of a delivery from receipt to applied (target <= 30 s); the total time.
@@ -125,11 +125,12 @@ def deliver(app: Any, sandbox: Sandbox, church: str, organization: str, count: i
     from bench.common import SandboxControl
 
     with SandboxControl(sandbox.url, organization=organization) as control:
-        records = control.state()["records"]["Person"][:count]
+        ids = [record["id"] for record in control.state()["records"]["Person"][:count]]
+        # Each person really changes in PCO first, so the payload is PCO's new version.
+        records = [control.edit_person(pco_id, nickname=f"Edited {n}") for n, pco_id in enumerate(ids)]  # fmt: skip
     client = app.test_client()
     for record in records:
         attributes = {k: v for k, v in record.items() if k != "id"}
-        attributes["updated_at"] = datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         resource = {"type": "Person", "id": record["id"], "attributes": attributes}
         body, headers = signed_delivery(str(uuid.uuid4()), EVENT, resource, f"secret-{church}")
         answer = client.post("/api/pco/webhook", data=body, headers=headers)
