@@ -249,8 +249,13 @@ def run(args: argparse.Namespace) -> bool:
 
 def serve_worker() -> None:
     """A worker process's entry point: the site from ``$PCO_BENCH_APP_CONFIG``."""
+    import logging
+
     from flask_pco.jobs.workers import run_worker
 
+    slices = logging.getLogger("flask_pco.jobs.slices")  # why each slice ended, in --logs
+    slices.setLevel(logging.INFO)
+    slices.addHandler(logging.StreamHandler())
     app = site_app(json.loads(os.environ[WORKER_CONFIG]))
     with app.app_context():
         run_worker()

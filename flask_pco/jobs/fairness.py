@@ -55,19 +55,29 @@ log = logging.getLogger(__name__)
 
 #: Redis key of a resting queue of a church, by its name; the value is when the rest ends.
 RESTING_KEY = "flask_pco:resting:{queue}"
+#: A rest only ever grows: a job's short wait for its budget must not cut short the rest a
+#: spent slice asked for (its next slice would start with no budget, end at once, and rest).
+_EXTEND_SCRIPT = """
+for _, key in ipairs(KEYS) do
+  local current = tonumber(redis.call('get', key) or '0')
+  if tonumber(ARGV[1]) > current then
+    redis.call('set', key, ARGV[1], 'PX', ARGV[2])
+  end
+end
+"""
 
 
 def rest_church(state: PcoState, seconds: float, *, deliveries: bool = True) -> None:
-    """Let workers leave the church's queues alone for ``seconds`` (its budget is spent);
-    ``deliveries``: its webhook queue too (not when the requests left are theirs)."""
+    """Let workers leave the church's queues alone for ``seconds`` (its budget is spent), or
+    longer if they already rest longer; ``deliveries``: its webhook queue too (not when the
+    requests left are theirs)."""
     connection = state.redis()
     if connection is None or seconds <= 0:
         return
     runs = queue_name(state)
-    with connection.pipeline(transaction=False) as pipe:
-        for name in (runs, f"{runs}{WEBHOOK_SUFFIX}") if deliveries else (runs,):
-            pipe.set(RESTING_KEY.format(queue=name), repr(time.time() + seconds), px=max(1, int(seconds * 1000)))  # fmt: skip
-        pipe.execute()
+    names = (runs, f"{runs}{WEBHOOK_SUFFIX}") if deliveries else (runs,)
+    keys = [RESTING_KEY.format(queue=name) for name in names]
+    connection.register_script(_EXTEND_SCRIPT)(keys, [time.time() + seconds, max(1, int(seconds * 1000))])  # fmt: skip
 
 
 def rest_while_spent(state: PcoState) -> None:

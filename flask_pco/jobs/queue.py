@@ -246,7 +246,8 @@ def run_sync_job(run_id: int, resume: bool = False) -> str:
     try:
         return _execute(run_id, slicer, resume=resume)
     except SliceEnded:
-        return continue_later(state, run_id, slicer.rest if slicer else 0.0)
+        rest, reason = (slicer.rest, slicer.reason) if slicer else (0.0, "")
+        return continue_later(state, run_id, rest, reason)
     except Exception as error:
         retriable = isinstance(error, PcoError) and error.retriable
         if retriable and job is not None and job.retries_left:

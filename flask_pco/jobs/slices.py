@@ -67,10 +67,13 @@ class BudgetSlicer:
         self.started = clock()
         #: How long the church rests after the slice (0: its budget was not spent).
         self.rest = 0.0
+        #: Why the slice ended, for the log.
+        self.reason = ""
 
     def due(self) -> bool:
         if own_deliveries_waiting(self.state):
             self.rest = self.rest_needed() if self.budget_spent() else 0.0
+            self.reason = "its church's deliveries wait"
             return True  # they go first, on the church's budget too (``fairness``)
         spent = self.budget_spent()
         if not spent and self.clock() - self.started < self.state.config.run_slice:
@@ -78,6 +81,7 @@ class BudgetSlicer:
         if not other_work_waiting(self.state, resting_too=spent):
             return False  # alone: the limiter's waits cost nobody anything
         self.rest = self.rest_needed() if spent else 0.0
+        self.reason = "budget spent" if spent else "time up"
         return True
 
     def budget_spent(self) -> bool:
@@ -104,7 +108,7 @@ def slicer_for(state: PcoState) -> BudgetSlicer | None:
 log = logging.getLogger(__name__)
 
 
-def continue_later(state: PcoState, run_id: int, rest: float) -> str:
+def continue_later(state: PcoState, run_id: int, rest: float, reason: str = "") -> str:
     """Queue the run's next slice at the back of its church's queue, under a job id of its own
     that only it may run the run under (``queue._claim``: a retry of this slice's job, should
     its worker die now, does nothing); the run keeps its slot, ``queued`` until it goes on.
@@ -120,6 +124,10 @@ def continue_later(state: PcoState, run_id: int, rest: float) -> str:
         finish_run(state, run, "failed", f"could not queue the run's next slice: {error}")
         raise
     log.info(
-        "flask-pco run %s: slice ended, church rests %.1f s; goes on in %s", run_id, rest, job_id
+        "flask-pco run %s: slice ended (%s), church rests %.1f s; goes on in %s",
+        run_id,
+        reason or "asked",
+        rest,
+        job_id,
     )
     return f"slice ended; the run goes on in job {job_id}"

@@ -91,6 +91,16 @@ def test_a_rest_covers_both_of_the_church_s_queues(site: Flask) -> None:
     assert sorted(resting(sync_queue().connection, names)) == names[:2]
 
 
+def test_a_shorter_rest_never_cuts_a_longer_one_short(site: Flask) -> None:
+    with use_organization(GRACE):
+        rest_church(current_pco(), 60)  # a spent slice's rest
+        rest_church(current_pco(), 1)  # a job's short wait for the budget
+
+    left = resting(sync_queue().connection, ["pco-church-1", "pco-church-1-webhooks"])
+
+    assert min(left.values()) > 50
+
+
 def test_a_rest_of_the_runs_only_leaves_the_webhook_queue_awake(site: Flask) -> None:
     with use_organization(GRACE):
         rest_church(current_pco(), 60, deliveries=False)
