@@ -47,3 +47,21 @@ def site(database_url: str, redis_url: str, two_organizations: SandboxServer) ->
     """The site, both churches connected."""
     with connected_site(database_url, redis_url, two_organizations) as app:
         yield app
+
+
+@pytest.fixture
+def housekeeping_sandbox() -> Iterator[SandboxServer]:
+    """Two organisations that hold no subscription yet (the module's sandbox keeps those
+    other tests installed)."""
+    app = create_sandbox_app(people=2, seed=5, organizations=[(HOPE_ORGANIZATION, "Hope Chapel")])
+    with SandboxServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def housekeeping_site(
+    database_url: str, redis_url: str, housekeeping_sandbox: SandboxServer
+) -> Iterator[Flask]:
+    """The site, both churches connected through OAuth only, on a sandbox of its own."""
+    with connected_site(database_url, redis_url, housekeeping_sandbox) as app:
+        yield app
