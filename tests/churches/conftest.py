@@ -50,18 +50,17 @@ def site(database_url: str, redis_url: str, two_organizations: SandboxServer) ->
 
 
 @pytest.fixture
-def housekeeping_sandbox() -> Iterator[SandboxServer]:
-    """Two organisations that hold no subscription yet (the module's sandbox keeps those
-    other tests installed)."""
-    app = create_sandbox_app(people=2, seed=5, organizations=[(HOPE_ORGANIZATION, "Hope Chapel")])
+def own_sandbox() -> Iterator[SandboxServer]:
+    """Two organisations of a sandbox of the test's own: no subscription and no request in
+    its logs yet (the module's sandbox keeps what other tests did)."""
+    app = create_sandbox_app(people=60, seed=5, organizations=[(HOPE_ORGANIZATION, "Hope Chapel")])
     with SandboxServer(app) as server:
         yield server
 
 
 @pytest.fixture
-def housekeeping_site(
-    database_url: str, redis_url: str, housekeeping_sandbox: SandboxServer
-) -> Iterator[Flask]:
-    """The site, both churches connected through OAuth only, on a sandbox of its own."""
-    with connected_site(database_url, redis_url, housekeeping_sandbox) as app:
+def own_site(database_url: str, redis_url: str, own_sandbox: SandboxServer) -> Iterator[Flask]:
+    """The site, both churches connected through OAuth only (no site-wide credentials), on
+    ``own_sandbox``; listings come in pages of 25, so a pull of 60 people pages."""
+    with connected_site(database_url, redis_url, own_sandbox, PCO_PER_PAGE=25) as app:
         yield app

@@ -69,38 +69,38 @@ def revoke_grant(sandbox: SandboxServer, church: str) -> None:
     revoke_token(sandbox.url, token=str(token["refresh_token"]), **CLIENT)
 
 
-def test_the_site_has_no_credentials_of_its_own(housekeeping_site: Flask) -> None:
+def test_the_site_has_no_credentials_of_its_own(own_site: Flask) -> None:
     assert not current_pco().config.has_credentials
 
 
 def test_the_hourly_job_mends_a_subscription_of_a_church_connected_only_through_oauth(
-    housekeeping_site: Flask, housekeeping_sandbox: SandboxServer
+    own_site: Flask, own_sandbox: SandboxServer
 ) -> None:
     install(GRACE)
     install(HOPE)
-    deactivate_one(housekeeping_sandbox, HOPE_ORGANIZATION)
+    deactivate_one(own_sandbox, HOPE_ORGANIZATION)
 
     said = run_hourly_job()
 
-    assert all(s["active"] for s in in_pco(housekeeping_sandbox, HOPE_ORGANIZATION))
+    assert all(s["active"] for s in in_pco(own_sandbox, HOPE_ORGANIZATION))
     assert f"church {HOPE}: 0 deliveries applied again; 1 subscriptions mended" in said
 
 
 def test_each_church_s_subscriptions_are_asked_of_its_own_organisation(
-    housekeeping_site: Flask, housekeeping_sandbox: SandboxServer
+    own_site: Flask, own_sandbox: SandboxServer
 ) -> None:
     install(GRACE)
     install(HOPE)
     for organization in (ORGANIZATION_ID, HOPE_ORGANIZATION):
-        housekeeping_sandbox.control_for(organization).clear_requests()
+        own_sandbox.control_for(organization).clear_requests()
 
     run_hourly_job()
 
-    assert subscription_listings(housekeeping_sandbox, ORGANIZATION_ID) == 1
-    assert subscription_listings(housekeeping_sandbox, HOPE_ORGANIZATION) == 1
+    assert subscription_listings(own_sandbox, ORGANIZATION_ID) == 1
+    assert subscription_listings(own_sandbox, HOPE_ORGANIZATION) == 1
 
 
-def test_a_church_without_a_connection_is_passed_over_quietly(housekeeping_site: Flask) -> None:
+def test_a_church_without_a_connection_is_passed_over_quietly(own_site: Flask) -> None:
     with use_organization("3"):  # disconnected since it installed its subscriptions
         state = current_pco()
         state.db.session.add(state.models.WebhookSubscription(
@@ -116,18 +116,18 @@ def test_a_church_without_a_connection_is_passed_over_quietly(housekeeping_site:
 
 
 def test_a_revoked_church_is_reported_and_the_other_is_still_mended(
-    housekeeping_site: Flask, housekeeping_sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+    own_site: Flask, own_sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     install(GRACE)
     install(HOPE)
-    deactivate_one(housekeeping_sandbox, ORGANIZATION_ID)
-    revoke_grant(housekeeping_sandbox, HOPE)
-    housekeeping_sandbox.control.expire_access_tokens()  # HOPE's refresh is refused
+    deactivate_one(own_sandbox, ORGANIZATION_ID)
+    revoke_grant(own_sandbox, HOPE)
+    own_sandbox.control.expire_access_tokens()  # HOPE's refresh is refused
 
     with caplog.at_level(logging.WARNING, logger="flask_pco"):
         said = run_hourly_job()
 
-    assert all(s["active"] for s in in_pco(housekeeping_sandbox, ORGANIZATION_ID))
+    assert all(s["active"] for s in in_pco(own_sandbox, ORGANIZATION_ID))
     assert f"church {GRACE}: 0 deliveries applied again; 1 subscriptions mended" in said
     assert f"church {HOPE}: skipped: " in said and "reconnect Planning Center" in said
     assert any(
@@ -137,27 +137,27 @@ def test_a_revoked_church_is_reported_and_the_other_is_still_mended(
 
 
 def test_a_church_pco_already_refused_is_not_asked_again(
-    housekeeping_site: Flask, housekeeping_sandbox: SandboxServer
+    own_site: Flask, own_sandbox: SandboxServer
 ) -> None:
     install(HOPE)
-    revoke_grant(housekeeping_sandbox, HOPE)
-    housekeeping_sandbox.control.expire_access_tokens()
+    revoke_grant(own_sandbox, HOPE)
+    own_sandbox.control.expire_access_tokens()
     run_hourly_job()  # learns that PCO refuses the grant
-    housekeeping_sandbox.control_for(HOPE_ORGANIZATION).clear_requests()
+    own_sandbox.control_for(HOPE_ORGANIZATION).clear_requests()
 
     said = run_hourly_job()
 
-    assert housekeeping_sandbox.control_for(HOPE_ORGANIZATION).requests() == []
+    assert own_sandbox.control_for(HOPE_ORGANIZATION).requests() == []
     assert f"church {HOPE}: skipped: " in said and "reconnect Planning Center" in said
 
 
 def test_webhooks_status_asks_pco_with_the_church_s_connection(
-    housekeeping_site: Flask, housekeeping_sandbox: SandboxServer
+    own_site: Flask, own_sandbox: SandboxServer
 ) -> None:
     install(HOPE)
-    name = deactivate_one(housekeeping_sandbox, HOPE_ORGANIZATION)
+    name = deactivate_one(own_sandbox, HOPE_ORGANIZATION)
 
-    result = housekeeping_site.test_cli_runner().invoke(
+    result = own_site.test_cli_runner().invoke(
         args=["pco", "--organization", HOPE, "webhooks", "status"]
     )
 
