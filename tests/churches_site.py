@@ -93,8 +93,11 @@ def churches_app(database_url: str, sandbox_url: str, redis_url: str = "", **con
     return app
 
 
-def connect_church(site: PcoState, sandbox: SandboxServer, church: str, organization: str) -> None:
-    """What "Connect Planning Center" stores for ``church``: a grant for ``organization``."""
+def connect_church(
+    site: PcoState, sandbox: SandboxServer, church: str | None, organization: str
+) -> None:
+    """What "Connect Planning Center" stores for ``church`` (None: a single-church site's
+    own): a grant for ``organization``."""
     sandbox.control.set_oauth(auto_approve=True, organization=organization)
     url = authorize_url(sandbox.url, CLIENT["client_id"], REDIRECT, "people", "s")
     back = requests.get(url, allow_redirects=False, timeout=10)

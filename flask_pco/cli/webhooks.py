@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from flask_pco.exceptions import PcoError
+from flask_pco.jobs.churches import can_reach_pco
 from flask_pco.state import current_pco
 from flask_pco.sync.webhooks.subscriptions import (
     install_subscriptions,
@@ -52,7 +53,7 @@ def webhooks_install_command() -> None:
 def webhooks_status_command(refresh: bool) -> None:
     """List the subscriptions, whether each is active and its last delivery; warn of a gap."""
     state = current_pco()
-    if refresh and state.config.has_credentials:
+    if refresh and can_reach_pco(state):
         try:
             refresh_subscriptions(state)
         except PcoError as error:

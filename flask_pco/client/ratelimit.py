@@ -140,9 +140,9 @@ class _MemoryState:
         with self._lock:
             self._blocked_until = max(self._blocked_until, until)
 
-    def tally(self, outcome: str) -> None:
+    def tally(self, outcome: str, count: int) -> None:
         with self._lock:
-            self._answers[outcome] += 1
+            self._answers[outcome] += count
 
     def answers(self) -> dict[str, int]:
         with self._lock:
@@ -170,8 +170,8 @@ class _RedisState:
     def block_until(self, until: float, seconds: float) -> None:
         self._block(keys=[self._blocked_key], args=[repr(until), math.ceil(seconds * 1000) + 1000])
 
-    def tally(self, outcome: str) -> None:
-        self._redis.hincrby(self._answers_key, outcome, 1)
+    def tally(self, outcome: str, count: int) -> None:
+        self._redis.hincrby(self._answers_key, outcome, count)
 
     def answers(self) -> dict[str, int]:
         raw = cast(dict[bytes, bytes], self._redis.hgetall(self._answers_key))
@@ -296,13 +296,14 @@ class RateLimiter:
         except self._redis_errors as exc:  # the next acquire reports Redis being down
             log.warning("could not share the learned rate limit through Redis: %s", exc)
 
-    def tally(self, outcome: str) -> None:
-        """Count one answer from PCO (its HTTP status, or ``error`` when none came), for every
-        process when the budget is in Redis: the metrics' requests by status and 429s."""
+    def tally(self, outcome: str, count: int = 1) -> None:
+        """Count an answer from PCO (its HTTP status, or ``error`` when none came), for every
+        process when the budget is in Redis: the metrics' requests by status and 429s.
+        ``count``: that many answers at once (ones another client received for this budget)."""
         try:
-            self._state.tally(outcome)
-        except redis_lib.RedisError as exc:  # a count is not worth failing a request for
-            log.debug("could not count a PCO answer in Redis: %s", exc)
+            self._state.tally(outcome, count)
+        except self._redis_errors as exc:  # a count is not worth failing a request for
+            log.warning("could not count a PCO answer in Redis: %s", exc)
 
     def answers(self) -> dict[str, int]:
         """PCO's answers so far by status (all processes sharing the budget, since Redis

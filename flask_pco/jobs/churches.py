@@ -1,6 +1,6 @@
 """Jobs on a site of many churches: the church each job carries, and the churches the site's
 own jobs (hourly housekeeping) run for: every church that has connected Planning Center, or,
-on a single-church site, that church."""
+on a single-church site, that church; and whether a church can talk to PCO at all."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from flask_pco.state import PcoState
 from flask_pco.tenancy import organization_key, organization_of_key
 from flask_pco.tokens import SETTING_KEY
 
-__all__ = ["ORGANIZATION_META", "connected_churches", "each_church", "job_meta"]
+__all__ = [
+    "ORGANIZATION_META",
+    "can_reach_pco",
+    "connected_churches",
+    "each_church",
+    "job_meta",
+    "refused_connection",
+]
 
 #: The job meta key naming the church a job works for.
 ORGANIZATION_META = "pco_organization"
@@ -39,3 +46,21 @@ def each_church(state: PcoState) -> list[str | None]:
     if state.extension._organization_loader is None:
         return [None]
     return list(connected_churches(state))
+
+
+def can_reach_pco(state: PcoState) -> bool:
+    """Whether the church's client has a credential: the site's configured one (its own
+    church only), or the church's stored OAuth connection (a church of a site of many has
+    only that, and so may a single church)."""
+    if state.organization is None and state.config.has_credentials:
+        return True
+    return state.config.oauth_connect and state.oauth_connection() is not None
+
+
+def refused_connection(state: PcoState) -> str:
+    """Why PCO refuses the church's stored OAuth connection (its grant revoked, its refresh
+    token expired: it says "reconnect Planning Center"), or "" while it does not."""
+    if not state.config.oauth_connect:
+        return ""
+    connection = state.oauth_connection()
+    return connection.problem if connection is not None else ""

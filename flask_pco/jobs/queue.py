@@ -376,6 +376,8 @@ def _housekeeping(state: PcoState) -> str:
 
     result = webhook_housekeeping(state)
     _alert(state)  # a stale schedule is noticed even when nothing runs
+    if result.connection_refused:
+        return f"skipped: {result.connection_refused}"
     catch_up = "; catch-up pull queued" if result.catch_up_queued else ""
     checked = result.subscriptions
     mended = (

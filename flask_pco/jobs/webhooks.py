@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError
 
 from flask_pco.exceptions import OrganizationUnknownError, SyncInProgressError
+from flask_pco.jobs.churches import can_reach_pco, refused_connection
 from flask_pco.jobs.queue import Mode, enqueue_webhook, start_sync
 from flask_pco.redaction import first_line
 from flask_pco.sync.journal import prune_journal
@@ -95,6 +96,9 @@ class WebhookHousekeeping:
     subscriptions: SubscriptionCheck | None = None
     #: Change-journal entries older than ``PCO_JOURNAL_DAYS`` that were deleted.
     journal_pruned: int = 0
+    #: Why PCO refuses the church's OAuth connection ("reconnect Planning Center"), when it
+    #: does: nothing more was asked of PCO (no retried delivery, no catch-up pull).
+    connection_refused: str = ""
 
 
 def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
@@ -104,8 +108,24 @@ def webhook_housekeeping(state: PcoState) -> WebhookHousekeeping:
     is well), so a subscription PCO deactivated works again within the hour with nobody typing
     a command; then re-applies failed or stuck deliveries, starts a catch-up pull if
     deliveries stopped, and prunes the change journal past ``PCO_JOURNAL_DAYS``.
+
+    The check uses whatever credential the church has: the site's own, or the church's OAuth
+    connection (a church of a site of many has only that). A church without either is not
+    checked. A church whose connection PCO refuses (known before, or learnt by the check)
+    asks PCO nothing more: its failed deliveries wait for the reconnect instead of failing
+    again, and the refusal is returned for the job to report (health says it too).
     """
-    checked = check_subscriptions(state) if state.config.has_credentials else None
+    refused = refused_connection(state)
+    reachable = not refused and can_reach_pco(state)
+    checked = check_subscriptions(state) if reachable else None
+    refused = refused or refused_connection(state)  # the check may have met the refusal
+    if refused:
+        log.warning(
+            "flask-pco: webhook housekeeping of %s stopped short of PCO: %s",
+            f"church {state.organization}" if state.organization else "the site",
+            refused,
+        )
+        return WebhookHousekeeping(False, 0, checked, prune_journal(state), refused)
     retried = retry_failed_deliveries(state)
     caught_up = check_webhook_gap(state)
     return WebhookHousekeeping(caught_up, retried, checked, prune_journal(state))

@@ -24,7 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from flask_pco.jobs.churches import each_church
+from flask_pco.jobs.churches import can_reach_pco, each_church
 from flask_pco.jobs.health import SEVERITY, health
 from flask_pco.state import PcoState, current_pco
 from flask_pco.sync.context import OUTCOMES
@@ -185,7 +185,7 @@ class _Families:
     def _pco(self, state: PcoState, church: list[str]) -> None:
         """PCO's answers by status (429s among them) and the rate budget, as the church's
         shared limiter counts them: every process using its budget, when kept in Redis."""
-        if not _can_reach_pco(state):
+        if not can_reach_pco(state):
             return
         self.has_pco = True
         limiter = state.client().limiter
@@ -194,14 +194,6 @@ class _Families:
         self.limit.add_metric(church, limiter.limit)
         _, remaining = limiter.window_stats()
         self.budget.add_metric(church, max(limiter.limit - remaining, 0))
-
-
-def _can_reach_pco(state: PcoState) -> bool:
-    """Whether the church's client has credentials: the configured ones, or its stored OAuth
-    connection (a church of a site of many has only that)."""
-    if state.organization is None and state.config.has_credentials:
-        return True
-    return state.config.oauth_connect and state.oauth_connection() is not None
 
 
 def _unix(moment: datetime) -> float:

@@ -97,11 +97,17 @@ def _connect(state: PcoState, code: str) -> str:
         base_url=config.api_url, access_token=str(token["access_token"]), timeout=config.timeout
     ) as client:
         document = client.get("/people/v2")
+        asked = client.limiter.answers()
     organization = next((r for r in document.data if r.type == "Organization"), None)
     if organization is None:
         raise ConfigError("PCO answered GET /people/v2 without the organisation")
     name = str(organization.get("name") or f"organisation {organization.id}")
     state.token_store().connect(token, organization.id, name)
+    # The lookup went out before its organisation, which keys the church's shared limiter,
+    # was known: its answers join the church's count now, or they would be missing from it.
+    limiter = state.client().limiter
+    for outcome, count in asked.items():
+        limiter.tally(outcome, count)
     state.remember_time_zone(str(organization.get("time_zone") or ""))
     return name
 

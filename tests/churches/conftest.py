@@ -47,3 +47,20 @@ def site(database_url: str, redis_url: str, two_organizations: SandboxServer) ->
     """The site, both churches connected."""
     with connected_site(database_url, redis_url, two_organizations) as app:
         yield app
+
+
+@pytest.fixture
+def own_sandbox() -> Iterator[SandboxServer]:
+    """Two organisations of a sandbox of the test's own: no subscription and no request in
+    its logs yet (the module's sandbox keeps what other tests did)."""
+    app = create_sandbox_app(people=60, seed=5, organizations=[(HOPE_ORGANIZATION, "Hope Chapel")])
+    with SandboxServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def own_site(database_url: str, redis_url: str, own_sandbox: SandboxServer) -> Iterator[Flask]:
+    """The site, both churches connected through OAuth only (no site-wide credentials), on
+    ``own_sandbox``; listings come in pages of 25, so a pull of 60 people pages."""
+    with connected_site(database_url, redis_url, own_sandbox, PCO_PER_PAGE=25) as app:
+        yield app

@@ -165,6 +165,30 @@ def test_an_unreachable_redis_is_a_retriable_transport_error() -> None:
         limiter.close()
 
 
+def test_an_answer_redis_cannot_count_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """PCO has answered by then: a lost count must not turn the answer into a failure."""
+    limiter = RateLimiter("org", "redis://127.0.0.1:1/0")
+    try:
+        limiter.tally("201")
+    finally:
+        limiter.close()
+
+    assert "could not count a PCO answer in Redis" in caplog.text
+
+
+def test_answers_received_elsewhere_join_the_shared_count(redis_url: str) -> None:
+    first, second = RateLimiter("org", redis_url), RateLimiter("org", redis_url)
+    try:
+        first.tally("200")
+        second.tally("200", 2)
+        assert first.answers() == {"200": 3}
+    finally:
+        first.close()
+        second.close()
+
+
 def test_slow_round_trips_lengthen_the_window_margin_within_bounds() -> None:
     limiter = RateLimiter("margin", limit=20, period=2)
     assert limiter._margin() == 0.05

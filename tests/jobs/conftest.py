@@ -15,7 +15,10 @@ from rq import SimpleWorker
 
 from flask_pco.extension import current_pco
 from flask_pco.jobs.queue import sync_queue, webhook_queue
+from flask_pco.sandbox import SandboxServer, create_sandbox_app
+from flask_pco.sandbox.specs import ORGANIZATION_ID
 from flask_pco.sync import engine
+from tests.churches_site import CLIENT, connect_church
 from tests.conftest import RedisServer, make_app
 
 from .steps_for_tests import ATTEMPTS, TEST_STEPS
@@ -30,6 +33,37 @@ def redis_app(database_url: str, redis_url: str) -> Iterator[Flask]:
     """The example app on each database with PCO_REDIS_URL set, inside an app context."""
     application = make_app(database_url, PCO_REDIS_URL=redis_url, PCO_API_URL=NOWHERE)
     with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def oauth_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox of the test's own: no subscription in it yet."""
+    with SandboxServer(create_sandbox_app(people=2, seed=3)) as server:
+        yield server
+
+
+@pytest.fixture
+def oauth_only_app(
+    database_url: str, redis_url: str, oauth_sandbox: SandboxServer
+) -> Iterator[Flask]:
+    """The example church site connected to the sandbox with "Connect Planning Center" and
+    nothing else: no Personal Access Token, no PCO_ACCESS_TOKEN."""
+    from cryptography.fernet import Fernet
+
+    application = make_app(
+        database_url,
+        PCO_APP_ID="",
+        PCO_SECRET="",
+        PCO_API_URL=oauth_sandbox.url,
+        PCO_OAUTH_CLIENT_ID=CLIENT["client_id"],
+        PCO_OAUTH_CLIENT_SECRET=CLIENT["client_secret"],
+        PCO_TOKEN_KEY=Fernet.generate_key().decode(),
+        PCO_REDIS_URL=redis_url,
+        PCO_PUBLIC_URL="https://church.example.org",
+    )
+    with application.app_context():
+        connect_church(current_pco(), oauth_sandbox, None, ORGANIZATION_ID)
         yield application
 
 
