@@ -105,12 +105,9 @@ def resting(connection: Redis, names: list[str]) -> dict[str, float]:
     return {name: seconds for name, seconds in left.items() if seconds > 0}
 
 
-def other_work_waiting(
-    state: PcoState, *, webhooks_only: bool = False, resting_too: bool = False
-) -> bool:
+def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
     """Whether a job waits in another church's queue (or the site's), leaving out resting
-    churches' runs unless ``resting_too`` (a job about to sleep for its budget: its worker
-    is wanted when their rest ends); ``webhooks_only``: in another church's webhook queue."""
+    churches; ``webhooks_only``: in another church's webhook queue."""
     connection = state.redis()
     if connection is None:
         return False
@@ -119,7 +116,7 @@ def other_work_waiting(
     if webhooks_only:
         names = {name for name in names if name.endswith(WEBHOOK_SUFFIX)}
     names -= {own, f"{own}{WEBHOOK_SUFFIX}"}
-    ready = sorted(names if resting_too else names - resting(connection, sorted(names)).keys())
+    ready = sorted(names - resting(connection, sorted(names)).keys())
     with connection.pipeline(transaction=False) as pipe:
         for name in ready:
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}")

@@ -14,9 +14,7 @@ ends at a record boundary when
   they spend those too and rest the church's queues as any job about to wait does; or
 * it has run ``PCO_RUN_SLICE`` seconds (20; a budget larger than the workers can spend),
 
-and, either way, only if another church has a job waiting (when the budget is spent, even a
-resting church's: the run would sleep in its worker past the end of that rest): alone, a run
-goes on as before.
+and, either way, only if another church has a job waiting: alone, a run goes on as before.
 A slice also ends as soon as its own church's webhook deliveries wait: they go first, and
 the run's next slice waits until they have been taken.
 Only runs of a site of many churches are sliced; a single-church site's run is one job.
@@ -78,7 +76,7 @@ class BudgetSlicer:
         spent = self.budget_spent()
         if not spent and self.clock() - self.started < self.state.config.run_slice:
             return False
-        if not other_work_waiting(self.state, resting_too=spent):
+        if not other_work_waiting(self.state):
             return False  # alone: the limiter's waits cost nobody anything
         self.rest = self.rest_needed() if spent else 0.0
         self.reason = "budget spent" if spent else "time up"

@@ -90,7 +90,7 @@ def apply_more_deliveries(state: PcoState, job_id: str) -> int:
         spent = limiter.window_stats()[1] < 2 or limiter.blocked_for() > 0
         if not (spent or time.monotonic() - started >= FAIR_SECONDS):
             return False
-        if not other_work_waiting(state, webhooks_only=not spent, resting_too=spent):
+        if not other_work_waiting(state, webhooks_only=not spent):
             return False
         if spent:
             rest_church(state, limiter.wait_for_room(max(limiter.limit // 4, 1)))

@@ -13,7 +13,6 @@ from flask import Flask
 from rq.job import Job
 from sqlalchemy import select
 
-from flask_pco.jobs.fairness import rest_church
 from flask_pco.jobs.queue import start_sync, sync_queue
 from flask_pco.jobs.run_status import claim_run
 from flask_pco.jobs.slices import DELIVERY_RESERVE, RESERVE, BudgetSlicer
@@ -190,21 +189,3 @@ def test_a_slice_leaves_its_church_s_deliveries_a_few_requests(site: Flask) -> N
 
         assert slicer.due()
         assert slicer.rest > 0  # the church's runs rest; its deliveries have their share
-
-
-def test_a_spent_slice_ends_for_a_resting_church_s_run(site: Flask) -> None:
-    sync_queue().empty()
-    with use_organization(HOPE):
-        start_sync("push", "people", mode="enqueue", trigger="cli")
-        rest_church(current_pco(), 60)
-    sync_queue().empty()  # the site's wake-up job
-    with use_organization(GRACE):
-        state = current_pco()
-        limiter = state.client().limiter
-        slicer = BudgetSlicer(state, state.client())
-        assert not slicer.due()  # budget fresh: a resting church's run is no reason to stop
-
-        for _ in range(limiter.limit):
-            limiter.acquire()
-
-        assert slicer.due()  # it would sleep in its worker past the other church's rest
