@@ -26,7 +26,6 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from flask_pco.indexes import PartialIndex, pco_id_index, pco_unlinked_index
@@ -59,12 +58,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-#: ``jsonb`` on PostgreSQL: a push with nothing to push compares each synced column with its
-#: snapshot's value in SQL (``sync/push/pending.py``), and ``json`` text is parsed again for
-#: every key of every row (50,000 people: ~0.9 s against ~0.06 s; bench/README).
-SNAPSHOT_TYPE = JSON().with_variant(JSONB(), "postgresql")
-
-
 class PcoLinkedMixin:
     """Gives a host model its PCO id and the sync bookkeeping columns.
 
@@ -80,7 +73,7 @@ class PcoLinkedMixin:
     pco_synced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     #: PCO-owned field values at the last sync, the common base for conflict detection and for
     #: recognising a webhook echo of our own write.
-    pco_snapshot: Mapped[dict[str, Any] | None] = mapped_column(SNAPSHOT_TYPE, nullable=True)
+    pco_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: Complete looks at PCO in a row that did not find this linked record (a full listing
     #: without it, a 404). One look can be wrong, so nothing is removed before
     #: ``PCO_REMOVE_AFTER_MISSES``; PCO listing the record again sets it back to 0.

@@ -91,29 +91,3 @@ def test_rows_from_before_many_churches_belong_to_the_single_church(empty_databa
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT organization FROM pco_conflict")).all() == [("",)]
         db.engine.dispose()
-
-
-def test_snapshots_keep_their_values_and_become_jsonb_on_postgresql(empty_database_url) -> None:
-    from example_app import create_app
-    from example_app.models import db
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
-    with app.app_context():
-        upgrade(revision="b1d3f5a7c9e2")
-        with db.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO campuses (name, pco_misses, pco_snapshot) "
-                    """VALUES ('North', 0, '{"name": "North", "child": false}')"""
-                )
-            )
-
-        upgrade(revision="c7d2e4f6a8b1")
-
-        with db.engine.connect() as conn:
-            kept = conn.execute(text("SELECT pco_snapshot FROM campuses")).scalar_one()
-            columns = {c["name"]: c["type"] for c in inspect(conn).get_columns("campuses")}
-        db.engine.dispose()
-    assert kept in ({"name": "North", "child": False}, '{"name": "North", "child": false}')
-    if empty_database_url.startswith("postgresql"):
-        assert type(columns["pco_snapshot"]).__name__ == "JSONB"
