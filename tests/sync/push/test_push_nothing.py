@@ -82,10 +82,11 @@ EDITS = [
     ("Person", "gender", "Female"),
     ("PersonEmail", "is_primary", False),
     ("PersonPhone", "kind", "Work"),
+    ("Person", "dob", None),  # a value cleared here
 ]
 
 
-@pytest.mark.parametrize(("model", "column", "value"), EDITS, ids=[e[1] for e in EDITS])
+@pytest.mark.parametrize(("model", "column", "value"), EDITS, ids=[f"{e[1]}={e[2]}" for e in EDITS])
 def test_an_edit_of_any_column_type_is_found_by_the_database_and_pushed(
     db, sandbox, loaded, model, column, value
 ):
@@ -105,6 +106,23 @@ def test_an_edit_of_any_column_type_is_found_by_the_database_and_pushed(
 
     assert loaded.count("Person") == 1  # the one edited, and nobody else
     assert [r["method"] for r in sandbox.requests() if r["method"] != "GET"] == ["PATCH"]
+
+
+def test_a_value_the_snapshot_never_held_is_found_by_the_database(db, sandbox, loaded):
+    """A key missing from the snapshot reads as empty, as in the exact comparison: a row
+    with a value there may need a push, and is looked at."""
+    from example_app.models import Person
+
+    people = linked_people(db, 3)
+    person = db.session.get(Person, people[0].id)
+    person.pco_snapshot = {k: v for k, v in person.pco_snapshot.items() if k != "dob"}
+    db.session.commit()
+    db.session.expunge_all()
+    loaded.clear()
+
+    run_push("people")
+
+    assert loaded.count("Person") == 1
 
 
 def test_an_email_added_here_to_a_linked_person_is_pushed(db, sandbox):
