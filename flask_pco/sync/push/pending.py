@@ -59,8 +59,7 @@ def may_need_push(ctx: SyncContext, role: str) -> ColumnElement[bool]:
     if ctx.session.get_bind().dialect.name == "postgresql":
         plain = [(name, col) for name, col in owned if not isinstance(col.type, (JSON, ARRAY))]
         conditions += _not_contained(snapshot, plain)
-        structured = {name for name, _ in owned} - {name for name, _ in plain}
-        owned = [(name, col) for name, col in owned if name in structured]
+        owned = [(name, col) for name, col in owned if isinstance(col.type, (JSON, ARRAY))]
     for name, col in owned:
         remembered = cast(snapshot[name].as_string(), String)
         conditions.append(cast(col, String).is_distinct_from(remembered))
@@ -77,6 +76,7 @@ def _not_contained(snapshot: Any, owned: list[tuple[str, Any]]) -> list[ColumnEl
     """
     from sqlalchemy.dialects.postgresql import JSONB  # only ever on PostgreSQL
 
+    parsed = cast(snapshot, JSONB)
     conditions = []
     for start in range(0, len(owned), _PAIRS_PER_OBJECT):
         pairs = owned[start : start + _PAIRS_PER_OBJECT]
@@ -84,11 +84,6 @@ def _not_contained(snapshot: Any, owned: list[tuple[str, Any]]) -> list[ColumnEl
             *(part for name, col in pairs for part in (literal(name, String), col))
         )
         empty = cast(literal(json.dumps(dict.fromkeys(name for name, _ in pairs)), String), JSONB)
-        remembered = type_coerce(empty.op("||")(cast(snapshot, JSONB)), JSONB)
-        conditions.append(
-            and_(
-                not_(cast(snapshot, JSONB).contains(current)),
-                not_(remembered.contains(current)),
-            )
-        )
+        remembered = type_coerce(empty.op("||")(parsed), JSONB)
+        conditions.append(and_(not_(parsed.contains(current)), not_(remembered.contains(current))))
     return conditions
