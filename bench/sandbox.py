@@ -24,8 +24,8 @@ PAGES = {
     "100 people + emails,phone_numbers,addresses,households": (
         "/people/v2/people?per_page=100&offset={offset}&include=emails,phone_numbers,addresses,households"
     ),
-    "100 people order=created_at fields[Person]=updated_at (a full pull's versions)": (
-        "/people/v2/people?per_page=100&offset={offset}&order=created_at&fields[Person]=updated_at"
+    "100 people order=created_at fields[Person]=created_at,updated_at (a full pull's versions)": (
+        "/people/v2/people?per_page=100&offset={offset}&order=created_at&fields[Person]=created_at,updated_at"
     ),
     "100 people order=updated_at (cached sort)": (
         "/people/v2/people?per_page=100&offset={offset}&order=updated_at"

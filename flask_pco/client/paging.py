@@ -102,12 +102,17 @@ class Paginator:
     """Streams the pages of one listing, following ``links.next`` and windowing deep offsets."""
 
     def __init__(
-        self, fetch: Fetch, path: str, query: Mapping[str, str], *, deep_offset: int = DEEP_OFFSET
+        self,
+        fetch: Fetch,
+        path: str,
+        query: Mapping[str, str],
+        *,
+        deep_offset: int | None = None,
     ) -> None:
         self._fetch = fetch
         self._path = path
         self._query = dict(query)
-        self._deep_offset = deep_offset
+        self._deep_offset = DEEP_OFFSET if deep_offset is None else deep_offset
         order = self._query.get("order")
         self._key = order if order in _WINDOW_KEYS else None
         self._last: str | None = None  # the window key's value of the last record yielded

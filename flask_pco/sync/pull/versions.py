@@ -2,8 +2,10 @@
 
 A full pull lists everyone, for two reasons: to apply what changed, and to learn who PCO no
 longer has. After a first complete listing the second needs only each person's id and
-``updated_at``, so the run asks for that (``fields[Person]=updated_at``, REFERENCE §1.6: a
-100-person page of a few kilobytes instead of ~480 KB with every include):
+``updated_at``, so the run asks for that (``fields[Person]=created_at,updated_at``, REFERENCE
+§1.6: a 100-person page of a few kilobytes instead of ~480 KB with every include; ``created_at``
+is the listing's order, which the paginator needs to restart the listing before PCO's throttled
+deep offsets, past 30,000 people):
 
 1. the people changed since the last pull started (``where[updated_at][gte]``, less
    ``PCO_INCREMENTAL_OVERLAP``), with their includes, applied as any pull applies them;
@@ -59,7 +61,7 @@ def pull_by_versions(
     versions = _Versions(ctx, listing, read, includes)
     pages = ctx.client.pages(
         PEOPLE_PATH,
-        params={"fields": {"Person": "updated_at"}},
+        params={"fields": {"Person": f"{PAGE_ORDER},updated_at"}},
         order=PAGE_ORDER,
         per_page=ctx.config.per_page,
     )

@@ -1,5 +1,5 @@
 """A full people pull after the first reads in full only who changed: the people changed since
-the last pull (with their includes), then every person's version (``fields[Person]=updated_at``)
+the last pull (with their includes), then every person's version (``fields[Person]=created_at,updated_at``)
 to learn who PCO still has and to catch any change the first listing missed."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from tests.sync.conftest import PER_PAGE
 
@@ -54,11 +54,31 @@ def test_an_unchanged_full_pull_reads_only_versions_after_one_empty_listing(
     assert (again.status, again.created, again.updated) == ("succeeded", 0, 0)
     reads = people_reads(sandbox)
     changed = [p for p in reads if "where[updated_at][gte]" in p]
-    versions = [p for p in reads if "fields[Person]=updated_at" in p]
+    versions = [p for p in reads if "fields[Person]=created_at,updated_at" in p]
     assert len(changed) == 1 and "include=" in changed[0]
     assert len(versions) == -(-30 // PER_PAGE)
     assert all("include=" not in p for p in versions)
     assert len(reads) == len(changed) + len(versions)
+
+
+def test_the_versions_listing_restarts_before_pcos_throttled_deep_offsets(
+    sandbox, run_sync, models, monkeypatch
+):
+    # PCO throttles offsets past 30,000 (REFERENCE §3); the versions listing carries its
+    # order's key (created_at), so the paginator can restart it from there instead.
+    monkeypatch.setattr("flask_pco.client.paging.DEEP_OFFSET", 25)
+    sandbox.reset(people=60, seed=3)
+    run_sync("pull", "people")
+    sandbox.clear_requests()
+
+    again = run_sync("pull", "people")
+
+    assert (again.status, again.created, again.updated) == ("succeeded", 0, 0)
+    versions = [p for p in people_reads(sandbox) if "fields[Person]=" in p]
+    offsets = [int(p.split("offset=")[1].split("&")[0]) for p in versions if "offset=" in p]
+    assert max(offsets) <= 25
+    assert any("where[created_at][gte]" in p for p in versions)
+    assert models.db.session.scalar(select(func.count()).select_from(models.Person)) == 60
 
 
 def test_a_person_changed_in_pco_is_applied_by_the_changed_listing(sandbox, run_sync, models):
