@@ -16,7 +16,11 @@ ends at a record boundary when
 
 and, either way, only if another church has a job waiting: alone, a run goes on as before.
 A slice also ends as soon as its own church's webhook deliveries wait: they go first, and
-the run's next slice waits until they have been taken.
+the run's next slice waits until they have been taken. A slice does not even begin
+(``wait_first``) when its church's deliveries wait or its budget is already spent while
+another church has work (its deliveries may have spent what its rest saved): it would begin
+by sleeping for the budget, reading PCO's people for its index, in a worker another church
+could use.
 Only runs of a site of many churches are sliced; a single-church site's run is one job.
 """
 
@@ -52,7 +56,7 @@ RESERVE = 4
 #: resting church's workers still take (``fairness``).
 DELIVERY_RESERVE = 5
 #: The share of its budget a church rests for once spent, so its next slice is a burst.
-BURST = 0.5
+BURST = 0.2
 
 
 class BudgetSlicer:
@@ -82,6 +86,20 @@ class BudgetSlicer:
         self.reason = "budget spent" if spent else "time up"
         return True
 
+    def wait_first(self) -> bool:
+        """Whether the slice should not begin at all (see the module); unlike ``due`` a young
+        slice is no reason to wait, so every slice that begins does some work."""
+        spent = self.budget_spent()
+        if own_deliveries_waiting(self.state):
+            self.rest = self.rest_needed() if spent else 0.0
+            self.reason = "its church's deliveries wait"
+            return True
+        if spent and other_work_waiting(self.state):
+            self.rest = self.rest_needed()
+            self.reason = "budget spent before it began"
+            return True
+        return False
+
     def budget_spent(self) -> bool:
         """Fewer than ``RESERVE`` requests left in the church's window, past those kept for
         its deliveries (or a 429's wait)."""
@@ -106,18 +124,21 @@ def slicer_for(state: PcoState) -> BudgetSlicer | None:
 log = logging.getLogger(__name__)
 
 
-def continue_later(state: PcoState, run_id: int, rest: float, reason: str = "") -> str:
+def continue_later(
+    state: PcoState, run_id: int, rest: float, reason: str = "", *, resume: bool = True
+) -> str:
     """Queue the run's next slice at the back of its church's queue, under a job id of its own
     that only it may run the run under (``queue._claim``: a retry of this slice's job, should
     its worker die now, does nothing); the run keeps its slot, ``queued`` until it goes on.
-    The church rests ``rest`` seconds."""
+    The church rests ``rest`` seconds. ``resume``: the run has begun (False: a first slice
+    that waited before it began)."""
     run: Any = state.db.session.get(state.models.SyncRun, run_id)
     job_id = f"{job_id_for(run.organization, run.direction, run.sync_type)}-{uuid4().hex[:8]}"
     run.status, run.job_id = "queued", job_id
     state.db.session.commit()
     rest_church(state, rest, deliveries=False)  # the requests it left are theirs
     try:
-        enqueue_run_job(state, sync_queue(state), run, job_id, resume=True)
+        enqueue_run_job(state, sync_queue(state), run, job_id, resume=resume)
     except Exception as error:
         finish_run(state, run, "failed", f"could not queue the run's next slice: {error}")
         raise

@@ -189,3 +189,67 @@ def test_a_slice_leaves_its_church_s_deliveries_a_few_requests(site: Flask) -> N
 
         assert slicer.due()
         assert slicer.rest > 0  # the church's runs rest; its deliveries have their share
+
+
+def spend_budget(church: str) -> None:
+    """Take the church's budget down to what it keeps for its deliveries, less one."""
+    with use_organization(church):
+        limiter = current_pco().client().limiter
+        for _ in range(limiter.limit - (RESERVE + DELIVERY_RESERVE) + 1):
+            limiter.acquire()
+
+
+def window_moves_on(sliced: Flask) -> None:
+    """What 20 s would do: every church's moving window empties and its rest ends."""
+    connection = sync_queue().connection
+    for key in [*connection.scan_iter("*window*"), *connection.scan_iter("flask_pco:resting:*")]:
+        connection.delete(key)
+
+
+def test_a_slice_with_budget_left_begins_while_another_church_waits(site: Flask) -> None:
+    sync_queue().empty()
+    deliver(site, HOPE, 1)
+    with use_organization(GRACE):
+        state = current_pco()
+        assert not BudgetSlicer(state, state.client()).wait_first()
+
+
+def test_a_slice_on_a_spent_budget_waits_before_it_begins_while_another_church_waits(
+    site: Flask,
+) -> None:
+    sync_queue().empty()
+    spend_budget(GRACE)
+    with use_organization(GRACE):
+        state = current_pco()
+        slicer = BudgetSlicer(state, state.client())
+        assert not slicer.wait_first()  # alone: it goes on at the budget's pace
+
+        deliver(site, HOPE, 1)
+
+        assert slicer.wait_first()
+        assert slicer.rest > 0
+
+
+def test_a_run_on_a_spent_budget_gives_its_worker_back_without_a_request(
+    sliced: Flask, two_organizations: SandboxServer
+) -> None:
+    names = add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}  # Hope's slices: other work, waiting
+    spend_budget(GRACE)
+    grace_pco = two_organizations.control_for(ORGANIZATIONS[GRACE])
+    grace_pco.clear_requests()
+    worker = make_worker(simple=True)
+    while run_row(GRACE, runs[GRACE]).job_id == f"pco-church-{GRACE}-push-people":
+        worker.work(burst=True, max_jobs=1)
+
+    waiting = run_row(GRACE, runs[GRACE])
+    assert (waiting.status, waiting.progress_done, waiting.started_at) == ("queued", 0, None)
+    assert waiting.job_id.startswith(f"pco-church-{GRACE}-push-people-")
+    assert grace_pco.requests() == []  # not even its people index
+
+    window_moves_on(sliced)
+    make_worker(simple=True).work(burst=True)
+
+    assert run_row(GRACE, runs[GRACE]).status == "succeeded"
+    assert pco_people(two_organizations, GRACE, names) == [(name, 2) for name in sorted(names)]
