@@ -14,7 +14,8 @@ Three things keep a pool of workers spread over every church that has work
 * **A church's deliveries go before its runs, on its budget too.** While a church's
   webhook queue holds jobs, workers leave its run queue alone, and its running slice ends
   (``jobs.slices``): deliveries and runs share the church's rate budget, and a push that
-  kept spending it would leave its deliveries waiting for the budget in a worker.
+  kept spending it would leave its deliveries waiting for the budget in a worker. Once a
+  worker applies one of them, the run may go on beside it: that job takes the rest.
 * **"Is other work waiting?"** (``other_work_waiting``): a run's slice and a webhook batch
   give their worker back only when another church (not resting) has a job waiting, so a
   church alone on the site is served as before, in one go.
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from rq import Queue
 from rq.exceptions import DequeueTimeout
+from rq.registry import StartedJobRegistry
 
 from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
 from flask_pco.state import current_pco
@@ -124,20 +126,37 @@ def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
 
 
 def own_deliveries_waiting(state: PcoState) -> bool:
-    """Whether the church's own webhook queue holds jobs."""
+    """Whether the church's own webhook queue holds jobs while none of them is being applied."""
     connection = state.redis()
-    key = f"{Queue.redis_queue_namespace_prefix}{queue_name(state)}{WEBHOOK_SUFFIX}"
-    return connection is not None and bool(connection.llen(key))
+    return connection is not None and bool(_deliveries_waiting(connection, [queue_name(state)]))
 
 
 def _runs_behind_deliveries(connection: Redis, queues: list[Queue]) -> set[str]:
-    """The run queues among ``queues`` whose church's webhook queue holds jobs."""
+    """The run queues among ``queues`` whose church's deliveries wait (``_deliveries_waiting``)."""
     runs = [queue.name for queue in queues if not queue.name.endswith(WEBHOOK_SUFFIX)]
+    return _deliveries_waiting(connection, runs)
+
+
+def _deliveries_waiting(connection: Redis, runs: list[str]) -> set[str]:
+    """The run queues among ``runs`` whose church's webhook queue holds jobs and no worker
+    applies one of them now. A webhook job takes every delivery of its church stored by then
+    and those that come while it runs (``webhook_batch``); the jobs queued behind it mostly
+    find theirs applied. So while one runs, the church's run may go on beside it (its slice
+    leaves the deliveries ``DELIVERY_RESERVE`` requests): during a storm of deliveries
+    posted one by one, the queue would otherwise hold jobs for as long as the storm lasts,
+    and the church's run and budget would idle all that time."""
+    now = time.time()
     with connection.pipeline(transaction=False) as pipe:
         for name in runs:
-            pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}{WEBHOOK_SUFFIX}")
-        waiting = cast("list[int]", pipe.execute())
-    return {name for name, n in zip(runs, waiting, strict=True) if n}
+            webhooks = f"{name}{WEBHOOK_SUFFIX}"
+            pipe.llen(f"{Queue.redis_queue_namespace_prefix}{webhooks}")
+            pipe.zcount(StartedJobRegistry.key_template.format(webhooks), now, "+inf")
+        answers = cast("list[int]", pipe.execute())
+    return {
+        name
+        for name, queued, applying in zip(runs, answers[::2], answers[1::2], strict=True)
+        if queued and not applying
+    }
 
 
 def stagger(queues: list[Queue], worker_name: str) -> None:

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from rq import Queue
+from rq.executions import Execution
 
 from flask_pco.jobs import webhook_batch
-from flask_pco.jobs.fairness import FairQueue, rest_church, resting, stagger
+from flask_pco.jobs.fairness import (
+    FairQueue,
+    own_deliveries_waiting,
+    rest_church,
+    resting,
+    stagger,
+)
 from flask_pco.jobs.queue import start_sync, sync_queue, webhook_queue
 from flask_pco.jobs.workers import make_worker
 from flask_pco.state import current_pco
@@ -120,4 +128,23 @@ def test_a_church_s_run_waits_while_its_own_deliveries_wait(site: Flask) -> None
     with use_organization(GRACE):
         webhook_queue().empty()
     job, _ = FairQueue.dequeue_any([runs], None, connection=connection)
+    assert job.id == "pco-church-1-push-people"
+
+
+def test_a_church_s_run_goes_on_beside_a_delivery_being_applied(site: Flask) -> None:
+    with use_organization(GRACE):
+        start_sync("push", "people", mode="enqueue", trigger="cli")
+        runs = sync_queue()
+    deliver(site, GRACE, 2)
+    connection = runs.connection
+    with use_organization(GRACE):
+        deliveries = webhook_queue()
+        applying, _ = Queue.dequeue_any([deliveries], None, connection=connection)
+        with connection.pipeline() as pipe:  # a worker applies it (and those behind it)
+            Execution.create(applying, ttl=60, pipeline=pipe)
+            pipe.execute()
+        assert own_deliveries_waiting(current_pco()) is False
+
+    job, _ = FairQueue.dequeue_any([runs], None, connection=connection)
+
     assert job.id == "pco-church-1-push-people"
