@@ -15,7 +15,8 @@ Three things keep a pool of workers spread over every church that has work
   webhook queue holds jobs, workers leave its run queue alone, and its running slice ends
   (``jobs.slices``): deliveries and runs share the church's rate budget, and a push that
   kept spending it would leave its deliveries waiting for the budget in a worker. Once a
-  worker applies one of them, the run may go on beside it: that job takes the rest.
+  worker applies one of them, that job takes the rest, no other worker joins it, and the
+  run may go on beside it.
 * **"Is other work waiting?"** (``other_work_waiting``): a run's slice and a webhook batch
   give their worker back only when another church (not resting) has a job waiting, so a
   church alone on the site is served as before, in one go.
@@ -108,43 +109,45 @@ def resting(connection: Redis, names: list[str]) -> dict[str, float]:
 
 
 def other_work_waiting(state: PcoState, *, webhooks_only: bool = False) -> bool:
-    """Whether a job waits in another church's queue (or the site's), leaving out resting
-    churches; ``webhooks_only``: in another church's webhook queue."""
+    """Whether a job a free worker would take waits in another church's queue (or the
+    site's): resting churches, runs behind their deliveries and deliveries a worker already
+    applies are left out (``_busy``); ``webhooks_only``: in another church's webhook queue."""
     connection = state.redis()
     if connection is None:
         return False
     base, own = state.config.queue, queue_name(state)
-    names = {base, f"{base}{WEBHOOK_SUFFIX}", *church_queue_names(connection, base)}
+    churches = set(church_queue_names(connection, base))
+    names = {base, f"{base}{WEBHOOK_SUFFIX}", *churches}
     if webhooks_only:
         names = {name for name in names if name.endswith(WEBHOOK_SUFFIX)}
     names -= {own, f"{own}{WEBHOOK_SUFFIX}"}
-    ready = sorted(names - resting(connection, sorted(names)).keys())
+    ready = names - resting(connection, sorted(names)).keys()
+    waiting = sorted(ready - _busy(connection, sorted(churches)))
     with connection.pipeline(transaction=False) as pipe:
-        for name in ready:
+        for name in waiting:
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{name}")
         return any(cast("list[int]", pipe.execute()))
 
 
 def own_deliveries_waiting(state: PcoState) -> bool:
-    """Whether the church's own webhook queue holds jobs while none of them is being applied."""
+    """Whether the church's own deliveries wait for a worker (``_busy``)."""
     connection = state.redis()
-    return connection is not None and bool(_deliveries_waiting(connection, [queue_name(state)]))
+    own = queue_name(state)
+    return connection is not None and own in _busy(connection, [own])
 
 
-def _runs_behind_deliveries(connection: Redis, queues: list[Queue]) -> set[str]:
-    """The run queues among ``queues`` whose church's deliveries wait (``_deliveries_waiting``)."""
-    runs = [queue.name for queue in queues if not queue.name.endswith(WEBHOOK_SUFFIX)]
-    return _deliveries_waiting(connection, runs)
-
-
-def _deliveries_waiting(connection: Redis, runs: list[str]) -> set[str]:
-    """The run queues among ``runs`` whose church's webhook queue holds jobs and no worker
-    applies one of them now. A webhook job takes every delivery of its church stored by then
-    and those that come while it runs (``webhook_batch``); the jobs queued behind it mostly
-    find theirs applied. So while one runs, the church's run may go on beside it (its slice
-    leaves the deliveries ``DELIVERY_RESERVE`` requests): during a storm of deliveries
-    posted one by one, the queue would otherwise hold jobs for as long as the storm lasts,
-    and the church's run and budget would idle all that time."""
+def _busy(connection: Redis, names: list[str]) -> set[str]:
+    """The queues of the churches among ``names`` (their run or webhook queues) that no worker
+    should take a job from now: a run queue whose church's deliveries wait while no worker applies
+    them (they go first, on the same budget), and a webhook queue whose deliveries a worker
+    already applies. A webhook job takes every delivery of its church stored by then and
+    those that come while it runs (``webhook_batch``), at the church's budget's pace: a
+    second worker on them would spend its time on the same budget, and the church's run
+    may go on beside the one, its slice leaving the deliveries ``DELIVERY_RESERVE``
+    requests. Otherwise, during a storm of deliveries posted one by one, every worker went
+    to deliveries while budgets idled. A worker that dies leaves its job in RQ's started
+    registry for at most its heartbeat (~90 s): its church's deliveries wait that long."""
+    runs = sorted({name.removesuffix(WEBHOOK_SUFFIX) for name in names})
     now = time.time()
     with connection.pipeline(transaction=False) as pipe:
         for name in runs:
@@ -152,11 +155,13 @@ def _deliveries_waiting(connection: Redis, runs: list[str]) -> set[str]:
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{webhooks}")
             pipe.zcount(StartedJobRegistry.key_template.format(webhooks), now, "+inf")
         answers = cast("list[int]", pipe.execute())
-    return {
-        name
-        for name, queued, applying in zip(runs, answers[::2], answers[1::2], strict=True)
-        if queued and not applying
-    }
+    busy = set()
+    for name, queued, applying in zip(runs, answers[::2], answers[1::2], strict=True):
+        if applying:
+            busy.add(f"{name}{WEBHOOK_SUFFIX}")
+        elif queued:
+            busy.add(name)
+    return busy
 
 
 def stagger(queues: list[Queue], worker_name: str) -> None:
@@ -167,8 +172,8 @@ def stagger(queues: list[Queue], worker_name: str) -> None:
 
 
 class FairQueue(Queue):
-    """RQ's queue class for the workers: dequeues from every queue but resting churches', and
-    a church's runs only while none of its deliveries wait."""
+    """RQ's queue class for the workers: dequeues from every queue but resting churches' and
+    busy ones (``_busy``)."""
 
     @classmethod
     def dequeue_any(  # type: ignore[override]
@@ -176,8 +181,8 @@ class FairQueue(Queue):
     ) -> Any:
         queues = list(queues)
         site = current_pco().config.queue  # a single-church site's runs: as before
-        behind = _runs_behind_deliveries(connection, [q for q in queues if q.name != site])
-        queues = [queue for queue in queues if queue.name not in behind]
+        busy = _busy(connection, [q.name for q in queues if q.name != site])
+        queues = [queue for queue in queues if queue.name not in busy]
         rests = resting(connection, [queue.name for queue in queues])
         if rests:
             wake = max(1, math.ceil(min(rests.values())))  # look again once a rest ends

@@ -12,6 +12,7 @@ from rq.executions import Execution
 from flask_pco.jobs import webhook_batch
 from flask_pco.jobs.fairness import (
     FairQueue,
+    other_work_waiting,
     own_deliveries_waiting,
     rest_church,
     resting,
@@ -131,20 +132,43 @@ def test_a_church_s_run_waits_while_its_own_deliveries_wait(site: Flask) -> None
     assert job.id == "pco-church-1-push-people"
 
 
+def applying(site: Flask, church: str, count: int) -> Queue:
+    """``count`` deliveries of the church, the first taken by a worker that applies it (and
+    the others, as they come): its webhook queue."""
+    deliver(site, church, count)
+    with use_organization(church):
+        deliveries = webhook_queue()
+    connection = deliveries.connection
+    job, _ = Queue.dequeue_any([deliveries], None, connection=connection)
+    with connection.pipeline() as pipe:
+        Execution.create(job, ttl=60, pipeline=pipe)
+        pipe.execute()
+    return deliveries
+
+
 def test_a_church_s_run_goes_on_beside_a_delivery_being_applied(site: Flask) -> None:
     with use_organization(GRACE):
         start_sync("push", "people", mode="enqueue", trigger="cli")
         runs = sync_queue()
-    deliver(site, GRACE, 2)
-    connection = runs.connection
+    applying(site, GRACE, 2)
     with use_organization(GRACE):
-        deliveries = webhook_queue()
-        applying, _ = Queue.dequeue_any([deliveries], None, connection=connection)
-        with connection.pipeline() as pipe:  # a worker applies it (and those behind it)
-            Execution.create(applying, ttl=60, pipeline=pipe)
-            pipe.execute()
         assert own_deliveries_waiting(current_pco()) is False
 
-    job, _ = FairQueue.dequeue_any([runs], None, connection=connection)
+    job, _ = FairQueue.dequeue_any([runs], None, connection=runs.connection)
 
     assert job.id == "pco-church-1-push-people"
+
+
+def test_no_second_worker_joins_a_church_s_deliveries_being_applied(site: Flask) -> None:
+    deliveries = applying(site, GRACE, 2)
+
+    assert FairQueue.dequeue_any([deliveries], None, connection=deliveries.connection) is None
+    assert len(deliveries) == 1  # the running job takes it
+
+
+def test_deliveries_being_applied_are_no_other_work_waiting(site: Flask) -> None:
+    applying(site, HOPE, 2)
+    sync_queue().empty()  # the site's wake-up job
+
+    with use_organization(GRACE):
+        assert other_work_waiting(current_pco()) is False
