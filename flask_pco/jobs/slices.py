@@ -7,14 +7,16 @@ ends at a record boundary when
 
 * its church's budget is spent (fewer than ``RESERVE`` requests left in the window, less
   ``DELIVERY_RESERVE`` kept for its webhook deliveries): the church rests (``fairness``)
-  until half its budget is free again, and no worker takes its runs until then, so the next
+  until ``BURST`` of its budget is free again, and no worker takes its runs until then, so the next
   slice is a burst again rather than a trickle of requests at the budget's pace that would
   hold a worker as an unsliced run does. Its deliveries are still taken, and find the
   requests the run left them (a burst of them costs a listing of two or three), unless
   they spend those too and rest the church's queues as any job about to wait does; or
 * it has run ``PCO_RUN_SLICE`` seconds (20; a budget larger than the workers can spend),
 
-and, either way, only if another church has a job waiting: alone, a run goes on as before.
+and, either way, only if another church has a job waiting: alone, a run goes on, waiting for
+its spent budget in short naps (``POLL``) so that it gives the worker back as soon as
+another church's rest ends rather than after sleeping through the window in the limiter.
 A slice also ends as soon as its own church's webhook deliveries wait: they go first, and
 the run's next slice waits until they have been taken. A slice does not even begin
 (``wait_first``) when its church's deliveries wait or its budget is already spent while
@@ -57,15 +59,22 @@ RESERVE = 4
 DELIVERY_RESERVE = 5
 #: The share of its budget a church rests for once spent, so its next slice is a burst.
 BURST = 0.2
+#: Seconds between looks at the other churches' queues while a slice alone on the site
+#: waits for its spent budget.
+POLL = 0.5
 
 
 class BudgetSlicer:
     """Ends a run's slice when its church's budget is spent or its time is up (see above)."""
 
     def __init__(
-        self, state: PcoState, client: PcoClient, clock: Callable[[], float] = time.monotonic
+        self,
+        state: PcoState,
+        client: PcoClient,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.state, self.client, self.clock = state, client, clock
+        self.state, self.client, self.clock, self.sleep = state, client, clock, sleep
         self.started = clock()
         #: How long the church rests after the slice (0: its budget was not spent).
         self.rest = 0.0
@@ -80,8 +89,18 @@ class BudgetSlicer:
         spent = self.budget_spent()
         if not spent and self.clock() - self.started < self.state.config.run_slice:
             return False
-        if not other_work_waiting(self.state):
-            return False  # alone: the limiter's waits cost nobody anything
+        while other_work_waiting(self.state) is False:
+            if not spent:
+                return False  # alone: the slice goes on
+            # Alone on a spent budget: wait for room here, a little at a time, rather than
+            # in the limiter, which would hold the worker for the whole window while other
+            # churches' rests end.
+            room = self.client.limiter.wait_for_room(RESERVE + DELIVERY_RESERVE)
+            self.sleep(min(POLL, max(room, self.client.limiter.blocked_for(), 0.01)))
+            if own_deliveries_waiting(self.state):
+                self.rest, self.reason = self.rest_needed(), "its church's deliveries wait"
+                return True
+            spent = self.budget_spent()
         self.rest = self.rest_needed() if spent else 0.0
         self.reason = "budget spent" if spent else "time up"
         return True

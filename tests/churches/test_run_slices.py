@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from redis import Redis
 from rq.job import Job
 from sqlalchemy import select
 
 from flask_pco.jobs.queue import start_sync, sync_queue
 from flask_pco.jobs.run_status import claim_run
-from flask_pco.jobs.slices import DELIVERY_RESERVE, RESERVE, BudgetSlicer
+from flask_pco.jobs.slices import DELIVERY_RESERVE, POLL, RESERVE, BudgetSlicer
 from flask_pco.jobs.workers import make_worker
 from flask_pco.sandbox import SandboxServer
 from flask_pco.state import current_pco
@@ -199,9 +200,8 @@ def spend_budget(church: str) -> None:
             limiter.acquire()
 
 
-def window_moves_on(sliced: Flask) -> None:
+def window_moves_on(connection: Redis) -> None:
     """What 20 s would do: every church's moving window empties and its rest ends."""
-    connection = sync_queue().connection
     for key in [*connection.scan_iter("*window*"), *connection.scan_iter("flask_pco:resting:*")]:
         connection.delete(key)
 
@@ -230,6 +230,44 @@ def test_a_slice_on_a_spent_budget_waits_before_it_begins_while_another_church_w
         assert slicer.rest > 0
 
 
+def test_a_slice_alone_on_a_spent_budget_waits_for_room_in_short_naps(site: Flask) -> None:
+    sync_queue().empty()
+    spend_budget(GRACE)
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 3:
+            window_moves_on(state.redis())
+
+    with use_organization(GRACE):
+        state = current_pco()
+        slicer = BudgetSlicer(state, state.client(), sleep=nap)
+
+        assert not slicer.due()  # alone: it goes on once its budget has room
+    assert len(naps) == 3 and max(naps) <= POLL
+
+
+def test_a_slice_waiting_alone_gives_its_worker_back_when_another_church_s_work_comes(
+    site: Flask,
+) -> None:
+    sync_queue().empty()
+    spend_budget(GRACE)
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        deliver(site, HOPE, 1)  # meanwhile, another church's delivery
+
+    with use_organization(GRACE):
+        state = current_pco()
+        slicer = BudgetSlicer(state, state.client(), sleep=nap)
+
+        assert slicer.due()
+        assert (slicer.reason, len(naps)) == ("budget spent", 1)
+        assert slicer.rest > 0
+
+
 def test_a_run_on_a_spent_budget_gives_its_worker_back_without_a_request(
     sliced: Flask, two_organizations: SandboxServer
 ) -> None:
@@ -248,7 +286,7 @@ def test_a_run_on_a_spent_budget_gives_its_worker_back_without_a_request(
     assert waiting.job_id.startswith(f"pco-church-{GRACE}-push-people-")
     assert grace_pco.requests() == []  # not even its people index
 
-    window_moves_on(sliced)
+    window_moves_on(sync_queue().connection)
     make_worker(simple=True).work(burst=True)
 
     assert run_row(GRACE, runs[GRACE]).status == "succeeded"
