@@ -242,7 +242,7 @@ def run_sync_job(run_id: int, resume: bool = False) -> str:
     run = claim_run(state, run_id, job.id if job is not None else None)
     if run is None:
         return "skipped: the run is no longer queued, or another job carries it on"
-    slicer = slicer_for(state) if job is not None else None
+    slicer = slicer_for(state, run_id) if job is not None else None
     one_job = run.sync_type == "full" or run.dry_run  # never sliced (``execute_run``)
     if slicer is not None and not one_job and slicer.wait_first():
         return continue_later(state, run_id, slicer.rest, slicer.reason, resume=resume)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
 
 from flask_pco.jobs.fairness import other_work_waiting, own_deliveries_waiting, rest_church
@@ -62,6 +62,10 @@ BURST = 0.2
 #: Seconds between looks at the other churches' queues while a slice alone on the site
 #: waits for its spent budget.
 POLL = 0.5
+#: Redis key of what a run's slice carries to the next (``carry``), and how long it is kept
+#: (a continuation waits seconds for its church's budget, rarely minutes).
+CARRY_KEY = "flask_pco:carried:{organization}:{run}:{name}"
+CARRY_TTL = 3600
 
 
 class BudgetSlicer:
@@ -73,8 +77,10 @@ class BudgetSlicer:
         client: PcoClient,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        run_id: int | None = None,
     ) -> None:
         self.state, self.client, self.clock, self.sleep = state, client, clock, sleep
+        self.run_id = run_id
         self.started = clock()
         #: How long the church rests after the slice (0: its budget was not spent).
         self.rest = 0.0
@@ -119,6 +125,21 @@ class BudgetSlicer:
             return True
         return False
 
+    def carry(self, name: str, text: str) -> None:
+        connection = self.state.redis()
+        if connection is not None and self.run_id is not None:
+            connection.set(self._carry_key(name), text, ex=CARRY_TTL)
+
+    def carried(self, name: str) -> str | None:
+        connection = self.state.redis()
+        if connection is None or self.run_id is None:
+            return None
+        value = cast("bytes | None", connection.get(self._carry_key(name)))
+        return value.decode() if value is not None else None
+
+    def _carry_key(self, name: str) -> str:
+        return CARRY_KEY.format(organization=self.state.organization, run=self.run_id, name=name)
+
     def budget_spent(self) -> bool:
         """Fewer than ``RESERVE`` requests left in the church's window, past those kept for
         its deliveries (or a 429's wait)."""
@@ -133,11 +154,11 @@ class BudgetSlicer:
         return max(limiter.blocked_for(), limiter.wait_for_room(int(limiter.limit * BURST)))
 
 
-def slicer_for(state: PcoState) -> BudgetSlicer | None:
+def slicer_for(state: PcoState, run_id: int | None = None) -> BudgetSlicer | None:
     """The slicer of a church's run on a site of many churches (None: one job to the end)."""
     if state.organization is None or state.redis() is None:
         return None
-    return BudgetSlicer(state, state.client())
+    return BudgetSlicer(state, state.client(), run_id=run_id)
 
 
 log = logging.getLogger(__name__)

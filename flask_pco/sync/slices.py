@@ -35,6 +35,15 @@ class Slicer(Protocol):
         and other work waits for a worker)."""
         ...
 
+    def carry(self, name: str, text: str) -> None:
+        """Keep ``text`` for the run's later slices (what a slice read and the next may reuse,
+        such as the push's people index); best effort: a later slice may find nothing."""
+        ...
+
+    def carried(self, name: str) -> str | None:
+        """What an earlier slice of the run kept under ``name``, if it is still there."""
+        ...
+
 
 def resume_after(options: dict[str, Any]) -> Any:
     """The position a continuation of the run starts after (None: from the start)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask
@@ -291,3 +292,47 @@ def test_a_run_on_a_spent_budget_gives_its_worker_back_without_a_request(
 
     assert run_row(GRACE, runs[GRACE]).status == "succeeded"
     assert pco_people(two_organizations, GRACE, names) == [(name, 2) for name in sorted(names)]
+
+
+def people_listings(sandbox: SandboxServer, church: str) -> list[str]:
+    """The church's GETs of PCO's people listing, their queries decoded."""
+    log = sandbox.control_for(ORGANIZATIONS[church]).requests()
+    paths = [unquote(r["path"]) for r in log if r["method"] == "GET"]
+    return [path for path in paths if path.startswith("/people/v2/people?")]
+
+
+def test_a_push_in_slices_lists_pco_s_people_once_then_only_who_changed(
+    sliced: Flask, two_organizations: SandboxServer
+) -> None:
+    add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    two_organizations.control_for(ORGANIZATIONS[GRACE]).clear_requests()
+
+    make_worker(simple=True).work(burst=True)
+
+    assert run_row(GRACE, runs[GRACE]).status == "succeeded"
+    listings = people_listings(two_organizations, GRACE)
+    assert len([path for path in listings if "where[" not in path]) == 1
+    assert len([path for path in listings if "where[updated_at][gte]" in path]) == PEOPLE - 1
+
+
+def test_a_person_created_in_pco_between_slices_is_linked_not_duplicated(
+    sliced: Flask, two_organizations: SandboxServer
+) -> None:
+    names = add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    worker = make_worker(simple=True)
+    while run_row(GRACE, runs[GRACE]).progress_done != 1:
+        worker.work(burst=True, max_jobs=1)
+    last = names[-1]  # pushed in a later slice; staff add them in PCO meanwhile
+    grace_pco = two_organizations.control_for(ORGANIZATIONS[GRACE])
+    pco_id = grace_pco.add_person(first_name="Ann", last_name=last, emails=[f"{last}@example.org"])
+
+    make_worker(simple=True).work(burst=True)
+
+    assert run_row(GRACE, runs[GRACE]).status == "succeeded"
+    assert pco_people(two_organizations, GRACE, names) == [(name, 2) for name in sorted(names)]
+    linked = churches_db.session.scalar(select(Member.pco_id).where(Member.last_name == last))
+    assert linked == pco_id

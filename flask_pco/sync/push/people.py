@@ -21,11 +21,13 @@ from flask_pco.client.ids import path_id
 from flask_pco.client.jsonapi import Resource
 from flask_pco.field_rules import is_empty
 from flask_pco.mapping.payloads import person_attributes
+from flask_pco.models import utcnow
 from flask_pco.sync.custom_fields import person_custom_fields
 from flask_pco.sync.journal import record_fields
 from flask_pco.sync.policy import Merge, local_values, merge
 from flask_pco.sync.push.contacts import CONTACTS, push_contacts
 from flask_pco.sync.push.field_data import push_field_values
+from flask_pco.sync.push.index_carry import carried_index, carry_index
 from flask_pco.sync.push.matching import Hold, PushMatcher
 from flask_pco.sync.push.records import (
     REFUSED,
@@ -41,6 +43,7 @@ from flask_pco.sync.push.remote_index import (
     PeopleIndex,
     RemotePerson,
     find_people_by_remote_id,
+    index_includes,
     load_people_index,
     written_person,
 )
@@ -83,13 +86,26 @@ class PersonPusher:
     @property
     def index(self) -> PeopleIndex:
         if self._index is None:
-            self._index = load_people_index(
-                self.ctx.client,
-                self._wanted,
-                self.custom_fields,
-                addresses=self.ctx.roles.has("person_address"),
-            )
+            self._index = self._read_index()
         return self._index
+
+    def _read_index(self) -> PeopleIndex:
+        """PCO's people: carried from the run's last slice and brought up to date, or listed
+        (``index_carry``); a complete listing is carried to the next slice."""
+        addresses = self.ctx.roles.has("person_address")
+        includes = index_includes(self.custom_fields, addresses)
+        slicer = self.ctx.report.slicer
+        if slicer is not None and self._wanted is None:
+            overlap = self.ctx.config.incremental_overlap
+            carried = carried_index(slicer, self.ctx.client, includes, overlap, self.custom_fields)
+            if carried is not None:
+                carry_index(slicer, carried[0], carried[1], includes)
+                return carried[0]
+        read_at = utcnow()
+        index = load_people_index(self.ctx.client, self._wanted, self.custom_fields, addresses=addresses)  # fmt: skip
+        if slicer is not None and self._wanted is None:
+            carry_index(slicer, index, read_at, includes)
+        return index
 
     @cached_property
     def custom_fields(self) -> dict[str, FieldDefinition]:

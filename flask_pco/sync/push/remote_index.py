@@ -35,9 +35,11 @@ __all__ = [
     "RemotePerson",
     "find_people_by_remote_id",
     "group_memberships",
+    "index_includes",
     "load_people_index",
     "name_key",
     "parse_pco_time",
+    "remote_people",
     "remote_person",
     "written_person",
 ]
@@ -232,7 +234,7 @@ def _numeric_first(pco_id: str) -> tuple[int, str]:
     return (int(pco_id), "") if pco_id.isdigit() else (0, pco_id)
 
 
-def _people(
+def remote_people(
     pages: Iterable[Document], custom_fields: Mapping[str, FieldDefinition] | None = None
 ) -> Iterator[RemotePerson]:
     for page in pages:
@@ -260,9 +262,9 @@ def load_people_index(
     """
     index = PeopleIndex()
     read = 0
-    includes = _includes(custom_fields, addresses)
+    includes = index_includes(custom_fields, addresses)
     for page in client.pages(PEOPLE_PATH, include=includes, order="created_at"):
-        for person in _people((page,), custom_fields):
+        for person in remote_people((page,), custom_fields):
             index.add(person)
         read += len(page.data)
         if wanted is not None and _fetch_rest(
@@ -272,7 +274,7 @@ def load_people_index(
     return index
 
 
-def _includes(
+def index_includes(
     custom_fields: Mapping[str, FieldDefinition] | None, addresses: bool = False
 ) -> tuple[str, ...]:
     extra = (*(("addresses",) if addresses else ()), *(("field_data",) if custom_fields else ()))
@@ -308,7 +310,7 @@ def _fetch_rest(
 def find_people_by_remote_id(client: PcoClient, remote_id: int) -> list[RemotePerson]:
     """The PCO people carrying our id: how a create with an unknown outcome is reconciled."""
     pages = client.pages(PEOPLE_PATH, include=_CONTACTS, where={"remote_id": int(remote_id)})
-    return [p for p in _people(pages) if p.remote_id == int(remote_id)]
+    return [p for p in remote_people(pages) if p.remote_id == int(remote_id)]
 
 
 def group_memberships(client: PcoClient, group_pco_id: str) -> dict[str, MembershipData]:
