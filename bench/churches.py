@@ -7,7 +7,8 @@ One sandbox process holds ``--churches`` organisations, each with its own data a
 ``--rate`` budget (the sandbox's limiter, PCO's 100 per 20 s by default). One site (the
 many-church test site: an ``X-Church`` organisation loader, a ``church_id`` column) connects
 each church through OAuth, and ``--workers`` worker processes serve every church's queues.
-Each church gets a push of ``--people`` new people (about 3 writes each), queued first, then
+Each church (``--pco-people`` people in PCO already, default ``--deliveries``) gets a push of
+``--people`` new people (about 3 writes each), queued first, then
 ``--deliveries`` people edited in PCO and their signed ``person.updated`` deliveries through the webhook
 route. Prints: PCO's 429s (target 0); each organisation's budget use from its first request to
 its last (the first window left out: its burst would flatter it; target >= 90 %); the worst
@@ -212,7 +213,8 @@ def run(args: argparse.Namespace) -> bool:
     organizations = [ORGANIZATION_ID] + [f"4000{n:02d}" for n in range(2, args.churches + 1)]
     with ExitStack() as stack:
         extra = [(o, f"Church {o}") for o in organizations[1:]]
-        sandbox = stack.enter_context(sandbox_process(deliveries, rate_limit=limit, rate_period=period, organizations=extra))  # fmt: skip
+        seeded = max(args.pco_people or 0, deliveries)  # people each organisation holds in PCO
+        sandbox = stack.enter_context(sandbox_process(seeded, rate_limit=limit, rate_period=period, organizations=extra))  # fmt: skip
         config = site_config(stack.enter_context(temp_database()), sandbox, args.redis_url)
         app = site_app(config)
         stack.enter_context(app.app_context())
@@ -268,6 +270,7 @@ def main() -> None:
     parser.add_argument("--rate", default="100/20", help="each organisation's budget LIMIT/SECONDS")
     parser.add_argument("--people", type=int, default=200, help="people each church pushes")
     parser.add_argument("--deliveries", type=int, default=150, help="webhooks per church")
+    parser.add_argument("--pco-people", type=int, default=0, help="people each church already has in PCO (at least --deliveries)")  # fmt: skip
     parser.add_argument("--scale", type=float, default=1.0, help="a share of people and webhooks")
     parser.add_argument("--windows", action="store_true", help="print requests per window")
     parser.add_argument("--logs", help="keep the workers' logs in this folder")
