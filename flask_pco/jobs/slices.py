@@ -7,9 +7,9 @@ ends at a record boundary when
 
 * its church's budget is spent (fewer than ``RESERVE`` requests left in the window, less
   ``DELIVERY_RESERVE`` kept for its webhook deliveries): the church rests (``fairness``)
-  until ``BURST`` of its budget is free again, and no worker takes its runs until then, so the next
-  slice is a burst again rather than a trickle of requests at the budget's pace that would
-  hold a worker as an unsliced run does. Its deliveries are still taken, and find the
+  until ``BURST`` of its budget is free again, and no worker takes its runs until then, so
+  the next slice is a burst again rather than a trickle of requests at the budget's pace
+  that would hold a worker as an unsliced run does. Its deliveries are still taken, and find the
   requests the run left them (a burst of them costs a listing of two or three), unless
   they spend those too and rest the church's queues as any job about to wait does; or
 * it has run ``PCO_RUN_SLICE`` seconds (20; a budget larger than the workers can spend),
