@@ -181,7 +181,8 @@ class FairQueue(Queue):
     ) -> Any:
         queues = list(queues)
         site = current_pco().config.queue  # a single-church site's runs: as before
-        busy = _busy(connection, [q.name for q in queues if q.name != site])
+        churches = [q.name for q in queues if q.name.removesuffix(WEBHOOK_SUFFIX) != site]
+        busy = _busy(connection, churches)
         queues = [queue for queue in queues if queue.name not in busy]
         rests = resting(connection, [queue.name for queue in queues])
         if rests:

@@ -172,3 +172,17 @@ def test_deliveries_being_applied_are_no_other_work_waiting(site: Flask) -> None
 
     with use_organization(GRACE):
         assert other_work_waiting(current_pco()) is False
+
+
+def test_a_single_church_site_s_deliveries_may_be_applied_side_by_side(site: Flask) -> None:
+    deliveries = Queue(f"{sync_queue().name}-webhooks", connection=sync_queue().connection)
+    for n in range(2):
+        deliveries.enqueue(print, n, job_id=f"site-delivery-{n}")
+    job, _ = Queue.dequeue_any([deliveries], None, connection=deliveries.connection)
+    with deliveries.connection.pipeline() as pipe:  # one worker applies the first
+        Execution.create(job, ttl=60, pipeline=pipe)
+        pipe.execute()
+
+    second, _ = FairQueue.dequeue_any([deliveries], None, connection=deliveries.connection)
+
+    assert second.id == "site-delivery-1"  # as before: only churches' deliveries are serial
