@@ -79,7 +79,9 @@ class Sandbox:
         return self.settings.base_url or DEFAULT_BASE_URL
 
     def reset(self, people: int = 0, seed: int = 0, now: datetime | None = None) -> None:
-        """Fresh data (subscriptions and queued deliveries go too)."""
+        """Fresh data (subscriptions and queued deliveries go too), and every credential's
+        rate window empty, as after a quiet 20 s: what was spent on the old data is gone."""
+        self.limiter.configure(self.limiter.limit, self.limiter.period)
         with self.store.lock:
             self.webhooks.clear()
             self.store.clear()

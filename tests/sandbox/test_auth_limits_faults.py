@@ -74,6 +74,20 @@ def test_rate_limit_is_per_credential(
     assert response.status_code == 200
 
 
+def test_a_reset_empties_the_rate_window_and_keeps_the_limit(
+    api: requests.Session, url: str, control: SandboxControl
+) -> None:
+    control.set_rate_limit(2, 20)
+    api.get(url + PEOPLE), api.get(url + PEOPLE)
+    assert api.get(url + PEOPLE).status_code == 429
+
+    control.reset(people=0)
+
+    response = api.get(url + PEOPLE)
+    assert response.status_code == 200
+    assert response.headers["X-PCO-API-Request-Rate-Limit"] == "2"
+
+
 def test_rate_limit_is_thread_safe(url: str, control: SandboxControl) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
