@@ -247,7 +247,7 @@ def run_sync_job(run_id: int, resume: bool = False) -> str:
     if slicer is not None and not one_job and slicer.wait_first():
         return continue_later(state, run_id, slicer.rest, slicer.reason, resume=resume)
     try:
-        return _execute(run_id, slicer, resume=resume)
+        outcome = _execute(run_id, slicer, resume=resume)
     except SliceEnded:
         rest, reason = (slicer.rest, slicer.reason) if slicer else (0.0, "")
         return continue_later(state, run_id, rest, reason)
@@ -258,6 +258,9 @@ def run_sync_job(run_id: int, resume: bool = False) -> str:
         else:
             _stop_retries()
         raise_redacted(error)
+    if slicer is not None:
+        slicer.forget()  # the run has ended: what its slices carried goes with it
+    return outcome
 
 
 def _stop_retries() -> None:

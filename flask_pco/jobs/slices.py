@@ -31,8 +31,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
+
+from redis.exceptions import RedisError
 
 from flask_pco.jobs.fairness import other_work_waiting, own_deliveries_waiting, rest_church
 from flask_pco.jobs.queue import job_id_for, sync_queue
@@ -136,6 +139,17 @@ class BudgetSlicer:
             return None
         value = cast("bytes | None", connection.get(self._carry_key(name)))
         return value.decode() if value is not None else None
+
+    def forget(self) -> None:
+        """Drop what the run's slices carried (its run has ended); best effort, as the keys
+        expire anyway."""
+        connection = self.state.redis()
+        if connection is None or self.run_id is None:
+            return
+        with suppress(RedisError):
+            keys = list(connection.scan_iter(self._carry_key("*")))
+            if keys:
+                connection.delete(*keys)
 
     def _carry_key(self, name: str) -> str:
         return CARRY_KEY.format(organization=self.state.organization, run=self.run_id, name=name)

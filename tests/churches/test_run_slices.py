@@ -338,3 +338,19 @@ def test_a_person_created_in_pco_between_slices_is_linked_not_duplicated(
     assert pco_people(two_organizations, GRACE, names) == [(name, 2) for name in sorted(names)]
     linked = churches_db.session.scalar(select(Member.pco_id).where(Member.last_name == last))
     assert linked == pco_id
+
+
+def test_what_a_sliced_run_carried_goes_when_it_ends(sliced: Flask) -> None:
+    add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    connection = sync_queue().connection
+    worker = make_worker(simple=True)
+    while run_row(GRACE, runs[GRACE]).progress_done != 1:
+        worker.work(burst=True, max_jobs=1)
+    assert list(connection.scan_iter(f"flask_pco:carried:{GRACE}:{runs[GRACE]}:*"))
+
+    make_worker(simple=True).work(burst=True)
+
+    assert run_row(GRACE, runs[GRACE]).status == "succeeded"
+    assert list(connection.scan_iter("flask_pco:carried:*")) == []

@@ -10,9 +10,10 @@ PCO meanwhile, by anyone: the carried index is never staler than the one an unsl
 would hold by then, which reads it once at its start. A person deleted in PCO meanwhile stays
 in it, as in an unsliced run (a write to them answers 404 and is reported).
 
-Only a complete index is carried (not one read for linked people only), and only to a slice
-asking for the same includes; anything else, or nothing carried (a lost key, a first slice),
-reads the whole listing as before.
+The RQ side keeps it in Redis under the run, for an hour at most, and drops it when the run
+ends. Only a complete index is carried (not one read for linked people only), and only to a
+slice asking for the same includes; anything else, or nothing carried (a lost key, a first
+slice), reads the whole listing as before.
 """
 
 from __future__ import annotations
