@@ -131,13 +131,17 @@ class BudgetSlicer:
     def carry(self, name: str, text: str) -> None:
         connection = self.state.redis()
         if connection is not None and self.run_id is not None:
-            connection.set(self._carry_key(name), text, ex=CARRY_TTL)
+            with suppress(RedisError):  # best effort: the next slice then reads it again
+                connection.set(self._carry_key(name), text, ex=CARRY_TTL)
 
     def carried(self, name: str) -> str | None:
         connection = self.state.redis()
         if connection is None or self.run_id is None:
             return None
-        value = cast("bytes | None", connection.get(self._carry_key(name)))
+        try:
+            value = cast("bytes | None", connection.get(self._carry_key(name)))
+        except RedisError:
+            return None
         return value.decode() if value is not None else None
 
     def forget(self) -> None:
