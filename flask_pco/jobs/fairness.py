@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from rq import Queue
 from rq.exceptions import DequeueTimeout
-from rq.registry import StartedJobRegistry
 
 from flask_pco.jobs.church_queues import WEBHOOK_SUFFIX, church_queue_names, queue_name
+from flask_pco.jobs.rq_internals import started_jobs_key
 from flask_pco.state import current_pco
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def _busy(connection: Redis, names: list[str]) -> set[str]:
         for name in runs:
             webhooks = f"{name}{WEBHOOK_SUFFIX}"
             pipe.llen(f"{Queue.redis_queue_namespace_prefix}{webhooks}")
-            pipe.zcount(StartedJobRegistry.key_template.format(webhooks), now, "+inf")
+            pipe.zcount(started_jobs_key(webhooks), now, "+inf")
         answers = cast("list[int]", pipe.execute())
     busy = set()
     for name, queued, applying in zip(runs, answers[::2], answers[1::2], strict=True):

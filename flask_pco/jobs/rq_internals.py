@@ -13,8 +13,16 @@ from typing import Any
 import rq
 from rq import Queue
 from rq.cron import CronJob, CronScheduler
+from rq.registry import StartedJobRegistry
 
-__all__ = ["RqChangedError", "cron_entries", "ordered_queues", "request_stop", "waiting_jobs_key"]
+__all__ = [
+    "RqChangedError",
+    "cron_entries",
+    "ordered_queues",
+    "request_stop",
+    "started_jobs_key",
+    "waiting_jobs_key",
+]
 
 
 class RqChangedError(ImportError):
@@ -51,6 +59,18 @@ def waiting_jobs_key(queue: Queue) -> str:
     """The Redis list of the ids of the jobs waiting in ``queue``: LREM takes one off it
     atomically, so one job is taken by one batch."""
     return str(queue.key)
+
+
+_require(
+    isinstance(getattr(StartedJobRegistry, "key_template", None), str),
+    "StartedJobRegistry.key_template (the key of the jobs a queue's workers run)",
+)
+
+
+def started_jobs_key(queue_name: str) -> str:
+    """The Redis sorted set of the jobs workers are running from the queue ``queue_name``,
+    each scored with when its worker's heartbeat runs out (a dead worker's, soon after)."""
+    return StartedJobRegistry.key_template.format(queue_name)
 
 
 def ordered_queues(worker: Any) -> list[Queue]:

@@ -7,6 +7,7 @@ would break quietly: update rq_internals.py (and pin RQ) before shipping.
 from __future__ import annotations
 
 import signal
+import time
 from typing import Any
 
 import pytest
@@ -14,8 +15,14 @@ from redis import Redis
 from rq import Queue
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
+from rq.executions import Execution
 
-from flask_pco.jobs.rq_internals import cron_entries, request_stop, waiting_jobs_key
+from flask_pco.jobs.rq_internals import (
+    cron_entries,
+    request_stop,
+    started_jobs_key,
+    waiting_jobs_key,
+)
 
 
 def no_op() -> None:
@@ -50,3 +57,19 @@ def test_waiting_job_ids_sit_in_a_redis_list_in_queue_order(connection: Any) -> 
     assert connection.lrange(key, 0, -1) == [first.id.encode(), second.id.encode()]
     assert connection.lrem(key, 1, first.id) == 1
     assert queue.get_job_ids() == [second.id]
+
+
+def test_a_running_job_sits_in_its_queue_s_started_set_until_its_heartbeat_runs_out(
+    connection: Any,
+) -> None:
+    queue = Queue("rq-internals", connection=connection)
+    job = queue.enqueue(no_op, job_id="running")
+    with connection.pipeline() as pipe:  # what a worker does as it starts the job
+        Execution.create(job, ttl=60, pipeline=pipe)
+        pipe.execute()
+
+    key = started_jobs_key("rq-internals")
+    now = time.time()
+    assert connection.type(key) == b"zset"
+    assert connection.zcount(key, now, "+inf") == 1
+    assert connection.zcount(key, now + 120, "+inf") == 0
