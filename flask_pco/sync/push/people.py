@@ -93,19 +93,17 @@ class PersonPusher:
         """PCO's people: carried from the run's last slice and brought up to date, or listed
         (``index_carry``); a complete listing is carried to the next slice."""
         addresses = self.ctx.roles.has("person_address")
+        client, slicer = self.ctx.client, self.ctx.report.slicer
+        if slicer is None or self._wanted is not None:  # one job, or linked people only
+            return load_people_index(client, self._wanted, self.custom_fields, addresses=addresses)  # fmt: skip
         includes = index_includes(self.custom_fields, addresses)
-        slicer = self.ctx.report.slicer
-        if slicer is not None and self._wanted is None:
-            overlap = self.ctx.config.incremental_overlap
-            carried = carried_index(slicer, self.ctx.client, includes, overlap, self.custom_fields)
-            if carried is not None:
-                carry_index(slicer, carried[0], carried[1], includes)
-                return carried[0]
-        read_at = utcnow()
-        index = load_people_index(self.ctx.client, self._wanted, self.custom_fields, addresses=addresses)  # fmt: skip
-        if slicer is not None and self._wanted is None:
-            carry_index(slicer, index, read_at, includes)
-        return index
+        overlap = self.ctx.config.incremental_overlap
+        found = carried_index(slicer, client, includes, overlap, self.custom_fields)
+        if found is None:
+            read_at = utcnow()
+            found = load_people_index(client, None, self.custom_fields, addresses=addresses), read_at  # fmt: skip
+        carry_index(slicer, found[0], found[1], includes)
+        return found[0]
 
     @cached_property
     def custom_fields(self) -> dict[str, FieldDefinition]:
