@@ -66,6 +66,18 @@ def push(church: str) -> int:
     return run_id
 
 
+def grace_after_its_first_slice() -> tuple[list[str], dict[str, int]]:
+    """Both churches push ``PEOPLE`` new people; workers go on until Grace's run has done its
+    first slice (Hope's waits). Grace's last names, and each church's run."""
+    names = add_people(GRACE)
+    add_people(HOPE)
+    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    worker = make_worker(simple=True)
+    while run_row(GRACE, runs[GRACE]).progress_done != 1:
+        worker.work(burst=True, max_jobs=1)
+    return names, runs
+
+
 def run_row(church: str, run_id: int) -> Any:
     with use_organization(church):
         state = current_pco()
@@ -149,12 +161,7 @@ def test_only_the_latest_slice_s_job_may_carry_the_run_on(sliced: Flask) -> None
 def test_a_lost_slice_then_a_new_push_leaves_no_duplicate(
     sliced: Flask, two_organizations: SandboxServer
 ) -> None:
-    names = add_people(GRACE)
-    add_people(HOPE)
-    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
-    worker = make_worker(simple=True)
-    while run_row(GRACE, runs[GRACE]).progress_done != 1:
-        worker.work(burst=True, max_jobs=1)
+    names, runs = grace_after_its_first_slice()
     continuation = run_row(GRACE, runs[GRACE]).job_id
     Job.fetch(continuation, connection=sync_queue().connection).delete()  # Redis lost it
 
@@ -322,12 +329,7 @@ def test_a_push_in_slices_lists_pco_s_people_once_then_only_who_changed(
 def test_a_person_created_in_pco_between_slices_is_linked_not_duplicated(
     sliced: Flask, two_organizations: SandboxServer
 ) -> None:
-    names = add_people(GRACE)
-    add_people(HOPE)
-    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
-    worker = make_worker(simple=True)
-    while run_row(GRACE, runs[GRACE]).progress_done != 1:
-        worker.work(burst=True, max_jobs=1)
+    names, runs = grace_after_its_first_slice()
     last = names[-1]  # pushed in a later slice; staff add them in PCO meanwhile
     grace_pco = two_organizations.control_for(ORGANIZATIONS[GRACE])
     pco_id = grace_pco.add_person(first_name="Ann", last_name=last, emails=[f"{last}@example.org"])
@@ -341,13 +343,8 @@ def test_a_person_created_in_pco_between_slices_is_linked_not_duplicated(
 
 
 def test_what_a_sliced_run_carried_goes_when_it_ends(sliced: Flask) -> None:
-    add_people(GRACE)
-    add_people(HOPE)
-    runs = {GRACE: push(GRACE), HOPE: push(HOPE)}
+    _, runs = grace_after_its_first_slice()
     connection = sync_queue().connection
-    worker = make_worker(simple=True)
-    while run_row(GRACE, runs[GRACE]).progress_done != 1:
-        worker.work(burst=True, max_jobs=1)
     assert list(connection.scan_iter(f"flask_pco:carried:{GRACE}:{runs[GRACE]}:*"))
 
     make_worker(simple=True).work(burst=True)
