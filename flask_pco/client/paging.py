@@ -11,16 +11,26 @@ next link would go past ``deep_offset``, the paginator restarts the listing from
 has already yielded (it remembers their ids). Ties are therefore never lost nor repeated. If
 the window cannot move forward (more than 30,000 records share one timestamp) or the listing
 has another order, it keeps following the deep links and lets the rate limiter slow down.
+
+Lookahead. A long listing can ask for the page after next while the next one is on its way
+(``lookahead=True``): PCO's next link is the same query one ``per_page`` further on, so while
+page k+1 is fetched, page k+2 is fetched beside it, and used only if page k+1's own next link
+names exactly that page. The answer time of one page then overlaps the reading of another.
+It is never guessed past ``meta.total_count``, past a deep-offset restart, or without a next
+link to start from, so a guess that goes unused (the listing shrank or PCO changed its links)
+is rare and costs one request.
 """
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask_pco.client.jsonapi import Document
 from flask_pco.exceptions import DocumentError
@@ -108,8 +118,10 @@ class Paginator:
         query: Mapping[str, str],
         *,
         deep_offset: int | None = None,
+        lookahead: bool = False,
     ) -> None:
         self._fetch = fetch
+        self._lookahead = lookahead
         self._path = path
         self._query = dict(query)
         self._deep_offset = DEEP_OFFSET if deep_offset is None else deep_offset
@@ -126,24 +138,50 @@ class Paginator:
         url: str = self._path
         query: Mapping[str, str] | None = self._query
         followed: set[str] = set()  # next links already read: one seen again is a cycle
-        while True:
-            document = self._without_repeats(self._fetch(url, query))
-            for problem in document.skipped:
-                log.warning("skipped a malformed record in %s: %s", self._path, problem)
-            self._remember(document)
-            yield document
-            if document.next_url is None:
-                return
-            if self._should_restart(document):
-                url, query = self._path, self._restart_query()
-            elif document.next_url in followed:
-                raise DocumentError(
-                    f"links.next of {self._path} leads back to a page already read: "
-                    f"{document.next_url}"
-                )
-            else:
-                url, query = document.next_url, None
-                followed.add(url)
+        ahead = _Ahead(self._fetch) if self._lookahead else None
+        try:
+            while True:
+                page = ahead.take(url, query) if ahead else self._fetch(url, query)
+                document = self._without_repeats(page)
+                for problem in document.skipped:
+                    log.warning("skipped a malformed record in %s: %s", self._path, problem)
+                self._remember(document)
+                if document.next_url is None:
+                    yield document
+                    return
+                if self._should_restart(document):
+                    url, query = self._path, self._restart_query()
+                elif document.next_url in followed:
+                    raise DocumentError(
+                        f"links.next of {self._path} leads back to a page already read: "
+                        f"{document.next_url}"
+                    )
+                else:
+                    url, query = document.next_url, None
+                    followed.add(url)
+                    if ahead:
+                        ahead.want(url, self._page_after(document))
+                yield document
+        finally:
+            if ahead:
+                ahead.close()
+
+    def _page_after(self, document: Document) -> str | None:
+        """The URL of the page after ``document``'s next one, when it can be told: the next
+        link one ``per_page`` further on, inside ``total_count``, not at a deep offset."""
+        offset, total = _next_offset(document), document.total_count
+        parts = urlsplit(document.next_url or "")
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        size = dict(pairs).get("per_page", "")
+        if offset is None or total is None or not (size.isascii() and size.isdigit()):
+            return None
+        after = offset + int(size)
+        if after >= total or (self._key is not None and after > self._deep_offset):
+            return None
+        if dict(pairs).get("offset") != str(offset):
+            return None  # the link does not say its offset as a parameter: nothing to move
+        moved = [(k, str(after) if k == "offset" else v) for k, v in pairs]
+        return urlunsplit(parts._replace(query=urlencode(moved)))
 
     def _remember(self, document: Document) -> None:
         if self._key is None:
@@ -189,3 +227,40 @@ class Paginator:
         if len(kept) == len(document.data):
             return document
         return dataclasses.replace(document, data=kept)
+
+
+def _page_key(url: str, query: Mapping[str, str] | None) -> tuple[str, frozenset[tuple[str, str]]]:
+    """A page's identity however its query is spelled (order, percent-encoding)."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True) + list((query or {}).items())
+    return parts.path, frozenset(pairs)
+
+
+class _Ahead:
+    """Pages asked for before they are needed, each on a thread of its own (two at most)."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pco-lookahead")
+        self._asked: dict[tuple[str, frozenset[tuple[str, str]]], Future[Document]] = {}
+
+    def want(self, *urls: str | None) -> None:
+        """Start fetching ``urls`` (the next page, then the guessed one after it); pages
+        asked for earlier and not among them were guessed wrong and are dropped."""
+        keys = {_page_key(url, None): url for url in urls if url}
+        for key in set(self._asked) - set(keys):
+            self._asked.pop(key).cancel()
+        for key, url in keys.items():
+            if key not in self._asked:
+                # The fetch logs as the listing does (its run's fields live in contextvars).
+                run = contextvars.copy_context().run
+                self._asked[key] = self._pool.submit(run, self._fetch, url, None)
+
+    def take(self, url: str, query: Mapping[str, str] | None) -> Document:
+        """The page at ``url``: the one already asked for, else fetched now."""
+        asked = self._asked.pop(_page_key(url, query), None)
+        return asked.result() if asked is not None else self._fetch(url, query)
+
+    def close(self) -> None:
+        """A listing stopped early does not wait for the pages still on their way."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -126,8 +126,10 @@ class PcoClient:
         filter: str | Sequence[str] | None = None,
         per_page: int | None = None,
         params: Mapping[str, Any] | None = None,
+        lookahead: bool = False,
     ) -> Iterator[Document]:
-        """Every page of a listing, one at a time, following ``links.next``."""
+        """Every page of a listing, one at a time, following ``links.next``; ``lookahead``:
+        fetch the page after next beside the next one (long listings, see ``Paginator``)."""
         query = render_query(
             per_page=per_page or self.per_page,
             include=include,
@@ -136,7 +138,7 @@ class PcoClient:
             filter=filter,
             params=params,
         )
-        return iter(Paginator(self.get, path, query))
+        return iter(Paginator(self.get, path, query, lookahead=lookahead))
 
     def iterate(self, path: str, **options: Any) -> ResourceIterator:
         """Every good record of a listing, in order; malformed ones end up in ``.skipped``."""

@@ -85,6 +85,7 @@ def pull_people(ctx: SyncContext) -> None:
             where={"updated_at": {"gte": since}} if since else None,
             order=PAGE_ORDER,
             per_page=ctx.config.per_page,
+            lookahead=True,
         )
         run_pages(ctx, pages, listing.handle)
     if since is None and listing.listed.complete:
