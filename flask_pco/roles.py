@@ -60,8 +60,12 @@ class Roles:
     def synced(self, role: str) -> tuple[str, ...]:
         """The fields merged between the site and PCO: PCO-owned ones, then custom columns;
         a field ruled ``ignore`` is not among them."""
-        names = (*PCO_OWNED.get(role, ()), *self.custom.get(role, {}))
-        return tuple(name for name in names if self.rule(role, name).mode != "ignore")
+        found = self._synced.get(role)
+        if found is None:
+            names = (*PCO_OWNED.get(role, ()), *self.custom.get(role, {}))
+            found = tuple(name for name in names if self.rule(role, name).mode != "ignore")
+            self._synced[role] = found
+        return found
 
     def rule(self, role: str, name: str) -> FieldRule:
         """The sync rule of a field (``two_way`` unless the host chose another)."""
@@ -84,10 +88,17 @@ class Roles:
         default_factory=dict, compare=False, repr=False
     )
 
+    #: ``synced``'s answers per role: asked for every record a pull or push compares.
+    _synced: dict[str, tuple[str, ...]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+
     def changed(self) -> None:
-        """Forget what was worked out from ``classes`` and ``fields``; they were updated."""
+        """Forget what was worked out from ``classes``, ``fields``, ``custom`` and ``rules``;
+        they were updated."""
         self._present.clear()
         self._layouts.clear()
+        self._synced.clear()
 
     def model(self, role: str) -> type[Any]:
         try:

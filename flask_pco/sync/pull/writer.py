@@ -99,6 +99,9 @@ class PeopleWriter:
         self.matcher = PersonMatcher(ctx.session, ctx.roles)
         #: PCO campus id → local campus id, for the people being applied (see ``_values``).
         self.campuses: dict[str, int] = {}
+        #: Each new person's fields the host has, worked out once for its row and its journal
+        #: entry; emptied with every page.
+        self._known: dict[str, dict[str, Any]] = {}
 
     def apply(self, people: Sequence[PersonData]) -> list[Outcome]:
         """Outcomes ``created``/``updated``/``unchanged``/``held``/``skipped``, in the order of
@@ -136,6 +139,7 @@ class PeopleWriter:
             wanted = {dict(p.more).get("primary_campus") for p in people}
             self.campuses = campus_ids(self.ctx, {c for c in wanted if isinstance(c, str)})
         self.matcher.load(people)
+        self._known = {}
         plans = [self._upsert(person) for person in people]
         self._insert_new(people, plans)
         self.ctx.session.flush()
@@ -211,14 +215,13 @@ class PeopleWriter:
         ids = {pco_id: row_id for pco_id, row_id in self.ctx.session.execute(query)}
         for i in new:
             plans[i] = (NewPerson(ids[people[i].pco_id], people[i].pco_id), "created")
-            values = self.ctx.roles.known("person", self._values(people[i]))
             record(self.ctx, "person", "create", local_id=ids[people[i].pco_id],
-                   pco_id=people[i].pco_id, new=values)  # fmt: skip
+                   pco_id=people[i].pco_id, new=self._known_values(people[i]))  # fmt: skip
 
     def _person_values(self, person: PersonData, now: datetime) -> dict[str, Any]:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
         roles = self.ctx.roles
-        demographics = roles.known("person", self._values(person))
+        demographics = self._known_values(person)
         synced = set(roles.synced("person"))
         snapshot = {k: comparable(v) for k, v in demographics.items() if k in synced}
         # A push-only or ignored field is not taken from PCO, even by a new person; the names
@@ -235,6 +238,13 @@ class PeopleWriter:
             "pco_synced_at": now,
             "pco_snapshot": snapshot | {"address": address_of(person)},
         }
+
+    def _known_values(self, person: PersonData) -> dict[str, Any]:
+        known = self._known.get(person.pco_id)
+        if known is None:
+            known = self.ctx.roles.known("person", self._values(person))
+            self._known[person.pco_id] = known
+        return known
 
     def _hold(self, person: PersonData, match: Match) -> None:
         self.recorder.issue(
@@ -276,13 +286,19 @@ class PeopleWriter:
         conditions += [model.pco_id.in_(pco_ids)] if pco_ids else []
         local: dict[int, list[Any]] = defaultdict(list)
         by_pco: dict[str, Any] = {}
-        if not conditions:
+        if not conditions or (not owners and not self._any_linked(model, pco_ids)):
             return local, by_pco
         for contact in self.ctx.session.scalars(select(model).where(or_(*conditions))):
             local[self._owner(kind, contact)].append(contact)
             if contact.pco_id:
                 by_pco[contact.pco_id] = contact
         return local, by_pco
+
+    def _any_linked(self, model: type[Any], pco_ids: list[str]) -> bool:
+        """Whether any row holds one of ``pco_ids``: on a first pull none does, and this Core
+        query costs a fraction of loading through the ORM what it would find."""
+        query = select(model.pco_id).where(model.pco_id.in_(pco_ids)).limit(1)
+        return self.ctx.session.connection().execute(query).first() is not None
 
     def _sync_contacts(
         self,
