@@ -104,6 +104,10 @@ def _use_wal_on_sqlite(app: Flask) -> None:
     """Write-ahead logging, so the web process and the workers read while one of them writes.
 
     The mode is stored in the database file; setting it again on each connection is a no-op.
+    ``synchronous=NORMAL`` is SQLite's advice for WAL (and Rails' default): a commit no longer
+    waits for the disk, only a checkpoint does. A killed process still loses nothing committed;
+    a power cut may undo the last commits, never corrupt the file (a pull of 50,000 people
+    commits 500 times: ~1.5 s less here).
     """
     if not _is_sqlite(app):
         return
@@ -114,4 +118,5 @@ def _use_wal_on_sqlite(app: Flask) -> None:
 def _set_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -189,6 +189,10 @@ def test_the_sqlite_database_uses_write_ahead_logging(sqlite_app) -> None:
     assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
 
 
+def test_sqlite_commits_do_not_wait_for_the_disk_as_wal_allows(sqlite_app) -> None:
+    assert db.session.execute(db.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
 def test_a_persons_page_shows_the_custom_fields_the_site_syncs(app, client) -> None:
     from datetime import date
 
