@@ -153,7 +153,7 @@ def _pending(session: Any, models: PcoModels) -> _Pending:
 def _value(name: str | None, value: Any) -> Any:
     if name is not None and _is_secret(name):
         return REDACTED
-    if isinstance(value, Mapping):
+    if type(value) is dict or (type(value) is not str and isinstance(value, Mapping)):
         return {k: _value(k, v) for k, v in value.items()}
     return comparable(value)
 

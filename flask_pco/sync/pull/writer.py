@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from flask_pco.mapping.people import PersonData
 from flask_pco.mapping.person_fields import PULL_ONLY_PERSON_FIELDS
@@ -222,15 +222,11 @@ class PeopleWriter:
         """A new person as INSERT parameters, linked and agreed with PCO from the start."""
         roles = self.ctx.roles
         demographics = self._known_values(person)
-        synced = set(roles.synced("person"))
+        synced = self._synced()
         snapshot = {k: comparable(v) for k, v in demographics.items() if k in synced}
         # A push-only or ignored field is not taken from PCO, even by a new person; the names
         # and birth date a row cannot be without (and people are matched by) always are.
-        pulled = {
-            k: v
-            for k, v in demographics.items()
-            if roles.rule("person", k).pulls or k in _REQUIRED_PERSON_FIELDS
-        }
+        pulled = {k: v for k, v in demographics.items() if self._pulled(k)}
         return {
             **roles.columns("person", pulled),
             "pco_id": person.pco_id,
@@ -238,6 +234,21 @@ class PeopleWriter:
             "pco_synced_at": now,
             "pco_snapshot": snapshot | {"address": address_of(person)},
         }
+
+    def _synced(self) -> frozenset[str]:
+        found = self.ctx.memo.get("person_synced")
+        if found is None:
+            found = self.ctx.memo["person_synced"] = frozenset(self.ctx.roles.synced("person"))
+        return frozenset(found)
+
+    def _pulled(self, name: str) -> bool:
+        """Whether a new person takes ``name`` from PCO (asked per person and field)."""
+        pulled: dict[str, bool] = self.ctx.memo.setdefault("person_pulled", {})
+        found = pulled.get(name)
+        if found is None:
+            rule = self.ctx.roles.rule("person", name)
+            found = pulled[name] = rule.pulls or name in _REQUIRED_PERSON_FIELDS
+        return found
 
     def _known_values(self, person: PersonData) -> dict[str, Any]:
         known = self._known.get(person.pco_id)
@@ -286,7 +297,7 @@ class PeopleWriter:
         conditions += [model.pco_id.in_(pco_ids)] if pco_ids else []
         local: dict[int, list[Any]] = defaultdict(list)
         by_pco: dict[str, Any] = {}
-        if not conditions or (not owners and not self._any_linked(model, pco_ids)):
+        if not conditions or (not owners and not self._any_linked(kind.role, pco_ids)):
             return local, by_pco
         for contact in self.ctx.session.scalars(select(model).where(or_(*conditions))):
             local[self._owner(kind, contact)].append(contact)
@@ -294,11 +305,17 @@ class PeopleWriter:
                 by_pco[contact.pco_id] = contact
         return local, by_pco
 
-    def _any_linked(self, model: type[Any], pco_ids: list[str]) -> bool:
+    def _any_linked(self, role: str, pco_ids: list[str]) -> bool:
         """Whether any row holds one of ``pco_ids``: on a first pull none does, and this Core
         query costs a fraction of loading through the ORM what it would find."""
-        query = select(model.pco_id).where(model.pco_id.in_(pco_ids)).limit(1)
-        return self.ctx.session.connection().execute(query).first() is not None
+        query = self.ctx.memo.get(f"any_linked:{role}")
+        if query is None:  # built once: building it cost as much as running it
+            model = self.ctx.roles.model(role)
+            ids = bindparam("pco_ids", expanding=True, type_=model.pco_id.type)
+            query = select(model.pco_id).where(model.pco_id.in_(ids)).limit(1)
+            self.ctx.memo[f"any_linked:{role}"] = query
+        found = self.ctx.session.connection().execute(query, {"pco_ids": pco_ids})
+        return found.first() is not None
 
     def _sync_contacts(
         self,
