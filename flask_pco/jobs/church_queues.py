@@ -8,9 +8,10 @@ thousand webhook deliveries waiting gets one job in turn with each other church 
 never a run of them. Rate budgets stay per church: a job's client draws on its own
 organisation's budget (``PcoState.client``).
 
-Webhook deliveries go before runs, within a church too: each church's deliveries wait in a
-queue of their own, ``{queue}-webhooks`` (the site's in ``{PCO_QUEUE}-webhooks``), and a worker
-looks at every webhook queue, in turn, before any run queue (``by_priority``). A church's
+Webhook deliveries go before runs within a church: each church's deliveries wait in a queue
+of their own, ``{queue}-webhooks`` (the site's in ``{PCO_QUEUE}-webhooks``), and a worker looks
+at each church's webhook queue just before its run queue, church after church in turn
+(``by_priority``). A church's
 5,000-person push runs in slices that give their worker back while other work waits
 (``jobs.slices``), and churches whose budget is spent are left alone until it has room again
 (``jobs.fairness``), so a few workers serve many churches' budgets and deliveries.
@@ -75,8 +76,20 @@ def webhook_queue_name(state: PcoState) -> str:
 
 
 def by_priority(queues: list[Queue]) -> None:
-    """Put the webhook queues first, in place, keeping each kind's round-robin order."""
-    queues.sort(key=lambda queue: not queue.name.endswith(WEBHOOK_SUFFIX))
+    """Order the queues, in place, church by church in their round-robin order, each church's
+    webhook queue before its run queue.
+
+    RQ's round robin moves the queue a job came from to the end, so the church served last
+    (either of its queues) goes last. Deliveries go before runs within a church only: they
+    share its budget, while another church's deliveries do not, and a church whose run waited
+    behind every other church's storm of deliveries left its own budget idle.
+    """
+    last = {_church(queue): index for index, queue in enumerate(queues)}
+    queues.sort(key=lambda q: (last[_church(q)], not q.name.endswith(WEBHOOK_SUFFIX)))
+
+
+def _church(queue: Queue) -> str:
+    return queue.name.removesuffix(WEBHOOK_SUFFIX)
 
 
 def _known_key(base: str) -> str:

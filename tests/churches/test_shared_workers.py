@@ -139,6 +139,18 @@ def test_deliveries_go_before_runs_and_the_churches_still_take_turns(one_per_job
     assert run_status(HOPE, run.id) == "queued"
 
 
+def test_another_church_s_deliveries_do_not_hold_back_a_church_s_run(one_per_job: Flask) -> None:
+    with use_organization(HOPE):
+        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    deliver(one_per_job, GRACE, 6)  # a storm at Grace: Hope's budget must not idle behind it
+    church_queue(None).empty()
+
+    make_worker(simple=True).work(burst=True, max_jobs=2)
+
+    assert queued(GRACE) == 5
+    assert run_status(HOPE, run.id) != "queued"
+
+
 def test_a_retry_due_in_a_queue_that_appeared_later_is_queued_again(site: Flask) -> None:
     worker = make_worker(simple=True)  # before Hope's queue exists
     queue = church_queue(HOPE)
