@@ -73,13 +73,13 @@ def test_a_pull_on_a_terminal_ends_on_a_full_progress_bar(site_env):
 
 
 def test_the_bar_moves_with_the_pages_as_they_are_written(site_env, sandbox_server):
-    # Each request takes 1.2 s, more than twice the time between looks: the bar is drawn
-    # part-way (which page shows depends on the next page's prefetch racing the first page's
-    # one-off reads, such as the campuses it names) before the full one.
+    # Five pages, each request taking 1.2 s, more than twice the time between looks: the
+    # bar is drawn part-way before the full one (which page shows depends on the pages
+    # fetched ahead racing the first page's one-off reads, such as the campuses it names).
     sandbox_server.control.set_faults(latency_ms=1200)
-    _, output = on_terminal([*FLASK, "pco", "sync", "people"], site_env)
+    _, output = on_terminal([*FLASK, "pco", "sync", "people"], {**site_env, "PCO_PER_PAGE": "50"})
     full = output.find(f"{PEOPLE}/{PEOPLE}")
-    part_way = [output.find(f"{done}/{PEOPLE}") for done in (100, 200)]
+    part_way = [output.find(f"{done}/{PEOPLE}") for done in range(50, PEOPLE, 50)]
     assert any(0 <= at < full for at in part_way), output
 
 

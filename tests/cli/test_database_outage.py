@@ -41,7 +41,8 @@ def test_terminated_connections_end_the_run_in_one_line_and_a_rerun_completes(
     sandbox_cli: Any, sandbox: Any
 ) -> None:
     sandbox.reset(people=60, seed=4)
-    sandbox.set_faults(latency_ms=60)  # a pull of ~2 s, so the kill lands in the middle
+    # 15 pages of 4, two at a time (lookahead): a pull of ~1.5 s, so the kill lands mid-run
+    sandbox.set_faults(latency_ms=150)
     pco = sandbox_cli()
     database = current_pco().db.engine.url.database
 
