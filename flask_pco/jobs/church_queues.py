@@ -51,6 +51,7 @@ __all__ = [
     "move_due_retries",
     "open_queue",
     "queue_name",
+    "served_last",
     "wake_up_job",
     "webhook_queue_name",
 ]
@@ -79,13 +80,23 @@ def by_priority(queues: list[Queue]) -> None:
     """Order the queues, in place, church by church in their round-robin order, each church's
     webhook queue before its run queue.
 
-    RQ's round robin moves the queue a job came from to the end, so the church served last
-    (either of its queues) goes last. Deliveries go before runs within a church only: they
-    share its budget, while another church's deliveries do not, and a church whose run waited
-    behind every other church's storm of deliveries left its own budget idle.
+    Deliveries go before runs within a church only: they share its budget, while another
+    church's deliveries do not, and a church whose run waited behind every other church's
+    storm of deliveries left its own budget idle. A church's place is its first queue's
+    (``served_last`` sends both to the back once it is served; a queue that appears later
+    joins its church's place).
     """
-    last = {_church(queue): index for index, queue in enumerate(queues)}
-    queues.sort(key=lambda q: (last[_church(q)], not q.name.endswith(WEBHOOK_SUFFIX)))
+    first: dict[str, int] = {}
+    for index, queue in enumerate(queues):
+        first.setdefault(_church(queue), index)
+    queues.sort(key=lambda q: (first[_church(q)], not q.name.endswith(WEBHOOK_SUFFIX)))
+
+
+def served_last(queues: list[Queue], served: Queue) -> None:
+    """Move every queue of the church just served to the back, in place: RQ's round robin
+    moves only the queue the job came from, which would leave the church's other queue first."""
+    church = _church(served)
+    queues.sort(key=lambda queue: _church(queue) == church)
 
 
 def _church(queue: Queue) -> str:

@@ -40,6 +40,7 @@ from flask_pco.jobs.church_queues import (
     listen_to_church_queues,
     move_due_retries,
     queue_name,
+    served_last,
 )
 from flask_pco.jobs.churches import ORGANIZATION_META, each_church
 from flask_pco.jobs.fairness import FairQueue, rest_while_spent, stagger
@@ -133,6 +134,11 @@ class _AppWorkerMixin:
             self._staggered = True
         by_priority(ordered_queues(self))  # webhook deliveries first (``church_queues``)
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc,no-any-return]
+
+    def reorder_queues(self, reference_queue: Queue) -> None:
+        """RQ's round robin, then the church just served to the back (``church_queues``)."""
+        super().reorder_queues(reference_queue)  # type: ignore[misc]
+        served_last(ordered_queues(self), reference_queue)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         """Run the job for the church it carries (a site of many churches)."""

@@ -151,6 +151,21 @@ def test_another_church_s_deliveries_do_not_hold_back_a_church_s_run(one_per_job
     assert run_status(HOPE, run.id) != "queued"
 
 
+def test_after_a_church_s_delivery_the_next_church_has_its_turn_before_that_church_s_run(
+    one_per_job: Flask,
+) -> None:
+    with use_organization(GRACE):
+        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    deliver(one_per_job, GRACE, 1)
+    deliver(one_per_job, HOPE, 1)
+    church_queue(None).empty()
+
+    make_worker(simple=True).work(burst=True, max_jobs=2)
+
+    assert (queued(GRACE), queued(HOPE)) == (0, 0)
+    assert run_status(GRACE, run.id) == "queued"
+
+
 def test_a_retry_due_in_a_queue_that_appeared_later_is_queued_again(site: Flask) -> None:
     worker = make_worker(simple=True)  # before Hope's queue exists
     queue = church_queue(HOPE)
