@@ -9,6 +9,7 @@ nothing here knows about Flask or the database.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -89,6 +90,7 @@ class PcoClient:
         self.max_rate_limit_wait = max_rate_limit_wait
         #: HTTP requests sent to the API by this client, retries and 429s included.
         self.request_count = 0
+        self._counting = threading.Lock()
         #: PCO's rate-limit headers from the last response, if it had them.
         self.rate_info: RateInfo | None = None
 
@@ -210,7 +212,8 @@ class PcoClient:
         if version:
             headers["X-PCO-API-Version"] = version
         self.auth.apply(headers)
-        self.request_count += 1
+        with self._counting:  # pages of a listing may be fetched on two threads at once
+            self.request_count += 1
         started = time.monotonic()  # real time: the limiter's window is in real time
         try:
             response = self.session.request(
