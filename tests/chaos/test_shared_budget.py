@@ -9,7 +9,7 @@ from bench.budget import shared_budget
 
 @pytest.fixture(scope="module")
 def organisations(redis_url_module: str):
-    return shared_budget(20, 15, limit=20, period=2, redis_url=redis_url_module)
+    return shared_budget(10, 8, limit=20, period=2, redis_url=redis_url_module)
 
 
 def test_no_job_fails_under_a_shared_budget(organisations) -> None:
