@@ -1,4 +1,5 @@
-"""Applying a page of PCO people to the local tables: match, upsert, contacts, family address.
+"""Applying a page of PCO people to the local tables: match, upsert, then their contacts
+(``person_contacts``) and family address.
 
 Every lookup is made for the whole page at once (the matcher's candidates, the page's emails,
 phones and family links), so a page of 100 people costs a handful of queries, not hundreds.
@@ -7,13 +8,11 @@ Only PCO-owned fields are written; local-owned columns are never named here.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import select
 
 from flask_pco.mapping.people import PersonData
 from flask_pco.mapping.person_fields import PULL_ONLY_PERSON_FIELDS
@@ -21,16 +20,16 @@ from flask_pco.models import Outcome, utcnow
 from flask_pco.roles import ROLE_FIELDS
 from flask_pco.sync.context import SyncContext
 from flask_pco.sync.holds import pull_decisions
-from flask_pco.sync.journal import record, record_fields
+from flask_pco.sync.journal import record
 from flask_pco.sync.matching import Match, PersonMatcher
-from flask_pco.sync.policy import PCO_OWNED, comparable
+from flask_pco.sync.policy import comparable
 from flask_pco.sync.pull.campuses import campus_ids
 from flask_pco.sync.pull.household_links import (
-    Written,
     address_of,
     family_addresses,
     family_relationships,
 )
+from flask_pco.sync.pull.person_contacts import CONTACTS, ContactsWriter, NewPerson
 from flask_pco.sync.rows import (
     NOT_WRITTEN,
     insert_rows,
@@ -47,47 +46,8 @@ __all__ = ["NewPerson", "PeopleWriter"]
 _REQUIRED_PERSON_FIELDS = frozenset(f.name for f in ROLE_FIELDS["person"] if f.required)
 
 
-@dataclass(frozen=True)
-class _ContactKind:
-    """How one kind of contact (email, phone) is keyed and written."""
-
-    role: str
-    items: Callable[[PersonData], tuple[Any, ...]]
-    #: The field that identifies a contact when it has no PCO id yet (address, E.164 number).
-    key_field: str
-    values: Callable[[Any], dict[str, Any]]
-
-
-CONTACTS = (
-    _ContactKind(
-        "email",
-        lambda p: p.emails,
-        "email",
-        lambda e: {"email": e.address, "is_primary": e.is_primary},
-    ),
-    _ContactKind(
-        "phone",
-        lambda p: p.phones,
-        "phone",
-        lambda ph: {"phone": ph.e164, "kind": ph.kind, "is_primary": ph.is_primary},
-    ),
-    # Every PCO address of the person, for a host with a person-address model.
-    _ContactKind(
-        "person_address", lambda p: p.addresses, "street_line_1", lambda a: a.as_person_address()
-    ),
-)
-
-
 #: What a page will do to a person; ``stale``: PCO sent an older version than the one applied.
 Planned = Outcome | Literal["stale"]
-
-
-@dataclass(frozen=True, slots=True)
-class NewPerson:
-    """A person this page inserted: their contacts only need the id."""
-
-    id: int
-    pco_id: str
 
 
 class PeopleWriter:
@@ -148,7 +108,7 @@ class PeopleWriter:
             for p, (row, outcome) in zip(people, plans, strict=True)
             if row is not None
         ]
-        changed = self._contacts(written) | family_addresses(self.ctx, written)
+        changed = ContactsWriter(self.ctx).apply(written) | family_addresses(self.ctx, written)
         family_relationships(self.ctx, written)
         outcomes: list[Outcome] = []
         unchanged_ids = []
@@ -266,133 +226,7 @@ class PeopleWriter:
             candidates=match.candidates,
         )
 
-    # -- emails and phones ---------------------------------------------------------------------
-
-    def _contacts(self, written: Written) -> set[int]:
-        changed: set[int] = set()
-        for kind in CONTACTS:
-            if not self.ctx.roles.has(kind.role):
-                continue
-            local, by_pco = self._load_contacts(kind, written)
-            new: list[dict[str, Any]] = []
-            for person, row, outcome in written:
-                if outcome != "stale" and self._sync_contacts(
-                    kind, person, row, local[row.id], by_pco, new
-                ):
-                    changed.add(id(row))
-            if new:  # one multi-row INSERT: most contacts of a first sync are new
-                insert_rows(self.ctx, self.ctx.roles.model(kind.role), new)
-        return changed
-
-    def _load_contacts(
-        self, kind: _ContactKind, written: Written
-    ) -> tuple[dict[int, list[Any]], dict[str, Any]]:
-        """The page's contacts: each person's own, and any row holding one of PCO's ids."""
-        model = self.ctx.roles.model(kind.role)
-        owner = getattr(model, self.ctx.roles.column(kind.role, "person_id"))
-        # A person this page inserted has no contacts yet: only PCO's ids can find any.
-        owners = [r.id for _, r, _ in written if not isinstance(r, NewPerson)]
-        pco_ids = [c.pco_id for p, _, _ in written for c in kind.items(p) if c.pco_id]
-        conditions = [owner.in_(owners)] if owners else []
-        conditions += [model.pco_id.in_(pco_ids)] if pco_ids else []
-        local: dict[int, list[Any]] = defaultdict(list)
-        by_pco: dict[str, Any] = {}
-        if not conditions or (not owners and not self._any_linked(kind.role, pco_ids)):
-            return local, by_pco
-        for contact in self.ctx.session.scalars(select(model).where(or_(*conditions))):
-            local[self._owner(kind, contact)].append(contact)
-            if contact.pco_id:
-                by_pco[contact.pco_id] = contact
-        return local, by_pco
-
-    def _any_linked(self, role: str, pco_ids: list[str]) -> bool:
-        """Whether any row holds one of ``pco_ids``: on a first pull none does, and this Core
-        query costs a fraction of loading through the ORM what it would find."""
-        query = self.ctx.memo.get(f"any_linked:{role}")
-        if query is None:  # built once: building it cost as much as running it
-            model = self.ctx.roles.model(role)
-            ids = bindparam("pco_ids", expanding=True, type_=model.pco_id.type)
-            query = select(model.pco_id).where(model.pco_id.in_(ids)).limit(1)
-            self.ctx.memo[f"any_linked:{role}"] = query
-        found = self.ctx.session.connection().execute(query, {"pco_ids": pco_ids})
-        return found.first() is not None
-
-    def _sync_contacts(
-        self,
-        kind: _ContactKind,
-        person: PersonData,
-        row: Any,
-        local: list[Any],
-        by_pco: dict[str, Any],
-        new: list[dict[str, Any]],
-    ) -> bool:
-        """Add and update PCO's contacts; delete only local ones that came from PCO and left it."""
-        key_column = self.ctx.roles.column(kind.role, kind.key_field)
-        by_key = {_fold(getattr(c, key_column)): c for c in local if c.pco_id is None}
-        kept: set[int] = set()
-        changed = False
-        for data in kind.items(person):
-            values = kind.values(data)
-            contact = by_pco.get(data.pco_id) if data.pco_id else None
-            contact = contact or by_key.pop(_fold(values[kind.key_field]), None)
-            if contact is None:
-                new.append(self._new_contact(kind, row, data.pco_id, values))
-                if not isinstance(row, NewPerson):  # a new person's create entry covers it
-                    record(self.ctx, kind.role, "create", pco_id=data.pco_id,
-                           new={**values, "person_id": row.id})  # fmt: skip
-                changed = True
-                continue
-            changed |= self._update_contact(kind, contact, row, data.pco_id, values)
-            kept.add(id(contact))
-        for contact in local:
-            if id(contact) not in kept and contact.pco_id and self._owner(kind, contact) == row.id:
-                self._remove_contact(kind, contact)
-                changed = True
-        return changed
-
-    def _new_contact(
-        self, kind: _ContactKind, row: Any, pco_id: str | None, values: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A contact row as INSERT parameters, agreed with PCO from the start."""
-        values = self.ctx.roles.known(kind.role, values)
-        return {
-            **self.ctx.roles.columns(kind.role, values),
-            self.ctx.roles.column(kind.role, "person_id"): row.id,
-            "pco_id": pco_id,
-            "pco_snapshot": {k: comparable(v) for k, v in values.items()},
-        }
-
-    def _update_contact(
-        self, kind: _ContactKind, contact: Any, row: Any, pco_id: str | None, values: dict[str, Any]
-    ) -> bool:
-        changed = merge_into(self.ctx, contact, kind.role, values)
-        if self._owner(kind, contact) != row.id:  # PCO moved it (a merge of two people)
-            move = {"person_id": (self._owner(kind, contact), row.id)}
-            record_fields(self.ctx, kind.role, contact, move)
-            setattr(contact, self.ctx.roles.column(kind.role, "person_id"), row.id)
-            changed = True
-        if pco_id and contact.pco_id != pco_id:
-            record(self.ctx, kind.role, "link", row=contact, pco_id=pco_id,
-                   old=contact.pco_id, new=pco_id)  # fmt: skip
-            contact.pco_id = pco_id
-            changed = True
-        return changed
-
-    def _remove_contact(self, kind: _ContactKind, contact: Any) -> None:
-        """Delete a contact PCO no longer has, journaled with its values to restore it from."""
-        fields = (*PCO_OWNED[kind.role], "person_id")
-        old = {f: getattr(contact, self.ctx.roles.column(kind.role, f), None) for f in fields}
-        record(self.ctx, kind.role, "remove", local_id=contact.id, pco_id=contact.pco_id, old=old)
-        self.ctx.session.delete(contact)
-
-    def _owner(self, kind: _ContactKind, contact: Any) -> int:
-        return cast(int, getattr(contact, self.ctx.roles.column(kind.role, "person_id")))
-
 
 def _stale(row: Any, person: PersonData) -> bool:
     """PCO's record is older than the version already applied (a late webhook, a slow page)."""
     return bool(row.pco_updated_at and person.updated_at and person.updated_at < row.pco_updated_at)
-
-
-def _fold(value: Any) -> str:
-    return str(value or "").strip().lower()

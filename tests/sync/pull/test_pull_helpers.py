@@ -138,3 +138,22 @@ def test_the_persons_primary_address_reaches_their_family_on_a_people_pull(
     run_sync("pull", "people")
     family = models.db.session.scalar(select(models.Family))
     assert (family.pco_id, family.street) == (ids["households"][0], "2 New Ave")
+
+
+def test_contacts_pco_moved_to_a_person_new_here_move_with_them(sandbox, ctx, models):
+    was = fetch_person(ctx, sandbox_person(sandbox, "Was", "Here", emails=["moved@example.org"],
+                                           phone_numbers=["503-555-0123"]))  # fmt: skip
+    apply_person(ctx, was)
+    ctx.session.commit()
+    newcomer = fetch_person(ctx, sandbox_person(sandbox, "New", "Comer"))
+    # As after a merge in PCO: the newcomer holds the email and phone (same PCO ids) now.
+    moved = dataclasses.replace(newcomer, emails=was.emails, phones=was.phones)
+
+    assert apply_person(ctx, moved) == "created"
+    ctx.session.commit()
+
+    new_id = models.db.session.scalar(
+        select(models.Person.id).where(models.Person.pco_id == newcomer.pco_id)
+    )
+    for model in (models.PersonEmail, models.PersonPhone):
+        assert list(models.db.session.scalars(select(model.person_id))) == [new_id]
