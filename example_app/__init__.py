@@ -107,7 +107,7 @@ def _use_wal_on_sqlite(app: Flask) -> None:
     ``synchronous=NORMAL`` is SQLite's advice for WAL (and Rails' default): a commit no longer
     waits for the disk, only a checkpoint does. A killed process still loses nothing committed;
     a power cut may undo the last commits, never corrupt the file (a pull of 50,000 people
-    commits 500 times: ~1.5 s less here).
+    commits 500 times: about 1 s less here).
     """
     if not _is_sqlite(app):
         return
