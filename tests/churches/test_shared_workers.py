@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -101,6 +102,12 @@ def test_workers_take_the_churches_jobs_in_turn(one_per_job: Flask) -> None:
     assert (queued(GRACE), queued(HOPE)) == (5, 0)
 
 
+def queue_push(church: str) -> Any:
+    """The church's ``push people`` run, queued for the workers."""
+    with use_organization(church):
+        return start_sync("push", "people", mode="enqueue", trigger="cli")
+
+
 def run_status(church: str, run_id: int) -> str:
     with use_organization(church):
         state = current_pco()
@@ -115,8 +122,7 @@ def test_each_church_s_deliveries_wait_in_a_queue_of_their_own(site: Flask) -> N
 
 
 def test_a_church_s_delivery_goes_before_its_own_queued_push(one_per_job: Flask) -> None:
-    with use_organization(GRACE):
-        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    run = queue_push(GRACE)
     deliver(one_per_job, GRACE, 1)  # queued after the push
     church_queue(None).empty()
 
@@ -127,8 +133,7 @@ def test_a_church_s_delivery_goes_before_its_own_queued_push(one_per_job: Flask)
 
 
 def test_deliveries_go_before_runs_and_the_churches_still_take_turns(one_per_job: Flask) -> None:
-    with use_organization(HOPE):
-        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    run = queue_push(HOPE)
     deliver(one_per_job, GRACE, 6)
     deliver(one_per_job, HOPE, 1)
     church_queue(None).empty()
@@ -140,8 +145,7 @@ def test_deliveries_go_before_runs_and_the_churches_still_take_turns(one_per_job
 
 
 def test_another_church_s_deliveries_do_not_hold_back_a_church_s_run(one_per_job: Flask) -> None:
-    with use_organization(HOPE):
-        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    run = queue_push(HOPE)
     deliver(one_per_job, GRACE, 6)  # a storm at Grace: Hope's budget must not idle behind it
     church_queue(None).empty()
 
@@ -154,8 +158,7 @@ def test_another_church_s_deliveries_do_not_hold_back_a_church_s_run(one_per_job
 def test_after_a_church_s_delivery_the_next_church_has_its_turn_before_that_church_s_run(
     one_per_job: Flask,
 ) -> None:
-    with use_organization(GRACE):
-        run = start_sync("push", "people", mode="enqueue", trigger="cli")
+    run = queue_push(GRACE)
     deliver(one_per_job, GRACE, 1)
     deliver(one_per_job, HOPE, 1)
     church_queue(None).empty()
