@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import select
 
@@ -199,7 +199,7 @@ class PeopleWriter:
         found = self.ctx.memo.get("person_synced")
         if found is None:
             found = self.ctx.memo["person_synced"] = frozenset(self.ctx.roles.synced("person"))
-        return frozenset(found)
+        return cast("frozenset[str]", found)
 
     def _pulled(self, name: str) -> bool:
         """Whether a new person takes ``name`` from PCO (asked per person and field)."""
